@@ -1,0 +1,34 @@
+"""CADE Grants: capacity-development grants, travel support and training for CSOs."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from config import INSTANCE_DIR, Config, config_from_env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: type[Config] | None = None, **overrides) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.from_object(config or config_from_env())
+    app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from cade import wiring
+
+    wiring.init_extensions(app)
+    wiring.register_blueprints(app)
+    wiring.register_templates(app)
+    wiring.register_errors(app)
+    wiring.register_commands(app)
+
+    from cade.celery_app import celery_init_app
+
+    celery_init_app(app)
+    return app

@@ -1,0 +1,1 @@
+"""Users, roles, sign-up, e-mail verification, sign-in and password reset."""

@@ -1,0 +1,65 @@
+"""Users and their roles."""
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cade.core.db import TimestampMixin, UTCDateTime
+from cade.extensions import db
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased by the services, so the unique index is case-insensitive.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(8), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on password change: every other session and every reset link dies with it.
+    session_version: Mapped[int] = mapped_column(default=1)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    roles: Mapped[list["UserRole"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def has_role(self, role: str) -> bool:
+        return any(r.role == role for r in self.roles)
+
+    @property
+    def role_names(self) -> list[str]:
+        return sorted(r.role for r in self.roles)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_roles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(32))
+
+    user: Mapped[User] = relationship(back_populates="roles")
+
+    __table_args__ = (UniqueConstraint("user_id", "role"),)

@@ -1,0 +1,1 @@
+"""Applications to calls: answers, budget lines, attachments and submission."""

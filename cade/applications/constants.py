@@ -1,0 +1,60 @@
+"""Application states and the allowed transitions between them."""
+
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+
+class ApplicationStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    UNDER_REVIEW = "under_review"
+    AWARDED = "awarded"
+    WAITLISTED = "waitlisted"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+APPLICATION_STATUS_LABELS = {
+    ApplicationStatus.DRAFT: _l("Draft"),
+    ApplicationStatus.SUBMITTED: _l("Submitted"),
+    ApplicationStatus.UNDER_REVIEW: _l("Under review"),
+    ApplicationStatus.AWARDED: _l("Awarded"),
+    ApplicationStatus.WAITLISTED: _l("Waitlisted"),
+    ApplicationStatus.REJECTED: _l("Not funded"),
+    ApplicationStatus.WITHDRAWN: _l("Withdrawn"),
+}
+
+# The one table of allowed transitions (DESIGN §4).
+TRANSITIONS: dict[ApplicationStatus, set[ApplicationStatus]] = {
+    ApplicationStatus.DRAFT: {ApplicationStatus.SUBMITTED, ApplicationStatus.WITHDRAWN},
+    ApplicationStatus.SUBMITTED: {ApplicationStatus.UNDER_REVIEW, ApplicationStatus.WITHDRAWN},
+    ApplicationStatus.UNDER_REVIEW: {
+        ApplicationStatus.AWARDED,
+        ApplicationStatus.WAITLISTED,
+        ApplicationStatus.REJECTED,
+    },
+    ApplicationStatus.WAITLISTED: {ApplicationStatus.AWARDED},
+    ApplicationStatus.AWARDED: set(),
+    ApplicationStatus.REJECTED: set(),
+    ApplicationStatus.WITHDRAWN: set(),
+}
+
+ALLOWED_CONTENT_TYPES = {
+    "application/pdf": ".pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.oasis.opendocument.text": ".odt",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+}
+
+BUDGET_CATEGORIES = {
+    "personnel": _l("Personnel"),
+    "equipment": _l("Equipment"),
+    "training": _l("Training and workshops"),
+    "travel": _l("Travel"),
+    "connectivity": _l("Connectivity"),
+    "operations": _l("Operations and overheads"),
+    "other": _l("Other"),
+}

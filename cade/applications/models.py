@@ -1,0 +1,113 @@
+"""Applications, their answers, budget lines and attachments."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cade.accounts.models import User
+from cade.applications.constants import ApplicationStatus
+from cade.core.db import TimestampMixin, UTCDateTime
+from cade.extensions import db
+from cade.organisations.models import Organisation
+from cade.programmes.models import Call, Question
+
+
+class Application(TimestampMixin, db.Model):
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default=ApplicationStatus.DRAFT, index=True)
+    reference: Mapped[str | None] = mapped_column(String(60), unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    requested_amount_minor: Mapped[int | None]
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    call: Mapped[Call] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    answers: Mapped[list["Answer"]] = relationship(
+        back_populates="application", cascade="all, delete-orphan"
+    )
+    budget_lines: Mapped[list["BudgetLine"]] = relationship(
+        back_populates="application", order_by="BudgetLine.position", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="application", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        # One live application per organisation per call, enforced by the database.
+        Index(
+            "uq_applications_live_per_call",
+            "call_id",
+            "organisation_id",
+            unique=True,
+            sqlite_where=text("status != 'withdrawn'"),
+            postgresql_where=text("status != 'withdrawn'"),
+        ),
+    )
+
+    @property
+    def currency(self) -> str:
+        return self.call.currency
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == ApplicationStatus.DRAFT
+
+
+class Answer(db.Model):
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    text: Mapped[str | None] = mapped_column(Text)
+    number: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    date_value: Mapped[date | None]
+
+    application: Mapped[Application] = relationship(back_populates="answers")
+    question: Mapped[Question] = relationship()
+
+    __table_args__ = (UniqueConstraint("application_id", "question_id"),)
+
+
+class BudgetLine(db.Model):
+    __tablename__ = "budget_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    category: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(String(300))
+    amount_minor: Mapped[int]
+
+    application: Mapped[Application] = relationship(back_populates="budget_lines")
+
+
+class Attachment(db.Model):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id", ondelete="SET NULL"))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    application: Mapped[Application] = relationship(back_populates="attachments")

@@ -1,0 +1,1 @@
+"""What every domain shares: money, countries, time, storage, audit, errors."""

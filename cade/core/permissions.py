@@ -1,0 +1,41 @@
+"""Helpers shared by every domain's permissions: roles and view guards."""
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+
+ADMIN = "admin"
+REVIEWER = "reviewer"
+TRAINER = "trainer"
+ROLES = (ADMIN, REVIEWER, TRAINER)
+
+
+def has_role(user, role: str) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.has_role(role))
+
+
+def is_admin(user) -> bool:
+    return has_role(user, ADMIN)
+
+
+def role_required(role: str):
+    """View decorator: 404 for strangers keeps admin pages from being discovered."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                from flask import current_app
+
+                return current_app.login_manager.unauthorized()
+            if not has_role(current_user, role):
+                abort(404)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+admin_required = role_required(ADMIN)

@@ -1,0 +1,46 @@
+"""Time zones (IANA, through zoneinfo + tzdata) and locale-aware formatting."""
+
+from datetime import datetime, timezone
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from babel.dates import format_datetime as babel_format_datetime
+from flask_babel import get_locale
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@cache
+def timezone_names() -> list[str]:
+    return sorted(name for name in available_timezones() if "/" in name or name == "UTC")
+
+
+def is_timezone(name: str | None) -> bool:
+    if not name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def local_to_utc(naive_local: datetime, tz_name: str) -> datetime:
+    """A wall-clock time in `tz_name` (as typed by a person) → aware UTC."""
+    return naive_local.replace(tzinfo=ZoneInfo(tz_name)).astimezone(timezone.utc)
+
+
+def utc_to_local(moment: datetime, tz_name: str) -> datetime:
+    return moment.astimezone(ZoneInfo(tz_name))
+
+
+def format_in_zone(moment: datetime | None, tz_name: str, fmt: str = "medium", locale=None) -> str:
+    """A moment shown in a named zone, with the zone written out (no guessing)."""
+    if moment is None:
+        return ""
+    locale = locale or str(get_locale() or "en")
+    local = utc_to_local(moment, tz_name)
+    text = babel_format_datetime(local, format=fmt, tzinfo=ZoneInfo(tz_name), locale=locale)
+    return f"{text} ({tz_name})"

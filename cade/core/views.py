@@ -1,0 +1,86 @@
+"""Health check, language choice and the site's error pages."""
+
+from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, session
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+
+from cade.core.urls import safe_next_url
+from cade.extensions import db
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    checks = {"database": _check_database(), "broker": _check_broker()}
+    healthy = all(checks.values())
+    return jsonify(status="ok" if healthy else "degraded", **checks), (200 if healthy else 503)
+
+
+def _check_database() -> bool:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return True
+    except Exception:  # any failure means "not reachable"; the details go to the log
+        current_app.logger.exception("health check: database unreachable")
+        db.session.rollback()
+        return False
+
+
+def _check_broker() -> bool:
+    celery_app = current_app.extensions["celery"]
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=3)
+        return True
+    except Exception:
+        current_app.logger.exception("health check: broker unreachable")
+        return False
+
+
+@bp.post("/language")
+def set_language():
+    locale = request.form.get("locale", "")
+    if locale in current_app.config["LANGUAGES"]:
+        session["locale"] = locale
+    return redirect(safe_next_url(request.form.get("next")))
+
+
+ERROR_TITLES = {
+    400: lambda: _("The request could not be understood"),
+    403: lambda: _("You are not allowed to see this page"),
+    404: lambda: _("Page not found"),
+    405: lambda: _("This action is not available here"),
+    413: lambda: _("The file is too large"),
+    429: lambda: _("Too many attempts"),
+    500: lambda: _("Something went wrong on our side"),
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        message = _("Your session expired or the form was sent twice. Please go back, reload the page and try again.")
+        return render_template("errors/error.html", code=400, title=ERROR_TITLES[400](), message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        code = error.code or 500
+        if request.path.startswith("/api/"):
+            return jsonify(type="about:blank", title=error.name, status=code, detail=error.description), code
+        title = ERROR_TITLES.get(code, lambda: error.name)()
+        message = None
+        if code == 413:
+            limit_mb = current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024)
+            message = _("Files can be at most %(mb)d MB each. Nothing you saved before was lost: go back and choose a smaller file.", mb=limit_mb)
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error):
+        current_app.logger.exception("unhandled error on %s", request.path)
+        db.session.rollback()
+        if current_app.config.get("TESTING") and current_app.config.get("PROPAGATE_TEST_ERRORS", True):
+            raise error
+        return render_template("errors/error.html", code=500, title=ERROR_TITLES[500]()), 500

@@ -1,0 +1,8 @@
+"""Imports every model module, so SQLAlchemy and Alembic see the whole schema."""
+
+from cade.accounts.models import User, UserRole  # noqa: F401
+from cade.applications.models import Answer, Application, Attachment, BudgetLine  # noqa: F401
+from cade.core.audit import AuditEvent  # noqa: F401
+from cade.notifications.models import Notification  # noqa: F401
+from cade.organisations.models import Invitation, Membership, Organisation  # noqa: F401
+from cade.programmes.models import Call, Programme, Question, RubricCriterion  # noqa: F401

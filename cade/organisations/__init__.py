@@ -1,0 +1,1 @@
+"""CSO profiles, their members and invitations."""

@@ -1,0 +1,1 @@
+"""Programmes, calls, their questions, rubrics and eligibility rules."""

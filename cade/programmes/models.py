@@ -1,0 +1,111 @@
+"""Programmes, their calls, and each call's questions and rubric."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cade.core.db import TimestampMixin, UTCDateTime, utcnow
+from cade.extensions import db
+from cade.programmes.constants import CallPhase, CallStatus
+
+
+class Programme(TimestampMixin, db.Model):
+    __tablename__ = "programmes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str | None] = mapped_column(Text)
+    funder_name: Mapped[str] = mapped_column(String(200))
+    funder_identifier: Mapped[str | None] = mapped_column(String(100))
+    currency: Mapped[str] = mapped_column(String(3))
+
+    calls: Mapped[list["Call"]] = relationship(back_populates="programme", order_by="Call.opens_at")
+
+
+class Call(TimestampMixin, db.Model):
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    reference_prefix: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=CallStatus.DRAFT)
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    budget_envelope_minor: Mapped[int]
+    min_award_minor: Mapped[int]
+    max_award_minor: Mapped[int]
+    reviews_required: Mapped[int] = mapped_column(default=2)
+    blind_review: Mapped[bool] = mapped_column(default=False)
+
+    # Eligibility rules; an empty list means "no restriction".
+    eligible_countries: Mapped[list[str]] = mapped_column(JSON, default=list)
+    eligible_country_lists: Mapped[list[str]] = mapped_column(JSON, default=list)
+    eligible_regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    eligible_organisation_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    eligible_stakeholder_groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    max_annual_budget_minor: Mapped[int | None]
+
+    # The last reference number given at submission; bumped under a row lock.
+    last_reference_number: Mapped[int] = mapped_column(default=0)
+
+    programme: Mapped[Programme] = relationship(back_populates="calls")
+    questions: Mapped[list["Question"]] = relationship(
+        back_populates="call", order_by="Question.position", cascade="all, delete-orphan"
+    )
+    criteria: Mapped[list["RubricCriterion"]] = relationship(
+        back_populates="call", order_by="RubricCriterion.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def currency(self) -> str:
+        return self.programme.currency
+
+    def phase(self, now: datetime | None = None) -> CallPhase:
+        now = now or utcnow()
+        if self.status != CallStatus.PUBLISHED:
+            return CallPhase.DRAFT
+        if now < self.opens_at:
+            return CallPhase.UPCOMING
+        if now > self.closes_at:
+            return CallPhase.CLOSED
+        return CallPhase.OPEN
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        return self.phase(now) == CallPhase.OPEN
+
+
+class Question(db.Model):
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(300))
+    help_text: Mapped[str | None] = mapped_column(Text)
+    required: Mapped[bool] = mapped_column(default=True)
+    word_limit: Mapped[int | None]
+    choices: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    call: Mapped[Call] = relationship(back_populates="questions")
+
+
+class RubricCriterion(db.Model):
+    __tablename__ = "rubric_criteria"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    label: Mapped[str] = mapped_column(String(200))
+    guidance: Mapped[str | None] = mapped_column(Text)
+    weight: Mapped[int] = mapped_column(default=1)
+    max_score: Mapped[int] = mapped_column(default=5)
+
+    call: Mapped[Call] = relationship(back_populates="criteria")
+
+    __table_args__ = (UniqueConstraint("call_id", "label"),)

@@ -1,0 +1,35 @@
+// Progressive enhancements only: every page works without this file.
+(function () {
+  "use strict";
+  // One click per submit button: a double click must not send a form twice.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset.sent === "1") { event.preventDefault(); return; }
+    form.dataset.sent = "1";
+    setTimeout(function () { form.dataset.sent = ""; }, 8000);
+  }, true);
+  // Show <time data-local> in the reader's own time zone beside the call's.
+  var fmt;
+  try { fmt = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {dateStyle: "medium", timeStyle: "short"}); } catch (e) { fmt = null; }
+  document.querySelectorAll("time[data-local]").forEach(function (el) {
+    var when = new Date(el.getAttribute("datetime"));
+    if (!fmt || isNaN(when)) return;
+    var out = document.getElementById(el.dataset.local);
+    if (out) { out.textContent = fmt.format(when) + " (" + Intl.DateTimeFormat().resolvedOptions().timeZone + ")"; out.hidden = false; }
+  });
+  // Drafts save on their own: forms marked data-autosave post in the background.
+  document.querySelectorAll("form[data-autosave]").forEach(function (form) {
+    var status = form.querySelector(".autosave"), timer = null, dirty = false;
+    function save() {
+      if (!dirty || !window.fetch) return;
+      dirty = false;
+      var data = new FormData(form);
+      data.set("action", "autosave");
+      data.delete("file");
+      fetch(form.dataset.autosave, {method: "POST", body: data, credentials: "same-origin", headers: {"X-Requested-With": "fetch"}})
+        .then(function (r) { if (status) status.textContent = r.ok ? status.dataset.saved : status.dataset.failed; })
+        .catch(function () { dirty = true; if (status) status.textContent = status.dataset.failed; });
+    }
+    form.addEventListener("input", function () { dirty = true; clearTimeout(timer); timer = setTimeout(save, 4000); });
+  });
+})();

@@ -1,0 +1,120 @@
+"""The parts create_app plugs together: extensions, blueprints, templates, errors, commands."""
+
+import importlib
+
+from flask import Flask, request, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from cade.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+DOMAINS = ["core", "accounts", "organisations", "programmes", "applications", "notifications"]
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    # Web server and worker share one SQLite file: WAL lets readers and one writer
+    # work side by side, and a busy timeout turns a lock into a short wait.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+
+def select_locale() -> str:
+    languages = _languages()
+    # A language picked from the menu wins, then the account's, then the browser's.
+    if session.get("locale") in languages:
+        return session["locale"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) or "en"
+
+
+def select_timezone() -> str | None:
+    if current_user and current_user.is_authenticated:
+        return current_user.timezone
+    return None
+
+
+def _languages() -> list[str]:
+    from flask import current_app
+
+    return current_app.config["LANGUAGES"]
+
+
+def init_extensions(app: Flask) -> None:
+    from cade import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_translation_directories=str(app.root_path + "/translations"),
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "strong"
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(_load_user)
+
+
+def _load_user(user_id: str):
+    from cade.accounts.models import User
+
+    try:
+        raw_id, version = user_id.split(":")
+        user = db.session.get(User, int(raw_id))
+    except (ValueError, TypeError):
+        return None
+    if user is None or str(user.session_version) != version:
+        return None
+    return user
+
+
+def register_blueprints(app: Flask) -> None:
+    for domain in DOMAINS:
+        views = importlib.import_module(f"cade.{domain}.views")
+        app.register_blueprint(views.bp)
+
+
+def register_templates(app: Flask) -> None:
+    from cade.core import templating
+
+    templating.init_app(app)
+    for domain in DOMAINS:
+        try:
+            module = importlib.import_module(f"cade.{domain}.permissions")
+        except ModuleNotFoundError:
+            continue
+        for name in dir(module):
+            if name.startswith("can_"):
+                app.jinja_env.globals[name] = getattr(module, name)
+
+
+def register_errors(app: Flask) -> None:
+    from cade.core import security, views
+
+    views.register_error_handlers(app)
+    security.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    for domain in DOMAINS + ["demo"]:
+        try:
+            module = importlib.import_module(f"cade.{domain}.cli")
+        except ModuleNotFoundError as exc:
+            if exc.name not in (f"cade.{domain}.cli", f"cade.{domain}"):
+                raise
+            continue
+        module.register(app)

@@ -1,0 +1,143 @@
+"""Configuration classes, read from the environment variables of DESIGN §7.
+
+Every setting has an embedded default that needs no server (SQLite, a
+SQLAlchemy-backed Celery broker, a file mailbox), so `make run` works on a
+fresh machine; production sets the variables instead.
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from celery.schedules import crontab
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("CADE_INSTANCE_PATH", BASE_DIR / "instance"))
+
+load_dotenv(BASE_DIR / ".env")
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _sqlite_url(name: str) -> str:
+    return f"sqlite:///{INSTANCE_DIR / name}"
+
+
+def database_url(url: str) -> str:
+    """Name the psycopg 3 driver for plain PostgreSQL URLs (as hosting platforms give them)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _beat_schedule() -> dict:
+    return {
+        "resend-pending-notifications": {
+            "task": "notifications.resend_pending",
+            "schedule": timedelta(minutes=5),
+        },
+        "call-closing-reminders": {
+            "task": "reminders.call_closing",
+            "schedule": crontab(minute=15),
+        },
+    }
+
+
+class Config:
+    SECRET_KEY = _env("SECRET_KEY", "dev-only-secret-change-me")
+    SQLALCHEMY_DATABASE_URI = database_url(_env("DATABASE_URL", _sqlite_url("cade.sqlite")))
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000")
+
+    MAIL_SERVER = _env("MAIL_SERVER")
+    MAIL_PORT = int(_env("MAIL_PORT", "25"))
+    MAIL_USERNAME = _env("MAIL_USERNAME")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS")
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "CADE Grants <grants@localhost>")
+    # Without MAIL_SERVER, e-mail is written to this folder and shown at /dev/mailbox.
+    MAILBOX_PATH = _env("MAILBOX_PATH", str(INSTANCE_DIR / "mailbox"))
+
+    STORAGE_PATH = _env("STORAGE_PATH", str(INSTANCE_DIR / "files"))
+    MAX_CONTENT_LENGTH = 11 * 1024 * 1024  # one upload of 10 MB plus the form around it
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    APPLICATION_ATTACHMENTS_MAX_BYTES = 25 * 1024 * 1024
+
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ["en", "fr", "es", "pt"]
+
+    WTF_CSRF_TIME_LIMIT = None  # a draft written slowly on a bad connection must still save
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+
+    EMAIL_TOKEN_MAX_AGE = 3 * 24 * 3600
+    RESET_TOKEN_MAX_AGE = 2 * 3600
+    INVITATION_MAX_AGE = 14 * 24 * 3600
+
+    DEV_MAILBOX = False
+    CELERY = {
+        "broker_url": _env("CELERY_BROKER_URL", "sqla+" + _sqlite_url("celery-broker.sqlite")),
+        "result_backend": _env(
+            "CELERY_RESULT_BACKEND", "db+" + _sqlite_url("celery-results.sqlite")
+        ),
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+        "beat_schedule": _beat_schedule(),
+        "timezone": "UTC",
+    }
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+    DEV_MAILBOX = True
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    SQLALCHEMY_DATABASE_URI = database_url(_env("TEST_DATABASE_URL", _sqlite_url("test.sqlite")))
+    WTF_CSRF_ENABLED = False  # tests that check CSRF switch it back on
+    MAIL_SERVER = None
+    DEV_MAILBOX = True
+    RATELIMIT_ENABLED = False
+    SERVER_NAME = None
+    CELERY = dict(Config.CELERY, task_always_eager=False, broker_url="memory://",
+                  result_backend="cache+memory://")
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    return CONFIGS[_env("CADE_ENV", "development")]

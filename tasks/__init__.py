@@ -1,0 +1,3 @@
+"""Celery tasks by domain; importing this package registers them all."""
+
+from tasks import notifications, reminders  # noqa: F401

@@ -1,0 +1,1 @@
+"""Periodic reminders (call closing soon)."""

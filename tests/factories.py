@@ -1,0 +1,167 @@
+"""factory_boy factories with traits for the states tests need."""
+
+from datetime import timedelta
+
+import factory
+from werkzeug.security import generate_password_hash
+
+from cade.accounts.models import User, UserRole
+from cade.applications.constants import ApplicationStatus
+from cade.applications.models import Application, BudgetLine
+from cade.core.countries import get_country
+from cade.core.db import utcnow
+from cade.extensions import db
+from cade.organisations.models import Membership, Organisation
+from cade.programmes.constants import CallStatus, ProgrammeKind, QuestionKind
+from cade.programmes.models import Call, Programme, Question, RubricCriterion
+
+PASSWORD = "correct horse battery staple"
+# Hashing at full strength for every factory user would dominate the suite's time.
+_PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+
+
+class BaseFactory(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "commit"
+
+
+class UserFactory(BaseFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.org")
+    name = factory.Faker("name")
+    password_hash = _PASSWORD_HASH
+    locale = "en"
+    timezone = "UTC"
+    verified_at = factory.LazyFunction(utcnow)
+
+    class Params:
+        unverified = factory.Trait(verified_at=None)
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        for role in extracted or []:
+            self.roles.append(UserRole(role=role))
+        if create and extracted:
+            db.session.commit()
+
+
+class OrganisationFactory(BaseFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Community Network {n}")
+    acronym = None
+    country = "KE"
+    region_code = factory.LazyAttribute(lambda o: get_country(o.country).region_code)
+    subregion_code = factory.LazyAttribute(lambda o: get_country(o.country).subregion_code)
+    city = "Nairobi"
+    organisation_type = "ngo"
+    stakeholder_group = "civil_society"
+    focus_areas = factory.LazyFunction(lambda: ["connectivity"])
+    languages = factory.LazyFunction(lambda: ["en"])
+    annual_budget_minor = 5_000_000
+    annual_budget_currency = "USD"
+
+
+class MembershipFactory(BaseFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = "owner"
+
+
+class ProgrammeFactory(BaseFactory):
+    class Meta:
+        model = Programme
+
+    name = "Community Network Grants"
+    kind = ProgrammeKind.COMMUNITY_NETWORK
+    funder_name = "CADE Foundation"
+    funder_identifier = "XM-DAC-0000"
+    currency = "USD"
+
+
+class CallFactory(BaseFactory):
+    class Meta:
+        model = Call
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    title = factory.Sequence(lambda n: f"Community networks call {n}")
+    reference_prefix = "CADE-2026"
+    description = "Grants for community networks."
+    status = CallStatus.PUBLISHED
+    opens_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=10))
+    closes_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=20))
+    timezone = "Africa/Nairobi"
+    budget_envelope_minor = 100_000_00
+    min_award_minor = 5_000_00
+    max_award_minor = 40_000_00
+    reviews_required = 2
+
+    class Params:
+        closed = factory.Trait(
+            opens_at=factory.LazyFunction(lambda: utcnow() - timedelta(days=40)),
+            closes_at=factory.LazyFunction(lambda: utcnow() - timedelta(days=1)),
+        )
+        draft = factory.Trait(status=CallStatus.DRAFT)
+
+
+class QuestionFactory(BaseFactory):
+    class Meta:
+        model = Question
+
+    call = factory.SubFactory(CallFactory)
+    position = factory.Sequence(int)
+    kind = QuestionKind.LONG_TEXT
+    label = factory.Sequence(lambda n: f"Question {n}")
+    required = True
+    word_limit = 300
+    choices = factory.LazyFunction(list)
+
+
+class RubricCriterionFactory(BaseFactory):
+    class Meta:
+        model = RubricCriterion
+
+    call = factory.SubFactory(CallFactory)
+    position = factory.Sequence(int)
+    label = factory.Sequence(lambda n: f"Criterion {n}")
+    weight = 1
+    max_score = 5
+
+
+class ApplicationFactory(BaseFactory):
+    class Meta:
+        model = Application
+
+    call = factory.SubFactory(CallFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    status = ApplicationStatus.DRAFT
+    title = "Solar-powered mesh network for three villages"
+    summary = "We will connect three villages."
+    requested_amount_minor = 20_000_00
+
+    class Params:
+        submitted = factory.Trait(
+            status=ApplicationStatus.SUBMITTED,
+            submitted_at=factory.LazyFunction(utcnow),
+            reference=factory.Sequence(lambda n: f"CADE-2026-{n + 1:04d}"),
+        )
+        withdrawn = factory.Trait(status=ApplicationStatus.WITHDRAWN)
+
+
+class BudgetLineFactory(BaseFactory):
+    class Meta:
+        model = BudgetLine
+
+    application = factory.SubFactory(ApplicationFactory)
+    position = factory.Sequence(int)
+    category = "equipment"
+    description = "Routers and solar panels"
+    amount_minor = 20_000_00
