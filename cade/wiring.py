@@ -2,7 +2,7 @@
 
 import importlib
 
-from flask import Flask, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -25,6 +25,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 
 def select_locale() -> str:
+    if not has_request_context():  # a task or command: callers force the recipient's locale
+        return current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
     languages = _languages()
     # A language picked from the menu wins, then the account's, then the browser's.
     if session.get("locale") in languages:
@@ -35,7 +37,7 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str | None:
-    if current_user and current_user.is_authenticated:
+    if has_request_context() and current_user and current_user.is_authenticated:
         return current_user.timezone
     return None
 

@@ -7,12 +7,16 @@ test sees is what a user would see, including what other connections and the
 Celery worker see.
 """
 
+import contextvars
 import os
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from flask import has_app_context
+from flask.testing import FlaskClient
 
 from cade import create_app
 from cade.extensions import db as _db
@@ -29,6 +33,22 @@ def _ensure_postgres_database(url: str) -> None:
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    Without this, requests reuse the test's app context and share its `g`
+    (Flask-Login's cached user) and its database session (stale objects).
+    Afterwards the test's own session forgets what it loaded, so it reads
+    what the request wrote.
+    """
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():
+            _db.session.expire_all()
+        return response
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +70,7 @@ def app(_test_dirs):
         STORAGE_PATH=str(_test_dirs["storage"]),
         MAILBOX_PATH=str(_test_dirs["mailbox"]),
     )
+    app.test_client_class = IsolatedClient
     with app.app_context():
         _db.drop_all()
         _db.create_all()

@@ -86,3 +86,6 @@ class Invitation(TimestampMixin, db.Model):
 
     organisation: Mapped[Organisation] = relationship()
     invited_by: Mapped[User | None] = relationship()
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.expires_at <= now

@@ -1,10 +1,296 @@
 """Organisation profile, members and invitations pages."""
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from cade.core.db import utcnow
+from cade.core.errors import DomainError, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from cade.extensions import db
+from cade.organisations import services
+from cade.organisations.constants import (
+    FOCUS_AREA_LABELS,
+    MEMBERSHIP_ROLE_LABELS,
+    ORGANISATION_TYPE_LABELS,
+    STAFF_BAND_LABELS,
+    STAKEHOLDER_GROUP_LABELS,
+)
+from cade.organisations.forms import (
+    ConfirmForm,
+    InviteForm,
+    OrganisationForm,
+    RoleForm,
+    language_choices,
+    organisation_form_data,
+)
+from cade.organisations.models import Invitation, Membership, Organisation
+from cade.organisations.permissions import (
+    can_edit_organisation,
+    can_manage_members,
+    can_verify_organisation,
+    can_view_organisation,
+)
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
 
 
+@bp.context_processor
+def _labels():
+    return {
+        "role_labels": MEMBERSHIP_ROLE_LABELS,
+        "type_labels": ORGANISATION_TYPE_LABELS,
+        "group_labels": STAKEHOLDER_GROUP_LABELS,
+        "staff_labels": STAFF_BAND_LABELS,
+        "focus_labels": FOCUS_AREA_LABELS,
+        "language_labels": dict(language_choices()),
+    }
+
+
+def _load(organisation_id: int) -> Organisation:
+    org = db.session.get(Organisation, organisation_id)
+    # Whether an organisation exists is private to its members.
+    if org is None or not can_view_organisation(current_user, org):
+        abort(404)
+    return org
+
+
+def _load_membership(org: Organisation, membership_id: int) -> Membership:
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.organisation_id != org.id:
+        abort(404)
+    return membership
+
+
+def _apply_errors(form, error: DomainError) -> None:
+    """Show a service's refusal next to the fields it names, or above the form."""
+    field_errors = error.errors if isinstance(error, ValidationFailed) else (
+        {error.field: [error.message]} if error.field else {})
+    placed = False
+    for name, messages in field_errors.items():
+        field = getattr(form, name, None)
+        if field is None and name.startswith("annual_budget"):
+            field = form.annual_budget_amount
+        if field is not None:
+            field.errors = list(field.errors) + [str(m) for m in messages]
+            placed = True
+    if not placed:
+        form.form_errors.append(str(error.message))
+
+
 @bp.get("/mine")
+@login_required
 def mine():
-    return "TODO"
+    organisations = services.organisations_for_user(current_user)
+    if len(organisations) == 1:
+        return redirect(url_for(".view", organisation_id=organisations[0].id))
+    if not organisations:
+        flash(_("You do not belong to an organisation yet. Register yours below, or ask a colleague "
+                "whose organisation is already registered to invite you."), "info")
+        return redirect(url_for(".create"))
+    return render_template("organisations/mine.html", organisations=organisations)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            org = services.create_organisation(current_user, form.to_data())
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your organisation is registered. You can now invite colleagues and apply to calls."),
+                  "success")
+            return redirect(url_for(".view", organisation_id=org.id))
+    return render_template("organisations/form.html", form=form, organisation=None)
+
+
+@bp.get("/<int:organisation_id>")
+@login_required
+def view(organisation_id: int):
+    org = _load(organisation_id)
+    return render_template("organisations/view.html", organisation=org,
+                           members=services.members_of(org), confirm_form=ConfirmForm())
+
+
+@bp.route("/<int:organisation_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(organisation_id: int):
+    org = _load(organisation_id)
+    if not can_edit_organisation(current_user, org):
+        abort(403)
+    form = OrganisationForm(data=organisation_form_data(org))
+    if form.validate_on_submit():
+        try:
+            services.update_organisation(current_user, org, form.to_data())
+        except DomainError as exc:
+            db.session.rollback()
+            _apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The profile has been saved."), "success")
+            return redirect(url_for(".view", organisation_id=org.id))
+    return render_template("organisations/form.html", form=form, organisation=org)
+
+
+@bp.post("/<int:organisation_id>/verify")
+@login_required
+def verify(organisation_id: int):
+    org = _load(organisation_id)
+    if not can_verify_organisation(current_user, org):
+        abort(403)
+    if ConfirmForm().validate_on_submit():
+        services.set_organisation_verified(current_user, org, request.form.get("verified") == "1")
+        db.session.commit()
+        flash(_("Verification status saved."), "success")
+    return redirect(url_for(".view", organisation_id=org.id))
+
+
+def _render_members(org: Organisation, invite_form=None, status: int = 200):
+    manage = can_manage_members(current_user, org)
+    members = services.members_of(org)
+    role_forms = {m.id: RoleForm(formdata=None, role=m.role, prefix=f"m{m.id}") for m in members} if manage else {}
+    return render_template(
+        "organisations/members.html",
+        organisation=org,
+        members=members,
+        invitations=services.pending_invitations(org) if manage else [],
+        invite_form=invite_form or (InviteForm(formdata=None) if manage else None),
+        role_forms=role_forms,
+        confirm_form=ConfirmForm(),
+        can_manage=manage,
+        current_user_is_member=any(m.user_id == current_user.id for m in members),
+        now=utcnow(),
+    ), status
+
+
+@bp.get("/<int:organisation_id>/members")
+@login_required
+def members(organisation_id: int):
+    return _render_members(_load(organisation_id))
+
+
+@bp.post("/<int:organisation_id>/members/invite")
+@login_required
+def invite(organisation_id: int):
+    org = _load(organisation_id)
+    if not can_manage_members(current_user, org):
+        abort(403)
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            invitation, _token = services.invite_member(current_user, org, form.email.data, form.role.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("An invitation has been sent to %(email)s.", email=invitation.email), "success")
+            return redirect(url_for(".members", organisation_id=org.id))
+    return _render_members(org, invite_form=form, status=400)
+
+
+def _member_action(org: Organisation, action, success_message: str):
+    """Run one member service behind a CSRF-checked button; refusals become messages."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        action()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        db.session.commit()
+        flash(success_message, "success")
+
+
+@bp.post("/<int:organisation_id>/members/<int:membership_id>/role")
+@login_required
+def change_role(organisation_id: int, membership_id: int):
+    org = _load(organisation_id)
+    if not can_manage_members(current_user, org):
+        abort(403)
+    membership = _load_membership(org, membership_id)
+    form = RoleForm(prefix=f"m{membership.id}")
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.change_member_role(current_user, membership, form.role.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        db.session.commit()
+        flash(_("The role of %(name)s has been changed.", name=membership.user.name), "success")
+    return redirect(url_for(".members", organisation_id=org.id))
+
+
+@bp.post("/<int:organisation_id>/members/<int:membership_id>/remove")
+@login_required
+def remove(organisation_id: int, membership_id: int):
+    org = _load(organisation_id)
+    if not can_manage_members(current_user, org):
+        abort(403)
+    membership = _load_membership(org, membership_id)
+    name = membership.user.name
+    _member_action(org, lambda: services.remove_member(current_user, membership),
+                   _("%(name)s is no longer a member.", name=name))
+    return redirect(url_for(".members", organisation_id=org.id))
+
+
+@bp.post("/<int:organisation_id>/invitations/<int:invitation_id>/revoke")
+@login_required
+def revoke(organisation_id: int, invitation_id: int):
+    org = _load(organisation_id)
+    if not can_manage_members(current_user, org):
+        abort(403)
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.organisation_id != org.id:
+        abort(404)
+    _member_action(org, lambda: services.revoke_invitation(current_user, invitation),
+                   _("The invitation to %(email)s has been withdrawn.", email=invitation.email))
+    return redirect(url_for(".members", organisation_id=org.id))
+
+
+@bp.post("/<int:organisation_id>/leave")
+@login_required
+def leave(organisation_id: int):
+    org = _load(organisation_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.leave_organisation(current_user, org)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for(".members", organisation_id=org.id))
+    db.session.commit()
+    flash(_("You have left %(name)s.", name=org.name), "success")
+    return redirect(url_for("organisations.mine"))
+
+
+_INVITATION_STATUS = {NotFound: 404, PermissionDenied: 403, InvalidTransition: 410}
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@login_required
+def accept_invitation(token: str):
+    form = ConfirmForm()
+    try:
+        invitation = services.find_invitation(current_user, token)
+        if request.method == "POST" and form.validate_on_submit():
+            services.accept_invitation(current_user, token)
+            db.session.commit()
+            flash(_("Welcome to %(name)s.", name=invitation.organisation.name), "success")
+            return redirect(url_for(".view", organisation_id=invitation.organisation_id))
+    except DomainError as exc:
+        db.session.rollback()
+        status = next((code for cls, code in _INVITATION_STATUS.items() if isinstance(exc, cls)), 400)
+        return render_template("organisations/invitation.html", invitation=None, form=form,
+                               error=str(exc.message)), status
+    # find_invitation only returns a used invitation to someone who is already a member.
+    already_member = invitation.accepted_at is not None
+    return render_template("organisations/invitation.html", invitation=invitation, form=form,
+                           already_member=already_member, error=None)

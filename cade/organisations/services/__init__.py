@@ -1,0 +1,35 @@
+"""Organisation profiles, memberships and invitations: every rule and change.
+
+Services take the acting user explicitly, write an audit event for each change,
+flush but never commit. The queries (`organisations_for_user`, `membership_of`,
+`is_member`) are what other domains use.
+"""
+
+from cade.organisations.services.invitations import (
+    accept_invitation,
+    find_invitation,
+    invite_member,
+    revoke_invitation,
+)
+from cade.organisations.services.members import change_member_role, leave_organisation, remove_member
+from cade.organisations.services.profiles import (
+    EARLIEST_YEAR_FOUNDED,
+    MAX_LENGTHS,
+    create_organisation,
+    set_organisation_verified,
+    update_organisation,
+)
+from cade.organisations.services.queries import (
+    is_member,
+    members_of,
+    membership_of,
+    organisations_for_user,
+    pending_invitations,
+)
+
+__all__ = [
+    "EARLIEST_YEAR_FOUNDED", "MAX_LENGTHS", "accept_invitation", "change_member_role",
+    "create_organisation", "find_invitation", "invite_member", "is_member", "leave_organisation",
+    "members_of", "membership_of", "organisations_for_user", "pending_invitations", "remove_member",
+    "revoke_invitation", "set_organisation_verified", "update_organisation",
+]

@@ -1,0 +1,93 @@
+"""Roles, removal and leaving, guarding that an organisation always keeps an owner."""
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from cade.core.audit import record_event
+from cade.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from cade.extensions import db
+from cade.organisations.constants import MembershipRole
+from cade.organisations.models import Membership, Organisation
+from cade.organisations.permissions import can_manage_members
+from cade.organisations.services.queries import membership_of
+
+
+def _lock_organisation(org: Organisation) -> None:
+    # Owner counts are read under a row lock so two owners cannot demote each other at once.
+    db.session.execute(select(Organisation.id).where(Organisation.id == org.id).with_for_update())
+
+
+def _owner_count(org: Organisation) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Membership).where(
+            Membership.organisation_id == org.id, Membership.role == MembershipRole.OWNER)
+    ) or 0
+
+
+def _refuse_if_last_owner(membership: Membership, message) -> None:
+    if membership.role == MembershipRole.OWNER and _owner_count(membership.organisation) <= 1:
+        raise InvalidTransition(message)
+
+
+def clean_role(role) -> MembershipRole:
+    try:
+        return MembershipRole(role)
+    except ValueError:
+        raise ValidationFailed({"role": [_("Not a valid choice.")]}) from None
+
+
+def change_member_role(actor, membership: Membership, role) -> Membership:
+    """Make a member an owner or an owner a member (owners and admins).
+
+    Raises PermissionDenied, ValidationFailed for an unknown role, and
+    InvalidTransition when it would leave the organisation without an owner.
+    """
+    org = membership.organisation
+    if not can_manage_members(actor, org):
+        raise PermissionDenied()
+    role = clean_role(role)
+    if membership.role == role:
+        return membership
+    _lock_organisation(org)
+    if role != MembershipRole.OWNER:
+        _refuse_if_last_owner(membership, _(
+            "An organisation needs at least one owner. Make someone else an owner first."))
+    before = {"role": membership.role}
+    membership.role = role
+    db.session.flush()
+    record_event(actor, "membership.role_changed", membership, before, {"role": str(role)})
+    return membership
+
+
+def remove_member(actor, membership: Membership) -> None:
+    """Remove someone from an organisation (owners and admins).
+
+    Raises PermissionDenied, or InvalidTransition for the last owner.
+    """
+    org = membership.organisation
+    if not can_manage_members(actor, org):
+        raise PermissionDenied()
+    _lock_organisation(org)
+    _refuse_if_last_owner(membership, _(
+        "The last owner cannot be removed. Make someone else an owner first."))
+    record_event(actor, "membership.removed", membership,
+                 {"user_id": membership.user_id, "organisation_id": org.id, "role": membership.role}, None)
+    db.session.delete(membership)
+    db.session.flush()
+
+
+def leave_organisation(user, org: Organisation) -> None:
+    """Take `user` out of `org`.
+
+    Raises NotFound if they are not a member, InvalidTransition if they are its last owner.
+    """
+    membership = membership_of(user, org)
+    if membership is None:
+        raise NotFound(_("You are not a member of this organisation."))
+    _lock_organisation(org)
+    _refuse_if_last_owner(membership, _(
+        "You are the last owner: make someone else an owner before you leave."))
+    record_event(user, "membership.left", membership,
+                 {"user_id": user.id, "organisation_id": org.id, "role": membership.role}, None)
+    db.session.delete(membership)
+    db.session.flush()

@@ -1,0 +1,54 @@
+"""Read-only questions about organisations that other domains ask."""
+
+from sqlalchemy import select
+
+from cade.accounts.models import User
+from cade.extensions import db
+from cade.organisations.models import Invitation, Membership, Organisation
+
+
+def organisations_for_user(user) -> list[Organisation]:
+    """The organisations `user` belongs to, by name."""
+    if user is None or getattr(user, "id", None) is None:
+        return []
+    stmt = (
+        select(Organisation)
+        .join(Membership, Membership.organisation_id == Organisation.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Organisation.name, Organisation.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def membership_of(user, org) -> Membership | None:
+    if user is None or org is None or getattr(user, "id", None) is None or org.id is None:
+        return None
+    return db.session.scalar(
+        select(Membership).where(Membership.user_id == user.id, Membership.organisation_id == org.id)
+    )
+
+
+def is_member(user, org) -> bool:
+    return membership_of(user, org) is not None
+
+
+def members_of(org) -> list[Membership]:
+    """Memberships of `org`, owners first, then by name (users loaded in the same query)."""
+    stmt = (
+        select(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.organisation_id == org.id)
+        .order_by(Membership.role.desc(), User.name, User.id)  # "owner" > "member"
+    )
+    return list(db.session.scalars(stmt))
+
+
+def pending_invitations(org) -> list[Invitation]:
+    """Invitations neither accepted nor revoked (expired ones included, to re-send or revoke)."""
+    stmt = (
+        select(Invitation)
+        .where(Invitation.organisation_id == org.id, Invitation.accepted_at.is_(None),
+               Invitation.revoked_at.is_(None))
+        .order_by(Invitation.email)
+    )
+    return list(db.session.scalars(stmt))
