@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from flask import has_app_context
 from flask.testing import FlaskClient
+from flask_login.utils import _create_identifier
 
 from cade import create_app
 from cade.extensions import db as _db
@@ -121,6 +122,25 @@ class AuthActions:
 
     def logout(self):
         return self.client.post("/auth/logout")
+
+
+@pytest.fixture()
+def login(app, client):
+    """Sign a user in by writing the session Flask-Login reads, without the sign-in page.
+
+    `_id` is the identifier that Flask-Login's "strong" session protection checks.
+    """
+
+    def _login(user):
+        with app.test_request_context(environ_base=client.environ_base):
+            identifier = _create_identifier()
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+            session["_id"] = identifier
+        return user
+
+    return _login
 
 
 @pytest.fixture()

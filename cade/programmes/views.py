@@ -1,15 +1,379 @@
-"""Public call pages and the admin pages for programmes and calls."""
+"""Public call pages and the admin pages for programmes, calls, questions and rubrics."""
 
-from flask import Blueprint
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_timedelta
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from cade.core.countries import COUNTRY_LISTS
+from cade.core.db import utcnow
+from cade.core.errors import DomainError, ValidationFailed
+from cade.core.permissions import admin_required
+from cade.extensions import db
+from cade.organisations.constants import ORGANISATION_TYPE_LABELS, STAKEHOLDER_GROUP_LABELS
+from cade.programmes import services
+from cade.programmes.constants import CALL_PHASE_LABELS, PROGRAMME_KIND_LABELS, QUESTION_KIND_LABELS, CallPhase
+from cade.programmes.forms import (
+    CallForm,
+    CriterionForm,
+    ProgrammeForm,
+    QuestionForm,
+    call_form_data,
+    form_data,
+    question_form_data,
+)
+from cade.programmes.models import Call, Programme, Question, RubricCriterion
+from cade.programmes.permissions import can_view_call
 
 bp = Blueprint("programmes", __name__)
 
 
+@bp.context_processor
+def _labels():
+    return {
+        "PROGRAMME_KIND_LABELS": PROGRAMME_KIND_LABELS,
+        "CALL_PHASE_LABELS": CALL_PHASE_LABELS,
+        "QUESTION_KIND_LABELS": QUESTION_KIND_LABELS,
+        "ORGANISATION_TYPE_LABELS": ORGANISATION_TYPE_LABELS,
+        "STAKEHOLDER_GROUP_LABELS": STAKEHOLDER_GROUP_LABELS,
+        "COUNTRY_LISTS": COUNTRY_LISTS,
+    }
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _apply_errors(form, exc: ValidationFailed) -> None:
+    """Service errors onto the form: beside their field, or at the top."""
+    for name, messages in exc.errors.items():
+        if name in form:
+            form[name].errors = [*form[name].errors, *messages]
+        else:
+            form.form_errors.extend(messages)
+
+
+def _flash_error(exc: DomainError) -> None:
+    flash(str(exc), "error")
+    for messages in getattr(exc, "errors", {}).values():
+        for message in messages:
+            flash(str(message), "error")
+
+
+def _countdown(call: Call, now: datetime) -> str | None:
+    phase = call.phase(now)
+    if phase == CallPhase.OPEN:
+        return _("Closes %(when)s", when=format_timedelta(call.closes_at - now, add_direction=True, threshold=1.5))
+    if phase == CallPhase.UPCOMING:
+        return _("Opens %(when)s", when=format_timedelta(call.opens_at - now, add_direction=True, threshold=1.5))
+    if phase == CallPhase.CLOSED:
+        return _("Closed %(when)s", when=format_timedelta(call.closes_at - now, add_direction=True, threshold=1.5))
+    return None
+
+
+def _apply_url(call: Call) -> str | None:
+    # The applications blueprint owns this page; the call page must render even before it exists.
+    try:
+        return url_for("applications.start", call_id=call.id)
+    except BuildError:
+        return None
+
+
+# ---------------------------------------------------------------- public pages
+
+
 @bp.get("/")
 def index():
-    return "TODO"
+    now = utcnow()
+    return render_template("programmes/index.html", open_calls=services.open_calls(now),
+                           upcoming_calls=services.upcoming_calls(now), now=now)
+
+
+@bp.get("/calls/closed")
+def closed():
+    now = utcnow()
+    return render_template("programmes/closed.html", calls=services.recently_closed_calls(now),
+                           days=services.RECENTLY_CLOSED_DAYS, now=now)
+
+
+@bp.get("/calls/<int:call_id>")
+def call(call_id):
+    call = db.get_or_404(Call, call_id)
+    if not can_view_call(current_user, call):
+        abort(404)
+    now = utcnow()
+    phase = call.phase(now)
+    viewer_tz = current_user.timezone if current_user.is_authenticated else None
+    return render_template(
+        "programmes/call.html", call=call, phase=phase, now=now, countdown=_countdown(call, now),
+        viewer_tz=viewer_tz if viewer_tz and viewer_tz != call.timezone else None,
+        apply_url=_apply_url(call) if phase == CallPhase.OPEN else None,
+    )
+
+
+# ---------------------------------------------------------------- admin: programmes
 
 
 @bp.get("/admin/")
+@admin_required
 def admin_index():
-    return "TODO"
+    return render_template("programmes/admin_index.html", programmes=services.programmes_with_calls(), now=utcnow())
+
+
+@bp.route("/admin/programmes/new", methods=["GET", "POST"])
+@admin_required
+def programme_create():
+    form = ProgrammeForm()
+    if form.validate_on_submit():
+        try:
+            services.create_programme(_actor(), **form_data(form))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Programme created."), "success")
+            return redirect(url_for(".admin_index"))
+    return render_template("programmes/programme_form.html", form=form, programme=None)
+
+
+@bp.route("/admin/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
+@admin_required
+def programme_edit(programme_id):
+    programme = db.get_or_404(Programme, programme_id)
+    form = ProgrammeForm(obj=programme)
+    if form.validate_on_submit():
+        try:
+            services.update_programme(_actor(), programme.id, **form_data(form))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Programme saved."), "success")
+            return redirect(url_for(".admin_index"))
+    return render_template("programmes/programme_form.html", form=form, programme=programme)
+
+
+# ---------------------------------------------------------------- admin: calls
+
+
+@bp.route("/admin/programmes/<int:programme_id>/calls/new", methods=["GET", "POST"])
+@admin_required
+def call_create(programme_id):
+    programme = db.get_or_404(Programme, programme_id)
+    form = CallForm(currency=programme.currency)
+    if form.validate_on_submit():
+        try:
+            new_call = services.create_call(_actor(), programme.id, **form_data(form))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Call created as a draft. Add its questions and rubric, then publish it."), "success")
+            return redirect(url_for(".call_admin", call_id=new_call.id))
+    return render_template("programmes/call_form.html", form=form, programme=programme, call=None)
+
+
+@bp.route("/admin/calls/<int:call_id>/edit", methods=["GET", "POST"])
+@admin_required
+def call_edit(call_id):
+    call = db.get_or_404(Call, call_id)
+    form = CallForm(currency=call.currency, data=call_form_data(call))
+    if form.validate_on_submit():
+        try:
+            services.update_call(_actor(), call.id, **form_data(form))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Call saved."), "success")
+            return redirect(url_for(".call_admin", call_id=call.id))
+    return render_template("programmes/call_form.html", form=form, programme=call.programme, call=call)
+
+
+def _render_call_admin(call, question_form=None, criterion_form=None):
+    return render_template(
+        "programmes/call_admin.html", call=call, phase=call.phase(), now=utcnow(),
+        question_form=question_form or QuestionForm(prefix="question"),
+        criterion_form=criterion_form or CriterionForm(prefix="criterion"),
+        publish_problems=services.publish_problems(call), locked=services.is_call_locked(call),
+    )
+
+
+@bp.get("/admin/calls/<int:call_id>")
+@admin_required
+def call_admin(call_id):
+    return _render_call_admin(db.get_or_404(Call, call_id))
+
+
+@bp.post("/admin/calls/<int:call_id>/publish")
+@admin_required
+def call_publish(call_id):
+    call = db.get_or_404(Call, call_id)
+    try:
+        services.publish_call(_actor(), call.id)
+    except DomainError as exc:
+        db.session.rollback()
+        _flash_error(exc)
+    else:
+        db.session.commit()
+        flash(_("The call is published."), "success")
+    return redirect(url_for(".call_admin", call_id=call_id))
+
+
+@bp.post("/admin/calls/<int:call_id>/unpublish")
+@admin_required
+def call_unpublish(call_id):
+    call = db.get_or_404(Call, call_id)
+    try:
+        services.unpublish_call(_actor(), call.id)
+    except DomainError as exc:
+        db.session.rollback()
+        _flash_error(exc)
+    else:
+        db.session.commit()
+        flash(_("The call is back to draft and hidden from the public."), "success")
+    return redirect(url_for(".call_admin", call_id=call_id))
+
+
+# ---------------------------------------------------------------- admin: questions and criteria
+
+
+@bp.post("/admin/calls/<int:call_id>/questions")
+@admin_required
+def question_add(call_id):
+    call = db.get_or_404(Call, call_id)
+    form = QuestionForm(prefix="question")
+    if form.validate_on_submit():
+        try:
+            services.add_question(_actor(), call.id, **form_data(form))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Question added."), "success")
+            return redirect(url_for(".call_admin", call_id=call.id, _anchor="questions"))
+    return _render_call_admin(call, question_form=form)
+
+
+@bp.route("/admin/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@admin_required
+def question_edit(question_id):
+    question = db.get_or_404(Question, question_id)
+    form = QuestionForm(data=question_form_data(question))
+    if form.validate_on_submit():
+        try:
+            services.update_question(_actor(), question.id, **form_data(form))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Question saved."), "success")
+            return redirect(url_for(".call_admin", call_id=question.call_id, _anchor="questions"))
+    return render_template("programmes/question_form.html", form=form, question=question, call=question.call)
+
+
+@bp.post("/admin/questions/<int:question_id>/delete")
+@admin_required
+def question_delete(question_id):
+    question = db.get_or_404(Question, question_id)
+    call_id = question.call_id
+    try:
+        services.delete_question(_actor(), question.id)
+    except DomainError as exc:
+        db.session.rollback()
+        _flash_error(exc)
+    else:
+        db.session.commit()
+        flash(_("Question deleted."), "success")
+    return redirect(url_for(".call_admin", call_id=call_id, _anchor="questions"))
+
+
+@bp.post("/admin/questions/<int:question_id>/move")
+@admin_required
+def question_move(question_id):
+    question = db.get_or_404(Question, question_id)
+    call_id = question.call_id
+    try:
+        services.move_question(_actor(), question.id, request.form.get("direction", ""))
+    except DomainError as exc:
+        db.session.rollback()
+        _flash_error(exc)
+    else:
+        db.session.commit()
+    return redirect(url_for(".call_admin", call_id=call_id, _anchor=f"question-{question_id}"))
+
+
+@bp.post("/admin/calls/<int:call_id>/criteria")
+@admin_required
+def criterion_add(call_id):
+    call = db.get_or_404(Call, call_id)
+    form = CriterionForm(prefix="criterion")
+    if form.validate_on_submit():
+        try:
+            services.add_criterion(_actor(), call.id, **form_data(form))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Criterion added."), "success")
+            return redirect(url_for(".call_admin", call_id=call.id, _anchor="rubric"))
+    return _render_call_admin(call, criterion_form=form)
+
+
+@bp.route("/admin/criteria/<int:criterion_id>/edit", methods=["GET", "POST"])
+@admin_required
+def criterion_edit(criterion_id):
+    criterion = db.get_or_404(RubricCriterion, criterion_id)
+    form = CriterionForm(obj=criterion)
+    if form.validate_on_submit():
+        try:
+            services.update_criterion(_actor(), criterion.id, **form_data(form))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Criterion saved."), "success")
+            return redirect(url_for(".call_admin", call_id=criterion.call_id, _anchor="rubric"))
+    return render_template("programmes/criterion_form.html", form=form, criterion=criterion, call=criterion.call)
+
+
+@bp.post("/admin/criteria/<int:criterion_id>/delete")
+@admin_required
+def criterion_delete(criterion_id):
+    criterion = db.get_or_404(RubricCriterion, criterion_id)
+    call_id = criterion.call_id
+    try:
+        services.delete_criterion(_actor(), criterion.id)
+    except DomainError as exc:
+        db.session.rollback()
+        _flash_error(exc)
+    else:
+        db.session.commit()
+        flash(_("Criterion deleted."), "success")
+    return redirect(url_for(".call_admin", call_id=call_id, _anchor="rubric"))
+
+
+@bp.post("/admin/criteria/<int:criterion_id>/move")
+@admin_required
+def criterion_move(criterion_id):
+    criterion = db.get_or_404(RubricCriterion, criterion_id)
+    call_id = criterion.call_id
+    try:
+        services.move_criterion(_actor(), criterion.id, request.form.get("direction", ""))
+    except DomainError as exc:
+        db.session.rollback()
+        _flash_error(exc)
+    else:
+        db.session.commit()
+    return redirect(url_for(".call_admin", call_id=call_id, _anchor=f"criterion-{criterion_id}"))

@@ -1,29 +1,8 @@
-"""Fixtures for the organisation tests: a session login that does not need the sign-in page."""
+"""Fixtures for the organisation tests: an organisation and people in each role."""
 
 import pytest
-from flask import g
-from flask_login.utils import _create_identifier
 
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
-
-
-@pytest.fixture()
-def login(app, client):
-    """Sign `user` in by writing the Flask-Login session keys (strong session protection included)."""
-
-    def _login(user):
-        with app.test_request_context(environ_base=client.environ_base):
-            identifier = _create_identifier()
-        with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
-            session["_id"] = identifier
-        # The `db` fixture keeps one app context for the whole test, so requests share `g`,
-        # where Flask-Login caches the signed-in user: forget it when switching users.
-        g.pop("_login_user", None)
-        return user
-
-    return _login
 
 
 @pytest.fixture()

@@ -1,0 +1,169 @@
+"""Forms for programmes, calls, questions and rubric criteria (shape checks only)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from cade.core.countries import COUNTRY_LISTS, country_choices, region_choices
+from cade.core.money import from_minor, is_currency
+from cade.core.timeutil import timezone_names, utc_to_local
+from cade.organisations.constants import ORGANISATION_TYPE_LABELS, STAKEHOLDER_GROUP_LABELS
+from cade.programmes.constants import PROGRAMME_KIND_LABELS, QUESTION_KIND_LABELS
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as check boxes (the site macro renders it as a fieldset)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _options(pairs) -> list[SelectChoice]:
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _upper(value):
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def form_data(form: FlaskForm) -> dict:
+    """The form's values as plain keyword arguments for a service."""
+    return {name: value for name, value in form.data.items() if name != "csrf_token"}
+
+
+class ProgrammeForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)], filters=[_strip])
+    kind = SelectField(_l("Kind"), choices=_options(PROGRAMME_KIND_LABELS.items()))
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20_000)])
+    funder_name = StringField(_l("Funder name"), validators=[InputRequired(), Length(max=200)], filters=[_strip])
+    funder_identifier = StringField(
+        _l("Funder identifier"), validators=[Optional(), Length(max=100)], filters=[_strip],
+        description=_l("For open data, e.g. an IATI organisation identifier such as XM-DAC-41114."))
+    currency = StringField(
+        _l("Currency"), validators=[InputRequired(), Length(min=3, max=3)], filters=[_upper],
+        description=_l("ISO 4217 code such as USD or EUR. It cannot change once the programme has a call."))
+
+    def validate_currency(self, field):
+        if not is_currency(field.data):
+            raise ValidationError(_l("Enter an ISO 4217 currency code such as USD or EUR."))
+
+
+class CallForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)], filters=[_strip])
+    reference_prefix = StringField(
+        _l("Reference prefix"), filters=[_upper],
+        validators=[InputRequired(), Length(max=40),
+                    Regexp(r"^[A-Z0-9]+(-[A-Z0-9]+)*$", message=_l("Use only letters, digits and single dashes."))],
+        description=_l("Application references start with it, e.g. CADE-2026 gives CADE-2026-0042."))
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=50_000)],
+                                description=_l("Plain text; line breaks are kept."))
+    timezone = SelectField(_l("Time zone of the call"), validators=[InputRequired()],
+                           description=_l("Opening and closing times are read in this time zone."))
+    opens_at = DateTimeLocalField(_l("Opens"), format=DATETIME_FORMATS, validators=[InputRequired()])
+    closes_at = DateTimeLocalField(_l("Closes (deadline)"), format=DATETIME_FORMATS, validators=[InputRequired()])
+    budget_envelope = DecimalField(_l("Budget envelope"), places=None,
+                                   validators=[InputRequired(), NumberRange(min=0)])
+    min_award = DecimalField(_l("Minimum award"), places=None, validators=[InputRequired(), NumberRange(min=0)])
+    max_award = DecimalField(_l("Maximum award"), places=None, validators=[InputRequired(), NumberRange(min=0)])
+    reviews_required = IntegerField(_l("Reviews per application"), default=2,
+                                    validators=[InputRequired(), NumberRange(min=1, max=10)])
+    blind_review = BooleanField(_l("Blind review (reviewers do not see the organisation)"))
+    eligible_countries = SelectMultipleField(
+        _l("Eligible countries"), description=_l("Leave empty for no restriction by country."))
+    eligible_country_lists = MultiCheckboxField(_l("Eligible country lists"))
+    eligible_regions = SelectMultipleField(
+        _l("Eligible regions"), description=_l("Leave empty for no restriction by region."))
+    eligible_organisation_types = MultiCheckboxField(_l("Eligible organisation types"))
+    eligible_stakeholder_groups = MultiCheckboxField(_l("Eligible stakeholder groups"))
+    max_annual_budget = DecimalField(
+        _l("Maximum annual budget of the organisation"), places=None,
+        validators=[Optional(), NumberRange(min=0)], description=_l("Leave empty for no limit."))
+
+    def __init__(self, *args, currency: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Choices in the reader's language, built per request.
+        self.timezone.choices = _options((name, name) for name in timezone_names())
+        self.eligible_countries.choices = _options(country_choices())
+        self.eligible_regions.choices = _options(region_choices())
+        self.eligible_country_lists.choices = _options(COUNTRY_LISTS.items())
+        self.eligible_organisation_types.choices = _options(ORGANISATION_TYPE_LABELS.items())
+        self.eligible_stakeholder_groups.choices = _options(STAKEHOLDER_GROUP_LABELS.items())
+        if currency:
+            for field in (self.budget_envelope, self.min_award, self.max_award):
+                field.description = _l("In %(currency)s.", currency=currency)
+            self.max_annual_budget.description = _l("In %(currency)s; leave empty for no limit.", currency=currency)
+
+
+def call_form_data(call) -> dict:
+    """A call's stored values as the form shows them: wall-clock times in its zone, major units."""
+    currency = call.currency
+    return {
+        "title": call.title,
+        "reference_prefix": call.reference_prefix,
+        "description": call.description,
+        "timezone": call.timezone,
+        "opens_at": utc_to_local(call.opens_at, call.timezone).replace(tzinfo=None),
+        "closes_at": utc_to_local(call.closes_at, call.timezone).replace(tzinfo=None),
+        "budget_envelope": from_minor(call.budget_envelope_minor, currency),
+        "min_award": from_minor(call.min_award_minor, currency),
+        "max_award": from_minor(call.max_award_minor, currency),
+        "reviews_required": call.reviews_required,
+        "blind_review": call.blind_review,
+        "eligible_countries": list(call.eligible_countries or []),
+        "eligible_country_lists": list(call.eligible_country_lists or []),
+        "eligible_regions": list(call.eligible_regions or []),
+        "eligible_organisation_types": list(call.eligible_organisation_types or []),
+        "eligible_stakeholder_groups": list(call.eligible_stakeholder_groups or []),
+        "max_annual_budget": (None if call.max_annual_budget_minor is None
+                              else from_minor(call.max_annual_budget_minor, currency)),
+    }
+
+
+class QuestionForm(FlaskForm):
+    kind = SelectField(_l("Kind of answer"), choices=_options(QUESTION_KIND_LABELS.items()))
+    label = StringField(_l("Question"), validators=[InputRequired(), Length(max=300)], filters=[_strip])
+    help_text = TextAreaField(_l("Help text"), validators=[Optional(), Length(max=5_000)],
+                              render_kw={"rows": 3})
+    required = BooleanField(_l("An answer is required"), default=True)
+    word_limit = IntegerField(_l("Word limit (long text only)"),
+                              validators=[Optional(), NumberRange(min=1, max=20_000)])
+    choices = TextAreaField(_l("Choices (choice questions only)"), render_kw={"rows": 4},
+                            description=_l("One per line; at least two."))
+
+
+def question_form_data(question) -> dict:
+    return {
+        "kind": question.kind,
+        "label": question.label,
+        "help_text": question.help_text,
+        "required": question.required,
+        "word_limit": question.word_limit,
+        "choices": "\n".join(question.choices or []),
+    }
+
+
+class CriterionForm(FlaskForm):
+    label = StringField(_l("Criterion"), validators=[InputRequired(), Length(max=200)], filters=[_strip])
+    guidance = TextAreaField(_l("Guidance for reviewers"), validators=[Optional(), Length(max=5_000)],
+                             render_kw={"rows": 3})
+    weight = IntegerField(_l("Weight"), default=1, validators=[InputRequired(), NumberRange(min=1, max=100)])
+    max_score = IntegerField(_l("Maximum score"), default=5,
+                             validators=[InputRequired(), NumberRange(min=1, max=100)])

@@ -1,0 +1,65 @@
+"""Programmes, calls, questions and rubric criteria: every rule and change, with audit rows.
+
+Services take the acting user first and plain values as keyword arguments,
+flush but never commit, and raise `cade.core.errors` domain errors
+(`ValidationFailed.errors` maps a field name to its messages).
+
+Hook for the domains above this one
+-----------------------------------
+`call_lock_checks` is a list of functions `check(call) -> bool`. A function
+returns True when the call has records (applications, above all) that must
+not lose their meaning. While any check says so, the call's reference prefix
+cannot change, the call cannot be unpublished, and questions cannot be deleted
+or change their kind. The applications domain registers its check when its
+services are imported, e.g.::
+
+    from cade.programmes import services as programme_services
+
+    def _call_has_applications(call) -> bool:
+        return bool(db.session.scalar(
+            select(func.count(Application.id)).where(Application.call_id == call.id)))
+
+    programme_services.call_lock_checks.append(_call_has_applications)
+
+(Programmes cannot ask about applications itself: the import would point up
+the stack.)
+"""
+
+from cade.programmes.services.calls import (
+    CALL_FIELDS,
+    create_call,
+    publish_call,
+    publish_problems,
+    unpublish_call,
+    update_call,
+)
+from cade.programmes.services.common import call_lock_checks, is_call_locked
+from cade.programmes.services.programmes import PROGRAMME_FIELDS, create_programme, update_programme
+from cade.programmes.services.queries import (
+    RECENTLY_CLOSED_DAYS,
+    open_calls,
+    programmes_with_calls,
+    recently_closed_calls,
+    upcoming_calls,
+)
+from cade.programmes.services.questions import (
+    CRITERION_FIELDS,
+    QUESTION_FIELDS,
+    add_criterion,
+    add_question,
+    delete_criterion,
+    delete_question,
+    move_criterion,
+    move_question,
+    update_criterion,
+    update_question,
+)
+
+__all__ = [
+    "CALL_FIELDS", "CRITERION_FIELDS", "PROGRAMME_FIELDS", "QUESTION_FIELDS", "RECENTLY_CLOSED_DAYS",
+    "add_criterion", "add_question", "call_lock_checks", "create_call", "create_programme",
+    "delete_criterion", "delete_question", "is_call_locked", "move_criterion", "move_question",
+    "open_calls", "programmes_with_calls", "publish_call", "publish_problems", "recently_closed_calls",
+    "unpublish_call", "upcoming_calls", "update_call", "update_criterion", "update_programme",
+    "update_question",
+]

@@ -1,0 +1,221 @@
+"""Questions and rubric criteria: ordered lists edited one item at a time, positions kept 0..n-1."""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from cade.core.audit import record_event
+from cade.core.errors import InvalidTransition, ValidationFailed
+from cade.extensions import db
+from cade.programmes.constants import QuestionKind
+from cade.programmes.models import Call, Question, RubricCriterion
+from cade.programmes.services.common import (
+    FieldErrors,
+    clean_integer,
+    clean_text,
+    get_or_raise,
+    is_call_locked,
+    reject_unknown,
+    require_admin,
+    snapshot,
+)
+
+MAX_WORD_LIMIT = 20_000
+QUESTION_FIELDS = ("kind", "label", "help_text", "required", "word_limit", "choices")
+CRITERION_FIELDS = ("label", "guidance", "weight", "max_score")
+
+
+def _siblings(model, call_id: int) -> list:
+    return list(db.session.scalars(
+        select(model).where(model.call_id == call_id).order_by(model.position, model.id)))
+
+
+def _renumber(items: list) -> None:
+    for position, item in enumerate(items):
+        item.position = position
+
+
+def _move(model, item, direction: str) -> None:
+    if direction not in ("up", "down"):
+        raise ValidationFailed({"direction": [_l("Move up or down.")]})
+    items = _siblings(model, item.call_id)
+    i = items.index(item)
+    j = i - 1 if direction == "up" else i + 1
+    if 0 <= j < len(items):
+        items[i], items[j] = items[j], items[i]
+    _renumber(items)
+    db.session.flush()
+
+
+def _next_position(model, call_id: int) -> int:
+    last = db.session.scalar(select(func.max(model.position)).where(model.call_id == call_id))
+    return 0 if last is None else last + 1
+
+
+def _clean_question(data: dict) -> dict:
+    errors = FieldErrors()
+    kind = data.get("kind")
+    if kind not in set(QuestionKind):
+        errors.add("kind", _l("Choose a kind of question."))
+    values = {
+        "kind": kind,
+        "label": clean_text(data, "label", errors, max_len=300, required=True),
+        "help_text": clean_text(data, "help_text", errors, max_len=5_000),
+        "required": bool(data.get("required")),
+        "word_limit": None,
+        "choices": [],
+    }
+    if kind == QuestionKind.LONG_TEXT and data.get("word_limit") not in (None, ""):
+        values["word_limit"] = clean_integer(data, "word_limit", errors, 1, MAX_WORD_LIMIT)
+    if kind == QuestionKind.CHOICE:
+        raw = data.get("choices") or []
+        lines = raw.splitlines() if isinstance(raw, str) else raw
+        # Choices that differ only in letter case would look the same to an applicant.
+        by_key = {}
+        for line in lines:
+            if line and line.strip():
+                by_key.setdefault(line.strip().casefold(), line.strip())
+        choices = list(by_key.values())
+        if len(choices) < 2:
+            errors.add("choices", _l("Give at least two different choices, one per line."))
+        elif any(len(choice) > 200 for choice in choices):
+            errors.add("choices", _l("Each choice can have at most 200 characters."))
+        values["choices"] = choices
+    errors.raise_if_any()
+    return values
+
+
+def add_question(actor, call_id: int, **data) -> Question:
+    """Append a question to a call. Raises PermissionDenied, NotFound, ValidationFailed."""
+    require_admin(actor)
+    reject_unknown(data, QUESTION_FIELDS)
+    call = get_or_raise(Call, call_id)
+    data.setdefault("required", True)
+    question = Question(call_id=call.id, position=_next_position(Question, call.id), **_clean_question(data))
+    db.session.add(question)
+    db.session.flush()
+    db.session.expire(call, ["questions"])
+    record_event(actor, "question.added", question, None, snapshot(question, QUESTION_FIELDS))
+    return question
+
+
+def update_question(actor, question_id: int, **changes) -> Question:
+    """Change a question; its kind is fixed once the call is locked.
+
+    Raises PermissionDenied, NotFound, ValidationFailed.
+    """
+    require_admin(actor)
+    reject_unknown(changes, QUESTION_FIELDS)
+    question = get_or_raise(Question, question_id)
+    before = snapshot(question, QUESTION_FIELDS)
+    values = _clean_question({**before, **changes})
+    if values["kind"] != question.kind and is_call_locked(question.call):
+        raise ValidationFailed({"kind": [_l("The kind of question cannot change once applications exist.")]})
+    for field, value in values.items():
+        setattr(question, field, value)
+    db.session.flush()
+    record_event(actor, "question.updated", question, before, snapshot(question, QUESTION_FIELDS))
+    return question
+
+
+def delete_question(actor, question_id: int) -> None:
+    """Delete a question and close the gap it leaves, unless the call is locked.
+
+    Raises PermissionDenied, NotFound, InvalidTransition.
+    """
+    require_admin(actor)
+    question = get_or_raise(Question, question_id)
+    call = question.call
+    if is_call_locked(call):
+        raise InvalidTransition(_l("Questions cannot be deleted once applications exist; edit the question instead."))
+    before = snapshot(question, QUESTION_FIELDS)
+    record_event(actor, "question.deleted", question, before, None)
+    db.session.delete(question)
+    db.session.flush()
+    _renumber(_siblings(Question, call.id))
+    db.session.flush()
+    db.session.expire(call, ["questions"])
+
+
+def move_question(actor, question_id: int, direction: str) -> None:
+    """Swap a question with its neighbour ("up" or "down"); positions stay 0..n-1.
+
+    Raises PermissionDenied, NotFound, ValidationFailed.
+    """
+    require_admin(actor)
+    question = get_or_raise(Question, question_id)
+    _move(Question, question, direction)
+    db.session.expire(question.call, ["questions"])
+    record_event(actor, "question.moved", question, None, {"direction": direction, "position": question.position})
+
+
+def _clean_criterion(data: dict, call_id: int, criterion_id: int | None) -> dict:
+    errors = FieldErrors()
+    values = {
+        "label": clean_text(data, "label", errors, max_len=200, required=True),
+        "guidance": clean_text(data, "guidance", errors, max_len=5_000),
+        "weight": clean_integer(data, "weight", errors, 1, 100),
+        "max_score": clean_integer(data, "max_score", errors, 1, 100),
+    }
+    if values["label"]:
+        clash = db.session.scalar(select(func.count(RubricCriterion.id)).where(
+            RubricCriterion.call_id == call_id,
+            func.lower(RubricCriterion.label) == values["label"].lower(),
+            RubricCriterion.id != (criterion_id or 0)))
+        if clash:
+            errors.add("label", _l("This call already has a criterion with this label."))
+    errors.raise_if_any()
+    return values
+
+
+def add_criterion(actor, call_id: int, **data) -> RubricCriterion:
+    """Append a rubric criterion to a call. Raises PermissionDenied, NotFound, ValidationFailed."""
+    require_admin(actor)
+    reject_unknown(data, CRITERION_FIELDS)
+    call = get_or_raise(Call, call_id)
+    data.setdefault("weight", 1)
+    data.setdefault("max_score", 5)
+    criterion = RubricCriterion(call_id=call.id, position=_next_position(RubricCriterion, call.id),
+                                **_clean_criterion(data, call.id, None))
+    db.session.add(criterion)
+    db.session.flush()
+    db.session.expire(call, ["criteria"])
+    record_event(actor, "criterion.added", criterion, None, snapshot(criterion, CRITERION_FIELDS))
+    return criterion
+
+
+def update_criterion(actor, criterion_id: int, **changes) -> RubricCriterion:
+    """Change a rubric criterion. Raises PermissionDenied, NotFound, ValidationFailed."""
+    require_admin(actor)
+    reject_unknown(changes, CRITERION_FIELDS)
+    criterion = get_or_raise(RubricCriterion, criterion_id)
+    before = snapshot(criterion, CRITERION_FIELDS)
+    for field, value in _clean_criterion({**before, **changes}, criterion.call_id, criterion.id).items():
+        setattr(criterion, field, value)
+    db.session.flush()
+    record_event(actor, "criterion.updated", criterion, before, snapshot(criterion, CRITERION_FIELDS))
+    return criterion
+
+
+def delete_criterion(actor, criterion_id: int) -> None:
+    """Delete a rubric criterion and close the gap. Raises PermissionDenied, NotFound."""
+    require_admin(actor)
+    criterion = get_or_raise(RubricCriterion, criterion_id)
+    call = criterion.call
+    record_event(actor, "criterion.deleted", criterion, snapshot(criterion, CRITERION_FIELDS), None)
+    db.session.delete(criterion)
+    db.session.flush()
+    _renumber(_siblings(RubricCriterion, call.id))
+    db.session.flush()
+    db.session.expire(call, ["criteria"])
+
+
+def move_criterion(actor, criterion_id: int, direction: str) -> None:
+    """Swap a criterion with its neighbour ("up" or "down"); positions stay 0..n-1.
+
+    Raises PermissionDenied, NotFound, ValidationFailed.
+    """
+    require_admin(actor)
+    criterion = get_or_raise(RubricCriterion, criterion_id)
+    _move(RubricCriterion, criterion, direction)
+    db.session.expire(criterion.call, ["criteria"])
+    record_event(actor, "criterion.moved", criterion, None, {"direction": direction, "position": criterion.position})
