@@ -27,3 +27,8 @@ def test_language_choice_is_kept_and_never_redirects_off_site(client):
     assert response.headers["Location"] == "/"
     with client.session_transaction() as session:
         assert session["locale"] == "fr"
+
+
+def test_next_url_with_a_backslash_does_not_leave_the_site(client):
+    response = client.post("/language", data={"locale": "es", "next": "/\\evil.example/"})
+    assert response.headers["Location"] == "/"

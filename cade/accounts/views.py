@@ -1,25 +1,215 @@
 """Sign-up, verification, sign-in, sign-out, password reset and profile pages."""
 
-from flask import Blueprint
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
+
+from cade.accounts import services
+from cade.accounts.forms import ChangePasswordForm, EmailForm, LoginForm, ProfileForm, RegisterForm, ResetPasswordForm
+from cade.core.errors import DomainError, ValidationFailed
+from cade.core.urls import safe_next_url
+from cade.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__, url_prefix="/auth")
+# Two forms share the profile page: the prefix keeps their field ids apart.
+PASSWORD_PREFIX = "password"
 
 
-@bp.route("/login", methods=["GET", "POST"])
-def login():
-    return "TODO"
+def _show_errors(form, error: DomainError) -> None:
+    """Put a service's field errors next to the fields, the rest above the form."""
+    if isinstance(error, ValidationFailed):
+        for name, messages in error.errors.items():
+            field = getattr(form, name, None)
+            target = list(field.errors) if field is not None else form.form_errors
+            target.extend(str(m) for m in messages)
+            if field is not None:
+                field.errors = target
+        return
+    form.form_errors.append(str(error))
+
+
+def _next_url(*candidates: str | None) -> str:
+    target = next((c for c in candidates if c), None)
+    # Browsers read "/\evil.example" like "//evil.example"; safe_next_url lets it through.
+    if target and ("\\" in target or any(ord(ch) < 32 for ch in target)):
+        target = None
+    return safe_next_url(target)
+
+
+def _start_session(user, locale: str | None) -> None:
+    # A fresh session at sign-in: nothing an attacker planted before survives it.
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    login_user(user)
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
 def register():
-    return "TODO"
+    if current_user.is_authenticated:
+        return redirect(url_for("programmes.index"))
+    form = RegisterForm()
+    if request.method == "GET":
+        form.locale.data = str(get_locale() or "en")
+    if form.validate_on_submit():
+        try:
+            services.register_user(email=form.email.data, password=form.password.data, name=form.name.data,
+                                   locale=form.locale.data, timezone=form.timezone.data)
+            db.session.commit()
+        except ValidationFailed as error:
+            db.session.rollback()
+            _show_errors(form, error)
+        except IntegrityError:
+            # The same address was registered a moment ago: answer as for any taken address.
+            db.session.rollback()
+            return redirect(url_for("accounts.check_email"))
+        else:
+            return redirect(url_for("accounts.check_email"))
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.get("/register/check-email")
+def check_email():
+    return render_template("accounts/check_email.html")
+
+
+@bp.get("/verify/<token>")
+def verify(token):
+    try:
+        services.verify_email(token)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return render_template("accounts/link_problem.html", message=str(error),
+                               retry_endpoint="accounts.resend_verification"), 400
+    flash(_("Thank you: your e-mail address is confirmed."), "success")
+    return redirect(url_for("accounts.profile" if current_user.is_authenticated else "accounts.login"))
+
+
+@bp.route("/resend-verification", methods=["GET", "POST"])
+@limiter.limit("3 per 10 minutes", methods=["POST"])
+def resend_verification():
+    form = EmailForm()
+    if request.method == "GET" and current_user.is_authenticated:
+        form.email.data = current_user.email
+    if form.validate_on_submit():
+        services.resend_verification(form.email.data)
+        db.session.commit()
+        return redirect(url_for("accounts.check_email"))
+    return render_template("accounts/resend_verification.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(_next_url(request.args.get("next")))
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            _show_errors(form, error)
+        else:
+            db.session.commit()
+            _start_session(user, session.get("locale"))
+            if not user.is_verified:
+                flash(_("Please confirm your e-mail address with the link we sent you. "
+                        "You will need to before you can apply."), "info")
+            return redirect(_next_url(form.next.data, request.args.get("next")))
+    return render_template("accounts/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout():
-    return "TODO"
+    locale = session.get("locale")
+    logout_user()
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("programmes.index"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit("5 per minute", methods=["POST"])
+def forgot():
+    form = EmailForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        return render_template("accounts/forgot_sent.html")
+    return render_template("accounts/forgot.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def reset(token):
+    try:
+        services.check_reset_token(token)
+    except DomainError as error:
+        return render_template("accounts/link_problem.html", message=str(error),
+                               retry_endpoint="accounts.forgot"), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            _show_errors(form, error)
+        else:
+            logout_user()
+            flash(_("Your password has been changed and every session signed out. Please sign in."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset.html", form=form)
 
 
 @bp.route("/profile", methods=["GET", "POST"])
+@login_required
 def profile():
-    return "TODO"
+    form = ProfileForm(obj=current_user)
+    password_form = ChangePasswordForm(formdata=None, prefix=PASSWORD_PREFIX)
+    if form.validate_on_submit():
+        try:
+            me = current_user._get_current_object()
+            services.update_profile(me, me, name=form.name.data,
+                                    locale=form.locale.data, timezone=form.timezone.data)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            _show_errors(form, error)
+        else:
+            # The language just chosen should win over one picked earlier from the menu.
+            session.pop("locale", None)
+            flash(_("Your profile has been saved."), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/profile.html", form=form, password_form=password_form)
+
+
+@bp.post("/profile/password")
+@login_required
+def change_password():
+    form = ProfileForm(formdata=None, obj=current_user)
+    password_form = ChangePasswordForm(prefix=PASSWORD_PREFIX)
+    if password_form.validate_on_submit():
+        try:
+            # The real user, not the proxy: login_user must not store current_user in itself.
+            user = services.change_password(current_user._get_current_object(), password_form.current_password.data,
+                                            password_form.new_password.data)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            _show_errors(password_form, error)
+        else:
+            # This session stays signed in under the new session version; the others end.
+            _start_session(user, session.get("locale"))
+            flash(_("Your password has been changed. Other devices have been signed out."), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/profile.html", form=form, password_form=password_form)

@@ -8,6 +8,9 @@ from flask import current_app, request, url_for
 def safe_next_url(target: str | None, fallback: str = "programmes.index") -> str:
     """`target` if it stays on this site, else the fallback page (no open redirects)."""
     if target:
+        # Browsers read "/\\evil.example" like "//evil.example"; control characters hide tricks.
+        if "\\" in target or any(ord(c) < 32 for c in target):
+            return url_for(fallback)
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target

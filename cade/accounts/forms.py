@@ -1,0 +1,81 @@
+"""Sign-up, sign-in, reset and profile forms (shape checks only; the services hold the rules)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from cade.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from cade.core.timeutil import timezone_names
+
+LANGUAGES = {"en": "English", "fr": "Français", "es": "Español", "pt": "Português"}
+PASSWORD_HINT = _l("At least %(n)d characters. A few unrelated words make a good password.", n=MIN_LENGTH)
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _email_field():
+    return EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)], filters=[_strip],
+                      render_kw={"autocomplete": "email", "spellcheck": "false"})
+
+
+def _new_password(label):
+    return PasswordField(label, validators=[DataRequired(), Length(max=MAX_LENGTH)], description=PASSWORD_HINT,
+                         render_kw={"autocomplete": "new-password", "minlength": MIN_LENGTH})
+
+
+class _ProfileFields(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)],
+                       render_kw={"autocomplete": "name"})
+    locale = SelectField(_l("Preferred language"),
+                         choices=[SelectChoice(code, label) for code, label in LANGUAGES.items()],
+                         description=_l("E-mails and pages will use this language."))
+    timezone = SelectField(_l("Time zone"), default="UTC",
+                           description=_l("Deadlines and dates are shown in this time zone."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [SelectChoice(name, name.replace("_", " ")) for name in timezone_names()]
+
+
+class RegisterForm(_ProfileFields):
+    email = _email_field()
+    password = _new_password(_l("Password"))
+    confirm = PasswordField(_l("Repeat the password"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+                            render_kw={"autocomplete": "new-password"})
+
+
+class LoginForm(FlaskForm):
+    email = _email_field()
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH)],
+                             render_kw={"autocomplete": "current-password"})
+    next = HiddenField()
+
+
+class EmailForm(FlaskForm):
+    email = _email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    password = _new_password(_l("New password"))
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+                            render_kw={"autocomplete": "new-password"})
+
+
+class ProfileForm(_ProfileFields):
+    pass
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=MAX_LENGTH)],
+                                     render_kw={"autocomplete": "current-password"})
+    new_password = _new_password(_l("New password"))
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(),
+                                        EqualTo("new_password", message=_l("The passwords do not match."))],
+                            render_kw={"autocomplete": "new-password"})
