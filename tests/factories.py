@@ -93,7 +93,7 @@ class CallFactory(BaseFactory):
 
     programme = factory.SubFactory(ProgrammeFactory)
     title = factory.Sequence(lambda n: f"Community networks call {n}")
-    reference_prefix = "CADE-2026"
+    reference_prefix = factory.Sequence(lambda n: f"CN{n}-2026")
     description = "Grants for community networks."
     status = CallStatus.PUBLISHED
     opens_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=10))
@@ -151,7 +151,7 @@ class ApplicationFactory(BaseFactory):
         submitted = factory.Trait(
             status=ApplicationStatus.SUBMITTED,
             submitted_at=factory.LazyFunction(utcnow),
-            reference=factory.Sequence(lambda n: f"CADE-2026-{n + 1:04d}"),
+            reference=factory.LazyAttributeSequence(lambda a, n: f"{a.call.reference_prefix}-{n + 1:04d}"),
         )
         withdrawn = factory.Trait(status=ApplicationStatus.WITHDRAWN)
 

@@ -58,3 +58,19 @@ BUDGET_CATEGORIES = {
     "operations": _l("Operations and overheads"),
     "other": _l("Other"),
 }
+
+# Zip-based formats that `filetype` recognises: the entry that must be inside the archive.
+ZIP_CONTAINER_MARKERS = {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "word/document.xml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xl/workbook.xml",
+    "application/vnd.oasis.opendocument.text": "mimetype",
+}
+
+# Statuses that hold the organisation's one live application to a call.
+LIVE_STATUSES = tuple(s for s in ApplicationStatus if s != ApplicationStatus.WITHDRAWN)
+
+# Call-closing reminders: (notification kind, idempotency key prefix, window before closing).
+CLOSING_REMINDERS = (
+    ("applications.call_closing_7d", "closing7d", 7 * 24),
+    ("applications.call_closing_48h", "closing48h", 48),
+)

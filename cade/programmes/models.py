@@ -30,7 +30,7 @@ class Call(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
-    reference_prefix: Mapped[str] = mapped_column(String(40))
+    reference_prefix: Mapped[str] = mapped_column(String(40), unique=True)
     description: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=CallStatus.DRAFT)
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,5 +1,6 @@
 """Programme, call, question and rubric services: the rules and what they leave in the database."""
 
+import itertools
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -24,8 +25,11 @@ def programme_data(**overrides):
     return data
 
 
+_prefixes = itertools.count(1)
+
+
 def call_data(**overrides):
-    data = dict(title="Community networks 2026", reference_prefix="cade-2026", description="Grants.",
+    data = dict(title="Community networks 2026", reference_prefix=f"cade-{next(_prefixes)}", description="Grants.",
                 timezone="Africa/Nairobi", opens_at=datetime(2030, 1, 10, 9, 0), closes_at=datetime(2030, 3, 31, 17, 0),
                 budget_envelope=Decimal("100000"), min_award=Decimal("5000"), max_award=Decimal("40000"),
                 reviews_required=2, blind_review=True)
@@ -97,7 +101,7 @@ def test_update_programme_unknown_id(db, admin):
 
 
 def test_create_call_is_a_draft_with_times_read_in_its_zone(db, admin, programme):
-    call = services.create_call(admin, programme.id, **call_data())
+    call = services.create_call(admin, programme.id, **call_data(reference_prefix="cade-2026"))
     db.session.commit()
     assert call.status == CallStatus.DRAFT
     assert call.reference_prefix == "CADE-2026"
@@ -106,6 +110,18 @@ def test_create_call_is_a_draft_with_times_read_in_its_zone(db, admin, programme
     assert call.closes_at == datetime(2030, 3, 31, 14, 0, tzinfo=timezone.utc)
     assert (call.budget_envelope_minor, call.min_award_minor, call.max_award_minor) == (10_000_000, 500_000, 4_000_000)
     assert db.session.scalar(select(AuditEvent.verb).where(AuditEvent.object_type == "Call")) == "call.created"
+
+
+def test_a_reference_prefix_belongs_to_one_call(db, admin, programme):
+    first = services.create_call(admin, programme.id, **call_data(reference_prefix="cade-2026"))
+    db.session.commit()
+    with pytest.raises(ValidationFailed) as excinfo:
+        services.create_call(admin, programme.id, **call_data(reference_prefix="Cade-2026"))
+    assert "reference_prefix" in errors_of(excinfo)
+    second = services.create_call(admin, programme.id, **call_data(reference_prefix="CADE-2027"))
+    with pytest.raises(ValidationFailed):
+        services.update_call(admin, second.id, reference_prefix="CADE-2026")
+    assert services.update_call(admin, first.id, title="Renamed").reference_prefix == "CADE-2026"
 
 
 def test_paris_deadline_follows_daylight_saving(db, admin, programme):

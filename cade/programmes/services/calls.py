@@ -4,6 +4,7 @@ import re
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from cade.core import countries
 from cade.core.audit import record_event
@@ -116,6 +117,15 @@ def _call_values(call: Call) -> dict:
     }
 
 
+def _refuse_taken_prefix(prefix: str, call_id: int | None) -> None:
+    # References are unique across calls, so each call needs a prefix of its own.
+    query = select(Call.id).where(Call.reference_prefix == prefix)
+    if call_id is not None:
+        query = query.where(Call.id != call_id)
+    if db.session.scalar(query.limit(1)) is not None:
+        raise ValidationFailed({"reference_prefix": [_l("Another call already uses this reference prefix.")]})
+
+
 def create_call(actor, programme_id: int, **data) -> Call:
     """Create a draft call in a programme.
 
@@ -127,7 +137,9 @@ def create_call(actor, programme_id: int, **data) -> Call:
     reject_unknown(data, CALL_FIELDS)
     programme = get_or_raise(Programme, programme_id)
     data.setdefault("reviews_required", 2)
-    call = Call(programme=programme, status=CallStatus.DRAFT, **_clean_call(data, programme.currency))
+    values = _clean_call(data, programme.currency)
+    _refuse_taken_prefix(values["reference_prefix"], None)
+    call = Call(programme=programme, status=CallStatus.DRAFT, **values)
     db.session.add(call)
     db.session.flush()
     record_event(actor, "call.created", call, None, snapshot(call, CALL_SNAPSHOT))
@@ -146,6 +158,7 @@ def update_call(actor, call_id: int, **changes) -> Call:
     if values["reference_prefix"] != call.reference_prefix and is_call_locked(call):
         raise ValidationFailed(
             {"reference_prefix": [_l("The reference prefix cannot change once applications exist.")]})
+    _refuse_taken_prefix(values["reference_prefix"], call.id)
     before = snapshot(call, CALL_SNAPSHOT)
     for field, value in values.items():
         setattr(call, field, value)

@@ -1,0 +1,174 @@
+"""Application forms: shape checks only (numbers, dates, lengths, choices).
+
+Drafts may be incomplete, so no field is required here; completeness is the
+submission service's job.
+"""
+
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, DecimalField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional
+
+from cade.applications.constants import BUDGET_CATEGORIES
+from cade.applications.services import BudgetLineInput, DraftInput
+from cade.core.money import from_minor, minor_units, to_minor
+from cade.programmes.constants import SHORT_TEXT_MAX_CHARS, QuestionKind
+
+TEXT_KINDS = (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT)
+
+
+class BudgetLineForm(Form):
+    category = SelectField(_l("Category"), validators=[Optional()],
+                           choices=[("", _l("Choose…"))] + list(BUDGET_CATEGORIES.items()))
+    description = StringField(_l("Description"), validators=[Optional(), Length(max=300)])
+    amount = DecimalField(_l("Amount"), places=None, validators=[Optional(), NumberRange(min=0)])
+
+    def is_blank(self) -> bool:
+        return not (self.category.data or (self.description.data or "").strip()
+                    or self.amount.data is not None or (self.amount.raw_data or [""])[0].strip())
+
+
+class ApplicationForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
+    summary = TextAreaField(_l("Summary"), validators=[Optional()],
+                            description=_l("A few sentences: what you will do, where and for whom."))
+    requested_amount = DecimalField(_l("Amount requested"), places=None,
+                                    validators=[Optional(), NumberRange(min=0)])
+    budget_lines = FieldList(FormField(BudgetLineForm), min_entries=1)
+    attach_to = SelectField(_l("This file is for"), validators=[Optional()], choices=[("", "")])
+    file = FileField(_l("Add a file"), description=_l(
+        "PDF, DOCX, XLSX, ODT, PNG or JPEG; at most 10 MB each, 25 MB in all."))
+
+    currency = "USD"
+    questions: list = []
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        # Amounts with more decimals than the currency has are a shape error, not a rounding.
+        for field in [self.requested_amount] + [entry.form.amount for entry in self.budget_lines]:
+            if field.data is not None and not field.errors:
+                try:
+                    to_minor(field.data, self.currency)
+                except ValueError:
+                    field.errors = list(field.errors) + [_(
+                        "Use at most %(n)d decimal places.", n=minor_units(self.currency))]
+                    ok = False
+        return ok
+
+    def question_fields(self):
+        """(question, field or None) in the call's order; file questions have no field."""
+        return [(q, getattr(self, f"q_{q.id}", None)) for q in self.questions]
+
+    def remove_line(self, index: int) -> None:
+        rows = [entry.data for i, entry in enumerate(self.budget_lines) if i != index]
+        while len(self.budget_lines):
+            self.budget_lines.pop_entry()
+        for row in rows or [{}]:
+            self.budget_lines.append_entry(row)
+
+
+def _question_field(question):
+    description = question.help_text or ""
+    if question.required:
+        description = (_l("Required to submit.") if not description
+                       else f"{description} {_('Required to submit.')}")
+    label = question.label
+    if question.kind == QuestionKind.SHORT_TEXT:
+        return StringField(label, validators=[Optional(), Length(max=SHORT_TEXT_MAX_CHARS)],
+                           description=description)
+    if question.kind == QuestionKind.LONG_TEXT:
+        if question.word_limit:
+            limit = _("At most %(n)d words.", n=question.word_limit)
+            description = f"{description} {limit}".strip()
+        return TextAreaField(label, validators=[Optional()], description=description)
+    if question.kind == QuestionKind.NUMBER:
+        return DecimalField(label, places=None, validators=[Optional()], description=description)
+    if question.kind == QuestionKind.CHOICE:
+        return SelectField(label, validators=[Optional()], description=description,
+                           choices=[("", _l("Choose…"))] + [(c, c) for c in question.choices or []])
+    if question.kind == QuestionKind.DATE:
+        return DateField(label, validators=[Optional()], description=description)
+    return None
+
+
+def application_form(call, application=None, formdata=None, **kwargs) -> ApplicationForm:
+    """The edit form for `call`'s questions; filled from `application` when no form was posted."""
+
+    class CallApplicationForm(ApplicationForm):
+        pass
+
+    for question in call.questions:
+        field = _question_field(question)
+        if field is not None:
+            setattr(CallApplicationForm, f"q_{question.id}", field)
+    data = None
+    if application is not None and formdata is None:
+        data = _data_from(application)
+    if formdata is not None:
+        kwargs["formdata"] = formdata
+    form = CallApplicationForm(data=data, **kwargs)
+    form.currency = call.currency
+    form.questions = list(call.questions)
+    form.attach_to.choices = [("", _("General supporting document"))] + [
+        (str(q.id), q.label) for q in call.questions if q.kind == QuestionKind.FILE]
+    return form
+
+
+def _data_from(application) -> dict:
+    currency = application.call.currency
+    data = {
+        "title": application.title,
+        "summary": application.summary,
+        "requested_amount": (from_minor(application.requested_amount_minor, currency)
+                             if application.requested_amount_minor is not None else None),
+        "budget_lines": [
+            {"category": line.category, "description": line.description,
+             "amount": from_minor(line.amount_minor, currency)}
+            for line in application.budget_lines
+        ] or [{}],
+    }
+    for answer in application.answers:
+        value = answer.text
+        if answer.number is not None:
+            number = answer.number
+            value = (number.quantize(Decimal(1)) if number == number.to_integral_value()
+                     else number.normalize())
+        elif answer.date_value is not None:
+            value = answer.date_value
+        data[f"q_{answer.question_id}"] = value
+    return data
+
+
+def _minor(value, currency):
+    return None if value is None else to_minor(value, currency)
+
+
+def draft_input(form: ApplicationForm, text_only: bool = False) -> DraftInput:
+    """The validated form as a DraftInput; `text_only` keeps title, summary and text answers."""
+    currency = form.currency
+    answers = {}
+    for question, field in form.question_fields():
+        if field is None or (text_only and question.kind not in TEXT_KINDS):
+            continue
+        answers[question.id] = field.data
+    if text_only:
+        return DraftInput(title=form.title.data or "", summary=form.summary.data or "", answers=answers)
+    lines = [
+        BudgetLineInput(category=entry.form.category.data or "other",
+                        description=entry.form.description.data or "",
+                        amount_minor=_minor(entry.form.amount.data, currency) or 0)
+        for entry in form.budget_lines if not entry.form.is_blank()
+    ]
+    return DraftInput(title=form.title.data or "", summary=form.summary.data or "",
+                      requested_amount_minor=_minor(form.requested_amount.data, currency),
+                      answers=answers, budget_lines=lines)
+
+
+class StartForm(FlaskForm):
+    """Which of the user's organisations applies (checked against membership by the service)."""
+
+    organisation_id = SelectField(_l("Apply on behalf of"), coerce=int, choices=[])

@@ -1,0 +1,33 @@
+"""The applications API: start, save, attach, submit, withdraw, remind.
+
+Every function takes the acting user explicitly, flushes but never commits,
+and raises `cade.core.errors` DomainErrors with messages safe to show.
+"""
+
+from cade.applications.services._common import NotADraft
+from cade.applications.services.attachments import add_attachment, delete_attachment, open_attachment
+from cade.applications.services.drafts import (
+    KEEP,
+    BudgetLineInput,
+    DraftInput,
+    find_live_application,
+    list_applications_for_user,
+    organisations_of,
+    save_draft,
+    start_application,
+)
+from cade.applications.services.reminders import queue_call_closing_reminders
+from cade.applications.services.submission import (
+    AlreadySubmitted,
+    completeness_errors,
+    submit_application,
+    transition_application,
+    withdraw_application,
+)
+
+__all__ = [
+    "KEEP", "AlreadySubmitted", "NotADraft", "BudgetLineInput", "DraftInput", "add_attachment", "find_live_application",
+    "completeness_errors", "delete_attachment", "list_applications_for_user", "open_attachment",
+    "organisations_of", "queue_call_closing_reminders", "save_draft", "start_application",
+    "submit_application", "transition_application", "withdraw_application",
+]

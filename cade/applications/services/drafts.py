@@ -1,0 +1,233 @@
+"""Starting an application and saving its draft (which may be incomplete)."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from cade.applications.constants import BUDGET_CATEGORIES, LIVE_STATUSES, ApplicationStatus
+from cade.applications.eligibility import check_eligibility
+from cade.applications.models import Answer, Application, BudgetLine
+from cade.applications.services._common import load_application, lock_draft, require_member
+from cade.applications.permissions import is_member
+from cade.core.audit import record_event
+from cade.core.errors import (
+    DeadlinePassed,
+    InvalidTransition,
+    NotEligible,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from cade.core.timeutil import format_in_zone, utcnow
+from cade.extensions import db
+from cade.organisations.models import Membership, Organisation
+from cade.programmes.constants import SHORT_TEXT_MAX_CHARS, CallPhase, QuestionKind
+from cade.programmes.models import Call
+
+KEEP: Any = object()  # "leave this field as it is"
+
+
+@dataclass
+class BudgetLineInput:
+    category: str
+    description: str
+    amount_minor: int
+
+
+@dataclass
+class DraftInput:
+    """What a save changes; fields left at KEEP are not touched.
+
+    `answers` maps a question id to its new value (str for text and choice,
+    Decimal for number, date for date; None or "" clears it).
+    """
+
+    title: Any = KEEP
+    summary: Any = KEEP
+    requested_amount_minor: Any = KEEP
+    answers: dict[int, Any] = field(default_factory=dict)
+    budget_lines: Any = KEEP
+
+
+def organisations_of(user) -> list[Organisation]:
+    """The organisations `user` is a member of, by name."""
+    return list(db.session.scalars(
+        select(Organisation).join(Membership, Membership.organisation_id == Organisation.id)
+        .where(Membership.user_id == user.id).order_by(Organisation.name)
+    ))
+
+
+def list_applications_for_user(user) -> list[Application]:
+    """Every application of the user's organisations, newest first, with call and organisation loaded."""
+    return list(db.session.scalars(
+        select(Application)
+        .join(Membership, Membership.organisation_id == Application.organisation_id)
+        .where(Membership.user_id == user.id)
+        .options(joinedload(Application.call).joinedload(Call.programme),
+                 joinedload(Application.organisation))
+        .order_by(Application.created_at.desc(), Application.id.desc())
+    ).unique())
+
+
+def find_live_application(call_id: int, organisation_id: int) -> Application | None:
+    """The organisation's application to the call that is not withdrawn, if any."""
+    return db.session.scalar(select(Application).where(
+        Application.call_id == call_id, Application.organisation_id == organisation_id,
+        Application.status.in_([s.value for s in LIVE_STATUSES])))
+
+
+def start_application(actor, call_id: int, organisation_id: int, now=None) -> Application:
+    """Start a draft for `organisation_id` to `call_id`, or return its live application.
+
+    Raises NotFound (no such call or organisation), PermissionDenied (actor not a
+    member, or e-mail not verified), DeadlinePassed / InvalidTransition (call not
+    open) and NotEligible (message lists the reasons).
+    """
+    call = db.session.get(Call, call_id)
+    organisation = db.session.get(Organisation, organisation_id)
+    if call is None or organisation is None:
+        raise NotFound()
+    if not is_member(actor, organisation.id):
+        raise PermissionDenied()
+    if not getattr(actor, "is_verified", False):
+        raise PermissionDenied(_("Please confirm your e-mail address before you apply."))
+    existing = find_live_application(call.id, organisation.id)
+    if existing is not None:
+        return existing
+    now = now or utcnow()
+    phase = call.phase(now)
+    if phase == CallPhase.CLOSED:
+        raise DeadlinePassed(_("This call closed on %(deadline)s.",
+                               deadline=format_in_zone(call.closes_at, call.timezone)))
+    if phase != CallPhase.OPEN:
+        raise InvalidTransition(_("This call is not open for applications."))
+    reasons = check_eligibility(call, organisation)
+    if reasons:
+        raise NotEligible(" ".join(reasons), reasons=reasons)
+
+    application = Application(call=call, organisation=organisation, created_by_id=actor.id,
+                              status=ApplicationStatus.DRAFT, title="", summary="")
+    try:
+        # A savepoint: if another request started the same draft a moment ago,
+        # the unique index refuses ours and we hand back theirs.
+        with db.session.begin_nested():
+            db.session.add(application)
+            db.session.flush()
+    except IntegrityError:
+        existing = find_live_application(call.id, organisation.id)
+        if existing is None:
+            raise
+        return existing
+    record_event(actor, "application.started", application,
+                 after={"call_id": call.id, "organisation_id": organisation.id})
+    return application
+
+
+def _clean_text(value, max_chars: int | None, field_name: str, errors: dict) -> str:
+    text = "" if value is None else str(value)
+    text = text.replace("\r\n", "\n").strip()
+    if max_chars is not None and len(text) > max_chars:
+        errors.setdefault(field_name, []).append(
+            _("Use at most %(n)d characters.", n=max_chars))
+    return text
+
+
+def _answer_values(question, value, errors: dict) -> dict | None:
+    """The columns an answer stores, or None to clear it; shape errors go to `errors`."""
+    name = f"q_{question.id}"
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    kind = question.kind
+    if kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT):
+        limit = SHORT_TEXT_MAX_CHARS if kind == QuestionKind.SHORT_TEXT else None
+        return {"text": _clean_text(value, limit, name, errors)}
+    if kind == QuestionKind.CHOICE:
+        if value not in (question.choices or []):
+            errors.setdefault(name, []).append(_("Choose one of the options."))
+        return {"text": str(value)}
+    if kind == QuestionKind.NUMBER:
+        if not isinstance(value, (int, Decimal)) or (isinstance(value, Decimal) and not value.is_finite()):
+            errors.setdefault(name, []).append(_("Enter a number."))
+            return None
+        return {"number": Decimal(value)}
+    if kind == QuestionKind.DATE:
+        if not isinstance(value, date):
+            errors.setdefault(name, []).append(_("Enter a date as YYYY-MM-DD."))
+            return None
+        return {"date_value": value}
+    return None  # file questions are answered with attachments
+
+
+def save_draft(actor, application_id: int, data: DraftInput) -> Application:
+    """Save what the applicant typed into a draft; incomplete is fine, wrong shapes are not.
+
+    Raises NotFound, PermissionDenied, NotADraft (an InvalidTransition) and
+    ValidationFailed (errors keyed by field name: title, summary,
+    requested_amount, q_<id>, budget_lines-<n>-<field>); nothing is saved then.
+    """
+    application = load_application(application_id)
+    require_member(actor, application)
+    lock_draft(application)
+    errors: dict[str, list] = {}
+    questions = {q.id: q for q in application.call.questions}
+
+    changes = {}
+    if data.title is not KEEP:
+        changes["title"] = _clean_text(data.title, 200, "title", errors)
+    if data.summary is not KEEP:
+        changes["summary"] = _clean_text(data.summary, None, "summary", errors)
+    if data.requested_amount_minor is not KEEP:
+        amount = data.requested_amount_minor
+        if amount is not None and (not isinstance(amount, int) or amount < 0):
+            errors.setdefault("requested_amount", []).append(_("Enter an amount of zero or more."))
+        changes["requested_amount_minor"] = amount
+    answer_values = {}
+    for question_id, value in data.answers.items():
+        question = questions.get(question_id)
+        if question is None:
+            errors.setdefault(f"q_{question_id}", []).append(_("This question is not part of the call."))
+            continue
+        answer_values[question_id] = _answer_values(question, value, errors)
+    lines = None
+    if data.budget_lines is not KEEP:
+        lines = []
+        for index, line in enumerate(data.budget_lines or []):
+            prefix = f"budget_lines-{index}"
+            if line.category not in BUDGET_CATEGORIES:
+                errors.setdefault(f"{prefix}-category", []).append(_("Choose a category."))
+            description = _clean_text(line.description, 300, f"{prefix}-description", errors)
+            if not isinstance(line.amount_minor, int) or line.amount_minor < 0:
+                errors.setdefault(f"{prefix}-amount", []).append(_("Enter an amount of zero or more."))
+            lines.append(BudgetLine(position=index, category=line.category,
+                                    description=description, amount_minor=line.amount_minor))
+    if errors:
+        raise ValidationFailed(errors)
+
+    for name, value in changes.items():
+        setattr(application, name, value)
+    existing = {answer.question_id: answer for answer in application.answers}
+    for question_id, values in answer_values.items():
+        answer = existing.get(question_id)
+        if values is None:
+            if answer is not None:
+                application.answers.remove(answer)
+            continue
+        if answer is None:
+            answer = Answer(question_id=question_id)
+            application.answers.append(answer)
+        answer.text, answer.number, answer.date_value = None, None, None
+        for name, value in values.items():
+            setattr(answer, name, value)
+    if lines is not None:
+        application.budget_lines.clear()
+        db.session.flush()
+        application.budget_lines.extend(lines)
+    # Saves are not audited one by one (autosave runs every few seconds); transitions are.
+    db.session.flush()
+    return application

@@ -1,0 +1,59 @@
+"""Reminders to organisations with a draft when a call is about to close."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from cade.accounts.models import User
+from cade.applications.constants import CLOSING_REMINDERS, ApplicationStatus
+from cade.applications.models import Application
+from cade.core.timeutil import format_in_zone, utcnow
+from cade.extensions import db
+from cade.notifications.models import Notification
+from cade.notifications.services import notify
+from cade.organisations.models import Membership
+from cade.programmes.constants import CallStatus
+from cade.programmes.models import Call
+
+
+def queue_call_closing_reminders(now=None) -> int:
+    """Queue "call closing" reminders to every member of each organisation holding a draft.
+
+    A call closing within 48 hours gets the 48-hour reminder; one closing
+    within 7 days (but not 48 hours) the 7-day one. Idempotency keys make a
+    second run send nothing more. Returns how many reminders were newly queued.
+    """
+    now = now or utcnow()
+    queued = 0
+    lower = now
+    for kind, prefix, hours in sorted(CLOSING_REMINDERS, key=lambda r: r[2]):
+        upper = now + timedelta(hours=hours)
+        rows = db.session.execute(
+            select(Application, User, Call)
+            .join(Call, Call.id == Application.call_id)
+            .join(Membership, Membership.organisation_id == Application.organisation_id)
+            .join(User, User.id == Membership.user_id)
+            .where(Call.status == CallStatus.PUBLISHED, Call.closes_at > lower,
+                   Call.closes_at <= upper, Application.status == ApplicationStatus.DRAFT,
+                   User.active.is_(True))
+            .order_by(Application.id, User.id)
+        ).all()
+        keys = {f"{prefix}:{application.id}:{user.id}" for application, user, _call in rows}
+        done = set(db.session.scalars(
+            select(Notification.idempotency_key).where(Notification.idempotency_key.in_(keys))
+        )) if keys else set()
+        for application, user, call in rows:
+            key = f"{prefix}:{application.id}:{user.id}"
+            if key in done:
+                continue
+            notify(kind, recipient=user, locale=user.locale, key=key, context={
+                "application_id": application.id,
+                "title": application.title,
+                "call_title": call.title,
+                "organisation_name": application.organisation.name,
+                "closes_at": call.closes_at.isoformat(),
+                "deadline_text": format_in_zone(call.closes_at, call.timezone, locale=user.locale or "en"),
+            })
+            queued += 1
+        lower = upper
+    return queued

@@ -1,0 +1,197 @@
+"""State changes of an application: submission with its reference, and withdrawal."""
+
+from flask_babel import gettext as _
+from sqlalchemy import select, text, update
+
+from cade.applications.constants import TRANSITIONS, ApplicationStatus
+from cade.applications.eligibility import check_eligibility
+from cade.applications.models import Application
+from cade.applications.services._common import load_application, require_member
+from cade.core.audit import record_event
+from cade.core.errors import DeadlinePassed, InvalidTransition, NotEligible, ValidationFailed
+from cade.core.money import format_money
+from cade.core.timeutil import format_in_zone, utcnow
+from cade.extensions import db
+from cade.notifications.services import notify
+from cade.organisations.models import Membership
+from cade.programmes.constants import SHORT_TEXT_MAX_CHARS, CallPhase, QuestionKind
+from cade.accounts.models import User
+
+
+class AlreadySubmitted(InvalidTransition):
+    """A second submission of the same application (a double click): nothing happened."""
+
+    def __init__(self, message=None, **kwargs):
+        super().__init__(message or _("This application has already been submitted."), **kwargs)
+
+
+def transition_application(actor, application: Application, new_status: str, **values) -> Application:
+    """Move `application` to `new_status` if TRANSITIONS allows it; write an audit event.
+
+    The change is a compare-and-set on the current status, so of two
+    concurrent transitions only one wins; the other raises InvalidTransition.
+    `values` are further columns set in the same UPDATE.
+    """
+    old = ApplicationStatus(application.status)
+    new = ApplicationStatus(new_status)
+    if new not in TRANSITIONS[old]:
+        raise InvalidTransition()
+    db.session.flush()
+    table = Application.__table__
+    result = db.session.execute(
+        update(table).where(table.c.id == application.id, table.c.status == old.value)
+        .values(status=new.value, updated_at=utcnow(), **values)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(application)
+        raise InvalidTransition()
+    db.session.refresh(application)
+    record_event(actor, f"application.{new.value}", application,
+                 before={"status": old.value}, after={"status": new.value})
+    return application
+
+
+def _word_count(value: str | None) -> int:
+    return len((value or "").split())
+
+
+def completeness_errors(application: Application) -> dict[str, list[str]]:
+    """What is missing or wrong before `application` can be submitted, by field name."""
+    errors: dict[str, list[str]] = {}
+    call = application.call
+    currency = call.currency
+
+    def add(name, message):
+        errors.setdefault(name, []).append(message)
+
+    if not (application.title or "").strip():
+        add("title", _("Give your application a title."))
+    if not (application.summary or "").strip():
+        add("summary", _("Write a short summary."))
+    requested = application.requested_amount_minor
+    if requested is None:
+        add("requested_amount", _("Enter the amount you request."))
+    elif not call.min_award_minor <= requested <= call.max_award_minor:
+        add("requested_amount", _("Request between %(min)s and %(max)s.",
+                                  min=format_money(call.min_award_minor, currency),
+                                  max=format_money(call.max_award_minor, currency)))
+    answers = {answer.question_id: answer for answer in application.answers}
+    files = {attachment.question_id for attachment in application.attachments}
+    for question in call.questions:
+        name = f"q_{question.id}"
+        answer = answers.get(question.id)
+        if question.kind == QuestionKind.FILE:
+            if question.required and question.id not in files:
+                add(name, _("Attach a file for this question."))
+            continue
+        empty = answer is None or (answer.text in (None, "") and answer.number is None
+                                   and answer.date_value is None)
+        if empty:
+            if question.required:
+                add(name, _("Answer this question."))
+            continue
+        if question.kind == QuestionKind.LONG_TEXT and question.word_limit:
+            words = _word_count(answer.text)
+            if words > question.word_limit:
+                add(name, _("Use at most %(limit)d words (you have %(n)d).",
+                            limit=question.word_limit, n=words))
+        if question.kind == QuestionKind.SHORT_TEXT and len(answer.text or "") > SHORT_TEXT_MAX_CHARS:
+            add(name, _("Use at most %(n)d characters.", n=SHORT_TEXT_MAX_CHARS))
+        if question.kind == QuestionKind.CHOICE and answer.text not in (question.choices or []):
+            add(name, _("Choose one of the options."))
+    lines = application.budget_lines
+    if not lines:
+        add("budget_lines", _("Add at least one budget line."))
+    elif requested is not None:
+        total = sum(line.amount_minor for line in lines)
+        if total != requested:
+            add("budget_lines", _("The budget lines add up to %(total)s, but you request %(requested)s.",
+                                  total=format_money(total, currency),
+                                  requested=format_money(requested, currency)))
+    return errors
+
+
+def submit_application(actor, application_id: int, now=None) -> Application:
+    """Submit a complete draft before the deadline; give it the call's next reference.
+
+    Checks, in order: membership, state (a second submission raises
+    AlreadySubmitted), the deadline to the second (DeadlinePassed names it in
+    the call's time zone), eligibility (NotEligible) and completeness
+    (ValidationFailed). The draft is untouched when any check fails. Queues a
+    receipt for every member of the organisation.
+    """
+    application = load_application(application_id)
+    require_member(actor, application)
+    if application.status != ApplicationStatus.DRAFT:
+        if application.status == ApplicationStatus.WITHDRAWN:
+            raise InvalidTransition(_("This application was withdrawn."))
+        raise AlreadySubmitted()
+    now = now or utcnow()
+    call = application.call
+    phase = call.phase(now)
+    if phase == CallPhase.CLOSED:
+        raise DeadlinePassed(_(
+            "The deadline was %(deadline)s. Your draft is kept, but it can no longer be submitted.",
+            deadline=format_in_zone(call.closes_at, call.timezone)))
+    if phase != CallPhase.OPEN:
+        raise InvalidTransition(_("This call is not open for applications."))
+    reasons = check_eligibility(call, application.organisation)
+    if reasons:
+        raise NotEligible(" ".join(reasons), reasons=reasons)
+    errors = completeness_errors(application)
+    if errors:
+        raise ValidationFailed(errors, _("Your application is not complete yet."))
+
+    try:
+        transition_application(actor, application, ApplicationStatus.SUBMITTED, submitted_at=now)
+    except InvalidTransition:
+        raise AlreadySubmitted() from None
+    # The counter is bumped in this transaction: a rollback gives the number back,
+    # and the row lock makes concurrent submissions to one call take turns.
+    number = db.session.execute(
+        text("UPDATE calls SET last_reference_number = last_reference_number + 1 "
+             "WHERE id = :id RETURNING last_reference_number"),
+        {"id": call.id},
+    ).scalar_one()
+    db.session.expire(call, ["last_reference_number"])
+    application.reference = f"{call.reference_prefix}-{number:04d}"
+    db.session.flush()
+    _queue_receipts(application)
+    return application
+
+
+def _members(organisation_id: int) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.organisation_id == organisation_id).order_by(User.id)
+    ))
+
+
+def _queue_receipts(application: Application) -> None:
+    for user in _members(application.organisation_id):
+        notify("applications.submitted", recipient=user, locale=user.locale,
+               key=f"submitted:{application.id}:{user.id}",
+               context={
+                   "application_id": application.id,
+                   "reference": application.reference,
+                   "title": application.title,
+                   "call_title": application.call.title,
+                   "organisation_name": application.organisation.name,
+                   "submitted_at": application.submitted_at.isoformat(),
+                   "submitted_at_text": format_in_zone(application.submitted_at,
+                                                       application.call.timezone,
+                                                       locale=user.locale or "en"),
+               })
+
+
+def withdraw_application(actor, application_id: int, now=None) -> Application:
+    """Withdraw a draft or submitted application; the organisation may then start a new one.
+
+    Raises PermissionDenied for non-members and InvalidTransition once review has started.
+    """
+    application = load_application(application_id)
+    require_member(actor, application)
+    if application.status not in (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED):
+        raise InvalidTransition(_("This application can no longer be withdrawn."))
+    return transition_application(actor, application, ApplicationStatus.WITHDRAWN,
+                                  withdrawn_at=now or utcnow())

@@ -1,0 +1,40 @@
+"""The e-mails of this domain render from their outbox rows, in the recipient's language."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from cade.applications import services
+from cade.core.db import utcnow
+from cade.extensions import db as _db
+from cade.notifications.models import Notification
+from cade.notifications.rendering import render_notification
+from tests.factories import ApplicationFactory, CallFactory, MembershipFactory
+
+pytestmark = pytest.mark.usefixtures("request_ctx")
+
+
+def test_receipt_names_the_reference_and_links_to_the_application(draft, member):
+    services.submit_application(member, draft.id)
+    _db.session.commit()
+    row = _db.session.scalars(select(Notification)).one()
+    subject, text, html = render_notification(row)
+    assert "CN-2026-0001" in subject
+    assert f"/applications/{draft.id}" in text and draft.call.title in text
+    assert f"/applications/{draft.id}" in html and "CN-2026-0001" in html
+
+
+@pytest.mark.parametrize("days, kind", [(5, "applications.call_closing_7d"), (1, "applications.call_closing_48h")])
+def test_closing_reminders_render(db, days, kind):
+    call = CallFactory(closes_at=utcnow() + timedelta(days=days), timezone="America/Lima")
+    application = ApplicationFactory(call=call, title="Mesh & more")
+    MembershipFactory(organisation=application.organisation)
+    assert services.queue_call_closing_reminders() == 1
+    _db.session.commit()
+    row = _db.session.scalars(select(Notification)).one()
+    assert row.kind == kind
+    subject, text, html = render_notification(row)
+    assert "Mesh & more" in subject
+    assert "America/Lima" in text and f"/applications/{application.id}/edit" in text
+    assert "Mesh &amp; more" in html or "Mesh & more" not in html
