@@ -110,7 +110,8 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = False
-    DEV_MAILBOX = True
+    # The mailbox page shows everyone's e-mail, reset links included: never beside a real mail server.
+    DEV_MAILBOX = Config.MAIL_SERVER is None
 
 
 class TestConfig(Config):
@@ -127,6 +128,7 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    DEV_MAILBOX = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"

@@ -52,6 +52,9 @@ def init_extensions(app: Flask) -> None:
     from cade import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
 
     db.init_app(app)
+    from cade.notifications import outbox
+
+    outbox.init_app(app)  # notifications are enqueued only after the change they report commits
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

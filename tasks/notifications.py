@@ -1,1 +1,35 @@
-"""Delivery of outbox notifications."""
+"""Delivery of outbox notifications, and the sweep that makes sure none is lost."""
+
+import logging
+
+from celery import shared_task
+
+from cade.extensions import db
+from cade.notifications.constants import DELIVER_TASK, MAX_ATTEMPTS
+from cade.notifications.services import DeliveryFailed, deliver_notification, sweep_outbox
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name=DELIVER_TASK, bind=True, max_retries=MAX_ATTEMPTS, ignore_result=True)
+def deliver(self, notification_id: int) -> str:
+    """Send one outbox row; safe to run twice (the row is claimed); retries with backoff."""
+    try:
+        status = deliver_notification(notification_id)
+    except DeliveryFailed as exc:
+        db.session.commit()  # keep the error, the attempt count and the time of the next try
+        if exc.retry_at is None:
+            return "failed"
+        raise self.retry(exc=exc, countdown=exc.retry_in()) from exc
+    db.session.commit()
+    return status
+
+
+@shared_task(name="notifications.resend_pending", ignore_result=True)
+def resend_pending() -> int:
+    """Re-enqueue due pending/failed rows and free rows stuck in 'sending' (they go out on commit)."""
+    count = sweep_outbox()
+    db.session.commit()
+    if count:
+        logger.info("outbox sweep: %d notifications enqueued again", count)
+    return count

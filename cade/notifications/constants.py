@@ -1,5 +1,6 @@
-"""Notification states."""
+"""Notification states and the timings of delivery."""
 
+from datetime import timedelta
 from enum import StrEnum
 
 
@@ -10,4 +11,22 @@ class NotificationStatus(StrEnum):
     FAILED = "failed"
 
 
+# Tries per notification; after the last one the row stays failed for good.
 MAX_ATTEMPTS = 8
+# Wait after the n-th failed try: BACKOFF_BASE * 2**(n-1), at most BACKOFF_CAP.
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(hours=6)
+# A claimed row whose worker has not finished within this time is presumed
+# lost (the worker crashed mid-send) and is handed out again by the sweep.
+SENDING_LEASE = timedelta(minutes=10)
+# The sweep leaves fresh rows to the outbox's own after-commit enqueue.
+SWEEP_GRACE = timedelta(minutes=1)
+SWEEP_BATCH = 500
+
+DELIVER_TASK = "notifications.deliver"
+INBOX_PAGE_SIZE = 20
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failed try (exponential, capped)."""
+    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP)

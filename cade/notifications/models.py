@@ -1,14 +1,17 @@
 """Outbox rows: written with the change they report, delivered at least once."""
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cade.core.db import UTCDateTime, utcnow
 from cade.extensions import db
 from cade.notifications.constants import NotificationStatus
+
+if TYPE_CHECKING:  # notifications sit below accounts: the User class is named, never imported
+    from cade.accounts.models import User
 
 
 class Notification(db.Model):
@@ -28,12 +31,20 @@ class Notification(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     subject: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Pending or failed: not to be tried before this moment (None: at once).
+    # Sending: when the worker's claim expires and the sweep may hand the row out again.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     in_app: Mapped[bool] = mapped_column(default=True)
 
+    recipient: Mapped["User | None"] = relationship("User")
+
     __table_args__ = (
         Index("ix_notifications_status_next", "status", "next_attempt_at"),
         Index("ix_notifications_inbox", "recipient_id", "read_at"),
     )
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None

@@ -1,0 +1,90 @@
+"""Turns an outbox row into the subject, text and HTML its recipient reads, in their language.
+
+A kind "<domain>.<name>" renders templates/email/<domain>/<name>.txt (which
+holds the `subject` and `body` blocks) and .html (the `body` block). Inside
+them the row's context keys are top-level variables, beside `recipient_name`,
+`recipient_timezone` and `link(endpoint, **values)` for absolute URLs.
+"""
+
+import re
+
+from flask import current_app
+from flask_babel import force_locale
+from jinja2 import Template, TemplateNotFound
+
+from cade.core.urls import external_url
+
+_KIND = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+
+
+def template_names(kind: str) -> tuple[str, str]:
+    """The (.txt, .html) template names of a kind; ValueError for a malformed kind."""
+    if not _KIND.match(kind or ""):
+        raise ValueError(f"not a notification kind: {kind!r}")
+    domain, name = kind.split(".")
+    return f"email/{domain}/{name}.txt", f"email/{domain}/{name}.html"
+
+
+def notification_locale(row) -> str:
+    """The row's language, else the recipient's current one, else the site default."""
+    languages = current_app.config["LANGUAGES"]
+    recipient = row.recipient
+    for candidate in (row.locale, getattr(recipient, "locale", None)):
+        if candidate in languages:
+            return candidate
+    return current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
+
+
+def render_notification(row, locale: str | None = None) -> tuple[str, str, str | None]:
+    """(subject, text, html) of an outbox row in its recipient's language.
+
+    `html` is None when the kind has no .html template (the e-mail is then
+    sent as plain text). Raises TemplateNotFound when the .txt is missing.
+    """
+    txt_name, html_name = template_names(row.kind)
+    with force_locale(locale or notification_locale(row)):
+        context = _context(row)
+        txt = current_app.jinja_env.get_template(txt_name)
+        subject = _render_block(txt, "subject", context)
+        text = txt.render(context).strip() + "\n"
+        try:
+            html_template = current_app.jinja_env.get_template(html_name)
+        except TemplateNotFound:
+            html = None
+        else:
+            html = html_template.render(dict(context, email_subject=subject))
+    return subject, text, html
+
+
+def render_in_app(row, locale: str | None = None) -> tuple[str, str]:
+    """(subject, body text) for the inbox: the e-mail's text without its footer.
+
+    The inbox reader sees it in the language of the page they are reading
+    (`locale`), not necessarily the one the e-mail went out in.
+    """
+    txt_name, _html_name = template_names(row.kind)
+    with force_locale(locale or notification_locale(row)):
+        context = _context(row)
+        txt = current_app.jinja_env.get_template(txt_name)
+        return _render_block(txt, "subject", context), _render_block(txt, "body", context, one_line=False)
+
+
+def _context(row) -> dict:
+    recipient = row.recipient
+    context = dict(row.context or {})
+    context.update(
+        recipient_name=recipient.name if recipient is not None else context.get("recipient_name") or row.recipient_email,
+        recipient_email=row.recipient_email,
+        recipient_timezone=getattr(recipient, "timezone", None) or "UTC",
+        link=external_url,
+    )
+    return context
+
+
+def _render_block(template: Template, block: str, context: dict, one_line: bool = True) -> str:
+    render = template.blocks.get(block)
+    if render is None:
+        return ""
+    output = "".join(render(template.new_context(context)))
+    # A subject is one header line; bodies keep their paragraphs.
+    return " ".join(output.split()) if one_line else output.strip()

@@ -1,0 +1,159 @@
+"""The Celery tasks run in-process (Task.apply): deliver, sweep, call-closing reminders, beat."""
+
+import socket
+from datetime import timedelta
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from kombu import Connection
+
+import tasks  # noqa: F401  (registers the tasks)
+from cade.core.db import utcnow
+from cade.notifications import outbox
+from cade.notifications.constants import NotificationStatus
+from cade.notifications.models import Notification
+from cade.notifications.services import notify
+from tests.factories import ApplicationFactory, CallFactory, MembershipFactory, UserFactory
+
+KIND = "notifications.test_message"
+
+
+class Sink:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def _outbox_listening(app):
+    outbox.init_app(app)
+
+
+def _task(app, name):
+    # Looked up on this app's Celery: a shared_task proxy follows the newest
+    # Celery app, which may belong to another app a test created.
+    return app.extensions["celery"].tasks[name]
+
+
+@pytest.fixture()
+def smtp(app, monkeypatch):
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture()
+def enqueued(app):
+    """Drain the app's in-memory broker: [(task name, args)]."""
+
+    def drain():
+        found = []
+        with Connection("memory://") as conn:
+            queue = conn.SimpleQueue("celery")
+            while True:
+                try:
+                    message = queue.get(block=False)
+                except queue.Empty:
+                    break
+                found.append((message.headers["task"], list(message.decode()[0])))
+                message.ack()
+            queue.close()
+        return found
+
+    drain()
+    return drain
+
+
+def _queued(db, **kwargs):
+    user = kwargs.pop("recipient", None) or UserFactory()
+    row = notify(KIND, recipient=user, key=f"task-{user.id}", **kwargs)
+    db.session.commit()
+    return row.id
+
+
+def _reload(db, notification_id):
+    return db.session.get(Notification, notification_id, populate_existing=True)
+
+
+def test_deliver_sends_and_commits(app, db, smtp):
+    deliver = _task(app, "notifications.deliver")
+    notification_id = _queued(db)
+
+    result = deliver.apply(args=[notification_id])
+
+    assert result.get() == "sent"
+    assert _reload(db, notification_id).status == NotificationStatus.SENT
+    assert [m["Subject"] for m in smtp.messages] == ["Test message from CADE Grants"]
+
+
+def test_deliver_run_twice_sends_once(app, db, smtp):
+    deliver = _task(app, "notifications.deliver")
+    notification_id = _queued(db)
+    assert deliver.apply(args=[notification_id]).get() == "sent"
+    assert deliver.apply(args=[notification_id]).get() == "skipped"
+    assert len(smtp.messages) == 1
+
+
+def test_deliver_with_smtp_down_keeps_the_failure_and_asks_for_a_retry(app, db, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", _free_port())
+    notification_id = _queued(db)
+
+    result = _task(app, "notifications.deliver").apply(args=[notification_id])
+
+    # apply() runs the retry at once, ignoring its countdown: the row is not
+    # due yet, so that second run leaves it alone instead of hammering SMTP.
+    assert result.get() == "skipped"
+    row = _reload(db, notification_id)
+    assert row.status == NotificationStatus.FAILED
+    assert row.attempts == 1
+    assert "ConnectionRefusedError" in row.last_error
+    assert row.next_attempt_at > utcnow()
+
+
+def test_resend_pending_enqueues_what_is_due_after_its_commit(app, db, enqueued):
+    notification_id = _queued(db)
+    row = _reload(db, notification_id)
+    row.created_at = utcnow() - timedelta(hours=1)  # missed by the outbox (broker was down)
+    db.session.commit()
+    enqueued()
+
+    assert _task(app, "notifications.resend_pending").apply().get() == 1
+    assert enqueued() == [("notifications.deliver", [notification_id])]
+
+
+def test_call_closing_queues_each_reminder_once_and_enqueues_it(app, db, enqueued):
+    call_closing = _task(app, "reminders.call_closing")
+    membership = MembershipFactory()
+    member = membership.user
+    call = CallFactory(closes_at=utcnow() + timedelta(hours=30))
+    ApplicationFactory(call=call, organisation=membership.organisation)
+    enqueued()
+
+    first = call_closing.apply().get()
+    second = call_closing.apply().get()
+
+    rows = db.session.query(Notification).filter_by(recipient_id=member.id).all()
+    assert first == 1 and second == 0
+    assert len(rows) == 1
+    assert enqueued() == [("notifications.deliver", [rows[0].id])]
+
+
+def test_every_beat_entry_names_a_registered_task(app):
+    celery_app = app.extensions["celery"]
+    for entry in celery_app.conf.beat_schedule.values():
+        assert entry["task"] in celery_app.tasks

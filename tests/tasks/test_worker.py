@@ -1,0 +1,150 @@
+"""End to end with a real Celery worker process: commit → outbox → Redis → worker → SMTP.
+
+Runs against the suite's database (the SQLite file, or PostgreSQL when
+TEST_DATABASE_URL is set), which the worker reaches as well. Skipped only when
+Redis is not running on a developer's machine; in CI (CI=true) that fails.
+
+Every run uses a queue of its own on Redis db 15 rather than flushing the db:
+two test runs at once (two developers' checkouts, or CI jobs) would otherwise
+flush or consume each other's messages.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+import redis
+from aiosmtpd.controller import Controller
+from celery import Celery
+
+from cade.notifications import outbox
+from cade.notifications.constants import NotificationStatus
+from cade.notifications.models import Notification
+from cade.notifications.rendering import render_notification
+from cade.notifications.services import notify
+from tests.factories import UserFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = "redis://127.0.0.1:6379/15"
+WAIT_SECONDS = 60
+KIND = "notifications.test_message"  # a real kind: the worker has no test templates
+
+
+class Sink:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def queue_name():
+    """A fresh queue on Redis db 15, deleted afterwards."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis must run in CI for the worker test: {exc}")
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    name = f"cade-test-{uuid.uuid4().hex}"
+    yield name
+    client.delete(name, *client.keys(f"*{name}*"))
+    client.close()
+
+
+@pytest.fixture()
+def redis_celery(app, queue_name, monkeypatch):
+    """The test app enqueues on Redis (its own Celery app, not the session's memory broker)."""
+    celery_app = Celery("cade-worker-test", set_as_current=False)
+    celery_app.config_from_object(dict(app.config["CELERY"], broker_url=REDIS_URL, task_default_queue=queue_name))
+    monkeypatch.setitem(app.extensions, "celery", celery_app)
+    outbox.init_app(app)
+    yield celery_app
+    celery_app.close()
+
+
+@pytest.fixture()
+def smtp_sink():
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield sink, controller.port
+    controller.stop()
+
+
+def test_a_committed_notification_is_delivered_by_a_real_worker(app, db, redis_celery, queue_name, smtp_sink):
+    sink, smtp_port = smtp_sink
+    env = dict(
+        os.environ,
+        CADE_WORKER_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        CADE_WORKER_BROKER_URL=REDIS_URL,
+        CADE_WORKER_QUEUE=queue_name,
+        CADE_WORKER_SMTP_PORT=str(smtp_port),
+        CADE_WORKER_MAILBOX_PATH=app.config["MAILBOX_PATH"],
+        PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), str(ROOT)]),
+    )
+    log = tempfile.NamedTemporaryFile(prefix="cade-worker-", suffix=".log", delete=False)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "worker_app.celery_app", "worker", "--pool=solo",
+         "-c", "1", "-Q", queue_name, "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+         "-n", f"{queue_name}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        user = UserFactory(name="Thandiwe Nkosi", locale="pt", email="thandiwe@example.org")
+        notification_id = notify(KIND, recipient=user, key=f"worker-test-{user.id}").id
+        db.session.commit()  # the outbox enqueues on Redis now, and only now
+
+        deadline = time.monotonic() + WAIT_SECONDS
+        row = None
+        while time.monotonic() < deadline:
+            if worker.poll() is not None:
+                pytest.fail(f"the worker exited with {worker.returncode}:\n{_read(log.name)}")
+            row = db.session.get(Notification, notification_id, populate_existing=True)
+            db.session.rollback()  # end the read so the next poll sees the worker's commits
+            if sink.messages and row.status == NotificationStatus.SENT:
+                break
+            time.sleep(0.25)
+        else:
+            pytest.fail(f"not delivered within {WAIT_SECONDS}s (row status {row and row.status}):\n{_read(log.name)}")
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        log.close()
+
+    [message] = sink.messages
+    assert message["To"] == "thandiwe@example.org"
+    assert message["Subject"] == _expected_subject(KIND)
+    assert message.get_body(preferencelist=("plain",)) is not None
+    assert message.get_body(preferencelist=("html",)) is not None
+    assert row.attempts == 1 and row.sent_at is not None
+    os.unlink(log.name)
+
+
+def _read(path: str) -> str:
+    return Path(path).read_text(errors="replace")[-5000:]
+
+
+def _expected_subject(kind: str) -> str:
+    row = Notification(kind=kind, recipient_email="thandiwe@example.org", locale="pt", context={})
+    return render_notification(row)[0]
