@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cade.accounts.models import User
@@ -25,7 +25,7 @@ class Application(TimestampMixin, db.Model):
     reference: Mapped[str | None] = mapped_column(String(60), unique=True)
     title: Mapped[str] = mapped_column(String(200), default="")
     summary: Mapped[str] = mapped_column(Text, default="")
-    requested_amount_minor: Mapped[int | None]
+    requested_amount_minor: Mapped[int | None] = mapped_column(BigInteger)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -89,7 +89,7 @@ class BudgetLine(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     category: Mapped[str] = mapped_column(String(32))
     description: Mapped[str] = mapped_column(String(300))
-    amount_minor: Mapped[int]
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
 
     application: Mapped[Application] = relationship(back_populates="budget_lines")
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cade.accounts.models import User
@@ -28,7 +28,7 @@ class Organisation(TimestampMixin, db.Model):
     stakeholder_group: Mapped[str] = mapped_column(String(32))
     year_founded: Mapped[int | None]
     staff_band: Mapped[str | None] = mapped_column(String(8))
-    annual_budget_minor: Mapped[int | None]
+    annual_budget_minor: Mapped[int | None] = mapped_column(BigInteger)
     annual_budget_currency: Mapped[str | None] = mapped_column(String(3))
     focus_areas: Mapped[list[str]] = mapped_column(JSON, default=list)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)

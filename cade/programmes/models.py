@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cade.core.db import TimestampMixin, UTCDateTime, utcnow
@@ -36,9 +36,9 @@ class Call(TimestampMixin, db.Model):
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    budget_envelope_minor: Mapped[int]
-    min_award_minor: Mapped[int]
-    max_award_minor: Mapped[int]
+    budget_envelope_minor: Mapped[int] = mapped_column(BigInteger)
+    min_award_minor: Mapped[int] = mapped_column(BigInteger)
+    max_award_minor: Mapped[int] = mapped_column(BigInteger)
     reviews_required: Mapped[int] = mapped_column(default=2)
     blind_review: Mapped[bool] = mapped_column(default=False)
 
@@ -48,7 +48,7 @@ class Call(TimestampMixin, db.Model):
     eligible_regions: Mapped[list[str]] = mapped_column(JSON, default=list)
     eligible_organisation_types: Mapped[list[str]] = mapped_column(JSON, default=list)
     eligible_stakeholder_groups: Mapped[list[str]] = mapped_column(JSON, default=list)
-    max_annual_budget_minor: Mapped[int | None]
+    max_annual_budget_minor: Mapped[int | None] = mapped_column(BigInteger)
 
     # The last reference number given at submission; bumped under a row lock.
     last_reference_number: Mapped[int] = mapped_column(default=0)

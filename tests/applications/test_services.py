@@ -439,3 +439,17 @@ def test_send_reminders_command_prints_the_count(app, db):
     runner = app.test_cli_runner()
     assert "Queued 1 reminder(s)." in runner.invoke(args=["send-reminders"]).output
     assert "Queued 0 reminder(s)." in runner.invoke(args=["send-reminders"]).output
+
+
+def test_a_call_with_applications_keeps_its_reference_prefix_and_questions(db):
+    from cade.core.errors import DomainError
+    from cade.programmes import services as programme_services
+    from tests.factories import ApplicationFactory, QuestionFactory, UserFactory
+
+    admin = UserFactory(roles=["admin"])
+    application = ApplicationFactory()
+    question = QuestionFactory(call=application.call)
+    with pytest.raises(DomainError):
+        programme_services.update_call(admin, application.call_id, reference_prefix="OTHER-2026")
+    with pytest.raises(DomainError):
+        programme_services.delete_question(admin, question.id)

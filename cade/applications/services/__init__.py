@@ -4,6 +4,9 @@ Every function takes the acting user explicitly, flushes but never commits,
 and raises `cade.core.errors` DomainErrors with messages safe to show.
 """
 
+from sqlalchemy import exists, select
+
+from cade.applications.models import Application
 from cade.applications.services._common import NotADraft
 from cade.applications.services.attachments import add_attachment, delete_attachment, open_attachment
 from cade.applications.services.drafts import (
@@ -24,6 +27,17 @@ from cade.applications.services.submission import (
     transition_application,
     withdraw_application,
 )
+
+from cade.extensions import db
+from cade.programmes import services as programme_services
+
+
+def _call_has_applications(call) -> bool:
+    """The programmes hook: a call with applications keeps its prefix and its questions."""
+    return bool(db.session.scalar(select(exists().where(Application.call_id == call.id))))
+
+
+programme_services.call_lock_checks.append(_call_has_applications)
 
 __all__ = [
     "KEEP", "AlreadySubmitted", "NotADraft", "BudgetLineInput", "DraftInput", "add_attachment", "find_live_application",

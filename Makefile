@@ -1,0 +1,125 @@
+# CADE Grants — development and CI entry points (GNU make).
+#
+#   make run     install, compile translations, migrate, seed demo data, then start
+#                the Celery worker + beat in the background and the web server
+#   make test    the whole suite twice: embedded defaults, then PostgreSQL + Redis
+#   make bench   the benchmarks in bench/ (once there are any)
+#   make clean   remove the virtualenv, caches and compiled translations
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+CELERY := $(BIN)/celery -A wsgi.celery_app
+# Rewritten whenever requirements.txt changes, so `make install` reinstalls only then.
+STAMP := $(VENV)/.requirements-installed
+
+HOST ?= 127.0.0.1
+PORT ?= 5000
+TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/cade_test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# Python that fails unless PostgreSQL accepts a login and Redis answers a PING.
+SERVICES_ANSWER := import psycopg, redis; psycopg.connect("$(TEST_PG_URL)".rsplit("/", 1)[0] + "/postgres", connect_timeout=3).close(); redis.Redis.from_url("$(TEST_REDIS_URL)", socket_connect_timeout=3).ping()
+
+.PHONY: help venv install translations migrate seed run test test-embedded test-services bench clean
+
+help:
+	@echo "Targets: install, translations, migrate, seed, run, test, bench, clean"
+
+venv: $(BIN)/python
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+# The catalogues may not exist yet; without them there is nothing to compile.
+translations: install
+	@if [ -d cade/translations ]; then \
+		$(BIN)/pybabel compile -f -d cade/translations; \
+	else \
+		echo "No cade/translations folder yet: no translations to compile."; \
+	fi
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: install
+	$(FLASK) seed-demo
+
+# The embedded broker is kombu's SQLAlchemy transport on one SQLite file. A
+# prefork worker would fork child processes that inherit SQLite connections
+# (unsafe across fork) and compete for SQLite's single writer lock, so the
+# worker runs tasks in its own process (--pool=solo), one at a time, which is
+# plenty for one developer. With Redis or RabbitMQ in CELERY_BROKER_URL use
+# `celery -A wsgi.celery_app worker` with its default prefork pool instead.
+# Background jobs ignore Ctrl-C in a non-interactive shell, so the trap is what
+# stops the worker and beat when the web server exits, however it exits.
+run: install translations migrate seed
+	@mkdir -p instance; \
+	pids=""; \
+	trap 'echo "Stopping the Celery worker and beat..."; kill $$pids 2>/dev/null || true; wait $$pids 2>/dev/null || true' EXIT; \
+	trap 'exit 130' INT TERM; \
+	$(CELERY) worker --loglevel=info --pool=solo & pids="$$pids $$!"; \
+	$(CELERY) beat --loglevel=info --schedule instance/celerybeat-schedule & pids="$$pids $$!"; \
+	echo; \
+	echo "CADE Grants:      http://$(HOST):$(PORT)/"; \
+	echo "Dev mailbox:      http://$(HOST):$(PORT)/dev/mailbox"; \
+	$(BIN)/python -c 'from cade.demo.cli import print_logins; print_logins()'; \
+	echo "Press Ctrl-C to stop."; \
+	echo; \
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Any failing pass fails the target; pytest's exit code 5 (no tests collected)
+# is non-zero and so counts as a failure too.
+test: install translations
+	@status=0; \
+	$(MAKE) --no-print-directory test-embedded || status=1; \
+	$(MAKE) --no-print-directory test-services || status=1; \
+	if [ $$status -ne 0 ]; then echo "make test: FAILED (see the passes above)" >&2; fi; \
+	exit $$status
+
+test-embedded: install
+	@echo "=== pytest pass 1/2: embedded defaults (SQLite, in-memory broker) ==="
+	env -u TEST_DATABASE_URL -u TEST_BROKER_URL $(BIN)/python -m pytest -q
+
+# Outside CI a machine without the servers skips this pass, loudly; in CI
+# (CI=true) a missing server is a failure, never a silent pass.
+test-services: install
+	@echo "=== pytest pass 2/2: PostgreSQL + Redis ==="
+	@if $(BIN)/python -c '$(SERVICES_ANSWER)' 2>/dev/null; then \
+		TEST_DATABASE_URL=$(TEST_PG_URL) TEST_BROKER_URL=$(TEST_REDIS_URL) $(BIN)/python -m pytest -q; \
+	elif [ "$${CI:-}" = "true" ]; then \
+		echo "PostgreSQL ($(TEST_PG_URL)) or Redis ($(TEST_REDIS_URL)) is not answering, and CI=true: FAILING." >&2; \
+		exit 1; \
+	else \
+		echo ""; \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+		echo "!! SKIPPED pytest pass 2/2: PostgreSQL or Redis is not answering.       !!"; \
+		echo "!! Start them (see .ci/run) to test on the production databases.        !!"; \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+		echo ""; \
+	fi
+
+bench: install
+	@if [ -f bench/run.py ]; then \
+		$(BIN)/python bench/run.py; \
+	else \
+		echo "There is no benchmark yet (bench/run.py does not exist)."; \
+	fi
+
+# instance/ (the development database, uploads, mailbox) is kept: it is data, not build output.
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find cade -name '*.mo' -delete
+	@echo "Kept instance/ (database, uploads, mailbox); delete it by hand for fresh demo data."

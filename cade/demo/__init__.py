@@ -1,0 +1,1 @@
+"""Demo data for development and review: `flask --app wsgi seed-demo`."""

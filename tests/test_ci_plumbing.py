@@ -1,0 +1,133 @@
+"""The run/test plumbing: pinned requirements, `make test`'s two passes, `.ci/run`.
+
+`make test` is driven here with a stand-in Python (a shell script) in a
+throwaway virtualenv folder, so the test sees exactly which passes ran with
+which settings and what make did with their exit codes, without running the
+suite inside itself.
+"""
+
+import os
+import re
+import stat
+import subprocess
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PIN = re.compile(r"^([A-Za-z0-9_.-]+)(\[[a-z,]+\])?==([^\s#]+)")
+
+FAKE_PYTHON = """#!/bin/sh
+# Stand-in for .venv/bin/python: `-c` is the services check, `-m pytest` a test pass.
+if [ "$1" = "-c" ]; then
+    [ "$FAKE_SERVICES_UP" = "1" ] && exit 0 || exit 1
+fi
+echo "pass TEST_DATABASE_URL=${TEST_DATABASE_URL:-} TEST_BROKER_URL=${TEST_BROKER_URL:-}" >> "$FAKE_LOG"
+if [ -n "${TEST_DATABASE_URL:-}" ]; then exit "${FAKE_SERVICES_STATUS:-0}"; fi
+exit "${FAKE_EMBEDDED_STATUS:-0}"
+"""
+
+
+def _pins() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = PIN.match(line)
+        assert match, f"not pinned with ==: {line!r}"
+        pins[match.group(1)] = match.group(3)
+    return pins
+
+
+def test_every_requirement_is_pinned_and_installed_at_that_version():
+    pins = _pins()
+
+    mismatched = {}
+    for name, pinned in pins.items():
+        try:
+            installed = version(name)
+        except PackageNotFoundError:
+            installed = None
+        if installed != pinned:
+            mismatched[name] = (pinned, installed)
+    assert mismatched == {}
+    assert pins["SQLAlchemy"].startswith("2.0.")
+
+
+@pytest.fixture()
+def fake_make(tmp_path):
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    python = venv / "bin" / "python"
+    python.write_text(FAKE_PYTHON)
+    python.chmod(python.stat().st_mode | stat.S_IEXEC)
+    pybabel = venv / "bin" / "pybabel"  # `make test` compiles translations first, once they exist
+    pybabel.write_text("#!/bin/sh\nexit 0\n")
+    pybabel.chmod(pybabel.stat().st_mode | stat.S_IEXEC)
+    (venv / ".requirements-installed").touch()  # newer than requirements.txt: nothing to install
+    log = tmp_path / "passes.log"
+    log.touch()
+
+    def run(target: str, **env: str) -> tuple[int, str, list[str]]:
+        environ = {k: v for k, v in os.environ.items()
+                   if k not in ("CI", "TEST_DATABASE_URL", "TEST_BROKER_URL", "MAKEFLAGS", "MFLAGS")}
+        environ.update(FAKE_LOG=str(log), **env)
+        result = subprocess.run(
+            ["make", "--no-print-directory", target, f"VENV={venv}"],
+            cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60,
+        )
+        return result.returncode, result.stdout + result.stderr, log.read_text().splitlines()
+
+    return run
+
+
+def test_make_test_runs_embedded_then_postgres_and_redis(fake_make):
+    status, output, passes = fake_make("test", FAKE_SERVICES_UP="1")
+
+    assert status == 0, output
+    assert passes == [
+        "pass TEST_DATABASE_URL= TEST_BROKER_URL=",
+        "pass TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/cade_test "
+        "TEST_BROKER_URL=redis://127.0.0.1:6379/15",
+    ]
+
+
+@pytest.mark.parametrize("embedded, services", [("1", "0"), ("0", "1"), ("5", "0"), ("0", "5")])
+def test_make_test_fails_when_either_pass_fails_or_collects_nothing(fake_make, embedded, services):
+    status, output, passes = fake_make("test", FAKE_SERVICES_UP="1",
+                                       FAKE_EMBEDDED_STATUS=embedded, FAKE_SERVICES_STATUS=services)
+
+    assert status != 0
+    assert len(passes) == 2  # a failing first pass does not hide the second one
+    assert "FAILED" in output
+
+
+def test_without_servers_the_second_pass_is_skipped_loudly_outside_ci(fake_make):
+    status, output, passes = fake_make("test")
+
+    assert status == 0, output
+    assert passes == ["pass TEST_DATABASE_URL= TEST_BROKER_URL="]
+    assert "SKIPPED pytest pass 2/2" in output
+
+
+def test_without_servers_the_second_pass_fails_in_ci(fake_make):
+    status, output, passes = fake_make("test", CI="true")
+
+    assert status != 0
+    assert "CI=true" in output
+    assert "SKIPPED" not in output
+
+
+def test_ci_script_is_executable_bash_that_starts_the_services_and_runs_make_test():
+    script = ROOT / ".ci" / "run"
+    text = script.read_text()
+
+    assert os.access(script, os.X_OK)
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    assert "set -euo pipefail" in text
+    assert "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start" in text
+    assert ('redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" '
+            "--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log") in text
+    assert text.rstrip().endswith("make test </dev/null")
