@@ -25,7 +25,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # Python that fails unless PostgreSQL accepts a login and Redis answers a PING.
 SERVICES_ANSWER := import psycopg, redis; psycopg.connect("$(TEST_PG_URL)".rsplit("/", 1)[0] + "/postgres", connect_timeout=3).close(); redis.Redis.from_url("$(TEST_REDIS_URL)", socket_connect_timeout=3).ping()
 
-.PHONY: help venv install translations migrate seed run test test-embedded test-services bench clean
+.PHONY: help venv install translations migrate seed run lint test test-embedded test-services bench clean
 
 help:
 	@echo "Targets: install, translations, migrate, seed, run, test, bench, clean"
@@ -81,12 +81,15 @@ run: install translations migrate seed
 
 # Any failing pass fails the target; pytest's exit code 5 (no tests collected)
 # is non-zero and so counts as a failure too.
-test: install translations
+test: install translations lint
 	@status=0; \
 	$(MAKE) --no-print-directory test-embedded || status=1; \
 	$(MAKE) --no-print-directory test-services || status=1; \
 	if [ $$status -ne 0 ]; then echo "make test: FAILED (see the passes above)" >&2; fi; \
 	exit $$status
+
+lint: install
+	$(BIN)/ruff check .
 
 test-embedded: install
 	@echo "=== pytest pass 1/2: embedded defaults (SQLite, in-memory broker) ==="

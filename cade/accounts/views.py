@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from cade.accounts import services
 from cade.accounts.forms import ChangePasswordForm, EmailForm, LoginForm, ProfileForm, RegisterForm, ResetPasswordForm
 from cade.core.errors import DomainError, ValidationFailed
+from cade.core.forms import current_actor, place_errors
 from cade.core.urls import safe_next_url
 from cade.extensions import db, limiter
 
@@ -17,25 +18,8 @@ bp = Blueprint("accounts", __name__, url_prefix="/auth")
 PASSWORD_PREFIX = "password"
 
 
-def _show_errors(form, error: DomainError) -> None:
-    """Put a service's field errors next to the fields, the rest above the form."""
-    if isinstance(error, ValidationFailed):
-        for name, messages in error.errors.items():
-            field = getattr(form, name, None)
-            target = list(field.errors) if field is not None else form.form_errors
-            target.extend(str(m) for m in messages)
-            if field is not None:
-                field.errors = target
-        return
-    form.form_errors.append(str(error))
-
-
 def _next_url(*candidates: str | None) -> str:
-    target = next((c for c in candidates if c), None)
-    # Browsers read "/\evil.example" like "//evil.example"; safe_next_url lets it through.
-    if target and ("\\" in target or any(ord(ch) < 32 for ch in target)):
-        target = None
-    return safe_next_url(target)
+    return safe_next_url(next((c for c in candidates if c), None))
 
 
 def _start_session(user, locale: str | None) -> None:
@@ -61,7 +45,7 @@ def register():
             db.session.commit()
         except ValidationFailed as error:
             db.session.rollback()
-            _show_errors(form, error)
+            place_errors(form, error)
         except IntegrityError:
             # The same address was registered a moment ago: answer as for any taken address.
             db.session.rollback()
@@ -115,7 +99,7 @@ def login():
             user = services.authenticate(form.email.data, form.password.data)
         except DomainError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            place_errors(form, error)
         else:
             db.session.commit()
             _start_session(user, session.get("locale"))
@@ -163,7 +147,7 @@ def reset(token):
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            place_errors(form, error)
         else:
             logout_user()
             flash(_("Your password has been changed and every session signed out. Please sign in."), "success")
@@ -178,13 +162,13 @@ def profile():
     password_form = ChangePasswordForm(formdata=None, prefix=PASSWORD_PREFIX)
     if form.validate_on_submit():
         try:
-            me = current_user._get_current_object()
+            me = current_actor()
             services.update_profile(me, me, name=form.name.data,
                                     locale=form.locale.data, timezone=form.timezone.data)
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            place_errors(form, error)
         else:
             # The language just chosen should win over one picked earlier from the menu.
             session.pop("locale", None)
@@ -201,12 +185,12 @@ def change_password():
     if password_form.validate_on_submit():
         try:
             # The real user, not the proxy: login_user must not store current_user in itself.
-            user = services.change_password(current_user._get_current_object(), password_form.current_password.data,
+            user = services.change_password(current_actor(), password_form.current_password.data,
                                             password_form.new_password.data)
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
-            _show_errors(password_form, error)
+            place_errors(password_form, error)
         else:
             # This session stays signed in under the new session version; the others end.
             _start_session(user, session.get("locale"))

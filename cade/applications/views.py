@@ -17,6 +17,7 @@ from cade.applications.forms import TEXT_KINDS, StartForm, application_form, dra
 from cade.applications.models import Application
 from cade.applications.permissions import can_edit_application, can_view_application, is_member
 from cade.core.errors import DomainError, NotFound, UploadRejected, ValidationFailed
+from cade.core.forms import place_errors
 from cade.extensions import db
 from cade.programmes.constants import CallStatus
 from cade.programmes.models import Call
@@ -84,24 +85,6 @@ def start(call_id: int):
                            is_open=call.is_open())
 
 
-def _apply_errors(form, errors: dict) -> dict:
-    """Put service errors on the form's fields; return the ones without a field (by name)."""
-    other = {}
-    for name, messages in errors.items():
-        field = None
-        if name.startswith("budget_lines-"):
-            _prefix, index, sub = name.split("-", 2)
-            if index.isdigit() and int(index) < len(form.budget_lines):
-                field = form.budget_lines[int(index)].form[sub]
-        elif name != "budget_lines":
-            field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + [str(m) for m in messages]
-        else:
-            other[name] = [str(m) for m in messages]
-    return other
-
-
 def _render_edit(application, form, other_errors=None, status=200):
     return render_template("applications/edit.html", application=application, call=application.call,
                            form=form, other_errors=other_errors or {}), status
@@ -135,7 +118,7 @@ def edit(application_id: int):
         db.session.commit()
     except ValidationFailed as error:
         db.session.rollback()
-        return _render_edit(application, form, _apply_errors(form, error.errors), status=422)
+        return _render_edit(application, form, place_errors(form, error.errors, form_level=False), status=422)
     except services.NotADraft as error:
         db.session.rollback()
         flash(error.message, "info")
@@ -205,7 +188,7 @@ def submit(application_id: int):
             db.session.commit()
         except ValidationFailed as error:
             db.session.rollback()
-            return _render_edit(application, form, _apply_errors(form, error.errors), status=422)
+            return _render_edit(application, form, place_errors(form, error.errors, form_level=False), status=422)
         except services.NotADraft:
             db.session.rollback()
             flash(_("This application has already been submitted."), "info")
@@ -222,7 +205,7 @@ def submit(application_id: int):
         application = db.session.get(Application, application_id)
         form = application_form(call, application)
         flash(error.message, "error")
-        return _render_edit(application, form, _apply_errors(form, error.errors), status=422)
+        return _render_edit(application, form, place_errors(form, error.errors, form_level=False), status=422)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")

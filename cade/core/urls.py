@@ -2,7 +2,7 @@
 
 from urllib.parse import urljoin, urlsplit
 
-from flask import current_app, request, url_for
+from flask import current_app, url_for
 
 
 def safe_next_url(target: str | None, fallback: str = "programmes.index") -> str:

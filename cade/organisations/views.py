@@ -5,7 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from cade.core.db import utcnow
-from cade.core.errors import DomainError, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from cade.core.errors import DomainError, InvalidTransition, NotFound, PermissionDenied
+from cade.core.forms import place_errors
 from cade.extensions import db
 from cade.organisations import services
 from cade.organisations.constants import (
@@ -61,20 +62,8 @@ def _load_membership(org: Organisation, membership_id: int) -> Membership:
     return membership
 
 
-def _apply_errors(form, error: DomainError) -> None:
-    """Show a service's refusal next to the fields it names, or above the form."""
-    field_errors = error.errors if isinstance(error, ValidationFailed) else (
-        {error.field: [error.message]} if error.field else {})
-    placed = False
-    for name, messages in field_errors.items():
-        field = getattr(form, name, None)
-        if field is None and name.startswith("annual_budget"):
-            field = form.annual_budget_amount
-        if field is not None:
-            field.errors = list(field.errors) + [str(m) for m in messages]
-            placed = True
-    if not placed:
-        form.form_errors.append(str(error.message))
+# The service checks the budget as one value; the form asks for it in two fields.
+BUDGET_ALIASES = {"annual_budget_minor": "annual_budget_amount"}
 
 
 @bp.get("/mine")
@@ -98,7 +87,7 @@ def create():
         try:
             org = services.create_organisation(current_user, form.to_data())
         except DomainError as exc:
-            _apply_errors(form, exc)
+            place_errors(form, exc, aliases=BUDGET_ALIASES)
         else:
             db.session.commit()
             flash(_("Your organisation is registered. You can now invite colleagues and apply to calls."),
@@ -127,7 +116,7 @@ def edit(organisation_id: int):
             services.update_organisation(current_user, org, form.to_data())
         except DomainError as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            place_errors(form, exc, aliases=BUDGET_ALIASES)
         else:
             db.session.commit()
             flash(_("The profile has been saved."), "success")
@@ -184,7 +173,7 @@ def invite(organisation_id: int):
             invitation, _token = services.invite_member(current_user, org, form.email.data, form.role.data)
         except DomainError as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            place_errors(form, exc, aliases=BUDGET_ALIASES)
         else:
             db.session.commit()
             flash(_("An invitation has been sent to %(email)s.", email=invitation.email), "success")

@@ -12,6 +12,7 @@ from cade.core.countries import COUNTRY_LISTS
 from cade.core.db import utcnow
 from cade.core.errors import DomainError, ValidationFailed
 from cade.core.permissions import admin_required
+from cade.core.forms import current_actor, place_errors
 from cade.extensions import db
 from cade.organisations.constants import ORGANISATION_TYPE_LABELS, STAKEHOLDER_GROUP_LABELS
 from cade.programmes import services
@@ -41,19 +42,6 @@ def _labels():
         "STAKEHOLDER_GROUP_LABELS": STAKEHOLDER_GROUP_LABELS,
         "COUNTRY_LISTS": COUNTRY_LISTS,
     }
-
-
-def _actor():
-    return current_user._get_current_object()
-
-
-def _apply_errors(form, exc: ValidationFailed) -> None:
-    """Service errors onto the form: beside their field, or at the top."""
-    for name, messages in exc.errors.items():
-        if name in form:
-            form[name].errors = [*form[name].errors, *messages]
-        else:
-            form.form_errors.extend(messages)
 
 
 def _flash_error(exc: DomainError) -> None:
@@ -129,10 +117,10 @@ def programme_create():
     form = ProgrammeForm()
     if form.validate_on_submit():
         try:
-            services.create_programme(_actor(), **form_data(form))
+            services.create_programme(current_actor(), **form_data(form))
         except ValidationFailed as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            place_errors(form, exc)
         else:
             db.session.commit()
             flash(_("Programme created."), "success")
@@ -147,10 +135,10 @@ def programme_edit(programme_id):
     form = ProgrammeForm(obj=programme)
     if form.validate_on_submit():
         try:
-            services.update_programme(_actor(), programme.id, **form_data(form))
+            services.update_programme(current_actor(), programme.id, **form_data(form))
         except ValidationFailed as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            place_errors(form, exc)
         else:
             db.session.commit()
             flash(_("Programme saved."), "success")
@@ -168,10 +156,10 @@ def call_create(programme_id):
     form = CallForm(currency=programme.currency)
     if form.validate_on_submit():
         try:
-            new_call = services.create_call(_actor(), programme.id, **form_data(form))
+            new_call = services.create_call(current_actor(), programme.id, **form_data(form))
         except ValidationFailed as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            place_errors(form, exc)
         else:
             db.session.commit()
             flash(_("Call created as a draft. Add its questions and rubric, then publish it."), "success")
@@ -186,10 +174,10 @@ def call_edit(call_id):
     form = CallForm(currency=call.currency, data=call_form_data(call))
     if form.validate_on_submit():
         try:
-            services.update_call(_actor(), call.id, **form_data(form))
+            services.update_call(current_actor(), call.id, **form_data(form))
         except ValidationFailed as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            place_errors(form, exc)
         else:
             db.session.commit()
             flash(_("Call saved."), "success")
@@ -217,7 +205,7 @@ def call_admin(call_id):
 def call_publish(call_id):
     call = db.get_or_404(Call, call_id)
     try:
-        services.publish_call(_actor(), call.id)
+        services.publish_call(current_actor(), call.id)
     except DomainError as exc:
         db.session.rollback()
         _flash_error(exc)
@@ -232,7 +220,7 @@ def call_publish(call_id):
 def call_unpublish(call_id):
     call = db.get_or_404(Call, call_id)
     try:
-        services.unpublish_call(_actor(), call.id)
+        services.unpublish_call(current_actor(), call.id)
     except DomainError as exc:
         db.session.rollback()
         _flash_error(exc)
@@ -252,10 +240,10 @@ def question_add(call_id):
     form = QuestionForm(prefix="question")
     if form.validate_on_submit():
         try:
-            services.add_question(_actor(), call.id, **form_data(form))
+            services.add_question(current_actor(), call.id, **form_data(form))
         except ValidationFailed as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            place_errors(form, exc)
         else:
             db.session.commit()
             flash(_("Question added."), "success")
@@ -270,10 +258,10 @@ def question_edit(question_id):
     form = QuestionForm(data=question_form_data(question))
     if form.validate_on_submit():
         try:
-            services.update_question(_actor(), question.id, **form_data(form))
+            services.update_question(current_actor(), question.id, **form_data(form))
         except ValidationFailed as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            place_errors(form, exc)
         else:
             db.session.commit()
             flash(_("Question saved."), "success")
@@ -287,7 +275,7 @@ def question_delete(question_id):
     question = db.get_or_404(Question, question_id)
     call_id = question.call_id
     try:
-        services.delete_question(_actor(), question.id)
+        services.delete_question(current_actor(), question.id)
     except DomainError as exc:
         db.session.rollback()
         _flash_error(exc)
@@ -303,7 +291,7 @@ def question_move(question_id):
     question = db.get_or_404(Question, question_id)
     call_id = question.call_id
     try:
-        services.move_question(_actor(), question.id, request.form.get("direction", ""))
+        services.move_question(current_actor(), question.id, request.form.get("direction", ""))
     except DomainError as exc:
         db.session.rollback()
         _flash_error(exc)
@@ -319,10 +307,10 @@ def criterion_add(call_id):
     form = CriterionForm(prefix="criterion")
     if form.validate_on_submit():
         try:
-            services.add_criterion(_actor(), call.id, **form_data(form))
+            services.add_criterion(current_actor(), call.id, **form_data(form))
         except ValidationFailed as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            place_errors(form, exc)
         else:
             db.session.commit()
             flash(_("Criterion added."), "success")
@@ -337,10 +325,10 @@ def criterion_edit(criterion_id):
     form = CriterionForm(obj=criterion)
     if form.validate_on_submit():
         try:
-            services.update_criterion(_actor(), criterion.id, **form_data(form))
+            services.update_criterion(current_actor(), criterion.id, **form_data(form))
         except ValidationFailed as exc:
             db.session.rollback()
-            _apply_errors(form, exc)
+            place_errors(form, exc)
         else:
             db.session.commit()
             flash(_("Criterion saved."), "success")
@@ -354,7 +342,7 @@ def criterion_delete(criterion_id):
     criterion = db.get_or_404(RubricCriterion, criterion_id)
     call_id = criterion.call_id
     try:
-        services.delete_criterion(_actor(), criterion.id)
+        services.delete_criterion(current_actor(), criterion.id)
     except DomainError as exc:
         db.session.rollback()
         _flash_error(exc)
@@ -370,7 +358,7 @@ def criterion_move(criterion_id):
     criterion = db.get_or_404(RubricCriterion, criterion_id)
     call_id = criterion.call_id
     try:
-        services.move_criterion(_actor(), criterion.id, request.form.get("direction", ""))
+        services.move_criterion(current_actor(), criterion.id, request.form.get("direction", ""))
     except DomainError as exc:
         db.session.rollback()
         _flash_error(exc)
