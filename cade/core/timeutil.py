@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+import pytz
 from babel.dates import format_datetime as babel_format_datetime
 from flask_babel import get_locale
 
@@ -14,7 +15,10 @@ def utcnow() -> datetime:
 
 @cache
 def timezone_names() -> list[str]:
-    return sorted(name for name in available_timezones() if "/" in name or name == "UTC")
+    """The zones a person would pick: pytz's "common" list (no legacy aliases such
+    as US/Eastern or Etc/GMT+3), restricted to what zoneinfo knows here."""
+    known = available_timezones()
+    return [name for name in pytz.common_timezones if name in known]
 
 
 def is_timezone(name: str | None) -> bool:

@@ -1,7 +1,6 @@
-"""Fixtures for the applications tests: sign-in, a ready call, and sample files."""
+"""Fixtures for the applications tests: a ready call, its people and sample files."""
 
 import pytest
-from flask import g
 
 from tests.factories import (
     ApplicationFactory,
@@ -9,46 +8,6 @@ from tests.factories import (
     CallFactory,
     MembershipFactory,
 )
-
-# Pages of other domains that may not exist yet while they are being written.
-_PLACEHOLDER_URLS = {
-    "programmes.call": lambda values: f"/calls/{values.get('call_id')}",
-    "organisations.create": lambda values: "/organisations/new",
-}
-
-
-@pytest.fixture(autouse=True)
-def _other_domains_urls(app):
-    def handler(error, endpoint, values):
-        if endpoint in _PLACEHOLDER_URLS:
-            return _PLACEHOLDER_URLS[endpoint](values)
-        raise error
-
-    app.url_build_error_handlers.append(handler)
-    yield
-    app.url_build_error_handlers.remove(handler)
-
-
-@pytest.fixture()
-def login(app, client):
-    """Sign `user` in by writing Flask-Login's session keys (until the accounts pages land)."""
-    from flask_login.utils import _create_identifier
-
-    with app.test_request_context(environ_base=client.environ_base):
-        identifier = _create_identifier()  # "strong" session protection checks it
-
-    def _login(user):
-        # Requests in tests share the test's app context, so Flask-Login's cached user in
-        # `g` would outlive a change of user.
-        g.pop("_login_user", None)
-        with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
-            session["_id"] = identifier
-        return user
-
-    return _login
-
 
 @pytest.fixture()
 def call(db):

@@ -1,40 +1,17 @@
-"""Fixtures for the notifications tests: a real SMTP sink, the test e-mail templates,
-the in-memory broker's queue, the outbox listeners and a quick login."""
+"""Fixtures for the notifications tests: a real SMTP sink, the test e-mail templates
+and the in-memory broker's queue."""
 
 from pathlib import Path
 
 import pytest
-from flask_login.utils import _create_identifier
 from jinja2 import ChoiceLoader, FileSystemLoader
 from kombu import Connection
 
-from cade.notifications import outbox as outbox_module
 
 from .smtp_sink import SMTPSink
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEST_KIND = "testing.hello"
-
-
-@pytest.fixture(autouse=True)
-def _outbox_listening(app):
-    outbox_module.init_app(app)  # until wiring does it; listening twice is prevented
-
-
-@pytest.fixture()
-def login(app, client):
-    """Sign a user in without the sign-in page (with the id strong session protection checks)."""
-
-    def sign_in(user):
-        with app.test_request_context(environ_base=client.environ_base):
-            identifier = _create_identifier()
-        with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
-            session["_id"] = identifier
-        return client
-
-    return sign_in
 
 
 @pytest.fixture()

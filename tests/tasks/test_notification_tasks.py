@@ -10,7 +10,6 @@ from kombu import Connection
 
 import tasks  # noqa: F401  (registers the tasks)
 from cade.core.db import utcnow
-from cade.notifications import outbox
 from cade.notifications.constants import NotificationStatus
 from cade.notifications.models import Notification
 from cade.notifications.services import notify
@@ -32,11 +31,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture(autouse=True)
-def _outbox_listening(app):
-    outbox.init_app(app)
 
 
 def _task(app, name):

@@ -24,7 +24,6 @@ import redis
 from aiosmtpd.controller import Controller
 from celery import Celery
 
-from cade.notifications import outbox
 from cade.notifications.constants import NotificationStatus
 from cade.notifications.models import Notification
 from cade.notifications.rendering import render_notification
@@ -74,7 +73,6 @@ def redis_celery(app, queue_name, monkeypatch):
     celery_app = Celery("cade-worker-test", set_as_current=False)
     celery_app.config_from_object(dict(app.config["CELERY"], broker_url=REDIS_URL, task_default_queue=queue_name))
     monkeypatch.setitem(app.extensions, "celery", celery_app)
-    outbox.init_app(app)
     yield celery_app
     celery_app.close()
 

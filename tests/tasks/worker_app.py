@@ -9,7 +9,6 @@ on PYTHONPATH.
 import os
 
 from cade import create_app
-from cade.notifications import outbox
 from config import TestConfig
 
 app = create_app(
@@ -21,7 +20,6 @@ app = create_app(
     CELERY=dict(TestConfig.CELERY, broker_url=os.environ["CADE_WORKER_BROKER_URL"],
                 task_default_queue=os.environ["CADE_WORKER_QUEUE"]),
 )
-outbox.init_app(app)  # notifications created by tasks are enqueued after their commit
 celery_app = app.extensions["celery"]
 
 import tasks  # noqa: E402,F401  (registers every task with celery_app)
