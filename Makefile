@@ -25,7 +25,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # Python that fails unless PostgreSQL accepts a login and Redis answers a PING.
 SERVICES_ANSWER := import psycopg, redis; psycopg.connect("$(TEST_PG_URL)".rsplit("/", 1)[0] + "/postgres", connect_timeout=3).close(); redis.Redis.from_url("$(TEST_REDIS_URL)", socket_connect_timeout=3).ping()
 
-.PHONY: help venv install translations migrate seed run lint test test-embedded test-services bench clean
+.PHONY: help venv install translations migrate seed run lint translations-update test test-embedded test-services bench clean
 
 help:
 	@echo "Targets: install, translations, migrate, seed, run, test, bench, clean"
@@ -49,6 +49,14 @@ translations: install
 	else \
 		echo "No cade/translations folder yet: no translations to compile."; \
 	fi
+
+# After marking new strings: refresh messages.pot and the catalogues, then
+# translate the new (empty) entries in cade/translations/*/LC_MESSAGES/messages.po;
+# tests/test_translations.py fails while any is left empty.
+translations-update: install
+	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs '.* __pycache__' -k _l -k lazy_gettext \
+		-k ngettext:1,2 -k lazy_ngettext:1,2 -o messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i messages.pot -d cade/translations --no-fuzzy-matching
 
 migrate: install
 	$(FLASK) db upgrade

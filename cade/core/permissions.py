@@ -3,12 +3,18 @@
 from functools import wraps
 
 from flask import abort
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 ADMIN = "admin"
 REVIEWER = "reviewer"
 TRAINER = "trainer"
 ROLES = (ADMIN, REVIEWER, TRAINER)
+ROLE_LABELS = {ADMIN: _l("Administrator"), REVIEWER: _l("Reviewer"), TRAINER: _l("Trainer")}
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
 
 
 def has_role(user, role: str) -> bool:

@@ -5,7 +5,8 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import pytz
-from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_date
+from babel.dates import format_time as babel_format_time
 from flask_babel import get_locale
 
 
@@ -41,10 +42,19 @@ def utc_to_local(moment: datetime, tz_name: str) -> datetime:
 
 
 def format_in_zone(moment: datetime | None, tz_name: str, fmt: str = "medium", locale=None) -> str:
-    """A moment shown in a named zone, with the zone written out (no guessing)."""
+    """A moment shown in a named zone, with the zone written out (no guessing).
+
+    Seconds are shown only when they are not zero: "17:00" reads better than
+    "17:00:00", but a deadline of 23:59:59 must not be shown as 23:59.
+    """
     if moment is None:
         return ""
     locale = locale or str(get_locale() or "en")
+    zone = ZoneInfo(tz_name)
     local = utc_to_local(moment, tz_name)
-    text = babel_format_datetime(local, format=fmt, tzinfo=ZoneInfo(tz_name), locale=locale)
+    time_format = "medium" if local.second else "short"
+    text = "{}, {}".format(
+        format_date(local.date(), format=fmt, locale=locale),
+        babel_format_time(local, format=time_format, tzinfo=zone, locale=locale),
+    )
     return f"{text} ({tz_name})"

@@ -131,8 +131,8 @@ class _Seeder:
             call = Call(
                 programme=programme, title=spec["title"], reference_prefix=spec["reference_prefix"],
                 description=spec["description"], status=spec.get("status", CallStatus.PUBLISHED),
-                opens_at=self.now + timedelta(hours=spec["opens_in_hours"]),
-                closes_at=self.now + timedelta(hours=spec["closes_in_hours"]),
+                opens_at=_on_the_hour(self.now + timedelta(hours=spec["opens_in_hours"])),
+                closes_at=_on_the_hour(self.now + timedelta(hours=spec["closes_in_hours"])),
                 timezone=spec["timezone"],
                 budget_envelope_minor=to_minor(spec["budget_envelope"], currency),
                 min_award_minor=to_minor(spec["min_award"], currency),
@@ -321,3 +321,7 @@ def demo_logins() -> list[tuple[str, str, str]]:
                  data.DEMO_PASSWORD))
     return rows
 
+
+def _on_the_hour(moment):
+    # Real calls open and close on the hour, not at the second the demo was loaded.
+    return moment.replace(minute=0, second=0, microsecond=0)

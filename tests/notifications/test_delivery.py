@@ -46,7 +46,7 @@ def test_a_notification_arrives_by_smtp_with_text_and_html_in_the_recipients_lan
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
-    assert "Hello Wanjiru Kamau," in text and "Kenia" in text
+    assert "Hola, Wanjiru Kamau:" in text and "Kenia" in text
     assert '<html lang="es">' in html and "Kenia" in html
 
     row = _reload(db, notification_id)

@@ -116,7 +116,7 @@ def test_the_dev_mailbox_lists_and_shows_sent_mail_without_signing_in(app, db, c
     assert shown.status_code == 200
     page = shown.get_data(as_text=True)
     assert "Greetings from" in page
-    assert "Hello" in page
+    assert "Bonjour" in page  # the reader asked for French
     # The HTML part sits escaped inside a sandboxed frame, never in the page itself.
     assert re.search(r"<iframe sandbox srcdoc=\"&lt;!doctype html&gt;", page)
     assert "<html lang=\"fr\">" not in page
