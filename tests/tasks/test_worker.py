@@ -1,4 +1,5 @@
-"""End to end with a real Celery worker process: commit → outbox → Redis → worker → SMTP.
+"""End to end with a real Celery worker process: a submission commits → outbox →
+Redis → worker → SMTP, and every member of the organisation gets the receipt.
 
 Runs against the suite's database (the SQLite file, or PostgreSQL when
 TEST_DATABASE_URL is set), which the worker reaches as well. Skipped only when
@@ -24,16 +25,23 @@ import redis
 from aiosmtpd.controller import Controller
 from celery import Celery
 
+from sqlalchemy import select
+
+from cade.applications.services import submit_application
 from cade.notifications.constants import NotificationStatus
 from cade.notifications.models import Notification
-from cade.notifications.rendering import render_notification
-from cade.notifications.services import notify
-from tests.factories import UserFactory
+from tests.factories import (
+    ApplicationFactory,
+    BudgetLineFactory,
+    CallFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    UserFactory,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/15"
 WAIT_SECONDS = 60
-KIND = "notifications.test_message"  # a real kind: the worker has no test templates
 
 
 class Sink:
@@ -86,7 +94,8 @@ def smtp_sink():
     controller.stop()
 
 
-def test_a_committed_notification_is_delivered_by_a_real_worker(app, db, redis_celery, queue_name, smtp_sink):
+def test_a_submission_receipt_reaches_every_member_through_a_real_worker(app, db, redis_celery, queue_name,
+                                                                         smtp_sink):
     sink, smtp_port = smtp_sink
     env = dict(
         os.environ,
@@ -105,22 +114,31 @@ def test_a_committed_notification_is_delivered_by_a_real_worker(app, db, redis_c
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
-        user = UserFactory(name="Thandiwe Nkosi", locale="pt", email="thandiwe@example.org")
-        notification_id = notify(KIND, recipient=user, key=f"worker-test-{user.id}").id
-        db.session.commit()  # the outbox enqueues on Redis now, and only now
+        organisation = OrganisationFactory(name="Ubuntu Mesh Collective")
+        owner = MembershipFactory(organisation=organisation, user=UserFactory(
+            name="Thandiwe Nkosi", locale="pt", email="thandiwe@example.org")).user
+        MembershipFactory(organisation=organisation, role="member",
+                          user=UserFactory(name="Sipho Dlamini", locale="en", email="sipho@example.org"))
+        call = CallFactory(reference_prefix="WRK-2026")
+        application = ApplicationFactory(call=call, organisation=organisation, requested_amount_minor=20_000_00)
+        BudgetLineFactory(application=application, amount_minor=20_000_00)
+
+        submit_application(owner, application.id)
+        db.session.commit()  # the outbox enqueues the receipts on Redis now, and only now
+        receipts = select(Notification.status).where(Notification.kind == "applications.submitted")
 
         deadline = time.monotonic() + WAIT_SECONDS
-        row = None
+        statuses = []
         while time.monotonic() < deadline:
             if worker.poll() is not None:
                 pytest.fail(f"the worker exited with {worker.returncode}:\n{_read(log.name)}")
-            row = db.session.get(Notification, notification_id, populate_existing=True)
+            statuses = db.session.scalars(receipts).all()
             db.session.rollback()  # end the read so the next poll sees the worker's commits
-            if sink.messages and row.status == NotificationStatus.SENT:
+            if len(sink.messages) >= 2 and statuses == [NotificationStatus.SENT] * 2:
                 break
             time.sleep(0.25)
         else:
-            pytest.fail(f"not delivered within {WAIT_SECONDS}s (row status {row and row.status}):\n{_read(log.name)}")
+            pytest.fail(f"not delivered within {WAIT_SECONDS}s (statuses {statuses}):\n{_read(log.name)}")
     finally:
         worker.terminate()
         try:
@@ -130,19 +148,16 @@ def test_a_committed_notification_is_delivered_by_a_real_worker(app, db, redis_c
             worker.wait()
         log.close()
 
-    [message] = sink.messages
-    assert message["To"] == "thandiwe@example.org"
-    assert message["Subject"] == _expected_subject(KIND)
-    assert message.get_body(preferencelist=("plain",)) is not None
-    assert message.get_body(preferencelist=("html",)) is not None
-    assert row.attempts == 1 and row.sent_at is not None
+    by_recipient = {message["To"]: message for message in sink.messages}
+    assert sorted(by_recipient) == ["sipho@example.org", "thandiwe@example.org"]
+    for message in by_recipient.values():
+        assert "WRK-2026-0001" in message["Subject"]
+        assert "WRK-2026-0001" in message.get_body(preferencelist=("plain",)).get_content()
+        assert message.get_body(preferencelist=("html",)) is not None
+    # Each in the recipient's own language: the Portuguese receipt is not the English one.
+    assert by_recipient["thandiwe@example.org"]["Subject"] != by_recipient["sipho@example.org"]["Subject"]
     os.unlink(log.name)
 
 
 def _read(path: str) -> str:
     return Path(path).read_text(errors="replace")[-5000:]
-
-
-def _expected_subject(kind: str) -> str:
-    row = Notification(kind=kind, recipient_email="thandiwe@example.org", locale="pt", context={})
-    return render_notification(row)[0]
