@@ -55,8 +55,12 @@ def _beat_schedule() -> dict:
     }
 
 
+DEV_SECRET_KEY = "dev-only-secret-change-me"
+
+
 class Config:
-    SECRET_KEY = _env("SECRET_KEY", "dev-only-secret-change-me")
+    ENV_NAME = "base"
+    SECRET_KEY = _env("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = database_url(_env("DATABASE_URL", _sqlite_url("cade.sqlite")))
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000")
@@ -109,12 +113,14 @@ class Config:
 
 
 class DevelopmentConfig(Config):
+    ENV_NAME = "development"
     DEBUG = False
     # The mailbox page shows everyone's e-mail, reset links included: never beside a real mail server.
     DEV_MAILBOX = Config.MAIL_SERVER is None
 
 
 class TestConfig(Config):
+    ENV_NAME = "test"
     TESTING = True
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = database_url(_env("TEST_DATABASE_URL", _sqlite_url("test.sqlite")))
@@ -128,6 +134,7 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    ENV_NAME = "production"
     DEV_MAILBOX = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True

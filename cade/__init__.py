@@ -18,6 +18,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     )
     app.config.from_object(config or config_from_env())
     app.config.update(overrides)
+    _refuse_unsafe_production(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from cade import wiring
@@ -32,3 +33,11 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
 
     celery_init_app(app)
     return app
+
+
+def _refuse_unsafe_production(app: Flask) -> None:
+    """Production must not start with the development secret (sessions could be forged)."""
+    from config import DEV_SECRET_KEY
+
+    if app.config.get("ENV_NAME") == "production" and app.config["SECRET_KEY"] in (None, "", DEV_SECRET_KEY):
+        raise RuntimeError("Set SECRET_KEY to a long random value before running in production.")

@@ -54,3 +54,16 @@ def test_file_sizes_read_in_the_readers_language(app):
         assert file_size(12 * 1024) == "12\u202fko"
         assert file_size(1) == "1\u202fko"
         assert file_size(3 * 1024 * 1024 // 2) == "1,5\u202fMo"
+
+
+def test_production_refuses_to_start_with_the_development_secret(tmp_path):
+    import pytest
+
+    from cade import create_app
+    from config import ProductionConfig
+
+    db_url = f"sqlite:///{tmp_path}/p.sqlite"
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI=db_url, SECRET_KEY="dev-only-secret-change-me")
+    app = create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI=db_url, SECRET_KEY="x" * 40)
+    assert app.config["DEV_MAILBOX"] is False

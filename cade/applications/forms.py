@@ -15,6 +15,7 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from cade.applications.constants import BUDGET_CATEGORIES
 from cade.applications.services import BudgetLineInput, DraftInput
+from cade.core.forms import select_choices
 from cade.core.money import from_minor, minor_units, to_minor
 from cade.programmes.constants import SHORT_TEXT_MAX_CHARS, QuestionKind
 
@@ -23,7 +24,7 @@ TEXT_KINDS = (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT)
 
 class BudgetLineForm(Form):
     category = SelectField(_l("Category"), validators=[Optional()],
-                           choices=[("", _l("Choose…"))] + list(BUDGET_CATEGORIES.items()))
+                           choices=select_choices([("", _l("Choose…")), *BUDGET_CATEGORIES.items()]))
     description = StringField(_l("Description"), validators=[Optional(), Length(max=300)])
     amount = DecimalField(_l("Amount"), places=None, validators=[Optional(), NumberRange(min=0)])
 
@@ -39,7 +40,7 @@ class ApplicationForm(FlaskForm):
     requested_amount = DecimalField(_l("Amount requested"), places=None,
                                     validators=[Optional(), NumberRange(min=0)])
     budget_lines = FieldList(FormField(BudgetLineForm), min_entries=1)
-    attach_to = SelectField(_l("This file is for"), validators=[Optional()], choices=[("", "")])
+    attach_to = SelectField(_l("This file is for"), validators=[Optional()], choices=select_choices([("", "")]))
     file = FileField(_l("Add a file"), description=_l(
         "PDF, DOCX, XLSX, ODT, PNG or JPEG; at most 10 MB each, 25 MB in all."))
 
@@ -89,7 +90,7 @@ def _question_field(question):
         return DecimalField(label, places=None, validators=[Optional()], description=description)
     if question.kind == QuestionKind.CHOICE:
         return SelectField(label, validators=[Optional()], description=description,
-                           choices=[("", _l("Choose…"))] + [(c, c) for c in question.choices or []])
+                           choices=select_choices([("", _l("Choose…")), *((c, c) for c in question.choices or [])]))
     if question.kind == QuestionKind.DATE:
         return DateField(label, validators=[Optional()], description=description)
     return None
@@ -113,8 +114,8 @@ def application_form(call, application=None, formdata=None, **kwargs) -> Applica
     form = CallApplicationForm(data=data, **kwargs)
     form.currency = call.currency
     form.questions = list(call.questions)
-    form.attach_to.choices = [("", _("General supporting document"))] + [
-        (str(q.id), q.label) for q in call.questions if q.kind == QuestionKind.FILE]
+    form.attach_to.choices = select_choices([("", _("General supporting document")), *(
+        (q.id, q.label) for q in call.questions if q.kind == QuestionKind.FILE)])
     return form
 
 

@@ -17,7 +17,7 @@ from cade.applications.forms import TEXT_KINDS, StartForm, application_form, dra
 from cade.applications.models import Application
 from cade.applications.permissions import can_edit_application, can_view_application, is_member
 from cade.core.errors import DomainError, NotFound, UploadRejected, ValidationFailed
-from cade.core.forms import place_errors
+from cade.core.forms import place_errors, select_choices
 from cade.extensions import db
 from cade.programmes.constants import CallStatus
 from cade.programmes.models import Call
@@ -63,7 +63,7 @@ def start(call_id: int):
         flash(_("Before you apply, tell us about your organisation."), "info")
         return redirect(url_for("organisations.create"))
     form = StartForm()
-    form.organisation_id.choices = [(o.id, o.display_name) for o in organisations]
+    form.organisation_id.choices = select_choices((o.id, o.display_name) for o in organisations)
     if form.validate_on_submit():
         try:
             application = services.start_application(current_user, call.id, form.organisation_id.data)

@@ -4,8 +4,14 @@ from collections.abc import Mapping
 
 from flask_login import current_user
 from wtforms import Field, FieldList, FormField
+from wtforms.fields.choices import SelectChoice
 
 from cade.core.errors import DomainError, ValidationFailed
+
+
+def select_choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as the options of a select (WTForms 3.3 wants SelectChoice)."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 def current_actor():

@@ -9,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    SelectChoice,
     DecimalField,
     EmailField,
     IntegerField,
@@ -24,6 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from cade.core.countries import country_choices, is_country
 from cade.core.db import utcnow
+from cade.core.forms import select_choices
 from cade.core.money import COMMON_CURRENCIES, from_minor
 from cade.organisations.constants import (
     FOCUS_AREA_LABELS,
@@ -84,10 +84,6 @@ def _year_in_range(form, field):
                                  first=EARLIEST_YEAR_FOUNDED, last=last))
 
 
-def _choices(pairs) -> list[SelectChoice]:
-    return [SelectChoice(str(value), label) for value, label in pairs]
-
-
 def _blank(label):
     return [("", label)]
 
@@ -106,20 +102,20 @@ class OrganisationForm(FlaskForm):
                                 validators=[Optional(), Length(max=MAX_LENGTHS["description"])])
     organisation_type = SelectField(
         _l("Type of organisation"), validators=[DataRequired()],
-        choices=_choices(_blank(_l("Choose…")) + list(ORGANISATION_TYPE_LABELS.items())))
+        choices=select_choices(_blank(_l("Choose…")) + list(ORGANISATION_TYPE_LABELS.items())))
     stakeholder_group = SelectField(
         _l("Stakeholder group"), validators=[DataRequired()],
-        choices=_choices(_blank(_l("Choose…")) + list(STAKEHOLDER_GROUP_LABELS.items())))
+        choices=select_choices(_blank(_l("Choose…")) + list(STAKEHOLDER_GROUP_LABELS.items())))
     year_founded = IntegerField(_l("Year founded"), validators=[Optional(), _year_in_range])
     staff_band = SelectField(
         _l("Paid staff"), validators=[Optional()],
-        choices=_choices(_blank(_l("Prefer not to say")) + list(STAFF_BAND_LABELS.items())))
+        choices=select_choices(_blank(_l("Prefer not to say")) + list(STAFF_BAND_LABELS.items())))
     annual_budget_amount = DecimalField(
         _l("Annual budget"), places=None, validators=[Optional(), NumberRange(min=0)],
         description=_l("Last year's total spending, as a number such as 25000.50"))
     annual_budget_currency = SelectField(_l("Currency of the annual budget"), validators=[Optional()])
     focus_areas = MultiCheckboxField(
-        _l("Focus areas"), choices=_choices(FOCUS_AREA_LABELS.items()))
+        _l("Focus areas"), choices=select_choices(FOCUS_AREA_LABELS.items()))
     languages = MultiCheckboxField(_l("Working languages"))
     registration_number = StringField(
         _l("Registration number"), validators=[Optional(), Length(max=MAX_LENGTHS["registration_number"])],
@@ -133,9 +129,9 @@ class OrganisationForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Built per request: the names are in the reader's language.
-        self.country.choices = _choices(_blank(_l("Choose a country…")) + country_choices(_locale()))
-        self.annual_budget_currency.choices = _choices(currency_choices())
-        self.languages.choices = _choices(language_choices())
+        self.country.choices = select_choices(_blank(_l("Choose a country…")) + country_choices(_locale()))
+        self.annual_budget_currency.choices = select_choices(currency_choices())
+        self.languages.choices = select_choices(language_choices())
 
     def validate_annual_budget_currency(self, field):
         if self.annual_budget_amount.data is not None and not field.data:
@@ -180,7 +176,7 @@ def organisation_form_data(org) -> dict:
 
 
 def _role_choices():
-    return _choices(MEMBERSHIP_ROLE_LABELS.items())
+    return select_choices(MEMBERSHIP_ROLE_LABELS.items())
 
 
 class InviteForm(FlaskForm):

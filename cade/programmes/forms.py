@@ -12,10 +12,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from cade.core.forms import select_choices
 from cade.core.countries import COUNTRY_LISTS, country_choices, region_choices
 from cade.core.money import from_minor, is_currency
 from cade.core.timeutil import timezone_names, utc_to_local
@@ -30,10 +30,6 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
-
-
-def _options(pairs) -> list[SelectChoice]:
-    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 def _strip(value):
@@ -51,7 +47,7 @@ def form_data(form: FlaskForm) -> dict:
 
 class ProgrammeForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)], filters=[_strip])
-    kind = SelectField(_l("Kind"), choices=_options(PROGRAMME_KIND_LABELS.items()))
+    kind = SelectField(_l("Kind"), choices=select_choices(PROGRAMME_KIND_LABELS.items()))
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20_000)])
     funder_name = StringField(_l("Funder name"), validators=[InputRequired(), Length(max=200)], filters=[_strip])
     funder_identifier = StringField(
@@ -100,12 +96,12 @@ class CallForm(FlaskForm):
     def __init__(self, *args, currency: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         # Choices in the reader's language, built per request.
-        self.timezone.choices = _options((name, name) for name in timezone_names())
-        self.eligible_countries.choices = _options(country_choices())
-        self.eligible_regions.choices = _options(region_choices())
-        self.eligible_country_lists.choices = _options(COUNTRY_LISTS.items())
-        self.eligible_organisation_types.choices = _options(ORGANISATION_TYPE_LABELS.items())
-        self.eligible_stakeholder_groups.choices = _options(STAKEHOLDER_GROUP_LABELS.items())
+        self.timezone.choices = select_choices((name, name) for name in timezone_names())
+        self.eligible_countries.choices = select_choices(country_choices())
+        self.eligible_regions.choices = select_choices(region_choices())
+        self.eligible_country_lists.choices = select_choices(COUNTRY_LISTS.items())
+        self.eligible_organisation_types.choices = select_choices(ORGANISATION_TYPE_LABELS.items())
+        self.eligible_stakeholder_groups.choices = select_choices(STAKEHOLDER_GROUP_LABELS.items())
         if currency:
             for field in (self.budget_envelope, self.min_award, self.max_award):
                 field.description = _l("In %(currency)s.", currency=currency)
@@ -138,7 +134,7 @@ def call_form_data(call) -> dict:
 
 
 class QuestionForm(FlaskForm):
-    kind = SelectField(_l("Kind of answer"), choices=_options(QUESTION_KIND_LABELS.items()))
+    kind = SelectField(_l("Kind of answer"), choices=select_choices(QUESTION_KIND_LABELS.items()))
     label = StringField(_l("Question"), validators=[InputRequired(), Length(max=300)], filters=[_strip])
     help_text = TextAreaField(_l("Help text"), validators=[Optional(), Length(max=5_000)],
                               render_kw={"rows": 3})

@@ -85,6 +85,14 @@ def test_start_creates_a_draft_and_twice_goes_to_the_same(client, login, member,
     assert _db.session.scalar(select(func.count()).select_from(Application)) == 1
 
 
+def test_the_start_page_of_a_one_organisation_member_names_that_organisation(client, login, member,
+                                                                            organisation, call):
+    # The hidden field is what a browser posts back: it must carry the organisation's id.
+    login(member)
+    page = client.get(f"/calls/{call.id}/apply").get_data(as_text=True)
+    assert f'<input type="hidden" name="organisation_id" value="{organisation.id}">' in page
+
+
 def test_start_for_someone_elses_organisation_is_refused(client, login, member, call):
     stranger_org = OrganisationFactory()
     login(member)
