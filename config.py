@@ -80,6 +80,9 @@ class Config:
     APPLICATION_ATTACHMENTS_MAX_BYTES = 25 * 1024 * 1024
 
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    # How many proxies (load balancer, nginx) stand before the app and set X-Forwarded-*:
+    # without it, every visitor has the proxy's address and shares one sign-in limit.
+    PROXY_COUNT = int(_env("PROXY_COUNT", "0"))
     RATELIMIT_HEADERS_ENABLED = True
 
     BABEL_DEFAULT_LOCALE = "en"
@@ -135,6 +138,8 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    # No default: counters kept in one process's memory are not shared by gunicorn's workers.
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI")
     DEV_MAILBOX = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True

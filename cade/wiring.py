@@ -82,7 +82,8 @@ def _load_user(user_id: str):
         user = db.session.get(User, int(raw_id))
     except (ValueError, TypeError):
         return None
-    if user is None or str(user.session_version) != version:
+    # A disabled account is signed out at its next request, wherever it was signed in.
+    if user is None or not user.active or str(user.session_version) != version:
         return None
     return user
 

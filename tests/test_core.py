@@ -64,6 +64,135 @@ def test_production_refuses_to_start_with_the_development_secret(tmp_path):
 
     db_url = f"sqlite:///{tmp_path}/p.sqlite"
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI=db_url, SECRET_KEY="dev-only-secret-change-me")
-    app = create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI=db_url, SECRET_KEY="x" * 40)
+        create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI=db_url, SECRET_KEY="dev-only-secret-change-me",
+                   RATELIMIT_STORAGE_URI="memory://")
+    with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):
+        create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI=db_url, SECRET_KEY="x" * 40, RATELIMIT_STORAGE_URI=None)
+    app = create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI=db_url, SECRET_KEY="x" * 40,
+                     RATELIMIT_STORAGE_URI="memory://")
     assert app.config["DEV_MAILBOX"] is False
+
+
+# --- second pass: redirects, a database that is down, production error pages ---------------
+
+import pytest  # noqa: E402
+
+UNREACHABLE_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
+
+
+@pytest.mark.parametrize("target", [
+    "//evil.example/", "///evil.example/", "/\\evil.example/", "\\\\evil.example", "https://evil.example/",
+    "http:/evil.example", "javascript:alert(1)", "data:text/html,x", " /\t/evil.example", "/\t/evil.example",
+    "/\n/evil.example", "\x00/evil", "evil.example", "", None, "HTTPS://evil.example", "//evil.example:443@x/",
+])
+def test_next_urls_that_could_leave_the_site_fall_back_to_the_home_page(app, target):
+    from cade.core.urls import safe_next_url
+
+    with app.test_request_context():
+        assert safe_next_url(target) == "/"
+
+
+@pytest.mark.parametrize("target", ["/calls/3", "/auth/profile?tab=password#x", "/calls/3?next=//evil.example",
+                                    "/%2F%2Fevil.example"])
+def test_next_urls_on_this_site_are_kept(app, target):
+    from cade.core.urls import safe_next_url
+
+    with app.test_request_context():
+        assert safe_next_url(target) == target
+
+
+@pytest.fixture()
+def fresh_app(app):
+    """Build another app (own config) without taking the suite's Celery app away from it."""
+    from cade import create_app
+    from cade.extensions import db as _db
+
+    made = []
+
+    def build(config, **overrides):
+        new = create_app(config, **overrides)
+        made.append(new)
+        return new
+
+    yield build
+    app.extensions["celery"].set_default()
+    for other in made:
+        with other.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+def test_healthz_answers_503_json_when_the_database_is_down(fresh_app):
+    from config import TestConfig
+
+    down = fresh_app(TestConfig, SQLALCHEMY_DATABASE_URI=UNREACHABLE_DATABASE)
+    response = down.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json == {"status": "degraded", "database": False, "broker": True}
+    assert "Content-Security-Policy" in response.headers
+
+
+def _production_app(fresh_app, tmp_path, **overrides):
+    from config import ProductionConfig
+
+    settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.sqlite", "SECRET_KEY": "x" * 40,
+                "RATELIMIT_STORAGE_URI": "memory://"}
+    production = fresh_app(ProductionConfig, **{**settings, **overrides})
+
+    @production.get("/explode")
+    def explode():
+        raise RuntimeError("internal detail: password=hunter2")
+
+    return production
+
+
+@pytest.mark.parametrize("database", ["sqlite", "unreachable"])
+def test_production_error_pages_show_no_traceback_and_keep_the_headers(fresh_app, tmp_path, database):
+    overrides = {"SQLALCHEMY_DATABASE_URI": UNREACHABLE_DATABASE} if database == "unreachable" else {}
+    client = _production_app(fresh_app, tmp_path, **overrides).test_client()
+    assert not client.application.testing and not client.application.debug
+    # "/" fails too: the fresh database has no tables, or cannot be reached.
+    for url, code in (("/explode", 500), ("/no-such-page", 404), ("/", 500)):
+        response = client.get(url)
+        html = response.get_data(as_text=True)
+        assert response.status_code == code, url
+        assert "Traceback" not in html and "hunter2" not in html and "OperationalError" not in html, url
+        assert "<title>" in html  # the site's own page, not a bare server error
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"], url
+        assert response.headers["X-Frame-Options"] == "DENY", url
+        assert response.headers["Strict-Transport-Security"].startswith("max-age="), url
+    assert client.get("/explode").get_data(as_text=True).count("Something went wrong on our side") >= 1
+
+
+def test_error_pages_carry_the_security_headers(client):
+    for response in (client.get("/no-such-page"), client.post("/healthz"), client.get("/calls/999999")):
+        assert response.status_code in (404, 405)
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_behind_a_proxy_each_visitor_keeps_their_own_address(fresh_app):
+    from flask import request
+
+    from config import TestConfig
+
+    proxied = fresh_app(TestConfig, PROXY_COUNT=1)
+
+    @proxied.get("/_whoami")
+    def whoami():
+        return request.remote_addr
+
+    client = proxied.test_client()
+    assert client.get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7"}).get_data(as_text=True) == "203.0.113.7"
+
+
+def test_impossible_amounts_are_refused_not_crashed_on():
+    import pytest
+
+    from cade.core.money import to_minor
+
+    for typed in ("Infinity", "NaN", "1e999999", "1" + "0" * 20):
+        with pytest.raises(ValueError):
+            to_minor(typed, "EUR")
+    assert to_minor("20000.50", "EUR") == 2_000_050
+    assert to_minor("1500", "XOF") == 1500

@@ -23,7 +23,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(default=True)
-    # Bumped on password change: every other session and every reset link dies with it.
+    # Bumped on password change or reset, sign-out and disabling: every session (and every
+    # copy of its cookie) and every reset link dies with it.
     session_version: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -5,7 +5,9 @@ flushes and never commits; the caller (view, CLI, task) owns the transaction.
 """
 
 import secrets
+import unicodedata
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -27,15 +29,42 @@ class AuthenticationFailed(DomainError):
     default_message = _l("The e-mail address or password is not correct.")
 
 
+def _validated(email: str | None):
+    address = unicodedata.normalize("NFC", (email or "").strip())
+    try:
+        return address, validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return address, None
+
+
 def normalise_email(email: str | None) -> str:
-    return (email or "").strip().lower()
+    """The one spelling of an address that accounts and invitations store and compare.
+
+    Surrounding spaces go, letters are lower-cased, Unicode is composed (NFC:
+    "é" typed as e + accent is the same "é"), and an internationalised domain
+    is kept in Unicode whether it was typed so or in its xn-- (punycode) form.
+    An address that is not valid is only trimmed, composed and lower-cased;
+    the shape checks refuse it.
+    """
+    address, valid = _validated(email)
+    return (valid.normalized if valid else address).lower()
+
+
+def _stored_spellings(email: str | None) -> set[str]:
+    # Accounts stored before normalise_email composed Unicode and decoded xn-- domains
+    # kept the address as typed (trimmed, lower-cased), possibly with its xn-- domain.
+    _address, valid = _validated(email)
+    spellings = {normalise_email(email), (email or "").strip().lower()}
+    if valid is not None and valid.ascii_email:
+        spellings.add(valid.ascii_email.lower())
+    return spellings
 
 
 def get_user_by_email(email: str | None) -> User | None:
-    address = normalise_email(email)
-    if not address:
+    if not normalise_email(email):
         return None
-    return db.session.scalar(select(User).where(func.lower(User.email) == address))
+    query = select(User).where(func.lower(User.email).in_(_stored_spellings(email)))
+    return db.session.scalar(query.order_by(User.id).limit(1))
 
 
 def _check_profile_values(name: str | None, locale: str | None, timezone: str | None) -> dict:
@@ -116,7 +145,8 @@ def verify_email(token: str) -> User:
     """
     user_id, token_fingerprint = tokens.read_token(token, tokens.VERIFY_EMAIL)
     user = db.session.get(User, user_id)
-    if user is None or not tokens.matches(user, tokens.VERIFY_EMAIL, token_fingerprint) or user.is_verified:
+    if (user is None or not user.active or user.is_verified
+            or not tokens.matches(user, tokens.VERIFY_EMAIL, token_fingerprint)):
         raise InvalidToken()
     user.verified_at = utcnow()
     record_event(user, "user.verified", user, after={"email": user.email})
@@ -211,8 +241,49 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
 
 def _set_password(user: User, new_password: str) -> None:
     user.password_hash = passwords.hash_password(new_password)
-    # Sessions carry the version in their id: bumping it signs out every other session.
+    _end_sessions(user)
+
+
+def _end_sessions(user: User) -> None:
+    # Sessions live in signed cookies the server cannot delete; each carries the
+    # version in its user id, so bumping the version makes every copy worthless.
     user.session_version = (user.session_version or 1) + 1
+
+
+def sign_out(user: User) -> User:
+    """End every session of `user`, on every device, including copies of their cookies.
+
+    A session is a signed cookie kept by the browser: deleting it from one
+    browser would leave a copied or stolen cookie valid. Signing out therefore
+    retires the session version, which signs out the user's other devices too.
+    """
+    _end_sessions(user)
+    record_event(user, "user.signed_out", user)
+    db.session.flush()
+    return user
+
+
+def set_user_active(actor: User, user: User, active: bool) -> User:
+    """Enable or disable an account (admin only); disabling ends its sessions at once.
+
+    A disabled account cannot sign in, reset its password or confirm its
+    address. Raises PermissionDenied, or InvalidTransition when an admin
+    would disable their own account.
+    """
+    if not is_admin(actor):
+        raise PermissionDenied()
+    active = bool(active)
+    if not active and actor.id == user.id:
+        raise InvalidTransition(_l("You cannot disable your own account."))
+    if user.active != active:
+        before = {"active": user.active}
+        user.active = active
+        if not active:
+            _end_sessions(user)
+        record_event(actor, "user.enabled" if active else "user.disabled", user,
+                     before=before, after={"active": active})
+        db.session.flush()
+    return user
 
 
 def update_profile(actor: User, user: User, *, name: str, locale: str, timezone: str) -> User:
@@ -289,6 +360,10 @@ def create_admin(email: str, password: str | None = None, name: str | None = Non
         passwords.check_password_rules(password)
     done: list[str] = []
     user = get_user_by_email(address)
+    if user is not None and not user.active:
+        # Someone disabled it for a reason: an administrator role must not bring it back unnoticed.
+        raise ValidationFailed({"email": [_l("This account is disabled. Enable it again before "
+                                             "making it an administrator.")]})
     if user is None:
         if password is None:
             raise ValidationFailed({"password": [_l("A password is needed to create an account.")]})

@@ -22,6 +22,12 @@ def _next_url(*candidates: str | None) -> str:
     return safe_next_url(next((c for c in candidates if c), None))
 
 
+def _account_key() -> str:
+    # Per account as well as per IP address: many machines cannot guess one password, or flood
+    # one mailbox with links, by sharing out the attempts.
+    return "account:" + services.normalise_email(request.form.get("email"))
+
+
 def _start_session(user, locale: str | None) -> None:
     # A fresh session at sign-in: nothing an attacker planted before survives it.
     session.clear()
@@ -75,6 +81,7 @@ def verify(token):
 
 @bp.route("/resend-verification", methods=["GET", "POST"])
 @limiter.limit("3 per 10 minutes", methods=["POST"])
+@limiter.limit("10 per day", methods=["POST"], key_func=_account_key)
 def resend_verification():
     form = EmailForm()
     if request.method == "GET" and current_user.is_authenticated:
@@ -88,6 +95,7 @@ def resend_verification():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("30 per hour", methods=["POST"], key_func=_account_key)
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -113,16 +121,20 @@ def login():
 @bp.post("/logout")
 def logout():
     locale = session.get("locale")
+    if current_user.is_authenticated:
+        services.sign_out(current_actor())
+        db.session.commit()
     logout_user()
     session.clear()
     if locale:
         session["locale"] = locale
-    flash(_("You have signed out."), "info")
+    flash(_("You have signed out on every device."), "info")
     return redirect(url_for("programmes.index"))
 
 
 @bp.route("/reset", methods=["GET", "POST"])
 @limiter.limit("5 per minute", methods=["POST"])
+@limiter.limit("10 per day", methods=["POST"], key_func=_account_key)
 def forgot():
     form = EmailForm()
     if form.validate_on_submit():

@@ -74,3 +74,11 @@ CLOSING_REMINDERS = (
     ("applications.call_closing_7d", "closing7d", 7 * 24),
     ("applications.call_closing_48h", "closing48h", 48),
 )
+
+# Bounds on what a draft may hold, so that no post can exhaust the server or overflow a column.
+MAX_BUDGET_LINES = 100
+# Amounts in minor units (ten trillion dollars in cents): far above any grant, far below BigInteger.
+MAX_AMOUNT_MINOR = 10**15
+# Number answers are stored as Numeric(18, 4).
+NUMBER_ANSWER_PLACES = 4
+NUMBER_ANSWER_MAX = 10**14

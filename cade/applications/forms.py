@@ -4,8 +4,11 @@ Drafts may be incomplete, so no field is required here; completeness is the
 submission service's job.
 """
 
-from decimal import Decimal
+import re
+from decimal import Decimal, InvalidOperation
 
+from babel.numbers import NumberFormatError, get_group_symbol, parse_decimal
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -13,7 +16,7 @@ from flask_wtf.file import FileField
 from wtforms import DateField, DecimalField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
-from cade.applications.constants import BUDGET_CATEGORIES
+from cade.applications.constants import BUDGET_CATEGORIES, MAX_BUDGET_LINES
 from cade.applications.services import BudgetLineInput, DraftInput
 from cade.core.forms import select_choices
 from cade.core.money import from_minor, minor_units, to_minor
@@ -21,25 +24,95 @@ from cade.programmes.constants import SHORT_TEXT_MAX_CHARS, QuestionKind
 
 TEXT_KINDS = (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT)
 
+# What the form itself shows for a saved value ("20000.50"): read as it is, whatever the locale.
+_PLAIN_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_SPACES = re.compile(r"[\s\u00a0\u2007\u202f\u2009]+")
+# Nothing a form needs is this large; refusing early keeps huge exponents away from int().
+_MAX_ADJUSTED_EXPONENT = 15
+
+
+def parse_decimal_input(text: str, locale: str) -> Decimal:
+    """A number as a person types it: "20000.50", or in their locale ("20 000,50" in French).
+
+    Raises ValueError with a message to show. Infinity, NaN and absurdly
+    large values are refused here, before anything computes with them.
+    """
+    text = (text or "").strip()
+    try:
+        if _PLAIN_DECIMAL.fullmatch(text):
+            value = Decimal(text)
+        else:
+            # People type an ordinary space where the locale groups digits with a narrow one.
+            value = parse_decimal(_SPACES.sub(get_group_symbol(locale), text), locale=locale, strict=True)
+    except (InvalidOperation, NumberFormatError, ValueError):
+        raise ValueError(_("Enter a number.")) from None
+    if not value.is_finite():
+        raise ValueError(_("Enter a number."))
+    if value and value.adjusted() >= _MAX_ADJUSTED_EXPONENT:
+        raise ValueError(_("This number is too large."))
+    return value
+
+
+class LocalDecimalField(DecimalField):
+    """A DecimalField that reads the reader's own way of writing numbers (see parse_decimal_input)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.type = "DecimalField"  # templates render it as any decimal input
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        if not (valuelist[0] or "").strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_decimal_input(valuelist[0], str(get_locale() or "en"))
+        except ValueError:
+            self.data = None
+            raise
+
+
+def _sent(field) -> bool:
+    """Whether the browser sent this field at all (an empty value counts; a missing one does not)."""
+    return bool(field.raw_data)
+
 
 class BudgetLineForm(Form):
     category = SelectField(_l("Category"), validators=[Optional()],
                            choices=select_choices([("", _l("Choose…")), *BUDGET_CATEGORIES.items()]))
     description = StringField(_l("Description"), validators=[Optional(), Length(max=300)])
-    amount = DecimalField(_l("Amount"), places=None, validators=[Optional(), NumberRange(min=0)])
+    amount = LocalDecimalField(_l("Amount"), places=None, validators=[Optional(), NumberRange(min=0)])
 
     def is_blank(self) -> bool:
         return not (self.category.data or (self.description.data or "").strip()
                     or self.amount.data is not None or (self.amount.raw_data or [""])[0].strip())
 
 
+class RowList(FieldList):
+    """A FieldList that reads only row numbers a browser would send (ASCII digits, short):
+    WTForms' own reading calls int() on any Unicode digit or 5,000-digit key and fails."""
+
+    _INDEX = re.compile(r"[0-9]{1,6}")
+
+    def _extract_indices(self, prefix, formdata):
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix):
+                index = key[offset:].split("-", 1)[0]
+                if self._INDEX.fullmatch(index):
+                    yield int(index)
+
+
 class ApplicationForm(FlaskForm):
     title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
     summary = TextAreaField(_l("Summary"), validators=[Optional()],
                             description=_l("A few sentences: what you will do, where and for whom."))
-    requested_amount = DecimalField(_l("Amount requested"), places=None,
+    requested_amount = LocalDecimalField(_l("Amount requested"), places=None,
                                     validators=[Optional(), NumberRange(min=0)])
-    budget_lines = FieldList(FormField(BudgetLineForm), min_entries=1)
+    # One more than allowed is read, so that the service can say what is wrong; the rest is dropped
+    # before any work is done on it (no browser sends more: "Add a budget line" stops at the limit).
+    budget_lines = RowList(FormField(BudgetLineForm), min_entries=1, max_entries=MAX_BUDGET_LINES + 1)
     attach_to = SelectField(_l("This file is for"), validators=[Optional()], choices=select_choices([("", "")]))
     file = FileField(_l("Add a file"), description=_l(
         "PDF, DOCX, XLSX, ODT, PNG or JPEG; at most 10 MB each, 25 MB in all."))
@@ -64,6 +137,14 @@ class ApplicationForm(FlaskForm):
         """(question, field or None) in the call's order; file questions have no field."""
         return [(q, getattr(self, f"q_{q.id}", None)) for q in self.questions]
 
+    def add_line(self) -> bool:
+        """Add an empty budget line; False (and an error on the list) once the limit is reached."""
+        if len(self.budget_lines) >= MAX_BUDGET_LINES:
+            self.budget_lines.errors = [_("Use at most %(n)d budget lines.", n=MAX_BUDGET_LINES)]
+            return False
+        self.budget_lines.append_entry()
+        return True
+
     def remove_line(self, index: int) -> None:
         rows = [entry.data for i, entry in enumerate(self.budget_lines) if i != index]
         while len(self.budget_lines):
@@ -87,7 +168,7 @@ def _question_field(question):
             description = f"{description} {limit}".strip()
         return TextAreaField(label, validators=[Optional()], description=description)
     if question.kind == QuestionKind.NUMBER:
-        return DecimalField(label, places=None, validators=[Optional()], description=description)
+        return LocalDecimalField(label, places=None, validators=[Optional()], description=description)
     if question.kind == QuestionKind.CHOICE:
         return SelectField(label, validators=[Optional()], description=description,
                            choices=select_choices([("", _l("Choose…")), *((c, c) for c in question.choices or [])]))
@@ -149,24 +230,34 @@ def _minor(value, currency):
 
 
 def draft_input(form: ApplicationForm, text_only: bool = False) -> DraftInput:
-    """The validated form as a DraftInput; `text_only` keeps title, summary and text answers."""
+    """The validated form as a DraftInput; `text_only` keeps title, summary and text answers.
+
+    A field the browser did not send at all is left as it is (KEEP): a partial
+    post, such as an autosave of some fields, never wipes the others.
+    """
     currency = form.currency
     answers = {}
     for question, field in form.question_fields():
-        if field is None or (text_only and question.kind not in TEXT_KINDS):
+        if field is None or (text_only and question.kind not in TEXT_KINDS) or not _sent(field):
             continue
         answers[question.id] = field.data
+    data = DraftInput(answers=answers)
+    if _sent(form.title):
+        data.title = form.title.data or ""
+    if _sent(form.summary):
+        data.summary = form.summary.data or ""
     if text_only:
-        return DraftInput(title=form.title.data or "", summary=form.summary.data or "", answers=answers)
-    lines = [
-        BudgetLineInput(category=entry.form.category.data or "other",
-                        description=entry.form.description.data or "",
-                        amount_minor=_minor(entry.form.amount.data, currency) or 0)
-        for entry in form.budget_lines if not entry.form.is_blank()
-    ]
-    return DraftInput(title=form.title.data or "", summary=form.summary.data or "",
-                      requested_amount_minor=_minor(form.requested_amount.data, currency),
-                      answers=answers, budget_lines=lines)
+        return data
+    if _sent(form.requested_amount):
+        data.requested_amount_minor = _minor(form.requested_amount.data, currency)
+    if any(_sent(sub) for entry in form.budget_lines for sub in entry.form):
+        data.budget_lines = [
+            BudgetLineInput(category=entry.form.category.data or "other",
+                            description=entry.form.description.data or "",
+                            amount_minor=_minor(entry.form.amount.data, currency) or 0)
+            for entry in form.budget_lines if not entry.form.is_blank()
+        ]
+    return data
 
 
 class StartForm(FlaskForm):

@@ -1,13 +1,13 @@
 """Applicant pages: start, edit, submit, withdraw and follow applications."""
 
+import re
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.utils import secure_filename
 
 from cade.applications import services
 from cade.applications.constants import (
-    ALLOWED_CONTENT_TYPES,
     APPLICATION_STATUS_LABELS,
     BUDGET_CATEGORIES,
     ApplicationStatus,
@@ -23,6 +23,9 @@ from cade.programmes.constants import CallStatus
 from cade.programmes.models import Call
 
 bp = Blueprint("applications", __name__)
+
+# A row or question number as a form posts it (ASCII digits, a sensible length: int() never fails).
+_LINE_INDEX = re.compile(r"[0-9]{1,6}")
 
 
 @bp.context_processor
@@ -104,49 +107,67 @@ def edit(application_id: int):
     form = application_form(call)
     action = request.form.get("action", "save")
     if action == "add_line":
-        form.budget_lines.append_entry()
+        if not form.add_line():
+            return _render_edit(application, form, {"budget_lines": form.budget_lines.errors}, status=422)
         return _render_edit(application, form)
     if action.startswith("remove_line:"):
         index = action.partition(":")[2]
-        if index.isdigit():
+        if _LINE_INDEX.fullmatch(index):
             form.remove_line(int(index))
         return _render_edit(application, form)
+    failed, attached = _save_posted(application, form)
+    if failed is not None:
+        return failed
+    flash(_("Your draft was saved and the file attached.") if attached else _("Your draft was saved."), "success")
+    return redirect(url_for("applications.edit", application_id=application.id))
+
+
+def _save_posted(application, form):
+    """Save what the edit page posted, then attach the file chosen there.
+
+    Every button of the edit page posts the whole form (save, submit, remove a
+    file): what was typed and chosen is kept whichever was pressed. Returns
+    (the response to give instead, or None; whether a file was attached).
+    """
     if not form.validate():
-        return _render_edit(application, form, status=422)
+        return _render_edit(application, form, status=422), False
     try:
         services.save_draft(current_user, application.id, draft_input(form))
         db.session.commit()
     except ValidationFailed as error:
         db.session.rollback()
-        return _render_edit(application, form, place_errors(form, error.errors, form_level=False), status=422)
+        return _render_edit(application, form, place_errors(form, error.errors, form_level=False), status=422), False
     except services.NotADraft as error:
         db.session.rollback()
         flash(error.message, "info")
-        return redirect(url_for("applications.view", application_id=application.id))
+        return redirect(url_for("applications.view", application_id=application.id)), False
     upload = form.file.data
-    if upload is not None and upload.filename:
-        question_id = int(form.attach_to.data) if (form.attach_to.data or "").isdigit() else None
-        try:
-            services.add_attachment(current_user, application.id, upload.stream, upload.filename,
-                                    question_id=question_id)
-            db.session.commit()
-        except (UploadRejected, ValidationFailed) as error:
-            db.session.rollback()
-            flash(_("Your draft was saved, but the file was not attached: %(reason)s",
-                    reason=error.message), "error")
-            return redirect(url_for("applications.edit", application_id=application.id))
-        flash(_("Your draft was saved and the file attached."), "success")
-    else:
-        flash(_("Your draft was saved."), "success")
-    return redirect(url_for("applications.edit", application_id=application.id))
+    if upload is None or not upload.filename:
+        return None, False
+    question_id = int(form.attach_to.data) if _LINE_INDEX.fullmatch(form.attach_to.data or "") else None
+    try:
+        services.add_attachment(current_user, application.id, upload.stream, upload.filename,
+                                question_id=question_id)
+        db.session.commit()
+    except (UploadRejected, ValidationFailed) as error:
+        db.session.rollback()
+        flash(_("Your draft was saved, but the file was not attached: %(reason)s",
+                reason=error.message), "error")
+        return redirect(url_for("applications.edit", application_id=application.id)), False
+    return None, True
 
 
 @bp.post("/applications/<int:application_id>/autosave")
-@login_required
 def autosave(application_id: int):
+    # Answered in JSON, never with a redirect to the sign-in page: a script that
+    # followed it would get a page with status 200 and believe the draft saved.
+    if not current_user.is_authenticated:
+        return jsonify(saved=False, error=_("Please sign in again; this draft was not saved.")), 401
     application = db.session.get(Application, application_id)
     if application is None or not can_view_application(current_user, application):
         return jsonify(saved=False, error=_("Not found.")), 404
+    if not is_member(current_user, application.organisation_id):
+        return jsonify(saved=False, error=_("You are not allowed to do this.")), 403
     if not can_edit_application(current_user, application):
         return jsonify(saved=False, error=_("This application can no longer be changed.")), 409
     form = application_form(application.call)
@@ -179,20 +200,10 @@ def submit(application_id: int):
         return redirect(view_url)
     call = application.call
     if "title" in request.form:
-        # Sent from the edit page: keep what was typed before checking it.
-        form = application_form(call)
-        if not form.validate():
-            return _render_edit(application, form, status=422)
-        try:
-            services.save_draft(current_user, application.id, draft_input(form))
-            db.session.commit()
-        except ValidationFailed as error:
-            db.session.rollback()
-            return _render_edit(application, form, place_errors(form, error.errors, form_level=False), status=422)
-        except services.NotADraft:
-            db.session.rollback()
-            flash(_("This application has already been submitted."), "info")
-            return redirect(view_url)
+        # Sent from the edit page: keep what was typed, and the file chosen, before checking it.
+        failed, _attached = _save_posted(application, application_form(call))
+        if failed is not None:
+            return failed
     try:
         application = services.submit_application(current_user, application.id)
         db.session.commit()
@@ -249,10 +260,9 @@ def download(application_id: int, attachment_id: int):
         attachment, stream = services.open_attachment(current_user, application_id, attachment_id)
     except (NotFound, FileNotFoundError):
         abort(404)
-    extension = ALLOWED_CONTENT_TYPES.get(attachment.content_type, "")
-    name = secure_filename(attachment.original_name) or f"attachment{extension}"
+    # Werkzeug writes a non-ASCII name as RFC 6266 filename* with an ASCII fallback.
     response = send_file(stream, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=name, max_age=0)
+                         download_name=services.download_name(attachment), max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -263,6 +273,11 @@ def download(application_id: int, attachment_id: int):
 def delete_attachment(application_id: int, attachment_id: int):
     application = _load_visible(application_id)
     _require_member(application)
+    if "title" in request.form and can_edit_application(current_user, application):
+        # The remove button sits in the edit form: keep what was typed there first.
+        failed, _attached = _save_posted(application, application_form(application.call))
+        if failed is not None:
+            return failed
     try:
         services.delete_attachment(current_user, application.id, attachment_id)
         db.session.commit()

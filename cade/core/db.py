@@ -50,3 +50,25 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow, server_default=func.now()
     )
+
+
+def lock_row(model, object_id: int) -> None:
+    """Hold `model`'s row `object_id` until the transaction ends, so a read-check-write is not raced.
+
+    PostgreSQL takes a row lock (SELECT … FOR UPDATE). SQLite ignores FOR
+    UPDATE and, with the default driver, reads outside a transaction; an
+    UPDATE that changes nothing starts the write transaction there and
+    takes the database's write lock, so a second writer waits until this
+    transaction ends and then reads what it wrote.
+    """
+    from sqlalchemy import select, update
+
+    from cade.extensions import db
+
+    table = model.__table__
+    if db.session.get_bind().dialect.name == "sqlite":
+        # Every column keeps its value, those with an onupdate default (updated_at) included.
+        unchanged = {column.name: column for column in table.c if column.primary_key or column.onupdate is not None}
+        db.session.execute(update(table).where(table.c.id == object_id).values(**unchanged))
+    else:
+        db.session.execute(select(model.id).where(model.id == object_id).with_for_update())

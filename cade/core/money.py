@@ -25,6 +25,9 @@ def to_minor(amount: Decimal | int | str, currency: str) -> int:
         value = Decimal(str(amount))
     except InvalidOperation as exc:
         raise ValueError("not a number") from exc
+    # Infinity, NaN and absurd exponents would overflow the arithmetic below.
+    if not value.is_finite() or (value and value.adjusted() >= 15):
+        raise ValueError("not a usable amount")
     scaled = value.scaleb(minor_units(currency))
     if scaled != scaled.to_integral_value():
         raise ValueError("more decimal places than the currency has")

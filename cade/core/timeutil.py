@@ -33,8 +33,15 @@ def is_timezone(name: str | None) -> bool:
 
 
 def local_to_utc(naive_local: datetime, tz_name: str) -> datetime:
-    """A wall-clock time in `tz_name` (as typed by a person) → aware UTC."""
-    return naive_local.replace(tzinfo=ZoneInfo(tz_name)).astimezone(timezone.utc)
+    """A wall-clock time in `tz_name` (as typed by a person) → aware UTC.
+
+    A time that happens twice, in the hour repeated when the clocks go back,
+    is read as its first occurrence (fold=0, still on summer time): the
+    earlier of the two moments, whatever `fold` the caller's datetime had.
+    (A time skipped when the clocks go forward comes out shifted; callers
+    that read typed times check for that and refuse it.)
+    """
+    return naive_local.replace(tzinfo=ZoneInfo(tz_name), fold=0).astimezone(timezone.utc)
 
 
 def utc_to_local(moment: datetime, tz_name: str) -> datetime:

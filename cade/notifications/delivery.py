@@ -50,12 +50,24 @@ class SMTPBackend:
         self.username, self.password, self.timeout = username, password, timeout
 
     def send(self, message: EmailMessage) -> None:
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
             if self.use_tls:
                 smtp.starttls(context=ssl.create_default_context())
             if self.username:
                 smtp.login(self.username, self.password or "")
             smtp.send_message(message)
+        except BaseException:
+            smtp.close()
+            raise
+        # The server has taken the message. A server that then drops the line or
+        # answers QUIT oddly must not make us report a failure and send it again.
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            logger.info("SMTP server %s:%s closed oddly after accepting a message", self.host, self.port)
+        finally:
+            smtp.close()
 
 
 class MailboxBackend:
@@ -120,6 +132,9 @@ def deliver_notification(notification_id: int, now: datetime | None = None) -> s
         logger.info("notification %s: already handled, claimed elsewhere or not due", notification_id)
         return "skipped"
     row = db.session.get(Notification, notification_id, populate_existing=True)
+    if row is None:  # deleted since it was claimed (its recipient's account was erased)
+        logger.info("notification %s: gone before it could be sent", notification_id)
+        return "skipped"
     try:
         subject, text, html = render_notification(row)
         get_backend().send(build_message(row, subject, text, html))

@@ -1,7 +1,5 @@
 """Forms for organisation profiles, invitations and member roles (shape checks only)."""
 
-from urllib.parse import urlsplit
-
 from babel import Locale
 from babel.numbers import get_currency_name
 from flask_babel import get_locale
@@ -34,6 +32,7 @@ from cade.organisations.constants import (
     WORKING_LANGUAGES,
 )
 from cade.organisations.services import EARLIEST_YEAR_FOUNDED, MAX_LENGTHS
+from cade.organisations.services.profiles import is_web_address
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -70,8 +69,7 @@ def _valid_country(form, field):
 def _http_url(form, field):
     if not field.data:
         return
-    parts = urlsplit(field.data.strip())
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    if not is_web_address(field.data.strip()):
         raise ValidationError(_l("Enter a web address starting with http:// or https://"))
 
 

@@ -25,6 +25,28 @@ from cade.programmes.constants import PROGRAMME_KIND_LABELS, QUESTION_KIND_LABEL
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 
 
+class MomentField(DateTimeLocalField):
+    """A date and time to the minute, or to the second when the stored value has seconds.
+
+    A deadline of 23:59:59 shown as 23:59 would be saved back a minute early
+    by a form that only changes the title; browsers also refuse a value with
+    seconds unless the field steps by one second.
+    """
+
+    def _has_seconds(self) -> bool:
+        return bool(self.data and self.data.second)
+
+    def __call__(self, **kwargs):
+        if self._has_seconds():
+            kwargs.setdefault("step", "1")
+        return super().__call__(**kwargs)
+
+    def _value(self):
+        if not self.raw_data and self._has_seconds():
+            return self.data.strftime("%Y-%m-%dT%H:%M:%S")
+        return super()._value()
+
+
 class MultiCheckboxField(SelectMultipleField):
     """A multiple choice shown as check boxes (the site macro renders it as a fieldset)."""
 
@@ -72,9 +94,11 @@ class CallForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=50_000)],
                                 description=_l("Plain text; line breaks are kept."))
     timezone = SelectField(_l("Time zone of the call"), validators=[InputRequired()],
-                           description=_l("Opening and closing times are read in this time zone."))
-    opens_at = DateTimeLocalField(_l("Opens"), format=DATETIME_FORMATS, validators=[InputRequired()])
-    closes_at = DateTimeLocalField(_l("Closes (deadline)"), format=DATETIME_FORMATS, validators=[InputRequired()])
+                           description=_l("Opening and closing times are read in this time zone. A time that "
+                                          "happens twice when the clocks go back is read as the first one "
+                                          "(summer time); a time skipped when they go forward is refused."))
+    opens_at = MomentField(_l("Opens"), format=DATETIME_FORMATS, validators=[InputRequired()])
+    closes_at = MomentField(_l("Closes (deadline)"), format=DATETIME_FORMATS, validators=[InputRequired()])
     budget_envelope = DecimalField(_l("Budget envelope"), places=None,
                                    validators=[InputRequired(), NumberRange(min=0)])
     min_award = DecimalField(_l("Minimum award"), places=None, validators=[InputRequired(), NumberRange(min=0)])

@@ -8,6 +8,18 @@
     form.dataset.sent = "1";
     setTimeout(function () { form.dataset.sent = ""; }, 8000);
   }, true);
+  // After a failed submission, read the list of problems first; each of its
+  // links moves focus to its field and shows the field's label above it.
+  var summary = document.querySelector(".error-summary");
+  if (summary) summary.focus();
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
+    var target = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    event.preventDefault();
+    (target.closest(".field") || target).scrollIntoView();
+    target.focus({preventScroll: true});
+  });
   // Show <time data-local> in the reader's own time zone beside the call's.
   var fmt;
   try { fmt = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {dateStyle: "medium", timeStyle: "short"}); } catch (e) { fmt = null; }
@@ -26,8 +38,8 @@
       var data = new FormData(form);
       data.set("action", "autosave");
       data.delete("file");
-      fetch(form.dataset.autosave, {method: "POST", body: data, credentials: "same-origin", headers: {"X-Requested-With": "fetch"}})
-        .then(function (r) { if (status) status.textContent = r.ok ? status.dataset.saved : status.dataset.failed; })
+      fetch(form.dataset.autosave, {method: "POST", body: data, credentials: "same-origin", redirect: "manual", headers: {"X-Requested-With": "fetch"}})
+        .then(function (r) { if (!r.ok) dirty = true; if (status) status.textContent = r.ok ? status.dataset.saved : status.dataset.failed; })
         .catch(function () { dirty = true; if (status) status.textContent = status.dataset.failed; });
     }
     form.addEventListener("input", function () { dirty = true; clearTimeout(timer); timer = setTimeout(save, 4000); });

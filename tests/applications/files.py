@@ -2,6 +2,7 @@
 
 import io
 import struct
+import warnings
 import zlib
 import zipfile
 
@@ -40,3 +41,29 @@ def make_xlsx() -> bytes:
 
 def make_odt() -> bytes:
     return make_zip([("mimetype", "application/vnd.oasis.opendocument.text"), ("content.xml", "<x/>")])
+
+
+def make_odt_with_mimetype(extra: bytes | None = None) -> bytes:
+    """An ODT whose first, stored "mimetype" entry is right (what a content sniffer reads);
+    with `extra`, a second, deflated "mimetype" entry holding it follows, and that is the one
+    the archive's directory names (a zip bomb dressed as an ODT)."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(buffer, "w") as archive:
+        warnings.simplefilter("ignore")  # the duplicate name is the point
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        if extra is not None:
+            archive.writestr("mimetype", extra, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr("content.xml", "<x/>")
+    return buffer.getvalue()
+
+
+def with_mimetype_entry_patched(data: bytes, *, method: int | None = None, flags: int | None = None) -> bytes:
+    """An ODT whose "mimetype" entry claims another compression method or encryption."""
+    data = bytearray(data)
+    for signature, flag_at, method_at in ((b"PK\x03\x04", 6, 8), (b"PK\x01\x02", 8, 10)):
+        at = data.find(signature)
+        if flags is not None:
+            data[at + flag_at:at + flag_at + 2] = struct.pack("<H", flags)
+        if method is not None:
+            data[at + method_at:at + method_at + 2] = struct.pack("<H", method)
+    return bytes(data)

@@ -3,17 +3,29 @@
 import hashlib
 import io
 import os
+import tracemalloc
+import zipfile
 
 import pytest
 from sqlalchemy import func, select
 
 from cade.applications import services
 from cade.applications.models import Attachment
+from cade.applications.services.attachments import display_name
 from cade.core.errors import InvalidTransition, NotFound, PermissionDenied, UploadRejected, ValidationFailed
 from cade.core.storage import get_storage
 from cade.extensions import db as _db
 from cade.programmes.constants import QuestionKind
-from tests.applications.files import make_docx, make_odt, make_pdf, make_png, make_xlsx, make_zip
+from tests.applications.files import (
+    make_docx,
+    make_odt,
+    make_odt_with_mimetype,
+    make_pdf,
+    make_png,
+    make_xlsx,
+    make_zip,
+    with_mimetype_entry_patched,
+)
 from tests.factories import ApplicationFactory, QuestionFactory, UserFactory
 
 pytestmark = pytest.mark.usefixtures("request_ctx")
@@ -157,3 +169,58 @@ def test_open_attachment_hides_other_organisations_files(draft, member):
     found, stream = services.open_attachment(admin, draft.id, attachment.id)
     stream.close()
     assert os.path.basename(found.original_name) == "x.pdf"
+
+
+# --- hostile archives and names ----------------------------------------------------
+
+ODT = "application/vnd.oasis.opendocument.text"
+
+
+def test_an_odt_whose_mimetype_entry_is_a_zip_bomb_is_refused_without_inflating_it(draft, member):
+    # 40 MB of padding after the right words compresses to a few kilobytes.
+    data = make_odt_with_mimetype(ODT.encode() + b" " * 40_000_000)
+    assert attach(member, draft, make_odt_with_mimetype(), "plain.odt").content_type == ODT
+    assert len(data) < 200_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(UploadRejected, match="damaged"):
+            attach(member, draft, data, "letter.odt")
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000
+
+
+def test_a_docx_that_would_inflate_to_gigabytes_is_checked_without_inflating_it(draft, member):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", b"\0" * 40_000_000)
+    tracemalloc.start()
+    try:
+        attachment = attach(member, draft, buffer.getvalue(), "plan.docx")
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert attachment.size == len(buffer.getvalue()) and peak < 5_000_000
+
+
+@pytest.mark.parametrize("patch", [{"method": 99}, {"flags": 1}], ids=["unknown-compression", "encrypted"])
+def test_an_archive_that_cannot_be_read_is_refused_as_damaged(draft, member, storage_path, patch):
+    before = stored_files(storage_path)
+    data = with_mimetype_entry_patched(make_odt_with_mimetype(), **patch)
+    with pytest.raises(UploadRejected, match="damaged"):
+        attach(member, draft, data, "letter.odt")
+    assert stored_files(storage_path) == before
+
+
+@pytest.mark.parametrize("sent, shown", [
+    ("plan\x00.exe.pdf", "plan.exe.pdf"),
+    ("line\r\nX-Injected: 1.pdf", "lineX-Injected: 1.pdf"),
+    ("\u200bzero\u2028width\u202e.pdf", "zerowidth.pdf"),
+    ("Propuesta a\u0303o.pdf", "Propuesta \u00e3o.pdf"),  # decomposed (macOS) → composed
+    ("x" * 400 + ".pdf", "x" * 251 + ".pdf"),
+    ("\x00\x01", "attachment"),
+])
+def test_file_names_are_cleaned_for_display(sent, shown):
+    assert display_name(sent) == shown

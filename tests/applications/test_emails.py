@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from cade.applications import services
 from cade.core.db import utcnow
+from cade.core.timeutil import format_in_zone
 from cade.extensions import db as _db
 from cade.notifications.models import Notification
 from cade.notifications.rendering import render_notification
@@ -38,3 +39,25 @@ def test_closing_reminders_render(db, days, kind):
     assert "Mesh & more" in subject
     assert "America/Lima" in text and f"/applications/{application.id}/edit" in text
     assert "Mesh &amp; more" in html or "Mesh & more" not in html
+
+
+def test_a_receipt_stays_in_one_language_when_the_member_switches_before_delivery(draft, member):
+    """Decided: the language at the moment of the event wins, so the subject, the text and
+    the date written into the context (formatted then) always agree."""
+    member.locale = "fr"
+    _db.session.commit()
+    services.submit_application(member, draft.id)
+    _db.session.commit()
+    member.locale = "es"  # changed in the profile while the receipt waits for a worker
+    _db.session.commit()
+    row = _db.session.scalars(select(Notification)).one()
+    subject, text, _html = render_notification(row)
+    assert subject.startswith("Candidature reçue") and text.startswith("Bonjour")
+    when = row.context["submitted_at_text"]
+    assert when in text and when == format_in_zone(row_submitted(draft), draft.call.timezone, locale="fr")
+
+
+def row_submitted(draft):
+    from cade.applications.models import Application
+
+    return _db.session.get(Application, draft.id).submitted_at

@@ -1,11 +1,15 @@
 """Delivering outbox rows through a real SMTP server, and the mailbox folder."""
 
 import logging
+import threading
+import time
 from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import event
 
 from cade.core.db import utcnow
 from cade.notifications.constants import MAX_ATTEMPTS, SENDING_LEASE, NotificationStatus, backoff
@@ -14,7 +18,7 @@ from cade.notifications.models import Notification
 from cade.notifications.services import notify, sweep_outbox
 from tests.factories import UserFactory
 
-from .smtp_sink import SMTPSink, free_port
+from .smtp_sink import FlakySMTPServer, SMTPSink, free_port
 
 CONTEXT = {"amount": 5000, "currency": "USD", "country": "KE"}
 
@@ -213,3 +217,140 @@ def test_a_kind_without_templates_fails_and_is_kept_for_later(db, broker):
 
 def test_an_unknown_id_is_skipped(db):
     assert deliver_notification(987654) == "skipped"
+
+
+# --- an unreliable SMTP server, a vanished recipient, two sweeps at once -----------------
+
+@pytest.fixture()
+def flaky_smtp(app, monkeypatch):
+    servers = []
+
+    def start(**behaviour):
+        server = FlakySMTPServer(**behaviour)
+        server.start()
+        servers.append(server)
+        monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+        monkeypatch.setitem(app.config, "MAIL_PORT", server.port)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def test_a_server_that_takes_the_message_then_refuses_to_say_goodbye_gets_it_once(db, email_templates,
+                                                                                  flaky_smtp):
+    server = flaky_smtp(on_quit="refuse")
+    notification_id = _queued(db, email_templates)
+
+    assert deliver_notification(notification_id) == "sent"
+    db.session.commit()
+    assert server.accepted == 1
+    row = _reload(db, notification_id)
+    assert row.status == NotificationStatus.SENT and row.last_error is None
+    assert deliver_notification(notification_id) == "skipped"
+    assert server.accepted == 1
+
+
+def test_a_server_that_hangs_up_before_confirming_is_tried_again_later(db, email_templates, flaky_smtp):
+    flaky_smtp(after_data="drop")
+    notification_id = _queued(db, email_templates)
+    started = utcnow()
+
+    with pytest.raises(DeliveryFailed):
+        deliver_notification(notification_id, now=started)
+    db.session.commit()
+    row = _reload(db, notification_id)
+    assert row.status == NotificationStatus.FAILED and "SMTPServerDisconnected" in row.last_error
+    assert row.next_attempt_at == started + backoff(1)
+
+    server = flaky_smtp()  # the server is well again; at least once means sending again
+    assert deliver_notification(notification_id, now=row.next_attempt_at) == "sent"
+    db.session.commit()
+    assert server.accepted == 1
+
+
+def test_a_notification_to_a_deleted_account_is_skipped_not_crashed(db, email_templates, smtp_sink):
+    user = UserFactory(name="Gone Soon")
+    notification_id = _queued(db, email_templates, recipient=user)
+    db.session.delete(user)
+    db.session.commit()
+
+    assert deliver_notification(notification_id) == "skipped"
+    db.session.commit()
+    assert smtp_sink.messages == []
+
+
+def test_two_sweeps_at_once_enqueue_twice_but_each_message_goes_out_once(app, db, email_templates, smtp_sink,
+                                                                        broker):
+    ids = [_queued(db, email_templates, key=f"k{n}", recipient=UserFactory()) for n in range(3)]
+    broker()
+    later = utcnow() + timedelta(minutes=2)
+    barrier = threading.Barrier(2)
+
+    def beat():  # what a second `celery beat`, started by mistake, would do
+        with app.app_context():
+            barrier.wait(timeout=10)
+            sweep_outbox(now=later)
+            db.session.commit()
+            db.session.remove()
+
+    _run_together(beat, beat)
+    enqueued = [args[0] for _name, args in broker()]
+    assert sorted(enqueued) == sorted(ids * 2)
+
+    outcomes = []
+    half = len(enqueued) // 2
+
+    def worker(batch):
+        with app.app_context():
+            for notification_id in batch:
+                outcomes.append(deliver_notification(notification_id, now=later))
+                db.session.commit()
+            db.session.remove()
+
+    _run_together(lambda: worker(enqueued[:half]), lambda: worker(enqueued[half:]))
+    assert sorted(outcomes) == ["sent"] * 3 + ["skipped"] * 3
+    messages = smtp_sink.wait_for(3)
+    time.sleep(0.2)
+    assert len(messages) == 3
+    assert all(_reload(db, n).status == NotificationStatus.SENT for n in ids)
+
+
+def _run_together(*targets):
+    errors = []
+
+    def run(target):
+        try:
+            target()
+        except Exception as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+
+
+def test_a_row_deleted_between_its_claim_and_its_sending_is_skipped(db, email_templates, smtp_sink):
+    user = UserFactory()
+    notification_id = _queued(db, email_templates, recipient=user)
+
+    erased = []
+
+    def erase_the_account_meanwhile(conn, cursor, statement, parameters, context, executemany):
+        if not erased and statement.lstrip().upper().startswith("SELECT") and "FROM NOTIFICATIONS" in statement.upper():
+            erased.append(True)
+            with db.engine.begin() as other:
+                other.execute(sa_delete(Notification.__table__).where(Notification.__table__.c.id == notification_id))
+
+    event.listen(db.engine, "before_cursor_execute", erase_the_account_meanwhile)
+    try:
+        assert deliver_notification(notification_id) == "skipped"
+    finally:
+        event.remove(db.engine, "before_cursor_execute", erase_the_account_meanwhile)
+    assert erased
+    db.session.commit()
+    assert smtp_sink.messages == []

@@ -8,7 +8,12 @@ from sqlalchemy import exists, select
 
 from cade.applications.models import Application
 from cade.applications.services._common import NotADraft
-from cade.applications.services.attachments import add_attachment, delete_attachment, open_attachment
+from cade.applications.services.attachments import (
+    add_attachment,
+    delete_attachment,
+    download_name,
+    open_attachment,
+)
 from cade.applications.services.drafts import (
     KEEP,
     BudgetLineInput,
@@ -41,7 +46,7 @@ programme_services.call_lock_checks.append(_call_has_applications)
 
 __all__ = [
     "KEEP", "AlreadySubmitted", "NotADraft", "BudgetLineInput", "DraftInput", "add_attachment", "find_live_application",
-    "completeness_errors", "delete_attachment", "list_applications_for_user", "open_attachment",
+    "completeness_errors", "delete_attachment", "download_name", "list_applications_for_user", "open_attachment",
     "organisations_of", "queue_call_closing_reminders", "save_draft", "start_application",
     "submit_application", "transition_application", "withdraw_application",
 ]

@@ -23,6 +23,13 @@ from cade.extensions import db
 from cade.programmes.constants import QuestionKind
 
 SNIFF_BYTES = 8192
+MAX_NAME_CHARS = 255
+_RESERVED_IN_FILE_NAMES = re.compile(r'[<>:"/\\|?*]')
+# The extensions a download may keep for each accepted type; the first is added when none fits.
+EXTENSIONS = {mime: (ext, ".jpeg", ".jpe") if mime == "image/jpeg" else (ext,)
+              for mime, ext in ALLOWED_CONTENT_TYPES.items()}
+# An OpenDocument "mimetype" entry is a few dozen bytes; anything bigger is not one.
+MIMETYPE_MAX_BYTES = 100
 _ADDED = "cade_files_added"
 _REMOVED = "cade_files_removed"
 
@@ -50,10 +57,33 @@ def _after_rollback(session):
 
 
 def display_name(filename: str | None) -> str:
-    """The browser's file name as harmless display text: last path part, no control characters."""
-    name = re.split(r"[\\/]", filename or "")[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
-    return name[:255] or _("attachment")
+    """The browser's file name as harmless display text.
+
+    Only the last path part; composed Unicode (macOS sends decomposed names);
+    no control or invisible formatting characters (NUL, newlines, right-to-left
+    overrides); at most 255 characters, cut in the middle so the extension stays.
+    """
+    name = re.split(r"[\\/]", unicodedata.normalize("NFC", filename or ""))[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] not in ("C", "Z") or ch == " ").strip()
+    if len(name) > MAX_NAME_CHARS:
+        stem, dot, suffix = name.rpartition(".")
+        if dot and stem and len(suffix) <= 10:
+            name = stem[:MAX_NAME_CHARS - len(suffix) - 1].rstrip() + "." + suffix
+        else:
+            name = name[:MAX_NAME_CHARS]
+    return name or str(_("attachment"))
+
+
+def download_name(attachment: Attachment) -> str:
+    """The name a download is saved under: the display name, ending in the extension of the
+    type recognised from its bytes ("page.html" that is really a PDF is saved as "page.html.pdf"),
+    so the reader's computer opens it with the program its content is for."""
+    # Characters that Windows and other file systems refuse in a name become "_".
+    name = _RESERVED_IN_FILE_NAMES.sub("_", display_name(attachment.original_name))
+    extensions = EXTENSIONS.get(attachment.content_type, ())
+    if not extensions or name.lower().endswith(extensions):
+        return name
+    return name + extensions[0]
 
 
 def _sniff(storage, stored_name: str) -> str:
@@ -69,18 +99,33 @@ def _sniff(storage, stored_name: str) -> str:
             # Office files are zip archives: look inside, not only at the first bytes.
             stream.seek(0)
             try:
-                with zipfile.ZipFile(stream) as archive:
-                    names = set(archive.namelist())
-                    ok = marker in names
-                    if marker == "mimetype" and ok:
-                        ok = archive.read("mimetype").decode("ascii", "replace").strip() == mime
-                    elif ok:
-                        ok = "[Content_Types].xml" in names
-            except (zipfile.BadZipFile, OSError, ValueError):
+                ok = _zip_has_marker(stream, marker, mime)
+            except Exception:  # whatever breaks reading the archive (encrypted, unknown method, truncated)
                 ok = False
             if not ok:
                 raise UploadRejected(_("This file looks damaged and cannot be accepted."))
     return mime
+
+
+def _zip_has_marker(stream: BinaryIO, marker: str, mime: str) -> bool:
+    """Whether the archive holds the entry its format requires.
+
+    Only the central directory is read, and at most MIMETYPE_MAX_BYTES of the
+    one small "mimetype" entry: a tiny file that declares a huge member (a zip
+    bomb dressed as an office file) is never decompressed.
+    """
+    with zipfile.ZipFile(stream) as archive:
+        names = set(archive.namelist())
+        if marker not in names:
+            return False
+        if marker != "mimetype":
+            return "[Content_Types].xml" in names
+        info = archive.getinfo("mimetype")
+        if info.file_size > MIMETYPE_MAX_BYTES or info.compress_size > MIMETYPE_MAX_BYTES:
+            return False
+        with archive.open(info) as entry:
+            declared = entry.read(MIMETYPE_MAX_BYTES + 1)
+        return declared.decode("ascii", "replace").strip() == mime
 
 
 def add_attachment(actor, application_id: int, stream: BinaryIO, filename: str | None,
@@ -94,6 +139,8 @@ def add_attachment(actor, application_id: int, stream: BinaryIO, filename: str |
     """
     application = load_application(application_id)
     require_member(actor, application)
+    # The row lock also serialises uploads to one application, so two files sent at
+    # once cannot both pass the per-application limit summed below.
     lock_draft(application)
     if question_id is not None:
         question = next((q for q in application.call.questions if q.id == question_id), None)
@@ -164,4 +211,4 @@ def open_attachment(actor, application_id: int, attachment_id: int) -> tuple[Att
     return attachment, get_storage().open(attachment.stored_name)
 
 
-__all__ = ["add_attachment", "delete_attachment", "display_name", "open_attachment"]
+__all__ = ["add_attachment", "delete_attachment", "display_name", "download_name", "open_attachment"]

@@ -10,7 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from cade.applications.constants import BUDGET_CATEGORIES, LIVE_STATUSES, ApplicationStatus
+from cade.applications.constants import (
+    BUDGET_CATEGORIES,
+    LIVE_STATUSES,
+    MAX_AMOUNT_MINOR,
+    MAX_BUDGET_LINES,
+    NUMBER_ANSWER_MAX,
+    NUMBER_ANSWER_PLACES,
+    ApplicationStatus,
+)
 from cade.applications.eligibility import check_eligibility
 from cade.applications.models import Answer, Application, BudgetLine
 from cade.applications.services._common import load_application, lock_draft, require_member
@@ -152,16 +160,33 @@ def _answer_values(question, value, errors: dict) -> dict | None:
             errors.setdefault(name, []).append(_("Choose one of the options."))
         return {"text": str(value)}
     if kind == QuestionKind.NUMBER:
-        if not isinstance(value, (int, Decimal)) or (isinstance(value, Decimal) and not value.is_finite()):
+        if (isinstance(value, bool) or not isinstance(value, (int, Decimal))
+                or (isinstance(value, Decimal) and not value.is_finite())):
             errors.setdefault(name, []).append(_("Enter a number."))
             return None
-        return {"number": Decimal(value)}
+        number = Decimal(value)
+        # The column holds 14 digits before the point and 4 after: refuse, never round or overflow.
+        if abs(number) >= NUMBER_ANSWER_MAX:
+            errors.setdefault(name, []).append(_("This number is too large."))
+            return None
+        if number != number.quantize(Decimal(1).scaleb(-NUMBER_ANSWER_PLACES)):
+            errors.setdefault(name, []).append(_("Use at most %(n)d decimal places.", n=NUMBER_ANSWER_PLACES))
+            return None
+        return {"number": number}
     if kind == QuestionKind.DATE:
         if not isinstance(value, date):
             errors.setdefault(name, []).append(_("Enter a date as YYYY-MM-DD."))
             return None
         return {"date_value": value}
     return None  # file questions are answered with attachments
+
+
+def _check_amount(amount, field_name: str, errors: dict) -> None:
+    """An amount in minor units: a whole number from zero up to MAX_AMOUNT_MINOR."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+        errors.setdefault(field_name, []).append(_("Enter an amount of zero or more."))
+    elif amount > MAX_AMOUNT_MINOR:
+        errors.setdefault(field_name, []).append(_("This number is too large."))
 
 
 def save_draft(actor, application_id: int, data: DraftInput) -> Application:
@@ -184,8 +209,8 @@ def save_draft(actor, application_id: int, data: DraftInput) -> Application:
         changes["summary"] = _clean_text(data.summary, None, "summary", errors)
     if data.requested_amount_minor is not KEEP:
         amount = data.requested_amount_minor
-        if amount is not None and (not isinstance(amount, int) or amount < 0):
-            errors.setdefault("requested_amount", []).append(_("Enter an amount of zero or more."))
+        if amount is not None:
+            _check_amount(amount, "requested_amount", errors)
         changes["requested_amount_minor"] = amount
     answer_values = {}
     for question_id, value in data.answers.items():
@@ -197,13 +222,15 @@ def save_draft(actor, application_id: int, data: DraftInput) -> Application:
     lines = None
     if data.budget_lines is not KEEP:
         lines = []
-        for index, line in enumerate(data.budget_lines or []):
+        if len(data.budget_lines or []) > MAX_BUDGET_LINES:
+            errors.setdefault("budget_lines", []).append(
+                _("Use at most %(n)d budget lines.", n=MAX_BUDGET_LINES))
+        for index, line in enumerate((data.budget_lines or [])[:MAX_BUDGET_LINES]):
             prefix = f"budget_lines-{index}"
             if line.category not in BUDGET_CATEGORIES:
                 errors.setdefault(f"{prefix}-category", []).append(_("Choose a category."))
             description = _clean_text(line.description, 300, f"{prefix}-description", errors)
-            if not isinstance(line.amount_minor, int) or line.amount_minor < 0:
-                errors.setdefault(f"{prefix}-amount", []).append(_("Enter an amount of zero or more."))
+            _check_amount(line.amount_minor, f"{prefix}-amount", errors)
             lines.append(BudgetLine(position=index, category=line.category,
                                     description=description, amount_minor=line.amount_minor))
     if errors:

@@ -6,7 +6,7 @@ from sqlalchemy import select, text, update
 from cade.applications.constants import TRANSITIONS, ApplicationStatus
 from cade.applications.eligibility import check_eligibility
 from cade.applications.models import Application
-from cade.applications.services._common import load_application, require_member
+from cade.applications.services._common import NotADraft, load_application, lock_draft, require_member
 from cade.core.audit import record_event
 from cade.core.errors import DeadlinePassed, InvalidTransition, NotEligible, ValidationFailed
 from cade.core.money import format_money
@@ -117,16 +117,26 @@ def submit_application(actor, application_id: int, now=None) -> Application:
     Checks, in order: membership, state (a second submission raises
     AlreadySubmitted), the deadline to the second (DeadlinePassed names it in
     the call's time zone), eligibility (NotEligible) and completeness
-    (ValidationFailed). The draft is untouched when any check fails. Queues a
-    receipt for every member of the organisation.
+    (ValidationFailed). The row is locked before anything is checked, so a
+    colleague's save waits and what was checked is what is submitted; the
+    moment checked (`now`) is the one recorded as submitted_at. The draft is
+    untouched when any check fails. Queues a receipt for every member.
     """
     application = load_application(application_id)
     require_member(actor, application)
-    if application.status != ApplicationStatus.DRAFT:
-        if application.status == ApplicationStatus.WITHDRAWN:
-            raise InvalidTransition(_("This application was withdrawn."))
-        raise AlreadySubmitted()
+    # The moment that counts is when the request reached this check, not when a
+    # concurrent save lets go of the row: waiting for a lock never makes an applicant late.
     now = now or utcnow()
+    try:
+        # Hold the row before reading what is checked: a member saving at the same
+        # moment waits, so what is checked below is exactly what gets submitted.
+        lock_draft(application)
+    except NotADraft:
+        if application.status == ApplicationStatus.WITHDRAWN:
+            raise InvalidTransition(_("This application was withdrawn.")) from None
+        raise AlreadySubmitted() from None
+    # Answers and budget lines read before the lock may be stale: read them again.
+    db.session.expire_all()
     call = application.call
     phase = call.phase(now)
     if phase == CallPhase.CLOSED:

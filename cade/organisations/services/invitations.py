@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from cade.accounts.models import User
+from cade.accounts.services import normalise_email
 from cade.core.audit import record_event
 from cade.core.db import utcnow
 from cade.core.errors import AlreadyExists, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
@@ -32,7 +33,8 @@ def _normalise_email(email) -> str:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError:
         raise ValidationFailed({"email": [_("Enter an e-mail address such as name@example.org.")]}) from None
-    return address.lower()
+    # Spelled as accounts spell it, so the invitee's account matches whatever form was typed.
+    return normalise_email(address)
 
 
 def invite_member(actor, org: Organisation, email: str, role=MembershipRole.MEMBER) -> tuple[Invitation, str]:
@@ -45,11 +47,11 @@ def invite_member(actor, org: Organisation, email: str, role=MembershipRole.MEMB
     """
     if not can_manage_members(actor, org):
         raise PermissionDenied()
-    email = _normalise_email(email)
+    raw_email, email = email or "", _normalise_email(email)
     role = clean_role(role)
     existing_member = db.session.scalar(
         select(Membership).join(User, User.id == Membership.user_id).where(
-            Membership.organisation_id == org.id, func.lower(User.email) == email)
+            Membership.organisation_id == org.id, func.lower(User.email).in_({email, raw_email.strip().lower()}))
     )
     if existing_member is not None:
         raise AlreadyExists(_("This person is already a member of the organisation."), field="email")
@@ -127,7 +129,7 @@ def find_invitation(user, token: str) -> Invitation:
     if invitation is None:
         raise NotFound(_("This invitation link is not valid. Check that you copied the whole link, "
                          "or ask for a new invitation."))
-    if (user.email or "").strip().lower() != invitation.email.lower():
+    if normalise_email(user.email) != normalise_email(invitation.email):
         raise PermissionDenied(_("This invitation was sent to a different e-mail address. Sign in with "
                                  "the account for the address that received it, or ask the organisation "
                                  "to invite the address you use here."))

@@ -2,8 +2,10 @@
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from cade.core.audit import record_event
+from cade.core.db import lock_row
 from cade.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from cade.extensions import db
 from cade.organisations.constants import MembershipRole
@@ -12,9 +14,18 @@ from cade.organisations.permissions import can_manage_members
 from cade.organisations.services.queries import membership_of
 
 
-def _lock_organisation(org: Organisation) -> None:
+def _lock_organisation(org: Organisation, membership: Membership | None = None) -> None:
     # Owner counts are read under a row lock so two owners cannot demote each other at once.
-    db.session.execute(select(Organisation.id).where(Organisation.id == org.id).with_for_update())
+    # What was read before the lock may be stale: the membership is read again under it.
+    lock_row(Organisation, org.id)
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Membership):
+            db.session.expire(obj)
+    if membership is not None:
+        try:
+            membership.role  # noqa: B018  (reloads the row, or finds it gone)
+        except ObjectDeletedError:  # removed meanwhile by someone else
+            raise NotFound() from None
 
 
 def _owner_count(org: Organisation) -> int:
@@ -46,9 +57,11 @@ def change_member_role(actor, membership: Membership, role) -> Membership:
     if not can_manage_members(actor, org):
         raise PermissionDenied()
     role = clean_role(role)
+    _lock_organisation(org, membership)
+    if not can_manage_members(actor, org):  # the actor may have lost ownership meanwhile
+        raise PermissionDenied()
     if membership.role == role:
         return membership
-    _lock_organisation(org)
     if role != MembershipRole.OWNER:
         _refuse_if_last_owner(membership, _(
             "An organisation needs at least one owner. Make someone else an owner first."))
@@ -67,7 +80,9 @@ def remove_member(actor, membership: Membership) -> None:
     org = membership.organisation
     if not can_manage_members(actor, org):
         raise PermissionDenied()
-    _lock_organisation(org)
+    _lock_organisation(org, membership)
+    if not can_manage_members(actor, org):
+        raise PermissionDenied()
     _refuse_if_last_owner(membership, _(
         "The last owner cannot be removed. Make someone else an owner first."))
     record_event(actor, "membership.removed", membership,
@@ -84,7 +99,7 @@ def leave_organisation(user, org: Organisation) -> None:
     membership = membership_of(user, org)
     if membership is None:
         raise NotFound(_("You are not a member of this organisation."))
-    _lock_organisation(org)
+    _lock_organisation(org, membership)
     _refuse_if_last_owner(membership, _(
         "You are the last owner: make someone else an owner before you leave."))
     record_event(user, "membership.left", membership,

@@ -45,12 +45,29 @@ def _clean_text(value, field: str, errors: dict, *, required: bool = False) -> s
     return text
 
 
+def is_web_address(url: str | None) -> bool:
+    """True for an http(s) address with a host that a browser can open as a link.
+
+    Refuses javascript:, data: and other schemes, addresses without a host
+    or with a user name (https://trusted.org@elsewhere.example), spaces and
+    control characters, and addresses that do not parse (bad IPv6, bad port).
+    """
+    if not url or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port that is not one)
+    except ValueError:
+        return False
+    return (parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+            and "@" not in parts.netloc and "\\" not in url)
+
+
 def _clean_website(value, errors: dict) -> str | None:
     url = _clean_text(value, "website", errors)
     if url is None:
         return None
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
+    if not is_web_address(url):
         errors.setdefault("website", []).append(
             _("Enter a web address starting with http:// or https://"))
     return url

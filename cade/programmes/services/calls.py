@@ -149,12 +149,19 @@ def create_call(actor, programme_id: int, **data) -> Call:
 def update_call(actor, call_id: int, **changes) -> Call:
     """Change a call, published or not; the reference prefix is fixed once the call is locked.
 
-    Raises PermissionDenied, NotFound, ValidationFailed.
+    A published call's deadline may move earlier or later, but not to a
+    moment already past: that would close the call at once, behind the back
+    of everyone writing an application (unpublish it instead, while nobody
+    has applied). Raises PermissionDenied, NotFound, ValidationFailed.
     """
     require_admin(actor)
     reject_unknown(changes, CALL_FIELDS)
     call = get_or_raise(Call, call_id)
     values = _clean_call({**_call_values(call), **changes}, call.currency)
+    if (call.status == CallStatus.PUBLISHED and values["closes_at"] != call.closes_at
+            and values["closes_at"] <= utcnow()):
+        raise ValidationFailed({"closes_at": [_l(
+            "This call is published: its deadline cannot be moved to a time that has already passed.")]})
     if values["reference_prefix"] != call.reference_prefix and is_call_locked(call):
         raise ValidationFailed(
             {"reference_prefix": [_l("The reference prefix cannot change once applications exist.")]})

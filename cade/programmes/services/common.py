@@ -13,6 +13,9 @@ from cade.extensions import db
 from cade.programmes.models import Call
 from cade.programmes.permissions import can_manage_programmes
 
+# Far above any grant, far below what the BIGINT columns hold (sums of many amounts stay exact too).
+MAX_AMOUNT_MINOR = 10**15
+
 # Functions `check(call) -> bool` registered by the domains above (see the package docstring).
 call_lock_checks: list[Callable[[Call], bool]] = []
 
@@ -79,13 +82,19 @@ def clean_amount(data: dict, name: str, currency: str, errors: FieldErrors, *, r
             errors.add(name, _l("Enter an amount."))
         return None
     try:
-        minor = to_minor(Decimal(str(value)), currency)
+        amount = Decimal(str(value).strip())
+        minor = to_minor(amount, currency) if amount.is_finite() else None
     except (InvalidOperation, ValueError):
+        minor = None
+    if minor is None:
         errors.add(name, _l("Enter an amount in %(currency)s with at most %(places)d decimal places.",
                             currency=currency, places=minor_units(currency)))
         return None
     if minor <= 0:
         errors.add(name, _l("The amount must be more than zero."))
+        return None
+    if minor > MAX_AMOUNT_MINOR:
+        errors.add(name, _l("This amount is too large."))
         return None
     return minor
 

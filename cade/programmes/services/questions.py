@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from cade.core.audit import record_event
+from cade.core.db import lock_row
 from cade.core.errors import InvalidTransition, ValidationFailed
 from cade.extensions import db
 from cade.programmes.constants import QuestionKind
@@ -24,9 +25,16 @@ QUESTION_FIELDS = ("kind", "label", "help_text", "required", "word_limit", "choi
 CRITERION_FIELDS = ("label", "guidance", "weight", "max_score")
 
 
+def _lock_list(call_id: int) -> None:
+    # Two admins reordering or adding at once would otherwise both renumber from
+    # what they read first, leaving two items in one position.
+    lock_row(Call, call_id)
+
+
 def _siblings(model, call_id: int) -> list:
-    return list(db.session.scalars(
-        select(model).where(model.call_id == call_id).order_by(model.position, model.id)))
+    # Read afresh (populate_existing): positions loaded before the lock may be stale.
+    query = select(model).where(model.call_id == call_id).order_by(model.position, model.id)
+    return list(db.session.scalars(query.execution_options(populate_existing=True)))
 
 
 def _renumber(items: list) -> None:
@@ -37,6 +45,7 @@ def _renumber(items: list) -> None:
 def _move(model, item, direction: str) -> None:
     if direction not in ("up", "down"):
         raise ValidationFailed({"direction": [_l("Move up or down.")]})
+    _lock_list(item.call_id)
     items = _siblings(model, item.call_id)
     i = items.index(item)
     j = i - 1 if direction == "up" else i + 1
@@ -90,6 +99,7 @@ def add_question(actor, call_id: int, **data) -> Question:
     reject_unknown(data, QUESTION_FIELDS)
     call = get_or_raise(Call, call_id)
     data.setdefault("required", True)
+    _lock_list(call.id)
     question = Question(call_id=call.id, position=_next_position(Question, call.id), **_clean_question(data))
     db.session.add(question)
     db.session.flush()
@@ -127,6 +137,7 @@ def delete_question(actor, question_id: int) -> None:
     call = question.call
     if is_call_locked(call):
         raise InvalidTransition(_l("Questions cannot be deleted once applications exist; edit the question instead."))
+    _lock_list(call.id)
     before = snapshot(question, QUESTION_FIELDS)
     record_event(actor, "question.deleted", question, before, None)
     db.session.delete(question)
@@ -174,6 +185,7 @@ def add_criterion(actor, call_id: int, **data) -> RubricCriterion:
     call = get_or_raise(Call, call_id)
     data.setdefault("weight", 1)
     data.setdefault("max_score", 5)
+    _lock_list(call.id)
     criterion = RubricCriterion(call_id=call.id, position=_next_position(RubricCriterion, call.id),
                                 **_clean_criterion(data, call.id, None))
     db.session.add(criterion)
@@ -201,6 +213,7 @@ def delete_criterion(actor, criterion_id: int) -> None:
     require_admin(actor)
     criterion = get_or_raise(RubricCriterion, criterion_id)
     call = criterion.call
+    _lock_list(call.id)
     record_event(actor, "criterion.deleted", criterion, snapshot(criterion, CRITERION_FIELDS), None)
     db.session.delete(criterion)
     db.session.flush()
