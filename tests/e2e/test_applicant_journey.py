@@ -95,3 +95,22 @@ def test_a_newcomer_registers_applies_and_gets_a_receipt(page, db, tmp_path):
     deliver_pending(db)
     receipt = open_latest_mail(page, "CN-2026-0001")
     assert "Solar mesh for three villages" in receipt
+
+
+def test_a_draft_saves_itself_while_the_applicant_types(page, db):
+    from tests.factories import PASSWORD, ApplicationFactory, MembershipFactory
+    from cade.applications.models import Application
+
+    membership = MembershipFactory()
+    application = ApplicationFactory(organisation=membership.organisation, title="First idea")
+    page.goto("/auth/login")
+    page.get_by_label("E-mail").first.fill(membership.user.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    page.goto(f"/applications/{application.id}/edit")
+    page.get_by_label("Title").fill("Typed on a train, never saved by hand")
+    page.get_by_text("Draft saved automatically.").wait_for(timeout=15_000)
+
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).title == "Typed on a train, never saved by hand"
