@@ -10,6 +10,7 @@ from cade.accounts import services
 from cade.accounts.forms import ChangePasswordForm, EmailForm, LoginForm, ProfileForm, RegisterForm, ResetPasswordForm
 from cade.core.errors import DomainError, ValidationFailed
 from cade.core.forms import current_actor, place_errors
+from cade.core.security import answer_no_sooner_than
 from cade.core.urls import safe_next_url
 from cade.extensions import db, limiter
 
@@ -46,9 +47,10 @@ def register():
         form.locale.data = str(get_locale() or "en")
     if form.validate_on_submit():
         try:
-            services.register_user(email=form.email.data, password=form.password.data, name=form.name.data,
-                                   locale=form.locale.data, timezone=form.timezone.data)
-            db.session.commit()
+            with answer_no_sooner_than():
+                services.register_user(email=form.email.data, password=form.password.data, name=form.name.data,
+                                       locale=form.locale.data, timezone=form.timezone.data)
+                db.session.commit()
         except ValidationFailed as error:
             db.session.rollback()
             place_errors(form, error)
@@ -87,8 +89,9 @@ def resend_verification():
     if request.method == "GET" and current_user.is_authenticated:
         form.email.data = current_user.email
     if form.validate_on_submit():
-        services.resend_verification(form.email.data)
-        db.session.commit()
+        with answer_no_sooner_than():
+            services.resend_verification(form.email.data)
+            db.session.commit()
         return redirect(url_for("accounts.check_email"))
     return render_template("accounts/resend_verification.html", form=form)
 
@@ -138,8 +141,9 @@ def logout():
 def forgot():
     form = EmailForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
-        db.session.commit()
+        with answer_no_sooner_than():
+            services.request_password_reset(form.email.data)
+            db.session.commit()
         return render_template("accounts/forgot_sent.html")
     return render_template("accounts/forgot.html", form=form)
 

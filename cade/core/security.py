@@ -1,6 +1,9 @@
 """Strict security headers on every response."""
 
-from flask import Flask
+import time
+from contextlib import contextmanager
+
+from flask import Flask, current_app
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -20,3 +23,21 @@ def init_app(app: Flask) -> None:
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
+
+
+@contextmanager
+def answer_no_sooner_than(config_key: str = "ACCOUNT_ANSWER_FLOOR_SECONDS"):
+    """Make a request take at least the configured time, whichever path it took.
+
+    Pages that must not reveal whether an address has an account (reset,
+    resend verification, sign-up) do more work for a known address; waiting
+    up to a fixed floor hides the difference from someone timing answers.
+    """
+    floor = current_app.config.get(config_key, 0)
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        remaining = floor - (time.monotonic() - started)
+        if remaining > 0:
+            time.sleep(remaining)

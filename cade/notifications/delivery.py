@@ -167,10 +167,22 @@ def _claim(notification_id: int, now: datetime) -> bool:
         return connection.execute(claim).rowcount == 1
 
 
+def is_permanent_refusal(exc: Exception) -> bool:
+    """A 5xx SMTP answer for the recipient or the message; 4xx and network errors are temporary."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _message in exc.recipients.values())
+    if isinstance(exc, (smtplib.SMTPSenderRefused, smtplib.SMTPDataError)):
+        return exc.smtp_code >= 500
+    return False
+
+
 def _mark_failed(row: Notification, exc: Exception, now: datetime) -> DeliveryFailed:
     error = f"{type(exc).__name__}: {exc}"[:2000]
     row.status = NotificationStatus.FAILED
     row.last_error = error
+    if is_permanent_refusal(exc):
+        # The server said no for good (unknown mailbox, policy): trying again cannot help.
+        row.attempts = MAX_ATTEMPTS
     if row.attempts >= MAX_ATTEMPTS:
         row.next_attempt_at = None
         logger.error("notification %s (%s) to %s failed for good after %d attempts: %s",

@@ -374,3 +374,16 @@ def test_outbox_rows_of_each_kind_render_in_the_recipients_language(client, db, 
     reset_token = outbox("accounts.reset_password")[0].context["token"]
     assert f"/auth/reset/{reset_token}" in rendered["accounts.reset_password"][1]
     assert "taken@example.org" in rendered["accounts.already_registered"][1]
+
+
+def test_reset_takes_as_long_for_an_unknown_address_as_for_a_known_one(app, client, db, monkeypatch):
+    """Timing must not tell who has an account: both answers wait for the same floor."""
+    import time
+
+    monkeypatch.setitem(app.config, "ACCOUNT_ANSWER_FLOOR_SECONDS", 0.3)
+    known = UserFactory(email="known@example.org")
+    for address in (known.email, "nobody@example.org"):
+        started = time.monotonic()
+        response = client.post("/auth/reset", data={"email": address})
+        assert response.status_code == 200
+        assert time.monotonic() - started >= 0.3

@@ -354,3 +354,40 @@ def test_a_row_deleted_between_its_claim_and_its_sending_is_skipped(db, email_te
     assert erased
     db.session.commit()
     assert smtp_sink.messages == []
+
+
+class _RefusingHandler:
+    """An SMTP server that refuses the recipient with the given code."""
+
+    def __init__(self, code: int):
+        self.code = code
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return f"{self.code} {'No such mailbox' if self.code >= 500 else 'Try again later'}"
+
+
+@pytest.mark.parametrize("code, final", [(550, True), (450, False)])
+def test_a_mailbox_that_does_not_exist_is_not_tried_again_but_a_busy_one_is(app, db, email_templates,
+                                                                               monkeypatch, code, final):
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(_RefusingHandler(code), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
+    try:
+        notification_id = _queued(db, email_templates)
+        with pytest.raises(DeliveryFailed) as failure:
+            deliver_notification(notification_id)
+        db.session.commit()
+    finally:
+        controller.stop()
+
+    row = _reload(db, notification_id)
+    assert row.status == NotificationStatus.FAILED
+    assert str(code) in row.last_error
+    if final:
+        assert failure.value.retry_at is None and row.next_attempt_at is None
+        assert row.attempts == MAX_ATTEMPTS  # the sweep will not hand it out again
+    else:
+        assert failure.value.retry_at is not None and row.attempts == 1
