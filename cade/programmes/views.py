@@ -76,7 +76,8 @@ def _apply_url(call: Call) -> str | None:
 @bp.get("/")
 def index():
     now = utcnow()
-    return render_template("programmes/index.html", open_calls=services.open_calls(now),
+    page = services.open_calls_page(now, request.args.get("page", 1, type=int))
+    return render_template("programmes/index.html", open_calls=page.items, page=page,
                            upcoming_calls=services.upcoming_calls(now), now=now)
 
 
@@ -108,7 +109,20 @@ def call(call_id):
 @bp.get("/admin/")
 @admin_required
 def admin_index():
-    return render_template("programmes/admin_index.html", programmes=services.programmes_with_calls(), now=utcnow())
+    page = services.programmes_page(request.args.get("page", 1, type=int))
+    ids = [programme.id for programme in page.items]
+    return render_template("programmes/admin_index.html", programmes=page.items, page=page, now=utcnow(),
+                           latest_calls=services.latest_calls_by_programme(ids),
+                           call_counts=services.call_counts_by_programme(ids))
+
+
+@bp.get("/admin/programmes/<int:programme_id>")
+@admin_required
+def programme_admin(programme_id):
+    programme = db.get_or_404(Programme, programme_id)
+    page = services.programme_calls_page(programme.id, request.args.get("page", 1, type=int))
+    return render_template("programmes/programme_admin.html", programme=programme, calls=page.items, page=page,
+                           now=utcnow())
 
 
 @bp.route("/admin/programmes/new", methods=["GET", "POST"])

@@ -514,9 +514,20 @@ def test_open_upcoming_and_recently_closed_calls(db):
     assert [c.title for c in services.recently_closed_calls(now)] == [closed.title]
 
 
-def test_programmes_with_calls(db):
-    call = CallFactory()
-    ProgrammeFactory(name="Another programme")
-    programmes = services.programmes_with_calls()
-    assert [p.name for p in programmes] == ["Another programme", call.programme.name]
-    assert programmes[1].calls == [call]
+def test_the_dashboard_shows_the_latest_calls_of_each_programme_and_counts_the_rest(db):
+    now = utcnow()
+    busy = ProgrammeFactory(name="Busy programme")
+    quiet = ProgrammeFactory(name="Quiet programme")
+    empty = ProgrammeFactory(name="Empty programme")
+    calls = [CallFactory(programme=busy, title=f"Round {n}", opens_at=now - timedelta(days=100 - n),
+                         closes_at=now + timedelta(days=n + 1)) for n in range(7)]
+    only = CallFactory(programme=quiet)
+    ids = [busy.id, quiet.id, empty.id]
+
+    latest = services.latest_calls_by_programme(ids, limit=5)
+    assert [c.title for c in latest[busy.id]] == [c.title for c in reversed(calls)][:5]
+    assert latest[quiet.id] == [only] and latest[empty.id] == []
+    assert services.call_counts_by_programme(ids) == {busy.id: 7, quiet.id: 1, empty.id: 0}
+    assert [p.name for p in services.programmes_page(1).items] == ["Busy programme", "Empty programme",
+                                                                   "Quiet programme"]
+    assert services.programme_calls_page(busy.id, page=2, per_page=5).items == [calls[1], calls[0]]

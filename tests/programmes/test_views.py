@@ -385,3 +385,45 @@ def test_deleted_question_and_criterion_leave_the_database(client, login, admin,
     db.session.expire_all()
     assert db.session.get(Question, question_id) is None
     assert db.session.get(RubricCriterion, criterion_id) is None
+
+
+def test_open_calls_come_a_page_at_a_time(client, db):
+    from cade.programmes.services.queries import OPEN_CALLS_PER_PAGE
+
+    now = utcnow()
+    for days in range(OPEN_CALLS_PER_PAGE + 3):
+        CallFactory(title=f"Call closing in {days + 1:02d} days", closes_at=now + timedelta(days=days + 1))
+    first = client.get("/").get_data(as_text=True)
+    second = client.get("/?page=2").get_data(as_text=True)
+    assert "Call closing in 01 days" in first and f"Call closing in {OPEN_CALLS_PER_PAGE:02d} days" in first
+    assert f"Call closing in {OPEN_CALLS_PER_PAGE + 1:02d} days" not in first
+    assert f"Call closing in {OPEN_CALLS_PER_PAGE + 1:02d} days" in second
+    assert 'rel="next"' in first and 'rel="prev"' in second
+    assert client.get("/?page=99").status_code == 200  # past the end: an empty page, not an error
+
+
+def test_the_admin_dashboard_comes_a_page_of_programmes_at_a_time(client, db, login, admin):
+    from cade.programmes.services.queries import PROGRAMMES_PER_PAGE
+
+    for n in range(PROGRAMMES_PER_PAGE + 1):
+        ProgrammeFactory(name=f"Programme {n:02d}")
+    login(admin)
+    first = client.get("/admin/").get_data(as_text=True)
+    second = client.get("/admin/?page=2").get_data(as_text=True)
+    assert "Programme 00" in first and f"Programme {PROGRAMMES_PER_PAGE:02d}" not in first
+    assert f"Programme {PROGRAMMES_PER_PAGE:02d}" in second
+
+
+def test_a_programme_with_many_calls_shows_its_latest_and_links_to_all(client, db, login, admin):
+    from cade.programmes.services.queries import LATEST_CALLS_SHOWN
+
+    programme = ProgrammeFactory(name="Long-running fund")
+    now = utcnow()
+    for n in range(LATEST_CALLS_SHOWN + 2):
+        CallFactory(programme=programme, title=f"Round {n:02d}", opens_at=now - timedelta(days=100 - n))
+    login(admin)
+    dashboard = client.get("/admin/").get_data(as_text=True)
+    assert "Round 06" in dashboard and "Round 00" not in dashboard
+    assert f"All {LATEST_CALLS_SHOWN + 2} calls of this programme" in dashboard
+    every_call = client.get(f"/admin/programmes/{programme.id}").get_data(as_text=True)
+    assert all(f"Round {n:02d}" in every_call for n in range(LATEST_CALLS_SHOWN + 2))

@@ -37,8 +37,12 @@ from cade.programmes.services.common import call_lock_checks, is_call_locked
 from cade.programmes.services.programmes import PROGRAMME_FIELDS, create_programme, update_programme
 from cade.programmes.services.queries import (
     RECENTLY_CLOSED_DAYS,
+    call_counts_by_programme,
+    latest_calls_by_programme,
     open_calls,
-    programmes_with_calls,
+    open_calls_page,
+    programme_calls_page,
+    programmes_page,
     recently_closed_calls,
     upcoming_calls,
 )
@@ -59,7 +63,8 @@ __all__ = [
     "CALL_FIELDS", "CRITERION_FIELDS", "PROGRAMME_FIELDS", "QUESTION_FIELDS", "RECENTLY_CLOSED_DAYS",
     "add_criterion", "add_question", "call_lock_checks", "create_call", "create_programme",
     "delete_criterion", "delete_question", "is_call_locked", "move_criterion", "move_question",
-    "open_calls", "programmes_with_calls", "publish_call", "publish_problems", "recently_closed_calls",
+    "call_counts_by_programme", "latest_calls_by_programme", "open_calls", "open_calls_page",
+    "programme_calls_page", "programmes_page", "publish_call", "publish_problems", "recently_closed_calls",
     "unpublish_call", "upcoming_calls", "update_call", "update_criterion", "update_programme",
     "update_question",
 ]

@@ -2,8 +2,8 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from cade.core.db import utcnow
 from cade.extensions import db
@@ -11,17 +11,28 @@ from cade.programmes.constants import CallStatus
 from cade.programmes.models import Call, Programme
 
 RECENTLY_CLOSED_DAYS = 90
+OPEN_CALLS_PER_PAGE = 12
+PROGRAMMES_PER_PAGE = 10
+LATEST_CALLS_SHOWN = 5
+CALLS_PER_PAGE = 20
 
 
 def _published_calls():
     return select(Call).options(joinedload(Call.programme)).where(Call.status == CallStatus.PUBLISHED)
 
 
+def _open_calls_query(now: datetime):
+    return _published_calls().where(Call.opens_at <= now, Call.closes_at >= now).order_by(Call.closes_at, Call.id)
+
+
 def open_calls(now: datetime | None = None) -> list[Call]:
     """Published calls taking applications at `now`, the nearest deadline first."""
-    now = now or utcnow()
-    query = _published_calls().where(Call.opens_at <= now, Call.closes_at >= now).order_by(Call.closes_at, Call.id)
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(_open_calls_query(now or utcnow())))
+
+
+def open_calls_page(now: datetime | None = None, page: int = 1, per_page: int = OPEN_CALLS_PER_PAGE):
+    """One page of open_calls(), for a list that stays small on a slow connection."""
+    return db.paginate(_open_calls_query(now or utcnow()), page=page, per_page=per_page, error_out=False)
 
 
 def upcoming_calls(now: datetime | None = None) -> list[Call]:
@@ -38,7 +49,33 @@ def recently_closed_calls(now: datetime | None = None, days: int = RECENTLY_CLOS
     return list(db.session.scalars(query.order_by(Call.closes_at.desc(), Call.id)))
 
 
-def programmes_with_calls() -> list[Programme]:
-    """Every programme with its calls loaded, for the admin dashboard (two queries)."""
-    query = select(Programme).options(selectinload(Programme.calls)).order_by(Programme.name, Programme.id)
-    return list(db.session.scalars(query))
+def programmes_page(page: int = 1, per_page: int = PROGRAMMES_PER_PAGE):
+    """One page of programmes for the admin dashboard (calls come from latest_calls_by_programme)."""
+    query = select(Programme).order_by(Programme.name, Programme.id)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def latest_calls_by_programme(programme_ids, limit: int = LATEST_CALLS_SHOWN) -> dict[int, list[Call]]:
+    """The `limit` most recently opened calls of each programme, in one query."""
+    rank = func.row_number().over(partition_by=Call.programme_id, order_by=(Call.opens_at.desc(), Call.id.desc()))
+    ranked = select(Call.id, rank.label("rank")).where(Call.programme_id.in_(list(programme_ids))).subquery()
+    query = (select(Call).join(ranked, ranked.c.id == Call.id).where(ranked.c.rank <= limit)
+             .order_by(Call.programme_id, Call.opens_at.desc(), Call.id.desc()))
+    latest: dict[int, list[Call]] = {programme_id: [] for programme_id in programme_ids}
+    for call in db.session.scalars(query):
+        latest[call.programme_id].append(call)
+    return latest
+
+
+def call_counts_by_programme(programme_ids) -> dict[int, int]:
+    query = (select(Call.programme_id, func.count(Call.id)).where(Call.programme_id.in_(list(programme_ids)))
+             .group_by(Call.programme_id))
+    counts = {programme_id: 0 for programme_id in programme_ids}
+    counts.update(dict(db.session.execute(query).all()))
+    return counts
+
+
+def programme_calls_page(programme_id: int, page: int = 1, per_page: int = CALLS_PER_PAGE):
+    """One page of a programme's calls, the most recently opened first."""
+    query = select(Call).where(Call.programme_id == programme_id).order_by(Call.opens_at.desc(), Call.id.desc())
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
