@@ -1,0 +1,54 @@
+"""Account services: sign-up, verification, sign-in, password reset, profile and roles.
+
+Every function takes plain values and the acting user where there is one,
+flushes and never commits; the caller (view, CLI, task) owns the transaction.
+
+A package of modules; every public function is importable from here."""
+
+from cade.accounts.services._common import (  # noqa: F401
+    AuthenticationFailed,
+    normalise_email,
+    get_user_by_email,
+    get_user,
+)
+from cade.accounts.services.registration import (  # noqa: F401
+    register_user,
+    verify_email,
+    resend_verification,
+    update_profile,
+)
+from cade.accounts.services.signing_in import (  # noqa: F401
+    authenticate,
+    request_password_reset,
+    check_reset_token,
+    reset_password,
+    change_password,
+    sign_out,
+)
+from cade.accounts.services.administration import (  # noqa: F401
+    set_user_active,
+    grant_role,
+    revoke_role,
+    create_admin,
+)
+
+__all__ = [
+    "AuthenticationFailed",
+    "normalise_email",
+    "get_user_by_email",
+    "register_user",
+    "verify_email",
+    "resend_verification",
+    "authenticate",
+    "request_password_reset",
+    "check_reset_token",
+    "reset_password",
+    "change_password",
+    "sign_out",
+    "set_user_active",
+    "update_profile",
+    "grant_role",
+    "revoke_role",
+    "create_admin",
+    "get_user",
+]

@@ -1,0 +1,125 @@
+"""What administrators do to accounts: roles, disabling, create-admin."""
+
+from flask_babel import lazy_gettext as _l
+
+from cade.accounts import passwords
+from cade.accounts.models import User, UserRole
+from cade.core.audit import record_event
+from cade.core.db import utcnow
+from cade.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from cade.core.permissions import ROLES, is_admin
+from cade.extensions import db
+from cade.accounts.services._common import (
+    normalise_email,
+    get_user_by_email,
+    _check_email_shape,
+    _set_password,
+    _end_sessions,
+)
+
+
+def set_user_active(actor: User, user: User, active: bool) -> User:
+    """Enable or disable an account (admin only); disabling ends its sessions at once.
+
+    A disabled account cannot sign in, reset its password or confirm its
+    address. Raises PermissionDenied, or InvalidTransition when an admin
+    would disable their own account.
+    """
+    if not is_admin(actor):
+        raise PermissionDenied()
+    active = bool(active)
+    if not active and actor.id == user.id:
+        raise InvalidTransition(_l("You cannot disable your own account."))
+    if user.active != active:
+        before = {"active": user.active}
+        user.active = active
+        if not active:
+            _end_sessions(user)
+        record_event(actor, "user.enabled" if active else "user.disabled", user,
+                     before=before, after={"active": active})
+        db.session.flush()
+    return user
+
+def _check_role_change(actor: User, role: str) -> None:
+    if not is_admin(actor):
+        raise PermissionDenied()
+    if role not in ROLES:
+        raise ValidationFailed({"role": [_l("Unknown role.")]})
+
+def grant_role(actor: User, user: User, role: str) -> User:
+    """Give `user` a role (admin only); granting a role they have changes nothing.
+
+    Raises PermissionDenied, or ValidationFailed for an unknown role.
+    """
+    _check_role_change(actor, role)
+    if not user.has_role(role):
+        before = user.role_names
+        user.roles.append(UserRole(role=role))
+        db.session.flush()
+        record_event(actor, "user.role_granted", user, before={"roles": before}, after={"roles": user.role_names})
+    return user
+
+def revoke_role(actor: User, user: User, role: str) -> User:
+    """Take a role from `user` (admin only). An admin cannot drop their own admin role,
+    so the site is never left without one by accident.
+
+    Raises PermissionDenied, ValidationFailed for an unknown role, InvalidTransition for self-demotion.
+    """
+    _check_role_change(actor, role)
+    if role == "admin" and actor.id == user.id:
+        raise InvalidTransition(_l("You cannot remove your own administrator role."))
+    granted = [r for r in user.roles if r.role == role]
+    if granted:
+        before = user.role_names
+        for row in granted:
+            user.roles.remove(row)
+        db.session.flush()
+        record_event(actor, "user.role_revoked", user, before={"roles": before}, after={"roles": user.role_names})
+    return user
+
+def create_admin(email: str, password: str | None = None, name: str | None = None) -> tuple[User, list[str]]:
+    """Create a verified administrator, or promote and verify an existing account (for the CLI).
+
+    A password is required to create an account and, when given for an
+    existing one, replaces its password. Returns the user and a list of what
+    was done ("created", "promoted", "verified", "password_set").
+    Raises ValidationFailed on email or password.
+    """
+    address = normalise_email(email)
+    if email_errors := _check_email_shape(address):
+        raise ValidationFailed({"email": email_errors})
+    if password is not None:
+        passwords.check_password_rules(password)
+    done: list[str] = []
+    user = get_user_by_email(address)
+    if user is not None and not user.active:
+        # Someone disabled it for a reason: an administrator role must not bring it back unnoticed.
+        raise ValidationFailed({"email": [_l("This account is disabled. Enable it again before "
+                                             "making it an administrator.")]})
+    if user is None:
+        if password is None:
+            raise ValidationFailed({"password": [_l("A password is needed to create an account.")]})
+        user = User(email=address, password_hash=passwords.hash_password(password),
+                    name=(name or address.split("@")[0]).strip(), verified_at=utcnow())
+        db.session.add(user)
+        db.session.flush()
+        record_event(None, "user.registered", user, after={"email": address, "via": "create-admin"})
+        done.append("created")
+    else:
+        if password is not None:
+            _set_password(user, password)
+            record_event(None, "user.password_reset", user, after={"via": "create-admin"})
+            done.append("password_set")
+        if user.verified_at is None:
+            user.verified_at = utcnow()
+            record_event(None, "user.verified", user, after={"email": address, "via": "create-admin"})
+            done.append("verified")
+    if not user.has_role("admin"):
+        before = user.role_names
+        user.roles.append(UserRole(role="admin"))
+        db.session.flush()
+        record_event(None, "user.role_granted", user, before={"roles": before}, after={"roles": user.role_names})
+        if "created" not in done:
+            done.append("promoted")
+    db.session.flush()
+    return user, done
