@@ -1,11 +1,8 @@
 """The Celery tasks run in-process (Task.apply): deliver, sweep, call-closing reminders, beat."""
 
-import socket
 from datetime import timedelta
-from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from kombu import Connection
 
 import tasks  # noqa: F401  (registers the tasks)
@@ -13,24 +10,10 @@ from cade.core.db import utcnow
 from cade.notifications.constants import NotificationStatus
 from cade.notifications.models import Notification
 from cade.notifications.services import notify
+from tests.notifications.smtp_sink import SMTPSink, free_port
 from tests.factories import ApplicationFactory, CallFactory, MembershipFactory, UserFactory
 
 KIND = "notifications.test_message"
-
-
-class Sink:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _task(app, name):
@@ -41,13 +24,12 @@ def _task(app, name):
 
 @pytest.fixture()
 def smtp(app, monkeypatch):
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
-    controller.start()
+    sink = SMTPSink()
+    sink.start()
     monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
+    monkeypatch.setitem(app.config, "MAIL_PORT", sink.port)
     yield sink
-    controller.stop()
+    sink.stop()
 
 
 @pytest.fixture()
@@ -104,7 +86,7 @@ def test_deliver_run_twice_sends_once(app, db, smtp):
 
 def test_deliver_with_smtp_down_keeps_the_failure_and_asks_for_a_retry(app, db, monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", _free_port())
+    monkeypatch.setitem(app.config, "MAIL_PORT", free_port())
     notification_id = _queued(db)
 
     result = _task(app, "notifications.deliver").apply(args=[notification_id])

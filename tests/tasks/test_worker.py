@@ -11,18 +11,15 @@ flush or consume each other's messages.
 """
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 import redis
-from aiosmtpd.controller import Controller
 from celery import Celery
 
 from sqlalchemy import select
@@ -30,6 +27,7 @@ from sqlalchemy import select
 from cade.applications.services import submit_application
 from cade.notifications.constants import NotificationStatus
 from cade.notifications.models import Notification
+from tests.notifications.smtp_sink import SMTPSink
 from tests.factories import (
     ApplicationFactory,
     BudgetLineFactory,
@@ -42,21 +40,6 @@ from tests.factories import (
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/15"
 WAIT_SECONDS = 60
-
-
-class Sink:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture()
@@ -87,11 +70,10 @@ def redis_celery(app, queue_name, monkeypatch):
 
 @pytest.fixture()
 def smtp_sink():
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield sink, controller.port
-    controller.stop()
+    sink = SMTPSink()
+    sink.start()
+    yield sink, sink.port
+    sink.stop()
 
 
 def test_a_submission_receipt_reaches_every_member_through_a_real_worker(app, db, redis_celery, queue_name,
