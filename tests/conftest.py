@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
+from kombu import Connection
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -22,6 +23,7 @@ from flask_login.utils import _create_identifier
 from cade import create_app
 from cade.extensions import db as _db
 from config import TestConfig
+from tests.notifications.smtp_sink import SMTPSink
 
 
 def _ensure_postgres_database(url: str) -> None:
@@ -156,3 +158,38 @@ def storage_path(app) -> Path:
 @pytest.fixture()
 def mailbox_path(app) -> Path:
     return Path(app.config["MAILBOX_PATH"])
+
+
+@pytest.fixture()
+def smtp_sink(app, monkeypatch):
+    """The app sends through a running SMTP sink (stopped again after the test)."""
+    sink = SMTPSink()
+    sink.start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", sink.port)
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture()
+def broker(app):
+    """What has been enqueued on the app's in-memory broker: [(task name, args)], drained on read."""
+    assert app.config["CELERY"]["broker_url"] == "memory://"
+
+    def drain() -> list[tuple[str, list]]:
+        found = []
+        with Connection("memory://") as conn:
+            queue = conn.SimpleQueue("celery")
+            while True:
+                try:
+                    message = queue.get(block=False)
+                except queue.Empty:
+                    break
+                args, _kwargs, _embed = message.decode()
+                found.append((message.headers["task"], list(args)))
+                message.ack()
+            queue.close()
+        return found
+
+    drain()  # forget what earlier tests left behind
+    return drain

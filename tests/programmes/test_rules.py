@@ -13,7 +13,7 @@ from cade.extensions import db as _db
 from cade.programmes import services
 from cade.programmes.models import Call, Question
 from tests.factories import CallFactory, ProgrammeFactory, QuestionFactory, RubricCriterionFactory, UserFactory
-from tests.organisations.test_concurrency import _run_side_by_side
+from tests.concurrency import run_side_by_side
 from tests.programmes.test_services import call_data, errors_of
 from tests.programmes.test_views import CALL_FORM
 
@@ -118,7 +118,7 @@ def test_questions_added_at_the_same_moment_get_positions_of_their_own(app, db, 
             services.add_question(_db.session.get(type(admin), admin_id), call_id, kind="short_text", label=label)
         return action
 
-    outcomes = _run_side_by_side(app, [add("First"), add("Second")], pause_after="max(")
+    outcomes = run_side_by_side(app, [add("First"), add("Second")], pause_after="max(")
     assert outcomes == ["done", "done"]
     _db.session.expire_all()
     positions = _db.session.scalars(select(Question.position).where(Question.call_id == call_id)).all()
@@ -136,7 +136,7 @@ def test_moves_at_the_same_moment_keep_positions_distinct(app, db, admin):
             services.move_question(_db.session.get(type(admin), admin_id), question_id, direction)
         return action
 
-    _run_side_by_side(app, [move(second.id, "up"), move(second.id, "down")], pause_after="from questions")
+    run_side_by_side(app, [move(second.id, "up"), move(second.id, "down")], pause_after="from questions")
     _db.session.expire_all()
     positions = _db.session.scalars(select(Question.position).where(Question.call_id == call_id)).all()
     assert sorted(positions) == [0, 1, 2]

@@ -2,15 +2,13 @@
 
 from datetime import timedelta
 
-import pytest
-from kombu import Connection
 
 import tasks  # noqa: F401  (registers the tasks)
 from cade.core.db import utcnow
 from cade.notifications.constants import NotificationStatus
 from cade.notifications.models import Notification
 from cade.notifications.services import notify
-from tests.notifications.smtp_sink import SMTPSink, free_port
+from tests.notifications.smtp_sink import free_port
 from tests.factories import ApplicationFactory, CallFactory, MembershipFactory, UserFactory
 
 KIND = "notifications.test_message"
@@ -20,38 +18,6 @@ def _task(app, name):
     # Looked up on this app's Celery: a shared_task proxy follows the newest
     # Celery app, which may belong to another app a test created.
     return app.extensions["celery"].tasks[name]
-
-
-@pytest.fixture()
-def smtp(app, monkeypatch):
-    sink = SMTPSink()
-    sink.start()
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", sink.port)
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture()
-def enqueued(app):
-    """Drain the app's in-memory broker: [(task name, args)]."""
-
-    def drain():
-        found = []
-        with Connection("memory://") as conn:
-            queue = conn.SimpleQueue("celery")
-            while True:
-                try:
-                    message = queue.get(block=False)
-                except queue.Empty:
-                    break
-                found.append((message.headers["task"], list(message.decode()[0])))
-                message.ack()
-            queue.close()
-        return found
-
-    drain()
-    return drain
 
 
 def _queued(db, **kwargs):
@@ -65,7 +31,7 @@ def _reload(db, notification_id):
     return db.session.get(Notification, notification_id, populate_existing=True)
 
 
-def test_deliver_sends_and_commits(app, db, smtp):
+def test_deliver_sends_and_commits(app, db, smtp_sink):
     deliver = _task(app, "notifications.deliver")
     notification_id = _queued(db)
 
@@ -73,15 +39,15 @@ def test_deliver_sends_and_commits(app, db, smtp):
 
     assert result.get() == "sent"
     assert _reload(db, notification_id).status == NotificationStatus.SENT
-    assert [m["Subject"] for m in smtp.messages] == ["Test message from CADE Grants"]
+    assert [m["Subject"] for m in smtp_sink.messages] == ["Test message from CADE Grants"]
 
 
-def test_deliver_run_twice_sends_once(app, db, smtp):
+def test_deliver_run_twice_sends_once(app, db, smtp_sink):
     deliver = _task(app, "notifications.deliver")
     notification_id = _queued(db)
     assert deliver.apply(args=[notification_id]).get() == "sent"
     assert deliver.apply(args=[notification_id]).get() == "skipped"
-    assert len(smtp.messages) == 1
+    assert len(smtp_sink.messages) == 1
 
 
 def test_deliver_with_smtp_down_keeps_the_failure_and_asks_for_a_retry(app, db, monkeypatch):
@@ -101,24 +67,24 @@ def test_deliver_with_smtp_down_keeps_the_failure_and_asks_for_a_retry(app, db, 
     assert row.next_attempt_at > utcnow()
 
 
-def test_resend_pending_enqueues_what_is_due_after_its_commit(app, db, enqueued):
+def test_resend_pending_enqueues_what_is_due_after_its_commit(app, db, broker):
     notification_id = _queued(db)
     row = _reload(db, notification_id)
     row.created_at = utcnow() - timedelta(hours=1)  # missed by the outbox (broker was down)
     db.session.commit()
-    enqueued()
+    broker()
 
     assert _task(app, "notifications.resend_pending").apply().get() == 1
-    assert enqueued() == [("notifications.deliver", [notification_id])]
+    assert broker() == [("notifications.deliver", [notification_id])]
 
 
-def test_call_closing_queues_each_reminder_once_and_enqueues_it(app, db, enqueued):
+def test_call_closing_queues_each_reminder_once_and_enqueues_it(app, db, broker):
     call_closing = _task(app, "reminders.call_closing")
     membership = MembershipFactory()
     member = membership.user
     call = CallFactory(closes_at=utcnow() + timedelta(hours=30))
     ApplicationFactory(call=call, organisation=membership.organisation)
-    enqueued()
+    broker()
 
     first = call_closing.apply().get()
     second = call_closing.apply().get()
@@ -126,7 +92,7 @@ def test_call_closing_queues_each_reminder_once_and_enqueues_it(app, db, enqueue
     rows = db.session.query(Notification).filter_by(recipient_id=member.id).all()
     assert first == 1 and second == 0
     assert len(rows) == 1
-    assert enqueued() == [("notifications.deliver", [rows[0].id])]
+    assert broker() == [("notifications.deliver", [rows[0].id])]
 
 
 def test_every_beat_entry_names_a_registered_task(app):
