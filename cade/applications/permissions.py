@@ -1,20 +1,8 @@
 """Who may see and change an application: its organisation's members, and administrators."""
 
-from sqlalchemy import select
-
 from cade.applications.constants import ApplicationStatus
 from cade.core.permissions import is_admin
-from cade.extensions import db
-from cade.organisations.models import Membership
-
-
-def is_member(user, organisation_id: int | None) -> bool:
-    if user is None or organisation_id is None or not getattr(user, "is_authenticated", False):
-        return False
-    return db.session.scalar(
-        select(Membership.id).where(Membership.user_id == user.id,
-                                    Membership.organisation_id == organisation_id)
-    ) is not None
+from cade.organisations.services import is_member
 
 
 def can_view_application(user, application) -> bool:

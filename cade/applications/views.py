@@ -15,7 +15,8 @@ from cade.applications.constants import (
 from cade.applications.eligibility import assess_eligibility
 from cade.applications.forms import TEXT_KINDS, StartForm, application_form, draft_input
 from cade.applications.models import Application
-from cade.applications.permissions import can_edit_application, can_view_application, is_member
+from cade.applications.permissions import can_edit_application, can_view_application
+from cade.organisations.services import is_member, organisations_for_user
 from cade.core.errors import DomainError, NotFound, UploadRejected, ValidationFailed
 from cade.core.forms import place_errors, select_choices
 from cade.extensions import db
@@ -61,7 +62,7 @@ def start(call_id: int):
         abort(404)
     if not current_user.is_verified:
         return render_template("applications/verify_first.html", call=call), 403
-    organisations = services.organisations_of(current_user)
+    organisations = organisations_for_user(current_user)
     if not organisations:
         flash(_("Before you apply, tell us about your organisation."), "info")
         return redirect(url_for("organisations.create"))
@@ -79,9 +80,9 @@ def start(call_id: int):
                 return redirect(url_for("applications.edit", application_id=application.id))
             flash(_("Your organisation has already submitted an application to this call."), "info")
             return redirect(url_for("applications.view", application_id=application.id))
+    live = services.live_applications_by_organisation(call.id, [org.id for org in organisations])
     options = [
-        {"organisation": org, "eligibility": assess_eligibility(call, org),
-         "live": services.find_live_application(call.id, org.id)}
+        {"organisation": org, "eligibility": assess_eligibility(call, org), "live": live.get(org.id)}
         for org in organisations
     ]
     return render_template("applications/start.html", call=call, form=form, options=options,

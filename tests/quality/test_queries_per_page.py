@@ -22,7 +22,7 @@ def test_public_and_applicant_pages_do_not_grow_with_the_data(db, client, login,
     login(applicant)
     own = db.session.scalar(select(Application.id).where(Application.status == "submitted").limit(1))
     pages = ["/", f"/calls/{calls[0].id}", "/calls/closed", "/applications/", f"/applications/{own}",
-             "/organisations/new", "/inbox"]
+             "/organisations/new", "/inbox", f"/calls/{calls[0].id}/apply"]
     small = queries_for(client, count_queries, pages)
 
     make_world(10, applicant=applicant)  # five times the calls, organisations and applications

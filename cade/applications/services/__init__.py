@@ -20,7 +20,7 @@ from cade.applications.services.drafts import (
     DraftInput,
     find_live_application,
     list_applications_for_user,
-    organisations_of,
+    live_applications_by_organisation,
     save_draft,
     start_application,
 )
@@ -47,6 +47,6 @@ programme_services.call_lock_checks.append(_call_has_applications)
 __all__ = [
     "KEEP", "AlreadySubmitted", "NotADraft", "BudgetLineInput", "DraftInput", "add_attachment", "find_live_application",
     "completeness_errors", "delete_attachment", "download_name", "list_applications_for_user", "open_attachment",
-    "organisations_of", "queue_call_closing_reminders", "save_draft", "start_application",
+    "live_applications_by_organisation", "queue_call_closing_reminders", "save_draft", "start_application",
     "submit_application", "transition_application", "withdraw_application",
 ]

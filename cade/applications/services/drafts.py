@@ -63,14 +63,6 @@ class DraftInput:
     budget_lines: Any = KEEP
 
 
-def organisations_of(user) -> list[Organisation]:
-    """The organisations `user` is a member of, by name."""
-    return list(db.session.scalars(
-        select(Organisation).join(Membership, Membership.organisation_id == Organisation.id)
-        .where(Membership.user_id == user.id).order_by(Organisation.name)
-    ))
-
-
 def list_applications_for_user(user) -> list[Application]:
     """Every application of the user's organisations, newest first, with call and organisation loaded."""
     return list(db.session.scalars(
@@ -81,6 +73,13 @@ def list_applications_for_user(user) -> list[Application]:
                  joinedload(Application.organisation))
         .order_by(Application.created_at.desc(), Application.id.desc())
     ).unique())
+
+
+def live_applications_by_organisation(call_id: int, organisation_ids) -> dict[int, Application]:
+    """Each organisation's live application to the call, for those that have one (one query)."""
+    return {application.organisation_id: application for application in db.session.scalars(select(Application).where(
+        Application.call_id == call_id, Application.organisation_id.in_(list(organisation_ids)),
+        Application.status.in_([s.value for s in LIVE_STATUSES])))}
 
 
 def find_live_application(call_id: int, organisation_id: int) -> Application | None:

@@ -11,7 +11,7 @@ from cade.core.timeutil import format_in_zone, utcnow
 from cade.extensions import db
 from cade.notifications.models import Notification
 from cade.notifications.services import notify
-from cade.organisations.models import Membership
+from cade.organisations.models import Membership, Organisation
 from cade.programmes.constants import CallStatus
 from cade.programmes.models import Call
 
@@ -29,8 +29,9 @@ def queue_call_closing_reminders(now=None) -> int:
     for kind, prefix, hours in sorted(CLOSING_REMINDERS, key=lambda r: r[2]):
         upper = now + timedelta(hours=hours)
         rows = db.session.execute(
-            select(Application, User, Call)
+            select(Application, User, Call, Organisation.name)
             .join(Call, Call.id == Application.call_id)
+            .join(Organisation, Organisation.id == Application.organisation_id)
             .join(Membership, Membership.organisation_id == Application.organisation_id)
             .join(User, User.id == Membership.user_id)
             .where(Call.status == CallStatus.PUBLISHED, Call.closes_at > lower,
@@ -38,11 +39,11 @@ def queue_call_closing_reminders(now=None) -> int:
                    User.active.is_(True))
             .order_by(Application.id, User.id)
         ).all()
-        keys = {f"{prefix}:{application.id}:{user.id}" for application, user, _call in rows}
+        keys = {f"{prefix}:{application.id}:{user.id}" for application, user, _call, _name in rows}
         done = set(db.session.scalars(
             select(Notification.idempotency_key).where(Notification.idempotency_key.in_(keys))
         )) if keys else set()
-        for application, user, call in rows:
+        for application, user, call, organisation_name in rows:
             key = f"{prefix}:{application.id}:{user.id}"
             if key in done:
                 continue
@@ -50,7 +51,7 @@ def queue_call_closing_reminders(now=None) -> int:
                 "application_id": application.id,
                 "title": application.title,
                 "call_title": call.title,
-                "organisation_name": application.organisation.name,
+                "organisation_name": organisation_name,
                 "closes_at": call.closes_at.isoformat(),
                 "deadline_text": format_in_zone(call.closes_at, call.timezone, locale=user.locale or "en"),
             })

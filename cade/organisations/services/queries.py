@@ -21,14 +21,17 @@ def organisations_for_user(user) -> list[Organisation]:
 
 
 def membership_of(user, org) -> Membership | None:
-    if user is None or org is None or getattr(user, "id", None) is None or org.id is None:
+    """`user`'s membership of `org` (an Organisation or its id), if any."""
+    org_id = getattr(org, "id", org)
+    if user is None or org_id is None or getattr(user, "id", None) is None:
         return None
     return db.session.scalar(
-        select(Membership).where(Membership.user_id == user.id, Membership.organisation_id == org.id)
+        select(Membership).where(Membership.user_id == user.id, Membership.organisation_id == org_id)
     )
 
 
 def is_member(user, org) -> bool:
+    """Whether `user` belongs to `org` (an Organisation or its id); anonymous users never do."""
     return membership_of(user, org) is not None
 
 
