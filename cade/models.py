@@ -6,3 +6,14 @@ from cade.core.audit import AuditEvent  # noqa: F401
 from cade.notifications.models import Notification  # noqa: F401
 from cade.organisations.models import Invitation, Membership, Organisation  # noqa: F401
 from cade.programmes.models import Call, Programme, Question, RubricCriterion  # noqa: F401
+from cade.awards.models import Decision  # noqa: F401
+from cade.reviews.models import (  # noqa: F401
+    Assignment,
+    AssignmentRun,
+    CallReviewSettings,
+    ConflictDeclaration,
+    Review,
+    ReviewerInvitation,
+    ReviewerProfile,
+    ReviewScore,
+)

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from cade.extensions import babel, csrf, db, limiter, login_manager, migrate
 
-DOMAINS = ["core", "accounts", "organisations", "programmes", "applications", "notifications"]
+DOMAINS = ["core", "accounts", "organisations", "programmes", "applications", "reviews", "awards", "notifications"]
 
 
 @event.listens_for(Engine, "connect")

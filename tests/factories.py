@@ -8,12 +8,23 @@ from werkzeug.security import generate_password_hash
 from cade.accounts.models import User, UserRole
 from cade.applications.constants import ApplicationStatus
 from cade.applications.models import Application, BudgetLine
+from cade.awards.constants import DecisionOutcome
+from cade.awards.models import Decision
 from cade.core.countries import get_country
 from cade.core.db import utcnow
 from cade.extensions import db
 from cade.organisations.models import Membership, Organisation
 from cade.programmes.constants import CallStatus, ProgrammeKind, QuestionKind
 from cade.programmes.models import Call, Programme, Question, RubricCriterion
+from cade.reviews.constants import Recommendation, ReviewStatus
+from cade.reviews.models import (
+    Assignment,
+    CallReviewSettings,
+    ConflictDeclaration,
+    Review,
+    ReviewerProfile,
+    ReviewScore,
+)
 
 PASSWORD = "correct horse battery staple"
 # Hashing at full strength for every factory user would dominate the suite's time.
@@ -165,3 +176,99 @@ class BudgetLineFactory(BaseFactory):
     category = "equipment"
     description = "Routers and solar panels"
     amount_minor = 20_000_00
+
+
+class ReviewerProfileFactory(BaseFactory):
+    """A reviewer: the user gets the reviewer role and a profile."""
+
+    class Meta:
+        model = ReviewerProfile
+
+    user = factory.SubFactory(UserFactory, roles=["reviewer"])
+    expertise = factory.LazyFunction(lambda: ["connectivity"])
+    languages = factory.LazyFunction(lambda: ["en"])
+    regions = factory.LazyFunction(lambda: ["002"])
+    max_load = 10
+
+
+class CallReviewSettingsFactory(BaseFactory):
+    class Meta:
+        model = CallReviewSettings
+
+    call = factory.SubFactory(CallFactory, closed=True)
+    review_deadline_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=14))
+    region_targets = factory.LazyFunction(dict)
+    stakeholder_targets = factory.LazyFunction(dict)
+
+
+class AssignmentFactory(BaseFactory):
+    class Meta:
+        model = Assignment
+
+    application = factory.SubFactory(ApplicationFactory, submitted=True, status=ApplicationStatus.UNDER_REVIEW)
+    call_id = factory.LazyAttribute(lambda a: a.application.call_id)
+    reviewer = factory.LazyFunction(lambda: ReviewerProfileFactory().user)
+    due_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=14))
+
+
+class ConflictDeclarationFactory(BaseFactory):
+    class Meta:
+        model = ConflictDeclaration
+
+    application_id = factory.LazyAttribute(lambda d: d.assignment.application_id)
+    reviewer_id = factory.LazyAttribute(lambda d: d.assignment.reviewer_id)
+    has_conflict = False
+    reason = None
+
+    class Params:
+        assignment = factory.SubFactory(AssignmentFactory)
+
+
+class ReviewFactory(BaseFactory):
+    """A review; pass `scores={criterion: score}` to score criteria (traits: submitted)."""
+
+    class Meta:
+        model = Review
+
+    assignment = factory.SubFactory(AssignmentFactory)
+    call_id = factory.LazyAttribute(lambda r: r.assignment.call_id)
+    application_id = factory.LazyAttribute(lambda r: r.assignment.application_id)
+    reviewer_id = factory.LazyAttribute(lambda r: r.assignment.reviewer_id)
+    status = ReviewStatus.DRAFT
+    comment_to_applicant = "Clear plan; the budget for solar panels needs quotes."
+    confidential_comment = "Strong team."
+
+    class Params:
+        submitted = factory.Trait(
+            status=ReviewStatus.SUBMITTED,
+            recommendation=Recommendation.FUND,
+            submitted_at=factory.LazyFunction(utcnow),
+        )
+
+    @factory.post_generation
+    def scores(self, create, extracted, **kwargs):
+        for criterion, score in (extracted or {}).items():
+            self.scores.append(ReviewScore(criterion_id=criterion.id, score=score))
+        if create and extracted:
+            db.session.commit()
+
+
+class ReviewScoreFactory(BaseFactory):
+    class Meta:
+        model = ReviewScore
+
+    review = factory.SubFactory(ReviewFactory)
+    criterion = factory.SubFactory(RubricCriterionFactory)
+    score = 3
+
+
+class DecisionFactory(BaseFactory):
+    class Meta:
+        model = Decision
+
+    application = factory.SubFactory(ApplicationFactory, submitted=True, status=ApplicationStatus.UNDER_REVIEW)
+    call_id = factory.LazyAttribute(lambda d: d.application.call_id)
+    outcome = DecisionOutcome.AWARD
+    amount_minor = 10_000_00
+    feedback = "A strong proposal; please send quarterly updates."
+    rationale = "Ranked in the top third; fits the region target."

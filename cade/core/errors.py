@@ -54,3 +54,11 @@ class AlreadyExists(DomainError):
 
 class UploadRejected(DomainError):
     default_message = _l("This file cannot be accepted.")
+
+
+class ConflictOfInterest(DomainError):
+    default_message = _l("This reviewer has a conflict of interest with this application.")
+
+
+class BudgetExceeded(DomainError):
+    default_message = _l("This would exceed the call's budget envelope.")

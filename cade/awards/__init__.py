@@ -1,0 +1,1 @@
+"""Awards: decisions inside the budget envelope and their release to applicants."""

@@ -1,0 +1,3 @@
+"""Award pages: outcome."""
+
+from cade.awards.views import bp  # noqa: F401

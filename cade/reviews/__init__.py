@@ -1,0 +1,1 @@
+"""Reviews: reviewer pool, conflicts, assignment, scores, aggregation."""

@@ -1,0 +1,155 @@
+"""Reviewer profiles, invitations, conflicts, assignments, reviews and their scores."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cade.accounts.models import User
+from cade.applications.models import Application
+from cade.core.db import TimestampMixin, UTCDateTime, utcnow
+from cade.extensions import db
+from cade.programmes.models import Call, RubricCriterion
+from cade.reviews.constants import DEFAULT_MAX_LOAD, AssignmentMethod, ReviewStatus, RunStatus
+
+
+class ReviewerProfile(TimestampMixin, db.Model):
+    __tablename__ = "reviewer_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    expertise: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)  # UN M49 region codes
+    max_load: Mapped[int] = mapped_column(default=DEFAULT_MAX_LOAD)  # applications per call
+
+    user: Mapped[User] = relationship()
+
+
+class ReviewerInvitation(TimestampMixin, db.Model):
+    __tablename__ = "reviewer_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    # Only a hash of the token is kept, as for organisation invitations.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CallReviewSettings(TimestampMixin, db.Model):
+    """What the admin sets for reviewing and deciding one call: the deadline and the selection targets."""
+
+    __tablename__ = "call_review_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
+    review_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Target share of the selection (awarded amount), in whole percent: {"002": 40, "019": 25}.
+    region_targets: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    stakeholder_targets: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+
+    call: Mapped[Call] = relationship()
+
+
+class ConflictDeclaration(db.Model):
+    """A reviewer's answer before opening an application: no conflict, or conflict and why."""
+
+    __tablename__ = "conflict_declarations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    has_conflict: Mapped[bool]
+    reason: Mapped[str | None] = mapped_column(Text)
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    reviewer: Mapped[User] = relationship()
+    application: Mapped[Application] = relationship()
+
+    __table_args__ = (UniqueConstraint("application_id", "reviewer_id"),)
+
+
+class Assignment(db.Model):
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    method: Mapped[str] = mapped_column(String(8), default=AssignmentMethod.MANUAL)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    call: Mapped[Call] = relationship()
+    application: Mapped[Application] = relationship()
+    reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id])
+    review: Mapped["Review | None"] = relationship(back_populates="assignment", cascade="all, delete-orphan",
+                                                  uselist=False)
+
+    # Two admins assigning at once never double-assign: the database refuses the second row.
+    __table_args__ = (UniqueConstraint("application_id", "reviewer_id"),)
+
+
+class Review(TimestampMixin, db.Model):
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), unique=True)
+    # Copied from the assignment so that aggregation is one join away from the scores.
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.DRAFT)
+    recommendation: Mapped[str | None] = mapped_column(String(24))
+    comment_to_applicant: Mapped[str] = mapped_column(Text, default="")
+    confidential_comment: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    assignment: Mapped[Assignment] = relationship(back_populates="review")
+    scores: Mapped[list["ReviewScore"]] = relationship(back_populates="review", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        UniqueConstraint("application_id", "reviewer_id"),
+        Index("ix_reviews_call_status", "call_id", "status"),
+    )
+
+
+class ReviewScore(db.Model):
+    __tablename__ = "review_scores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("rubric_criteria.id", ondelete="CASCADE"))
+    score: Mapped[int]
+
+    review: Mapped[Review] = relationship(back_populates="scores")
+    criterion: Mapped[RubricCriterion] = relationship()
+
+    __table_args__ = (UniqueConstraint("review_id", "criterion_id"),)
+
+
+class AssignmentRun(db.Model):
+    """One automatic assignment of a call, run by a worker; its progress is what the admin watches."""
+
+    __tablename__ = "assignment_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.QUEUED)
+    progress: Mapped[int] = mapped_column(default=0)  # percent
+    assigned_count: Mapped[int] = mapped_column(default=0)
+    # [{"application_id": 1, "reference": "CN-2026-0001", "reason": "capacity", "missing": 1}, …]
+    uncovered: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    call: Mapped[Call] = relationship()

@@ -1,0 +1,152 @@
+"""Conflicts of interest: found from memberships and e-mail domains, and declared by reviewers."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from cade.accounts.models import User, UserRole
+from cade.applications.models import Application
+from cade.core.audit import record_event
+from cade.core.db import utcnow
+from cade.core.errors import NotFound, PermissionDenied, ValidationFailed
+from cade.core.permissions import ADMIN
+from cade.extensions import db
+from cade.notifications.services import notify
+from cade.organisations.models import Membership
+from cade.reviews.constants import CONFLICT_REASON_MAX_CHARS, PUBLIC_EMAIL_DOMAINS
+from cade.reviews.models import Assignment, ConflictDeclaration
+
+
+def email_domain(email: str) -> str:
+    return email.rpartition("@")[2].strip().lower()
+
+
+def automatic_conflicts(application_ids: Iterable[int], reviewer_ids: Iterable[int]) -> dict[tuple[int, int], str]:
+    """Pairs (application id, reviewer id) in conflict without anyone saying so, with the reason.
+
+    "member": the reviewer belongs to the applicant organisation; "email_domain":
+    the reviewer's e-mail domain is one of a member's (public mail providers
+    excepted). Two queries whatever the number of pairs.
+    """
+    application_ids, reviewer_ids = set(application_ids), set(reviewer_ids)
+    if not application_ids or not reviewer_ids:
+        return {}
+    member_rows = db.session.execute(
+        select(Application.id, Membership.user_id, User.email)
+        .join(Membership, Membership.organisation_id == Application.organisation_id)
+        .join(User, User.id == Membership.user_id)
+        .where(Application.id.in_(application_ids))
+    ).all()
+    reviewer_domains = dict(db.session.execute(select(User.id, User.email).where(User.id.in_(reviewer_ids))).all())
+    reviewer_domains = {rid: email_domain(email) for rid, email in reviewer_domains.items()}
+    members: dict[int, set[int]] = defaultdict(set)
+    domains: dict[int, set[str]] = defaultdict(set)
+    for application_id, user_id, email in member_rows:
+        members[application_id].add(user_id)
+        domain = email_domain(email)
+        if domain not in PUBLIC_EMAIL_DOMAINS:
+            domains[application_id].add(domain)
+    found: dict[tuple[int, int], str] = {}
+    for application_id in application_ids:
+        for reviewer_id in reviewer_ids:
+            if reviewer_id in members[application_id]:
+                found[(application_id, reviewer_id)] = "member"
+            elif reviewer_domains.get(reviewer_id) in domains[application_id]:
+                found[(application_id, reviewer_id)] = "email_domain"
+    return found
+
+
+def declared_conflicts(application_ids: Iterable[int]) -> set[tuple[int, int]]:
+    """Pairs (application id, reviewer id) where the reviewer declared a conflict."""
+    application_ids = set(application_ids)
+    if not application_ids:
+        return set()
+    rows = db.session.execute(
+        select(ConflictDeclaration.application_id, ConflictDeclaration.reviewer_id)
+        .where(ConflictDeclaration.application_id.in_(application_ids), ConflictDeclaration.has_conflict.is_(True))
+    ).all()
+    return {(a, r) for a, r in rows}
+
+
+def all_conflicts(application_ids: Iterable[int], reviewer_ids: Iterable[int]) -> dict[tuple[int, int], str]:
+    """Automatic and declared conflicts together; a declared one reads "declared"."""
+    application_ids = set(application_ids)
+    found = automatic_conflicts(application_ids, reviewer_ids)
+    for pair in declared_conflicts(application_ids):
+        found[pair] = "declared"
+    return found
+
+
+def conflict_reason(reviewer_id: int, application_id: int) -> str | None:
+    """Why this reviewer may not review this application ("member", "email_domain", "declared"), or None."""
+    return all_conflicts([application_id], [reviewer_id]).get((application_id, reviewer_id))
+
+
+def declaration_for(reviewer_id: int, application_id: int) -> ConflictDeclaration | None:
+    return db.session.scalar(select(ConflictDeclaration).where(
+        ConflictDeclaration.reviewer_id == reviewer_id, ConflictDeclaration.application_id == application_id))
+
+
+def declare_conflict(actor, assignment_id: int, has_conflict: bool, reason: str | None = None) -> ConflictDeclaration:
+    """Record the assigned reviewer's answer before the application opens.
+
+    "No conflict" opens the application to them. "Conflict, because …"
+    (a reason is required) removes the assignment with any review written so
+    far, and tells every administrator. A reviewer who said "no conflict" may
+    still declare one later; the other way round is not possible, as the
+    assignment is gone. Raises NotFound for anyone but the assigned reviewer,
+    ValidationFailed for a missing or over-long reason.
+    """
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or assignment.reviewer_id != getattr(actor, "id", None):
+        raise NotFound()
+    reason = (reason or "").strip()
+    if has_conflict and not reason:
+        raise ValidationFailed({"reason": [_l("Please say why you have a conflict of interest.")]})
+    if len(reason) > CONFLICT_REASON_MAX_CHARS:
+        raise ValidationFailed({"reason": [_l("Please keep the reason under %(n)d characters.",
+                                              n=CONFLICT_REASON_MAX_CHARS)]})
+    declaration = declaration_for(actor.id, assignment.application_id)
+    before = None
+    if declaration is None:
+        declaration = ConflictDeclaration(application_id=assignment.application_id, reviewer_id=actor.id,
+                                          has_conflict=has_conflict)
+        db.session.add(declaration)
+    else:
+        if declaration.has_conflict:
+            raise PermissionDenied()
+        before = {"has_conflict": declaration.has_conflict, "reason": declaration.reason}
+    declaration.has_conflict = has_conflict
+    declaration.reason = reason or None
+    declaration.declared_at = utcnow()
+    db.session.flush()
+    record_event(actor, "conflict.declared", declaration, before,
+                 {"application_id": assignment.application_id, "has_conflict": has_conflict, "reason": reason or None})
+    if has_conflict:
+        _remove_conflicted_assignment(actor, assignment, declaration)
+    return declaration
+
+
+def _remove_conflicted_assignment(actor, assignment: Assignment, declaration: ConflictDeclaration) -> None:
+    application = assignment.application
+    record_event(actor, "assignment.removed", assignment,
+                 {"application_id": assignment.application_id, "reviewer_id": assignment.reviewer_id,
+                  "review_status": assignment.review.status if assignment.review else None},
+                 {"reason": "conflict_declared"})
+    db.session.delete(assignment)
+    db.session.flush()
+    admins = db.session.scalars(
+        select(User).join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == ADMIN, User.active.is_(True)).order_by(User.id)
+    ).all()
+    for admin in admins:
+        notify("reviews.conflict_declared", recipient=admin, locale=admin.locale,
+               key=f"conflict-declared:{declaration.id}:{admin.id}", context={
+                   "reviewer_name": actor.name,
+                   "reference": application.reference or "",
+                   "title": application.title,
+                   "call_id": application.call_id,
+                   "reason": declaration.reason or "",
+               })

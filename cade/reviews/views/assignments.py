@@ -1,0 +1,3 @@
+"""Review pages: assignments."""
+
+from cade.reviews.views import bp  # noqa: F401

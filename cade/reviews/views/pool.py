@@ -1,0 +1,3 @@
+"""Review pages: pool."""
+
+from cade.reviews.views import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Review pages: scoring."""
+
+from cade.reviews.views import bp  # noqa: F401
