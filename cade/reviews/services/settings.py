@@ -52,7 +52,7 @@ def _checked_targets(field: str, targets: dict[str, int]) -> dict[str, int]:
     if any(value < 0 or value > 100 for value in cleaned.values()):
         raise ValidationFailed({field: [_l("Each target is a percentage from 0 to 100.")]})
     if sum(cleaned.values()) > 100:
-        raise ValidationFailed({field: [_l("The targets add up to more than 100%%.")]})
+        raise ValidationFailed({field: [_l("The targets add up to more than %(limit)s.", limit="100%")]})
     return cleaned
 
 
