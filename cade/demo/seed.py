@@ -30,7 +30,8 @@ from cade.core.countries import get_country
 from cade.core.db import utcnow
 from cade.core.money import minor_units, to_minor
 from cade.core.storage import get_storage
-from cade.demo import data
+from cade.demo import data, review_data
+from cade.demo.reviews import seed_reviews
 from cade.extensions import db
 from cade.organisations.models import Membership, Organisation
 from cade.programmes.constants import CallStatus
@@ -297,11 +298,17 @@ def seed_demo(now: datetime | None = None) -> SeedReport:
         for spec in sorted(data.APPLICATIONS, key=lambda s: -s.get("submitted_hours", -1)):
             seeder.application(spec, calls[spec["call"]], organisations[spec["org"]])
     db.session.flush()
+    with db.session.no_autoflush:
+        for email, name, locale, tz in review_data.EXTRA_REVIEWERS:
+            seeder.user(email, name, locale, tz, ["reviewer"])
+    db.session.flush()
+    seed_reviews(seeder.now, seeder.users, calls, organisations, seeder.report)
     return seeder.report
 
 
 def _all_emails() -> list[str]:
     emails = [email for email, *_ in data.STAFF]
+    emails += [email for email, *_ in review_data.EXTRA_REVIEWERS]
     emails += [member[0] for spec in data.ORGANISATIONS for member in spec["members"]]
     return [email.lower() for email in emails]
 

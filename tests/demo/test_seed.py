@@ -196,3 +196,45 @@ def test_attachments_are_stored_files_matching_their_hash(db, seeded):
         assert body.startswith(b"%PDF-")
         assert hashlib.sha256(body).hexdigest() == attachment.sha256
         assert len(body) == attachment.size
+
+
+def test_review_work_is_seeded_for_a_call_in_review_and_a_call_with_released_decisions(db, seeded):
+    from cade.awards.models import Decision
+    from cade.reviews.constants import ReviewStatus
+    from cade.reviews.models import ConflictDeclaration, Review, ReviewerProfile, ReviewScore
+
+    reviewers = db.session.scalars(select(User).join(ReviewerProfile, ReviewerProfile.user_id == User.id)).all()
+    assert len(reviewers) >= 4 and all(user.has_role("reviewer") for user in reviewers)
+    assert db.session.scalar(select(func.count()).select_from(ConflictDeclaration)
+                             .where(ConflictDeclaration.has_conflict.is_(True))) >= 1
+    statuses = set(db.session.scalars(select(Review.status)))
+    assert statuses == {ReviewStatus.DRAFT, ReviewStatus.SUBMITTED}
+
+    in_review = db.session.scalar(select(Call).where(Call.reference_prefix == "CADE-2025"))
+    under_review = db.session.scalars(select(Application).where(
+        Application.call_id == in_review.id, Application.status == ApplicationStatus.UNDER_REVIEW)).all()
+    assert len(under_review) == 3
+    assert not db.session.scalar(select(func.count()).select_from(Decision)
+                                 .where(Decision.application_id.in_([a.id for a in under_review])))
+
+    # Every released decision matches its application's status, and awards stay inside the envelope and limits.
+    for call in db.session.scalars(select(Call).where(Call.reference_prefix.in_(["CADE-2025", "TRV-WSIS26"]))):
+        decisions = db.session.scalars(select(Decision).where(Decision.call_id == call.id)).all()
+        assert decisions and all(d.released_at is not None for d in decisions)
+        expected = {"award": ApplicationStatus.AWARDED, "waitlist": ApplicationStatus.WAITLISTED,
+                    "reject": ApplicationStatus.REJECTED}
+        for decision in decisions:
+            assert decision.application.status == expected[decision.outcome]
+        awards = [d.amount_minor for d in decisions if d.outcome == "award"]
+        assert sum(awards) <= call.budget_envelope_minor
+        assert all(call.min_award_minor <= amount <= call.max_award_minor for amount in awards)
+
+    # Submitted reviews score every criterion of their call within its maximum; drafts only some.
+    for review in db.session.scalars(select(Review)):
+        scores = db.session.scalars(select(ReviewScore).where(ReviewScore.review_id == review.id)).all()
+        criteria = review.assignment.application.call.criteria
+        assert all(0 <= s.score <= s.criterion.max_score for s in scores)
+        if review.status == ReviewStatus.SUBMITTED:
+            assert len(scores) == len(criteria) and review.recommendation
+        else:
+            assert len(scores) < len(criteria)
