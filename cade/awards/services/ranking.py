@@ -1,0 +1,207 @@
+"""The ranking of a call's applications for deciding, and where the awarded money goes (issue 3, item 6).
+
+Four queries whatever the number of applications: the call, its review
+settings, the ranked rows, and the awarded amounts by region and stakeholder group.
+"""
+
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import false, func, literal, select, union_all
+
+from cade.applications.constants import ApplicationStatus
+from cade.applications.models import Application
+from cade.awards.constants import DecisionOutcome
+from cade.awards.models import Decision
+from cade.core.errors import NotFound, ValidationFailed
+from cade.extensions import db
+from cade.organisations.models import Organisation
+from cade.programmes.models import Call
+from cade.reviews.services.aggregation import application_scores
+from cade.reviews.services.settings import review_settings
+
+# Everything an applicant has sent in; drafts and withdrawn applications are never ranked.
+RANKED_STATUSES = (
+    ApplicationStatus.SUBMITTED,
+    ApplicationStatus.UNDER_REVIEW,
+    ApplicationStatus.AWARDED,
+    ApplicationStatus.WAITLISTED,
+    ApplicationStatus.REJECTED,
+)
+SORTS = ("score", "median", "normalised", "requested", "reference", "reviews")
+FLAGS = ("disagreement", "few_reviews", "undecided")
+
+
+@dataclass
+class RankingFilters:
+    region: str | None = None  # UN M49 region code
+    stakeholder_group: str | None = None
+    organisation_type: str | None = None
+    score_min: float | None = None  # on the mean score, 0–100; unreviewed applications drop out
+    score_max: float | None = None
+    flag: str | None = None  # "disagreement" | "few_reviews" (fewer submitted reviews than required) | "undecided"
+    sort: str = "score"  # "score" (mean) | "median" | "normalised" | "requested" | "reference" | "reviews"
+    descending: bool = True
+
+
+@dataclass
+class RankingRow:
+    application_id: int
+    reference: str | None
+    title: str
+    organisation_name: str
+    country: str
+    region_code: str
+    stakeholder_group: str
+    organisation_type: str
+    requested_minor: int | None
+    review_count: int
+    mean_score: float | None
+    median_score: float | None
+    normalised_score: float | None  # mean z-score, e.g. +0.85 (see cade.reviews.services.aggregation)
+    spread: float | None
+    disagreement: bool
+    few_reviews: bool
+    decision_outcome: str | None
+    decision_amount_minor: int | None
+    decision_released: bool
+    running_requested_minor: int  # requested amounts of this row and all rows above it
+
+
+@dataclass
+class Share:
+    code: str
+    amount_minor: int
+    percent: float  # of the awarded total
+    target: int | None  # percent the admin aims for, or None
+
+
+@dataclass
+class Ranking:
+    rows: list[RankingRow]
+    envelope_minor: int
+    awarded_minor: int  # every award decision of the call, whatever the filters
+    remaining_minor: int
+    requested_total_minor: int  # the rows shown
+    region_shares: list[Share] = field(default_factory=list)
+    stakeholder_shares: list[Share] = field(default_factory=list)
+
+
+def _checked(filters: RankingFilters) -> None:
+    errors = {}
+    if filters.sort not in SORTS:
+        errors["sort"] = [_l("Choose one of the offered sort orders.")]
+    if filters.flag is not None and filters.flag not in FLAGS:
+        errors["flag"] = [_l("Choose one of the offered flags.")]
+    if None not in (filters.score_min, filters.score_max) and filters.score_min > filters.score_max:
+        errors["score_max"] = [_l("The highest score must not be below the lowest.")]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def rank_call(call_id: int, filters: RankingFilters | None = None) -> Ranking:
+    """The call's ranked applications with their scores and decisions, and the awarded shares against targets.
+
+    Unreviewed applications sort last in either direction; ties break by
+    reference. Raises NotFound for an unknown call and ValidationFailed for an
+    unknown sort or flag, or a score range upside down.
+    """
+    filters = filters or RankingFilters()
+    _checked(filters)
+    call = db.session.get(Call, call_id)
+    if call is None:
+        raise NotFound()
+    settings = review_settings(call_id)
+    rows = _ranked_rows(call, filters)
+    region_amounts, stakeholder_amounts = _awarded_amounts(call_id)
+    awarded = sum(region_amounts.values())
+    return Ranking(
+        rows=rows,
+        envelope_minor=call.budget_envelope_minor,
+        awarded_minor=awarded,
+        remaining_minor=call.budget_envelope_minor - awarded,
+        requested_total_minor=rows[-1].running_requested_minor if rows else 0,
+        region_shares=_shares(region_amounts, settings.region_targets or {}, awarded),
+        stakeholder_shares=_shares(stakeholder_amounts, settings.stakeholder_targets or {}, awarded),
+    )
+
+
+def _ranked_rows(call: Call, filters: RankingFilters) -> list[RankingRow]:
+    scores = application_scores(call.id)
+    review_count = func.coalesce(scores.c.review_count, 0)
+    few_reviews = review_count < call.reviews_required
+    sort_column = {
+        "score": scores.c.mean_score,
+        "median": scores.c.median_score,
+        "normalised": scores.c.normalised_score,
+        "requested": Application.requested_amount_minor,
+        "reference": Application.reference,
+        "reviews": review_count,
+    }[filters.sort]
+    order = (
+        (sort_column.desc() if filters.descending else sort_column.asc()).nulls_last(),
+        Application.reference.asc().nulls_last(),
+        Application.id.asc(),
+    )
+    running = func.sum(func.coalesce(Application.requested_amount_minor, 0)).over(order_by=order, rows=(None, 0))
+    query = (
+        select(
+            Application.id, Application.reference, Application.title, Organisation.name, Organisation.country,
+            Organisation.region_code, Organisation.stakeholder_group, Organisation.organisation_type,
+            Application.requested_amount_minor, review_count, scores.c.mean_score, scores.c.median_score,
+            scores.c.normalised_score, scores.c.spread, func.coalesce(scores.c.disagreement, false()), few_reviews,
+            Decision.outcome, Decision.amount_minor, Decision.released_at.is_not(None), running,
+        )
+        .join(Organisation, Organisation.id == Application.organisation_id)
+        .outerjoin(scores, scores.c.application_id == Application.id)
+        .outerjoin(Decision, Decision.application_id == Application.id)
+        .where(Application.call_id == call.id, Application.status.in_([str(s) for s in RANKED_STATUSES]))
+        .order_by(*order)
+    )
+    for column, value in ((Organisation.region_code, filters.region),
+                          (Organisation.stakeholder_group, filters.stakeholder_group),
+                          (Organisation.organisation_type, filters.organisation_type)):
+        if value:
+            query = query.where(column == value)
+    if filters.score_min is not None:
+        query = query.where(scores.c.mean_score >= filters.score_min)
+    if filters.score_max is not None:
+        query = query.where(scores.c.mean_score <= filters.score_max)
+    if filters.flag == "disagreement":
+        query = query.where(scores.c.disagreement.is_(True))
+    elif filters.flag == "few_reviews":
+        query = query.where(few_reviews)
+    elif filters.flag == "undecided":
+        query = query.where(Decision.id.is_(None))
+    return [
+        RankingRow(*row[:14], disagreement=bool(row[14]), few_reviews=bool(row[15]), decision_outcome=row[16],
+                   decision_amount_minor=row[17], decision_released=bool(row[18]),
+                   running_requested_minor=int(row[19]))
+        for row in db.session.execute(query)
+    ]
+
+
+def _awarded_amounts(call_id: int) -> tuple[dict[str, int], dict[str, int]]:
+    """Awarded amounts by organisation region and by stakeholder group, in one query."""
+    def by(kind: str, column):
+        return (
+            select(literal(kind).label("kind"), column.label("code"), func.sum(Decision.amount_minor).label("amount"))
+            .join(Application, Application.id == Decision.application_id)
+            .join(Organisation, Organisation.id == Application.organisation_id)
+            .where(Decision.call_id == call_id, Decision.outcome == DecisionOutcome.AWARD)
+            .group_by(column)
+        )
+
+    found: dict[str, dict[str, int]] = {"region": {}, "stakeholder": {}}
+    for kind, code, amount in db.session.execute(
+            union_all(by("region", Organisation.region_code), by("stakeholder", Organisation.stakeholder_group))):
+        found[kind][code] = int(amount or 0)
+    return found["region"], found["stakeholder"]
+
+
+def _shares(amounts: dict[str, int], targets: dict[str, int], awarded: int) -> list[Share]:
+    """Each code with an award or a target, the largest amount first."""
+    codes = set(amounts) | set(targets)
+    shares = [Share(code, amounts.get(code, 0), 100.0 * amounts.get(code, 0) / awarded if awarded else 0.0,
+                    targets.get(code)) for code in codes]
+    return sorted(shares, key=lambda share: (-share.amount_minor, share.code))

@@ -1,0 +1,213 @@
+"""Review and application scores, computed in SQL where the reviews live (issue 3, item 5).
+
+Scales and choices, so that a reader of the ranking knows what a figure means:
+
+- A review's score is the weighted share of the maximum, 0–100:
+  100 × Σ(score × weight) / Σ(max_score × weight). Criteria of weight 0 do not
+  count. The share is taken over the criteria the review has scores for, so a
+  criterion added to the rubric after a review was submitted neither lowers nor
+  raises that review. A submitted review without any weighted score (a rubric
+  of weight-0 criteria only) has no score and is not counted.
+- Only submitted reviews count; drafts never do.
+- The normalised score is the mean, over the application's reviews by eligible
+  reviewers, of z = (score − reviewer's mean) / reviewer's standard deviation
+  (population), where a reviewer is eligible once they have submitted at least
+  NORMALISATION_MIN_REVIEWS reviews in the call. It reads in standard deviations
+  around a reviewer's own habit: +0.85 means "scored 0.85 sd above what its
+  reviewers usually give". A reviewer who gives every application the same
+  score has sd 0 and contributes z = 0. It is NULL when no eligible reviewer
+  reviewed the application.
+- Disagreement: the spread (max − min) exceeds DISAGREEMENT_SPREAD points, or one
+  reviewer recommends funding (with or without changes) while another does not.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Float, and_, case, cast, func, literal, null, or_, select
+from sqlalchemy.sql import ColumnElement, Subquery
+from sqlalchemy.sql.selectable import CTE
+
+from cade.accounts.models import User
+from cade.applications.models import Application
+from cade.extensions import db
+from cade.programmes.models import Call, RubricCriterion
+from cade.reviews.constants import (
+    DISAGREEMENT_SPREAD,
+    NEGATIVE_RECOMMENDATIONS,
+    NORMALISATION_MIN_REVIEWS,
+    POSITIVE_RECOMMENDATIONS,
+    ReviewStatus,
+)
+from cade.reviews.models import Review, ReviewScore
+
+# Below this a reviewer's standard deviation is rounding noise: all their scores are equal.
+SD_EPSILON = 1e-9
+
+
+def review_scores(call_id: int | ColumnElement[int]) -> CTE:
+    """One row per submitted review of the call: review_id, application_id, reviewer_id, recommendation, score."""
+    weight = RubricCriterion.weight
+    score = 100.0 * cast(func.sum(ReviewScore.score * weight), Float) / func.nullif(
+        func.sum(RubricCriterion.max_score * weight), 0)
+    return (
+        select(Review.id.label("review_id"), Review.application_id, Review.reviewer_id, Review.recommendation,
+               score.label("score"))
+        .join(ReviewScore, ReviewScore.review_id == Review.id)
+        .join(RubricCriterion, and_(RubricCriterion.id == ReviewScore.criterion_id,
+                                    RubricCriterion.call_id == Review.call_id))
+        .where(Review.call_id == call_id, Review.status == ReviewStatus.SUBMITTED, weight > 0)
+        .group_by(Review.id, Review.application_id, Review.reviewer_id, Review.recommendation)
+        .cte("scored_reviews")
+    )
+
+
+def reviewer_stats(call_id: int | ColumnElement[int], scores: CTE | None = None) -> CTE:
+    """Per reviewer with enough submitted reviews in the call: reviewer_id, review_count, mean, sd (population).
+
+    The deviation is taken from the reviewer's mean in a second pass (a window
+    average), not as avg(x²) − avg(x)², which loses the small differences on a
+    0–100 scale.
+    """
+    scores = review_scores(call_id) if scores is None else scores
+    centred = select(
+        scores.c.reviewer_id,
+        scores.c.score,
+        func.avg(scores.c.score).over(partition_by=scores.c.reviewer_id).label("mean"),
+    ).subquery("centred")
+    deviation = centred.c.score - centred.c.mean
+    return (
+        select(centred.c.reviewer_id, func.count().label("review_count"), func.avg(centred.c.score).label("mean"),
+               func.sqrt(func.avg(deviation * deviation)).label("sd"))
+        .group_by(centred.c.reviewer_id)
+        .having(func.count() >= NORMALISATION_MIN_REVIEWS)
+        .cte("reviewer_stats")
+    )
+
+
+def review_z_scores(call_id: int | ColumnElement[int]) -> CTE:
+    """Each submitted review of the call with its z-score: the review_scores columns plus z (NULL if not eligible)."""
+    scores = review_scores(call_id)
+    stats = reviewer_stats(call_id, scores)
+    z = case(
+        (stats.c.reviewer_id.is_(None), null()),
+        (stats.c.sd <= SD_EPSILON, literal(0.0)),
+        else_=(scores.c.score - stats.c.mean) / stats.c.sd,
+    )
+    return (
+        select(*scores.c, z.label("z"))
+        .outerjoin(stats, stats.c.reviewer_id == scores.c.reviewer_id)
+        .cte("z_scored_reviews")
+    )
+
+
+def _flag(condition) -> ColumnElement[int]:
+    return func.max(case((condition, 1), else_=0))
+
+
+def application_scores(call_id: int | ColumnElement[int]) -> Subquery:
+    """One row per application of the call with at least one submitted review.
+
+    Columns: application_id, review_count, mean_score, median_score, min_score,
+    max_score, spread, normalised_score (mean z, see the module docstring),
+    has_positive, has_negative, disagreement.
+    """
+    reviews = review_z_scores(call_id)
+    ranked = select(
+        reviews,
+        func.row_number().over(partition_by=reviews.c.application_id,
+                               order_by=(reviews.c.score, reviews.c.review_id)).label("position"),
+        func.count().over(partition_by=reviews.c.application_id).label("siblings"),
+    ).subquery("ranked")
+    # The middle one of an odd count, the two middle ones of an even count (integer division on both databases).
+    middle = ranked.c.position.in_(((ranked.c.siblings + 1) // 2, (ranked.c.siblings + 2) // 2))
+    has_positive = _flag(ranked.c.recommendation.in_([str(r) for r in POSITIVE_RECOMMENDATIONS]))
+    has_negative = _flag(ranked.c.recommendation.in_([str(r) for r in NEGATIVE_RECOMMENDATIONS]))
+    spread = func.max(ranked.c.score) - func.min(ranked.c.score)
+    return (
+        select(
+            ranked.c.application_id,
+            func.count().label("review_count"),
+            func.avg(ranked.c.score).label("mean_score"),
+            func.avg(case((middle, ranked.c.score))).label("median_score"),
+            func.min(ranked.c.score).label("min_score"),
+            func.max(ranked.c.score).label("max_score"),
+            spread.label("spread"),
+            func.avg(ranked.c.z).label("normalised_score"),
+            (has_positive == 1).label("has_positive"),
+            (has_negative == 1).label("has_negative"),
+            or_(spread > DISAGREEMENT_SPREAD, and_(has_positive == 1, has_negative == 1)).label("disagreement"),
+        )
+        .group_by(ranked.c.application_id)
+        .subquery("application_scores")
+    )
+
+
+@dataclass
+class ReviewSummary:
+    review_id: int
+    reviewer_id: int
+    reviewer_name: str
+    score: float
+    z_score: float | None
+    recommendation: str | None
+    comment_to_applicant: str
+    confidential_comment: str
+    submitted_at: datetime | None
+
+
+@dataclass
+class ScoreSummary:
+    application_id: int
+    reviews_required: int
+    review_count: int = 0
+    mean_score: float | None = None
+    median_score: float | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+    spread: float | None = None
+    normalised_score: float | None = None
+    has_positive: bool = False
+    has_negative: bool = False
+    disagreement: bool = False
+    reviews: list[ReviewSummary] = field(default_factory=list)
+
+    @property
+    def few_reviews(self) -> bool:
+        """Fewer submitted reviews than the call requires: deciding needs an override."""
+        return self.review_count < self.reviews_required
+
+
+def score_summary(application_id: int) -> ScoreSummary | None:
+    """The application's figures and its submitted reviews (best score first), in two queries; None if no such one."""
+    scores = application_scores(select(Application.call_id).where(Application.id == application_id)
+                                .scalar_subquery())
+    row = db.session.execute(
+        select(Application.id, Application.call_id, Call.reviews_required, scores)
+        .join(Call, Call.id == Application.call_id)
+        .outerjoin(scores, scores.c.application_id == Application.id)
+        .where(Application.id == application_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    if not row.review_count:
+        return ScoreSummary(application_id, row.reviews_required)
+    return ScoreSummary(
+        application_id, row.reviews_required, row.review_count, row.mean_score, row.median_score, row.min_score,
+        row.max_score, row.spread, row.normalised_score, bool(row.has_positive), bool(row.has_negative),
+        bool(row.disagreement), _review_summaries(row.call_id, application_id),
+    )
+
+
+def _review_summaries(call_id: int, application_id: int) -> list[ReviewSummary]:
+    reviews = review_z_scores(call_id)
+    rows = db.session.execute(
+        select(reviews.c.review_id, reviews.c.reviewer_id, User.name, reviews.c.score, reviews.c.z,
+               reviews.c.recommendation, Review.comment_to_applicant, Review.confidential_comment,
+               Review.submitted_at)
+        .join(Review, Review.id == reviews.c.review_id)
+        .join(User, User.id == reviews.c.reviewer_id)
+        .where(reviews.c.application_id == application_id)
+        .order_by(reviews.c.score.desc(), reviews.c.review_id)
+    ).all()
+    return [ReviewSummary(*row) for row in rows]
