@@ -52,6 +52,10 @@ def _beat_schedule() -> dict:
             "task": "reminders.call_closing",
             "schedule": crontab(minute=15),
         },
+        "review-due-reminders": {
+            "task": "reminders.reviews_due",
+            "schedule": crontab(minute=45),
+        },
     }
 
 
