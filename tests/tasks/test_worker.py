@@ -76,8 +76,9 @@ def smtp_sink():
     sink.stop()
 
 
-def test_a_submission_receipt_reaches_every_member_through_a_real_worker(app, db, redis_celery, queue_name,
-                                                                         smtp_sink):
+@pytest.fixture()
+def worker(app, db, redis_celery, queue_name, smtp_sink):
+    """A real `celery worker` process on the test's own queue, delivering to the SMTP sink."""
     sink, smtp_port = smtp_sink
     env = dict(
         os.environ,
@@ -89,46 +90,62 @@ def test_a_submission_receipt_reaches_every_member_through_a_real_worker(app, db
         PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), str(ROOT)]),
     )
     log = tempfile.NamedTemporaryFile(prefix="cade-worker-", suffix=".log", delete=False)
-    worker = subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "worker_app.celery_app", "worker", "--pool=solo",
          "-c", "1", "-Q", queue_name, "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
          "-n", f"{queue_name}@%h"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
-    try:
-        organisation = OrganisationFactory(name="Ubuntu Mesh Collective")
-        owner = MembershipFactory(organisation=organisation, user=UserFactory(
-            name="Thandiwe Nkosi", locale="pt", email="thandiwe@example.org")).user
-        MembershipFactory(organisation=organisation, role="member",
-                          user=UserFactory(name="Sipho Dlamini", locale="en", email="sipho@example.org"))
-        call = CallFactory(reference_prefix="WRK-2026")
-        application = ApplicationFactory(call=call, organisation=organisation, requested_amount_minor=20_000_00)
-        BudgetLineFactory(application=application, amount_minor=20_000_00)
 
-        submit_application(owner, application.id)
-        db.session.commit()  # the outbox enqueues the receipts on Redis now, and only now
-        receipts = select(Notification.status).where(Notification.kind == "applications.submitted")
-
+    def wait_for(done, what: str):
+        """Poll the database until `done()` is true, failing with the worker's log after WAIT_SECONDS."""
         deadline = time.monotonic() + WAIT_SECONDS
-        statuses = []
         while time.monotonic() < deadline:
-            if worker.poll() is not None:
-                pytest.fail(f"the worker exited with {worker.returncode}:\n{_read(log.name)}")
-            statuses = db.session.scalars(receipts).all()
+            if process.poll() is not None:
+                pytest.fail(f"the worker exited with {process.returncode}:\n{_read(log.name)}")
+            result = done()
             db.session.rollback()  # end the read so the next poll sees the worker's commits
-            if len(sink.messages) >= 2 and statuses == [NotificationStatus.SENT] * 2:
-                break
+            if result:
+                return
             time.sleep(0.25)
-        else:
-            pytest.fail(f"not delivered within {WAIT_SECONDS}s (statuses {statuses}):\n{_read(log.name)}")
+        pytest.fail(f"{what} not done within {WAIT_SECONDS}s:\n{_read(log.name)}")
+
+    try:
+        yield sink, wait_for
     finally:
-        worker.terminate()
+        process.terminate()
         try:
-            worker.wait(timeout=20)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+            process.kill()
+            process.wait()
         log.close()
+    os.unlink(log.name)
+
+
+def _delivered(db, sink, kind: str, count: int):
+    statuses = select(Notification.status).where(Notification.kind == kind)
+
+    def done():
+        return len(sink.messages) >= count and db.session.scalars(statuses).all() == [NotificationStatus.SENT] * count
+
+    return done
+
+
+def test_a_submission_receipt_reaches_every_member_through_a_real_worker(db, worker):
+    sink, wait_for = worker
+    organisation = OrganisationFactory(name="Ubuntu Mesh Collective")
+    owner = MembershipFactory(organisation=organisation, user=UserFactory(
+        name="Thandiwe Nkosi", locale="pt", email="thandiwe@example.org")).user
+    MembershipFactory(organisation=organisation, role="member",
+                      user=UserFactory(name="Sipho Dlamini", locale="en", email="sipho@example.org"))
+    call = CallFactory(reference_prefix="WRK-2026")
+    application = ApplicationFactory(call=call, organisation=organisation, requested_amount_minor=20_000_00)
+    BudgetLineFactory(application=application, amount_minor=20_000_00)
+
+    submit_application(owner, application.id)
+    db.session.commit()  # the outbox enqueues the receipts on Redis now, and only now
+    wait_for(_delivered(db, sink, "applications.submitted", 2), "the receipts")
 
     by_recipient = {message["To"]: message for message in sink.messages}
     assert sorted(by_recipient) == ["sipho@example.org", "thandiwe@example.org"]
@@ -138,7 +155,35 @@ def test_a_submission_receipt_reaches_every_member_through_a_real_worker(app, db
         assert message.get_body(preferencelist=("html",)) is not None
     # Each in the recipient's own language: the Portuguese receipt is not the English one.
     assert by_recipient["thandiwe@example.org"]["Subject"] != by_recipient["sipho@example.org"]["Subject"]
-    os.unlink(log.name)
+
+
+def test_released_decisions_reach_each_applicant_once_through_a_real_worker(db, worker):
+    from cade.applications.constants import ApplicationStatus
+    from cade.awards.services.release import release_decisions
+    from tests.factories import DecisionFactory
+
+    sink, wait_for = worker
+    admin = UserFactory(roles=["admin"])
+    call = CallFactory(closed=True, reference_prefix="REL-2026")
+    outcomes = {"applicant0@example.org": "award", "applicant1@example.org": "waitlist",
+                "applicant2@example.org": "reject", "applicant3@example.org": "award"}
+    for email, outcome in outcomes.items():
+        membership = MembershipFactory(user=UserFactory(email=email))
+        application = ApplicationFactory(call=call, organisation=membership.organisation, submitted=True,
+                                         status=ApplicationStatus.UNDER_REVIEW)
+        DecisionFactory(application=application, outcome=outcome,
+                        amount_minor=10_000_00 if outcome == "award" else None)
+
+    assert release_decisions(admin, call.id) == len(outcomes)
+    db.session.commit()
+    assert release_decisions(admin, call.id) == 0  # a second click releases (and sends) nothing more
+    db.session.commit()
+    wait_for(_delivered(db, sink, "awards.decision_released", len(outcomes)), "the decision e-mails")
+
+    time.sleep(1)  # anything sent twice would arrive now
+    assert sorted(message["To"] for message in sink.messages) == sorted(outcomes)
+    for message in sink.messages:
+        assert "REL-2026-" in message.get_body(preferencelist=("plain",)).get_content()
 
 
 def _read(path: str) -> str:

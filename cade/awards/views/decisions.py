@@ -1,3 +1,140 @@
-"""Award pages: decisions."""
+"""Admin pages: a call's ranking with its targets, deciding one application, and releasing the decisions."""
 
-from cade.awards.views import bp  # noqa: F401
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from cade.applications.constants import ApplicationStatus
+from cade.applications.models import Application
+from cade.awards.constants import DECISION_OUTCOME_LABELS
+from cade.awards.forms import (
+    FLAG_LABELS,
+    RankingFilterForm,
+    decision_form,
+    targets_form,
+)
+from cade.awards.services import decisions
+from cade.awards.services.release import release_decisions, unreleased_decision_count
+from cade.awards.services.ranking import rank_call
+from cade.awards.views import bp
+from cade.core.errors import BudgetExceeded, DomainError, InvalidTransition, ValidationFailed
+from cade.core.forms import current_actor, place_errors
+from cade.core.permissions import admin_required
+from cade.extensions import db
+from cade.organisations.constants import ORGANISATION_TYPE_LABELS, STAKEHOLDER_GROUP_LABELS
+from cade.programmes.models import Call
+from cade.reviews.constants import RECOMMENDATION_LABELS
+from cade.reviews.services.aggregation import score_summary
+from cade.reviews.services.settings import review_settings, set_selection_targets
+
+
+@bp.context_processor
+def _labels():
+    return {
+        "DECISION_OUTCOME_LABELS": DECISION_OUTCOME_LABELS,
+        "RECOMMENDATION_LABELS": RECOMMENDATION_LABELS,
+        "STAKEHOLDER_GROUP_LABELS": STAKEHOLDER_GROUP_LABELS,
+        "ORGANISATION_TYPE_LABELS": ORGANISATION_TYPE_LABELS,
+        "FLAG_LABELS": FLAG_LABELS,
+    }
+
+
+# ---------------------------------------------------------------- the ranking
+
+
+def _render_ranking(call: Call, targets, status: int = 200):
+    filters = RankingFilterForm(formdata=request.args)
+    filters.validate()
+    try:
+        ranking = rank_call(call.id, filters.filters())
+    except ValidationFailed as error:
+        # A range upside down: say so beside the field and rank without it.
+        place_errors(filters, error)
+        ranking = rank_call(call.id, filters.filters())
+    return render_template("awards/ranking.html", call=call, ranking=ranking, filters=filters, targets=targets,
+                           unreleased=unreleased_decision_count(call.id)), status
+
+
+@bp.route("/admin/calls/<int:call_id>/ranking", methods=["GET", "POST"])
+@admin_required
+def ranking(call_id: int):
+    call = db.get_or_404(Call, call_id)
+    if request.method == "GET":
+        return _render_ranking(call, targets_form(review_settings(call.id)))
+    if request.form.get("action") != "targets":
+        abort(400)
+    form = targets_form(review_settings(call.id), formdata=request.form)
+    if form.validate():
+        try:
+            set_selection_targets(current_actor(), call.id, form.region_targets(), form.stakeholder_targets())
+        except ValidationFailed as error:
+            db.session.rollback()
+            place_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Selection targets saved."), "success")
+            return redirect(url_for(".ranking", call_id=call.id, **request.args) + "#targets")
+    return _render_ranking(call, form, status=422)
+
+
+@bp.post("/admin/calls/<int:call_id>/release")
+@admin_required
+def release(call_id: int):
+    call = db.get_or_404(Call, call_id)
+    try:
+        count = release_decisions(current_actor(), call.id)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for(".ranking", call_id=call.id))
+    db.session.commit()
+    if count:
+        flash(ngettext("%(num)d decision released; the applicants are being told.",
+                       "%(num)d decisions released; the applicants are being told.", count), "success")
+    else:
+        flash(_("There was nothing new to release."), "info")
+    return redirect(url_for(".ranking", call_id=call.id))
+
+
+# ---------------------------------------------------------------- one decision
+
+
+def _render_decide(application: Application, form, status: int = 200):
+    call = application.call
+    decision = decisions.decision_for(application.id)
+    return render_template(
+        "awards/decide.html", application=application, call=call, form=form, decision=decision,
+        summary=score_summary(application.id), awarded=decisions.awarded_total(call.id),
+        can_change=(decision is None or not decision.is_released)
+        and application.status in decisions.DECIDABLE_STATUSES,
+    ), status
+
+
+@bp.route("/admin/applications/<int:application_id>/decision", methods=["GET", "POST"])
+@admin_required
+def decide(application_id: int):
+    application = db.get_or_404(Application, application_id)
+    if application.status == ApplicationStatus.DRAFT:
+        abort(404)
+    call = application.call
+    if request.method == "GET":
+        return _render_decide(application, decision_form(call, decisions.decision_for(application.id)))
+    form = decision_form(call, formdata=request.form)
+    if form.validate():
+        try:
+            decisions.decide_application(
+                current_actor(), application.id, outcome=form.outcome.data, amount_minor=form.amount_minor(),
+                feedback=form.feedback.data, rationale=form.rationale.data,
+                override_reason=form.override_reason.data)
+        except (ValidationFailed, BudgetExceeded) as error:
+            db.session.rollback()
+            place_errors(form, error)
+        except InvalidTransition as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for(".decide", application_id=application.id))
+        else:
+            db.session.commit()
+            flash(_("Decision saved. The applicant sees it once the call's decisions are released."), "success")
+            return redirect(url_for(".ranking", call_id=call.id) + f"#application-{application.id}")
+    return _render_decide(application, form, status=422)

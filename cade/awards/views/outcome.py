@@ -1,3 +1,25 @@
-"""Award pages: outcome."""
+"""The applicant's page for a released decision: outcome, amount, feedback and the reviewers' comments."""
 
-from cade.awards.views import bp  # noqa: F401
+from flask import abort, render_template
+from flask_login import current_user, login_required
+
+from cade.applications.models import Application
+from cade.awards.constants import DECISION_OUTCOME_LABELS
+from cade.awards.permissions import can_view_outcome
+from cade.awards.services.decisions import decision_for
+from cade.awards.services.release import applicant_comments
+from cade.awards.views import bp
+from cade.extensions import db
+
+
+@bp.get("/applications/<int:application_id>/decision")
+@login_required
+def outcome(application_id: int):
+    application = db.session.get(Application, application_id)
+    decision = decision_for(application_id) if application is not None else None
+    # Before release the decision does not exist for the applicant: 404, as for any stranger.
+    if not can_view_outcome(current_user, application, decision):
+        abort(404)
+    return render_template("awards/outcome.html", application=application, call=application.call,
+                           decision=decision, comments=applicant_comments([application.id])[application.id],
+                           outcome_labels=DECISION_OUTCOME_LABELS)

@@ -1,0 +1,21 @@
+"""Who may decide applications, and who may read a decision's outcome."""
+
+from cade.core.permissions import is_admin
+from cade.organisations.services import is_member
+
+
+def can_decide(user) -> bool:
+    """Administrators decide, change unreleased decisions and release them."""
+    return is_admin(user)
+
+
+def can_view_outcome(user, application, decision) -> bool:
+    """Administrators at any time; the applicant organisation's members once the decision is released.
+
+    Before release the outcome does not exist for the applicant (their page is a 404).
+    """
+    if application is None or decision is None:
+        return False
+    if is_admin(user):
+        return True
+    return decision.is_released and is_member(user, application.organisation_id)

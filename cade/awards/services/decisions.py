@@ -1,0 +1,153 @@
+"""Deciding an application: award (inside the envelope), waitlist or reject, kept internal until release."""
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
+from sqlalchemy import func, select
+
+from cade.applications.constants import ApplicationStatus
+from cade.applications.models import Application
+from cade.awards.constants import FEEDBACK_MAX_CHARS, DecisionOutcome
+from cade.awards.models import Decision
+from cade.awards.permissions import can_decide
+from cade.core.audit import record_event
+from cade.core.db import lock_row, utcnow
+from cade.core.errors import BudgetExceeded, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from cade.core.money import format_money
+from cade.extensions import db
+from cade.programmes.models import Call
+from cade.reviews.constants import ReviewStatus
+from cade.reviews.models import Review
+
+# Applications that may be decided; a decided one stays in these until its decision is released.
+DECIDABLE_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
+SNAPSHOT = ("outcome", "amount_minor", "feedback", "rationale", "override_reason")
+
+
+def decide_application(actor, application_id: int, *, outcome: str, amount_minor: int | None = None,
+                       feedback: str, rationale: str, override_reason: str | None = None) -> Decision:
+    """Record (or change, until release) the decision on a submitted application.
+
+    An award needs an amount within the call's minimum and maximum award and
+    at most the requested amount; waitlist and reject take none. Feedback and
+    rationale are required; fewer submitted reviews than the call requires
+    need an override reason. The call's row is locked before the envelope is
+    summed, so of two admins deciding at once the second sees the first's
+    award. The application's status does not change: the applicant learns
+    nothing until release. Raises PermissionDenied (not an admin), NotFound,
+    InvalidTransition (not submitted, or the decision is already released),
+    ValidationFailed (by field: outcome, amount, feedback, rationale,
+    override_reason) and BudgetExceeded (names the remaining amount).
+    """
+    if not can_decide(actor):
+        raise PermissionDenied()
+    call_id = db.session.scalar(select(Application.call_id).where(Application.id == application_id))
+    if call_id is None:
+        raise NotFound()
+    # Everything below is read after the lock: what another admin committed meanwhile counts.
+    lock_row(Call, call_id)
+    application = db.session.get(Application, application_id, populate_existing=True)
+    decision = db.session.scalar(select(Decision).where(Decision.application_id == application_id)
+                                 .execution_options(populate_existing=True))
+    if decision is not None and decision.is_released:
+        raise InvalidTransition(_l("This decision has been released to the applicant and can no longer change."))
+    if application.status not in DECIDABLE_STATUSES:
+        raise InvalidTransition(_l("Only submitted applications can be decided."))
+
+    call = application.call
+    values = _checked(application, call, outcome=outcome, amount_minor=amount_minor, feedback=feedback,
+                      rationale=rationale, override_reason=override_reason)
+    if values["outcome"] == DecisionOutcome.AWARD:
+        _check_envelope(call, application.id, values["amount_minor"])
+
+    before = _snapshot(decision) if decision is not None else None
+    if decision is None:
+        decision = Decision(application_id=application.id, call_id=call.id)
+        db.session.add(decision)
+    for name, value in values.items():
+        setattr(decision, name, value)
+    decision.decided_by_id = actor.id
+    decision.decided_at = utcnow()
+    db.session.flush()
+    record_event(actor, "decision.changed" if before else "decision.made", decision, before,
+                 {"application_id": application.id, **_snapshot(decision)})
+    return decision
+
+
+def decision_for(application_id: int) -> Decision | None:
+    """The application's decision, released or not, or None while it is undecided."""
+    return db.session.scalar(select(Decision).where(Decision.application_id == application_id))
+
+
+def submitted_review_count(application_id: int) -> int:
+    return db.session.scalar(select(func.count(Review.id)).where(
+        Review.application_id == application_id, Review.status == ReviewStatus.SUBMITTED)) or 0
+
+
+def awarded_total(call_id: int, *, except_application_id: int | None = None) -> int:
+    """The sum of the call's award decisions (released or not), in minor units."""
+    query = select(func.coalesce(func.sum(Decision.amount_minor), 0)).where(
+        Decision.call_id == call_id, Decision.outcome == DecisionOutcome.AWARD)
+    if except_application_id is not None:
+        query = query.where(Decision.application_id != except_application_id)
+    return int(db.session.scalar(query))
+
+
+def _checked(application: Application, call: Call, *, outcome, amount_minor, feedback, rationale,
+             override_reason) -> dict:
+    errors: dict[str, list] = {}
+
+    def add(name, message):
+        errors.setdefault(name, []).append(message)
+
+    currency = call.currency
+    if outcome not in set(DecisionOutcome):
+        add("outcome", _l("Choose award, waitlist or reject."))
+    elif outcome == DecisionOutcome.AWARD:
+        requested = application.requested_amount_minor
+        if amount_minor is None:
+            add("amount", _l("Enter the amount to award."))
+        elif not call.min_award_minor <= amount_minor <= call.max_award_minor:
+            add("amount", _l("Award between %(min)s and %(max)s.", min=format_money(call.min_award_minor, currency),
+                             max=format_money(call.max_award_minor, currency)))
+        elif requested is not None and amount_minor > requested:
+            add("amount", _l("The award cannot be more than the %(requested)s requested.",
+                             requested=format_money(requested, currency)))
+    else:
+        amount_minor = None  # only awards carry an amount
+    feedback, rationale = (feedback or "").strip(), (rationale or "").strip()
+    override_reason = (override_reason or "").strip() or None
+    for name, text, missing in (
+        ("feedback", feedback, _l("Write feedback for the applicant.")),
+        ("rationale", rationale, _l("Write the rationale for the record.")),
+        ("override_reason", override_reason or "", None),
+    ):
+        if not text and missing is not None:
+            add(name, missing)
+        elif len(text) > FEEDBACK_MAX_CHARS:
+            add(name, _l("Please keep this under %(n)d characters.", n=FEEDBACK_MAX_CHARS))
+    reviews = submitted_review_count(application.id)
+    if reviews >= call.reviews_required:
+        override_reason = None  # nothing to override
+    elif override_reason is None:
+        add("override_reason", lazy_ngettext(
+            "This application has %(num)d submitted review and the call requires %(required)d. "
+            "To decide now, give the reason.",
+            "This application has %(num)d submitted reviews and the call requires %(required)d. "
+            "To decide now, give the reason.", reviews, required=call.reviews_required))
+    if errors:
+        raise ValidationFailed(errors)
+    return {"outcome": str(outcome), "amount_minor": amount_minor, "feedback": feedback, "rationale": rationale,
+            "override_reason": override_reason}
+
+
+def _check_envelope(call: Call, application_id: int, amount_minor: int) -> None:
+    others = awarded_total(call.id, except_application_id=application_id)
+    if others + amount_minor > call.budget_envelope_minor:
+        remaining = max(call.budget_envelope_minor - others, 0)
+        raise BudgetExceeded(_l(
+            "This award would exceed the call's budget envelope: %(remaining)s remains to award.",
+            remaining=format_money(remaining, call.currency)), field="amount", remaining_minor=remaining)
+
+
+def _snapshot(decision: Decision) -> dict:
+    return {name: getattr(decision, name) for name in SNAPSHOT}

@@ -1,0 +1,227 @@
+"""Releasing a call's decisions: statuses move, each applicant member is told exactly once, names stay hidden."""
+
+import pytest
+from sqlalchemy import func, select
+
+from cade.applications.constants import ApplicationStatus
+from cade.awards.models import Decision
+from cade.awards.services.release import release_decisions, unreleased_decision_count
+from cade.core.audit import AuditEvent
+from cade.core.errors import NotFound, PermissionDenied
+from cade.extensions import db as _db
+from cade.notifications.delivery import deliver_notification
+from cade.notifications.models import Notification
+from cade.notifications.rendering import render_notification
+from tests.concurrency import run_side_by_side
+from tests.factories import (
+    ApplicationFactory,
+    AssignmentFactory,
+    CallFactory,
+    DecisionFactory,
+    MembershipFactory,
+    ReviewFactory,
+    UserFactory,
+)
+
+FEEDBACK = "Please send quarterly updates on the solar installation."
+
+
+@pytest.fixture()
+def admin(db):
+    return UserFactory(roles=["admin"], name="Ada Admin")
+
+
+@pytest.fixture()
+def call(db):
+    return CallFactory(closed=True, title="Mesh networks 2026")
+
+
+def _application(call, status=ApplicationStatus.UNDER_REVIEW, members=1, **kwargs):
+    application = ApplicationFactory(call=call, submitted=True, status=status, **kwargs)
+    for _ in range(members):
+        MembershipFactory(organisation=application.organisation, role="member")
+    return application
+
+
+def _review(application, reviewer_name, comment, submitted=True):
+    reviewer = UserFactory(roles=["reviewer"], name=reviewer_name)
+    return ReviewFactory(assignment=AssignmentFactory(application=application, reviewer=reviewer),
+                         submitted=submitted, comment_to_applicant=comment,
+                         confidential_comment=f"Confidential from {reviewer_name}")
+
+
+@pytest.fixture()
+def decided(call):
+    """Three decided applications: an award (still only submitted, two members), a waitlist, a rejection."""
+    award = _application(call, status=ApplicationStatus.SUBMITTED, members=2, title="Solar mesh")
+    waitlist = _application(call, title="Village Wi-Fi")
+    reject = _application(call, title="Fibre backbone")
+    _review(award, "Rita Reviewer", "Strong community plan.")
+    _review(award, "Rami Reviewer", "  Budget needs two quotes.  ")
+    _review(award, "Rosa Reviewer", "   ")  # nothing to pass on
+    _review(award, "Ruth Reviewer", "Draft thoughts, never sent.", submitted=False)
+    DecisionFactory(application=award, amount_minor=20_000_00, feedback=FEEDBACK)
+    DecisionFactory(application=waitlist, outcome="waitlist", amount_minor=None, feedback="On the waiting list.")
+    DecisionFactory(application=reject, outcome="reject", amount_minor=None, feedback="Not this time.")
+    return {"award": award, "waitlist": waitlist, "reject": reject}
+
+
+def _messages():
+    return _db.session.scalars(select(Notification).order_by(Notification.id)).all()
+
+
+def test_release_moves_every_application_to_its_outcome_and_tells_each_member_once(admin, call, decided):
+    assert unreleased_decision_count(call.id) == 3
+    assert release_decisions(admin, call.id) == 3
+    _db.session.commit()
+
+    statuses = {name: _db.session.get(type(app), app.id, populate_existing=True).status
+                for name, app in decided.items()}
+    assert statuses == {"award": ApplicationStatus.AWARDED, "waitlist": ApplicationStatus.WAITLISTED,
+                        "reject": ApplicationStatus.REJECTED}
+    assert _db.session.scalar(select(func.count(Decision.id)).where(Decision.released_at.is_(None))) == 0
+    assert unreleased_decision_count(call.id) == 0
+
+    messages = _messages()
+    members = {app.id: sorted(m.user_id for m in app.organisation.memberships) for app in decided.values()}
+    assert sorted((m.context["application_id"], m.recipient_id) for m in messages) == sorted(
+        (app_id, user_id) for app_id, users in members.items() for user_id in users)
+    assert {m.kind for m in messages} == {"awards.decision_released"}
+    assert {m.idempotency_key for m in messages} == {
+        f"decision-released:{app_id}:{user_id}" for app_id, users in members.items() for user_id in users}
+
+    award_message = next(m for m in messages if m.context["application_id"] == decided["award"].id)
+    assert award_message.context["comments"] == ["Strong community plan.", "Budget needs two quotes."]
+    assert award_message.context["outcome"] == "award"
+    assert award_message.context["amount_text"] == "$20,000.00"
+    assert award_message.context["call_title"] == "Mesh networks 2026"
+    assert award_message.context["feedback"] == FEEDBACK
+
+
+def test_the_released_e_mail_holds_outcome_feedback_and_comments_but_no_reviewer_name(admin, app, call, decided):
+    release_decisions(admin, call.id)
+    _db.session.commit()
+
+    by_application = {m.context["application_id"]: m for m in _messages()}
+    subject, text, html = render_notification(by_application[decided["award"].id])
+    assert subject == f"Decision on your application {decided['award'].reference}"
+    for part in (text, html):
+        assert "$20,000.00" in part and FEEDBACK in part
+        assert "Strong community plan." in part and "Budget needs two quotes." in part
+        assert "Comments from the reviewers" in part
+        assert f"/applications/{decided['award'].id}/decision" in part
+        for secret in ("Rita", "Rami", "Rosa", "Ruth", "Confidential", "Draft thoughts"):
+            assert secret not in part
+    _subject, text, _html = render_notification(by_application[decided["waitlist"].id])
+    assert "waiting list" in text and "On the waiting list." in text
+    assert "Comments from the reviewers" not in text  # no review, no empty heading
+    _subject, text, _html = render_notification(by_application[decided["reject"].id])
+    assert "not been selected" in text and "Not this time." in text
+
+
+def test_the_amount_is_written_the_way_each_recipient_reads_money(admin, call, decided):
+    member = decided["award"].organisation.memberships[0].user
+    member.locale = "fr"
+    _db.session.commit()
+    release_decisions(admin, call.id)
+    _db.session.commit()
+    message = _db.session.scalar(select(Notification).where(Notification.recipient_id == member.id))
+    assert message.locale == "fr"
+    assert message.context["amount_text"].replace("\u202f", " ").replace("\xa0", " ") == "20 000,00 $US"
+
+
+def test_a_second_release_finds_nothing_and_sends_nothing(admin, call, decided):
+    assert release_decisions(admin, call.id) == 3
+    _db.session.commit()
+    sent = len(_messages())
+
+    assert release_decisions(admin, call.id) == 0
+    _db.session.commit()
+    assert len(_messages()) == sent
+    [event] = _db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "decisions.released")).all()
+    assert event.object_type == "Call" and event.object_id == call.id and event.actor_id == admin.id
+    assert event.after["count"] == 3
+    assert sorted(event.after["application_ids"]) == sorted(app.id for app in decided.values())
+
+
+def test_a_decision_taken_after_a_release_goes_out_with_the_next_one(admin, call, decided):
+    release_decisions(admin, call.id)
+    _db.session.commit()
+    late = _application(call)
+    DecisionFactory(application=late, outcome="reject", amount_minor=None)
+
+    assert release_decisions(admin, call.id) == 1
+    _db.session.commit()
+    assert _db.session.get(type(late), late.id, populate_existing=True).status == ApplicationStatus.REJECTED
+    assert [m.recipient_id for m in _messages() if m.context["application_id"] == late.id] == [
+        late.organisation.memberships[0].user_id]
+
+
+def test_only_this_calls_decisions_are_released(admin, call, decided):
+    other = _application(CallFactory(closed=True))
+    DecisionFactory(application=other)
+    assert release_decisions(admin, call.id) == 3
+    _db.session.commit()
+    assert _db.session.scalar(select(Decision.released_at).where(Decision.application_id == other.id)) is None
+
+
+def test_a_withdrawn_application_is_not_released(admin, call):
+    withdrawn = _application(call, status=ApplicationStatus.WITHDRAWN)
+    DecisionFactory(application=withdrawn, outcome="reject", amount_minor=None)
+    assert unreleased_decision_count(call.id) == 0
+    assert release_decisions(admin, call.id) == 0
+    _db.session.commit()
+    assert _messages() == []
+
+
+def test_only_admins_release(call, decided):
+    member = decided["award"].organisation.memberships[0].user
+    for user in (member, UserFactory(roles=["reviewer"])):
+        with pytest.raises(PermissionDenied):
+            release_decisions(user, call.id)
+    assert unreleased_decision_count(call.id) == 3
+
+
+def test_an_unknown_call_is_not_found(admin):
+    with pytest.raises(NotFound):
+        release_decisions(admin, 987654)
+
+
+def test_two_admins_releasing_at_once_send_one_message_per_member(app, admin, call, decided):
+    other_admin = UserFactory(roles=["admin"])
+    admin_id, other_id, call_id = admin.id, other_admin.id, call.id
+    counts = []
+
+    def releaser(user_id):
+        def action():
+            from cade.accounts.models import User
+
+            counts.append(release_decisions(_db.session.get(User, user_id), call_id))
+        return action
+
+    outcomes = run_side_by_side(app, [releaser(admin_id), releaser(other_id)], pause_after="from calls")
+    assert outcomes == ["done", "done"]
+    assert sorted(counts) == [0, 3]
+    _db.session.expire_all()
+    members = sum(len(app_.organisation.memberships) for app_ in decided.values())
+    assert len(_messages()) == members == 4
+
+
+def test_a_worker_delivers_exactly_one_decision_e_mail_per_applicant_member(admin, call, decided, smtp_sink):
+    release_decisions(admin, call.id)
+    _db.session.commit()
+    release_decisions(admin, call.id)  # the second click
+    _db.session.commit()
+
+    for notification_id in [m.id for m in _messages()]:
+        assert deliver_notification(notification_id) == "sent"
+        _db.session.commit()
+
+    received = smtp_sink.wait_for(4)
+    recipients = sorted(message["To"] for message in received)
+    assert recipients == sorted(m.user.email for app in decided.values() for m in app.organisation.memberships)
+    award_ref = decided["award"].reference
+    award_mails = [m for m in received if m["Subject"] == f"Decision on your application {award_ref}"]
+    assert len(award_mails) == 2
+    body = award_mails[0].get_body(preferencelist=("plain",)).get_content()
+    assert FEEDBACK in body and "Strong community plan." in body and "Rita" not in body
