@@ -1,0 +1,399 @@
+"""The reviewer's side of a review: their assignments, what they may read, and their scores.
+
+Two dates matter and they are not the same. The *due date* (the assignment's
+own `due_at`, else the call's review deadline) is what the reviewer is asked
+to meet: it is shown, reminded about, and makes a review overdue. The *review
+deadline* of the call (`settings.review_deadline`) is the hard stop: after it
+no review of the call changes, not even a draft. A call without a review
+deadline has no hard stop, so a reviewer past their own due date may still
+finish.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import BinaryIO, NamedTuple
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, exists, func, select
+from sqlalchemy.exc import IntegrityError
+
+from cade.accounts.models import User
+from cade.applications.constants import ALLOWED_CONTENT_TYPES
+from cade.applications.models import Application, Attachment
+from cade.applications.services import download_name
+from cade.core.audit import record_event
+from cade.core.db import lock_row, utcnow
+from cade.core.errors import DeadlinePassed, NotFound, ValidationFailed
+from cade.core.storage import get_storage
+from cade.extensions import db
+from cade.organisations.models import Membership, Organisation
+from cade.programmes.models import Call, RubricCriterion
+from cade.reviews.constants import COMMENT_MAX_CHARS, Recommendation, ReviewStatus
+from cade.reviews.models import Assignment, CallReviewSettings, ConflictDeclaration, Review, ReviewScore
+from cade.reviews.permissions import can_read_application_for_review, can_see_assignment
+from cade.reviews.services.conflicts import declaration_for
+from cade.reviews.services.settings import review_deadline
+
+# A score as a form sends it: ASCII digits only ("2.5", "-1", "+3" and "٣" are not whole numbers from 0).
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")
+
+
+# --- the dashboard ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AssignmentSummary:
+    """One line of the reviewer's dashboard."""
+
+    assignment_id: int
+    call_id: int
+    call_title: str
+    reference: str | None
+    title: str
+    organisation_name: str | None  # None in blind calls
+    due_at: datetime | None
+    deadline_at: datetime | None  # the call's review deadline: no change after it
+    declared: bool
+    review_status: str | None
+    scored: int
+    criteria: int
+
+    @property
+    def submitted(self) -> bool:
+        return self.review_status == ReviewStatus.SUBMITTED
+
+    @property
+    def overdue(self) -> bool:
+        return self.due_at is not None and not self.submitted and utcnow() > self.due_at
+
+    @property
+    def closed(self) -> bool:
+        return self.deadline_at is not None and utcnow() > self.deadline_at
+
+
+def reviewer_assignments(user) -> list[AssignmentSummary]:
+    """The reviewer's assignments, soonest due first, with progress; one query whatever their number.
+
+    The organisation's name is read only for calls that are not blind.
+    Assignments to the reviewer's own organisation's applications are left
+    out: the reviewer may not open them.
+    """
+    score_counts = (select(ReviewScore.review_id, func.count(ReviewScore.id).label("n"))
+                    .group_by(ReviewScore.review_id).subquery())
+    criteria_counts = (select(RubricCriterion.call_id, func.count(RubricCriterion.id).label("n"))
+                       .group_by(RubricCriterion.call_id).subquery())
+    due = func.coalesce(Assignment.due_at, CallReviewSettings.review_deadline_at)
+    own_organisation = exists().where(Membership.organisation_id == Application.organisation_id,
+                                      Membership.user_id == user.id)
+    rows = db.session.execute(
+        select(Assignment.id, Assignment.call_id, Call.title, Application.reference, Application.title,
+               case((Call.blind_review.is_(False), Organisation.name)), due, CallReviewSettings.review_deadline_at,
+               ConflictDeclaration.has_conflict, Review.status,
+               func.coalesce(score_counts.c.n, 0), func.coalesce(criteria_counts.c.n, 0))
+        .join(Call, Call.id == Assignment.call_id)
+        .join(Application, Application.id == Assignment.application_id)
+        .join(Organisation, Organisation.id == Application.organisation_id)
+        .outerjoin(CallReviewSettings, CallReviewSettings.call_id == Assignment.call_id)
+        .outerjoin(ConflictDeclaration, (ConflictDeclaration.application_id == Assignment.application_id)
+                   & (ConflictDeclaration.reviewer_id == Assignment.reviewer_id))
+        .outerjoin(Review, Review.assignment_id == Assignment.id)
+        .outerjoin(score_counts, score_counts.c.review_id == Review.id)
+        .outerjoin(criteria_counts, criteria_counts.c.call_id == Assignment.call_id)
+        .where(Assignment.reviewer_id == user.id, ~own_organisation)
+        .order_by(due.is_(None), due, Assignment.id)
+    ).all()
+    return [AssignmentSummary(assignment_id=a_id, call_id=call_id, call_title=call_title, reference=reference,
+                              title=title, organisation_name=organisation_name, due_at=due_at, deadline_at=deadline_at,
+                              declared=has_conflict is not None, review_status=status, scored=scored,
+                              criteria=criteria)
+            for (a_id, call_id, call_title, reference, title, organisation_name, due_at, deadline_at, has_conflict,
+                 status, scored, criteria) in rows]
+
+
+def review_deadline_for(assignment: Assignment) -> datetime | None:
+    """When the reviewer is asked to have finished: the assignment's due date, else the call's review deadline.
+
+    A due date that passes makes the review overdue, not locked; see
+    `reviews_closed` for the hard stop.
+    """
+    return assignment.due_at or review_deadline(assignment.call_id)
+
+
+def reviews_closed(call_id: int) -> bool:
+    """Whether the call's review deadline has passed, so that no review of it may change."""
+    deadline = review_deadline(call_id)
+    return deadline is not None and utcnow() > deadline
+
+
+# --- scoring ---------------------------------------------------------------------
+
+def _readable_assignment(actor, assignment_id: int) -> Assignment:
+    """The assignment, if `actor` is its reviewer and has declared no conflict; NotFound otherwise."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or not can_see_assignment(actor, assignment):
+        raise NotFound()
+    declaration = declaration_for(actor.id, assignment.application_id)
+    if not can_read_application_for_review(actor, assignment, declaration):
+        raise NotFound()
+    return assignment
+
+
+def _parse_score(raw, criterion: RubricCriterion) -> int | None:
+    """A posted score as a whole number within 0..max, None when left blank; ValueError otherwise."""
+    if raw is None or isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        value = raw
+    else:
+        text = str(raw).strip()
+        if not text:
+            return None
+        if not _WHOLE_NUMBER.fullmatch(text):
+            raise ValueError
+        value = int(text)
+    if not 0 <= value <= criterion.max_score:
+        raise ValueError
+    return value
+
+
+def _checked_review(criteria, existing: dict[int, int], scores: dict, recommendation, comments: dict[str, str],
+                    complete: bool) -> tuple[dict[int, int | None], str | None]:
+    """The scores to store ({criterion id: score, or None to clear}) and the recommendation; or ValidationFailed.
+
+    Criteria absent from `scores` keep their stored score. With `complete`
+    (submitting), every criterion must end up scored and a recommendation
+    chosen.
+    """
+    errors: dict[str, list] = {}
+    changes: dict[int, int | None] = {}
+    for criterion in criteria:
+        if criterion.id not in scores:
+            continue
+        try:
+            changes[criterion.id] = _parse_score(scores[criterion.id], criterion)
+        except ValueError:
+            errors[f"score_{criterion.id}"] = [_l("Enter a whole number from 0 to %(max)d.", max=criterion.max_score)]
+    if complete:
+        for criterion in criteria:
+            key = f"score_{criterion.id}"
+            if key not in errors and changes.get(criterion.id, existing.get(criterion.id)) is None:
+                errors[key] = [_l("Give a score from 0 to %(max)d before submitting.", max=criterion.max_score)]
+    recommendation = (recommendation or "").strip() or None
+    if recommendation is not None and recommendation not in set(Recommendation):
+        errors["recommendation"] = [_l("Choose one of the recommendations.")]
+    elif recommendation is None and complete:
+        errors["recommendation"] = [_l("Choose a recommendation before submitting.")]
+    for name, text in comments.items():
+        if len(text) > COMMENT_MAX_CHARS:
+            errors[name] = [_l("Please keep this comment under %(n)d characters.", n=COMMENT_MAX_CHARS)]
+    if errors:
+        raise ValidationFailed(errors)
+    return changes, recommendation
+
+
+def _new_review(assignment: Assignment) -> Review:
+    """A draft review for the assignment; the one another request has just created, if it won a race."""
+    try:
+        with db.session.begin_nested():
+            review = Review(assignment_id=assignment.id, call_id=assignment.call_id,
+                            application_id=assignment.application_id, reviewer_id=assignment.reviewer_id,
+                            status=ReviewStatus.DRAFT, comment_to_applicant="", confidential_comment="")
+            db.session.add(review)
+            db.session.flush()
+    except IntegrityError:
+        existing = db.session.scalar(select(Review).where(Review.assignment_id == assignment.id))
+        if existing is None:
+            raise
+        return existing
+    return review
+
+
+def _snapshot(review: Review) -> dict:
+    return {"status": review.status, "recommendation": review.recommendation,
+            "scores": {str(score.criterion_id): score.score for score in review.scores}}
+
+
+def save_review(actor, assignment_id: int, *, scores: dict, recommendation: str | None,
+                comment_to_applicant: str, confidential_comment: str, submit: bool) -> Review:
+    """Save the reviewer's scores, recommendation and comments; submit them when `submit`.
+
+    `scores` maps criterion ids to what was typed (blank clears a score;
+    ids that are not the call's criteria are ignored). A draft may be partial;
+    submitting needs every criterion and a recommendation. A submitted review
+    stays submitted: saving it again re-submits it, complete. Changes stop at
+    the call's review deadline (DeadlinePassed), drafts included. Raises
+    NotFound unless `actor` is the assigned reviewer and has declared no
+    conflict, ValidationFailed (keys "score_<criterion id>", "recommendation",
+    "comment_to_applicant", "confidential_comment") on any bad value, in
+    which case nothing is changed.
+    """
+    assignment = _readable_assignment(actor, assignment_id)
+    # One save at a time per assignment: a double-click cannot create two reviews or interleave scores.
+    lock_row(Assignment, assignment.id)
+    if reviews_closed(assignment.call_id):
+        raise DeadlinePassed(_l("The review deadline has passed: reviews of this call can no longer change."))
+    criteria = db.session.scalars(select(RubricCriterion).where(RubricCriterion.call_id == assignment.call_id)
+                                  .order_by(RubricCriterion.position, RubricCriterion.id)).all()
+    review = db.session.scalar(select(Review).where(Review.assignment_id == assignment.id))
+    stored = {score.criterion_id: score for score in review.scores} if review is not None else {}
+    submit = submit or (review is not None and review.status == ReviewStatus.SUBMITTED)
+    comments = {"comment_to_applicant": (comment_to_applicant or "").strip(),
+                "confidential_comment": (confidential_comment or "").strip()}
+    changes, recommendation = _checked_review(criteria, {cid: s.score for cid, s in stored.items()}, scores,
+                                              recommendation, comments, complete=submit)
+    if review is None:
+        review = _new_review(assignment)
+    before = _snapshot(review)
+    for criterion_id, value in changes.items():
+        row = stored.get(criterion_id)
+        if value is None:
+            if row is not None:
+                review.scores.remove(row)
+        elif row is None:
+            review.scores.append(ReviewScore(criterion_id=criterion_id, score=value))
+        else:
+            row.score = value
+    review.recommendation = recommendation
+    review.comment_to_applicant = comments["comment_to_applicant"]
+    review.confidential_comment = comments["confidential_comment"]
+    if submit:
+        review.status = ReviewStatus.SUBMITTED
+        review.submitted_at = utcnow()
+    db.session.flush()
+    record_event(actor, "review.submitted" if submit else "review.saved", review, before, _snapshot(review))
+    return review
+
+
+# --- reading the application -----------------------------------------------------
+
+@dataclass(frozen=True)
+class ReviewAttachment:
+    id: int
+    number: int  # "Attachment 1" in the order the files were added
+    kind: str  # "PDF"
+    content_type: str
+    size: int
+    question_id: int | None
+    name: str | None  # the uploaded file's name; None in blind calls
+    download_name: str
+
+
+class ReviewBudgetLine(NamedTuple):
+    category: str
+    description: str
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class ReviewAnswer:
+    question_id: int
+    label: str
+    help_text: str | None
+    kind: str
+    text: str | None
+    number: Decimal | None
+    date_value: date | None
+    attachments: tuple[ReviewAttachment, ...]
+
+
+@dataclass(frozen=True)
+class ApplicantFacts:
+    """Who applied, as far as the reviewer may know: only region and type in blind calls."""
+
+    region_code: str
+    organisation_type: str
+    name: str | None = None
+    acronym: str | None = None
+    website: str | None = None
+    country: str | None = None
+    stakeholder_group: str | None = None
+    member_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReviewReading:
+    """What a reviewer may read of one application; plain values, so that a template cannot reach further."""
+
+    assignment_id: int
+    call_title: str
+    currency: str
+    blind: bool
+    reference: str | None
+    title: str
+    summary: str
+    requested_amount_minor: int | None
+    answers: tuple[ReviewAnswer, ...]
+    budget_lines: tuple[ReviewBudgetLine, ...]
+    attachments: tuple[ReviewAttachment, ...]  # those not attached to a question
+    applicant: ApplicantFacts
+
+
+def _review_attachments(application: Application, blind: bool) -> list[ReviewAttachment]:
+    entries = []
+    for number, attachment in enumerate(application.attachments, start=1):
+        extension = ALLOWED_CONTENT_TYPES.get(attachment.content_type, "")
+        entries.append(ReviewAttachment(
+            id=attachment.id, number=number, kind=extension.lstrip(".").upper() or "FILE",
+            content_type=attachment.content_type, size=attachment.size, question_id=attachment.question_id,
+            name=None if blind else attachment.original_name,
+            download_name=f"attachment-{number}{extension}" if blind else download_name(attachment)))
+    return entries
+
+
+def _applicant_facts(organisation: Organisation, blind: bool) -> ApplicantFacts:
+    if blind:
+        return ApplicantFacts(region_code=organisation.region_code, organisation_type=organisation.organisation_type)
+    return ApplicantFacts(
+        region_code=organisation.region_code, organisation_type=organisation.organisation_type,
+        name=organisation.name, acronym=organisation.acronym, website=organisation.website,
+        country=organisation.country, stakeholder_group=organisation.stakeholder_group,
+        member_names=tuple(db.session.scalars(
+            select(User.name).join(Membership, Membership.user_id == User.id)
+            .where(Membership.organisation_id == organisation.id)
+            .order_by(Membership.role.desc(), User.name, User.id))))  # owners first, as on the members page
+
+
+def application_for_review(actor, assignment_id: int) -> ReviewReading:
+    """The application as its reviewer may read it, once they have declared no conflict (NotFound otherwise).
+
+    In blind calls the organisation is reduced to its region and type, and
+    files to "Attachment 1 (PDF, 120 KB)": no name, acronym, website,
+    members, file names, uploader or upload time.
+    """
+    assignment = _readable_assignment(actor, assignment_id)
+    application, call = assignment.application, assignment.call
+    blind = call.blind_review
+    attachments = _review_attachments(application, blind)
+    answers = {answer.question_id: answer for answer in application.answers}
+    reading_answers = []
+    for question in call.questions:
+        answer = answers.get(question.id)
+        reading_answers.append(ReviewAnswer(
+            question_id=question.id, label=question.label, help_text=question.help_text, kind=question.kind,
+            text=answer.text if answer else None, number=answer.number if answer else None,
+            date_value=answer.date_value if answer else None,
+            attachments=tuple(a for a in attachments if a.question_id == question.id)))
+    return ReviewReading(
+        assignment_id=assignment.id, call_title=call.title, currency=call.currency, blind=blind,
+        reference=application.reference, title=application.title, summary=application.summary,
+        requested_amount_minor=application.requested_amount_minor, answers=tuple(reading_answers),
+        budget_lines=tuple(ReviewBudgetLine(line.category, line.description, line.amount_minor)
+                           for line in application.budget_lines),
+        attachments=tuple(a for a in attachments if a.question_id is None),
+        applicant=_applicant_facts(application.organisation, blind))
+
+
+def open_review_attachment(actor, assignment_id: int, attachment_id: int) -> tuple[ReviewAttachment, BinaryIO]:
+    """One of the application's files for its reviewer, under a neutral name in blind calls.
+
+    Raises NotFound (not the reviewer, no "no conflict" declaration yet, not
+    this application's file) and FileNotFoundError when the stored file is gone.
+    """
+    assignment = _readable_assignment(actor, assignment_id)
+    entry = next((a for a in _review_attachments(assignment.application, assignment.call.blind_review)
+                  if a.id == attachment_id), None)
+    if entry is None:
+        raise NotFound()
+    stored_name = db.session.get(Attachment, attachment_id).stored_name
+    return entry, get_storage().open(stored_name)
