@@ -1,6 +1,7 @@
 """Read-only questions about organisations that other domains ask."""
 
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from cade.accounts.models import User
 from cade.extensions import db
@@ -40,6 +41,7 @@ def members_of(org) -> list[Membership]:
     stmt = (
         select(Membership)
         .join(User, User.id == Membership.user_id)
+        .options(contains_eager(Membership.user))
         .where(Membership.organisation_id == org.id)
         .order_by(Membership.role.desc(), User.name, User.id)  # "owner" > "member"
     )
