@@ -89,6 +89,10 @@ class Config:
     PROXY_COUNT = int(_env("PROXY_COUNT", "0"))
     RATELIMIT_HEADERS_ENABLED = True
 
+    # Automatic assignment of a call with at most this many applications runs in the request;
+    # a larger call is handed to a worker and the admin watches its progress.
+    REVIEW_ASSIGN_INLINE_LIMIT = int(_env("REVIEW_ASSIGN_INLINE_LIMIT", "60"))
+
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ["en", "fr", "es", "pt"]

@@ -1,3 +1,197 @@
-"""Review pages: assignments."""
+"""The admin's review page of a call: deadline, reviewers per application, bulk and automatic assignment."""
 
-from cade.reviews.views import bp  # noqa: F401
+import logging
+
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from cade.applications.models import Application
+from cade.core.errors import DomainError
+from cade.core.forms import current_actor, place_errors
+from cade.core.permissions import admin_required
+from cade.extensions import db
+from cade.programmes.models import Call
+from cade.reviews.constants import REVIEW_STATUS_LABELS, RUN_STATUS_LABELS, RunStatus
+from cade.reviews.forms_assignment import AssignReviewerForm, BulkAssignForm, ReviewDeadlineForm, reviewer_choices
+from cade.reviews.models import Assignment, AssignmentRun
+from cade.reviews.services import assignment as assignments
+from cade.reviews.services import runs, settings
+from cade.reviews.views import bp
+
+logger = logging.getLogger(__name__)
+
+ACTIVE_RUN = (RunStatus.QUEUED, RunStatus.RUNNING)
+REFRESH_SECONDS = 3
+
+
+def _page() -> int:
+    return request.args.get("page", 1, type=int)
+
+
+def _back(call_id: int, anchor: str | None = None):
+    return redirect(url_for(".call_review", call_id=call_id, page=_page(), _anchor=anchor))
+
+
+def _labels() -> dict:
+    return {"REVIEW_STATUS_LABELS": REVIEW_STATUS_LABELS, "RUN_STATUS_LABELS": RUN_STATUS_LABELS,
+            "UNCOVERED_REASONS": runs.UNCOVERED_REASON_LABELS, "RUN_ERRORS": runs.RUN_ERROR_LABELS,
+            "ACTIVE_RUN": ACTIVE_RUN}
+
+
+def _render_call_review(call: Call, *, deadline_form=None, bulk_form=None, failed=None):
+    """The page; after a refused POST (400) with that form's errors: `failed` is (application id, its form)."""
+    overview = assignments.call_review_overview(call.id, _page())
+    deadline_form = deadline_form or ReviewDeadlineForm(formdata=None, tz_name=call.timezone,
+                                                        deadline_at=settings.review_deadline(call.id))
+    bulk_form = bulk_form or BulkAssignForm(formdata=None)
+    bulk_form.set_candidates(reviewer_choices(overview.pool))
+    assign_forms = {}
+    for row in overview.rows:
+        application_id = row.application.id
+        if failed and failed[0] == application_id:
+            form = failed[1]
+        else:
+            form = AssignReviewerForm(formdata=None, prefix=f"a{application_id}")
+        form.set_candidates(reviewer_choices(row.candidates))
+        form.reviewer_id.label.text = _("Reviewer for %(reference)s",
+                                        reference=row.application.reference or row.application.title)
+        assign_forms[application_id] = form
+    html = render_template("reviews/assignment_call.html", call=call, overview=overview, page=overview.page,
+                           deadline_form=deadline_form, bulk_form=bulk_form, assign_forms=assign_forms,
+                           failed_form=failed[1] if failed else None, **_labels())
+    return html, 400 if request.method == "POST" else 200
+
+
+@bp.get("/admin/calls/<int:call_id>/review")
+@admin_required
+def call_review(call_id):
+    return _render_call_review(db.get_or_404(Call, call_id))
+
+
+@bp.post("/admin/calls/<int:call_id>/review/deadline")
+@admin_required
+def call_review_deadline(call_id):
+    call = db.get_or_404(Call, call_id)
+    form = ReviewDeadlineForm(tz_name=call.timezone)
+    if form.validate_on_submit():
+        try:
+            settings.set_review_deadline(current_actor(), call.id, form.deadline_at)
+        except DomainError as exc:
+            db.session.rollback()
+            place_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Review deadline saved.") if form.deadline_at else _("Review deadline cleared."), "success")
+            return _back(call.id, "deadline")
+    return _render_call_review(call, deadline_form=form)
+
+
+@bp.post("/admin/applications/<int:application_id>/assignments")
+@admin_required
+def assignment_create(application_id):
+    application = db.get_or_404(Application, application_id)
+    call = application.call
+    form = AssignReviewerForm(prefix=f"a{application.id}")
+    if form.validate_on_submit():
+        try:
+            made = assignments.assign_reviewer(current_actor(), application.id, form.reviewer_id.data)
+        except DomainError as exc:
+            db.session.rollback()
+            place_errors(form, {"reviewer_id": [exc.message]})
+        else:
+            message = _("%(name)s is now reviewing %(reference)s.", name=made.reviewer.name,
+                        reference=application.reference or application.title)
+            db.session.commit()
+            flash(message, "success")
+            return _back(call.id, f"application-{application.id}")
+    return _render_call_review(call, failed=(application.id, form))
+
+
+@bp.post("/admin/calls/<int:call_id>/assignments")
+@admin_required
+def assignment_bulk(call_id):
+    call = db.get_or_404(Call, call_id)
+    form = BulkAssignForm()
+    if form.validate_on_submit():
+        try:
+            results = assignments.assign_in_bulk(current_actor(), form.application_ids.data, form.reviewer_id.data)
+        except DomainError as exc:
+            db.session.rollback()
+            place_errors(form, {"reviewer_id": [exc.message]})
+        else:
+            made = sum(1 for _id, outcome in results if isinstance(outcome, Assignment))
+            refusals = [_("%(reference)s: %(reason)s", reference=_reference(application_id), reason=outcome)
+                        for application_id, outcome in results if not isinstance(outcome, Assignment)]
+            db.session.commit()
+            if made:
+                flash(ngettext("%(num)d application assigned.", "%(num)d applications assigned.", made), "success")
+            for refusal in refusals:
+                flash(refusal, "error")
+            return _back(call.id, "applications")
+    return _render_call_review(call, bulk_form=form)
+
+
+def _reference(application_id: int) -> str:
+    application = db.session.get(Application, application_id)  # already in the session: the service loaded it
+    return (application.reference or application.title) if application else str(application_id)
+
+
+@bp.post("/admin/assignments/<int:assignment_id>/remove")
+@admin_required
+def assignment_remove(assignment_id):
+    assignment = db.get_or_404(Assignment, assignment_id)
+    call_id, application_id = assignment.call_id, assignment.application_id
+    message = _("%(name)s no longer reviews %(reference)s.", name=assignment.reviewer.name,
+                reference=assignment.application.reference or assignment.application.title)
+    try:
+        assignments.remove_assignment(current_actor(), assignment.id)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return _back(call_id, f"application-{application_id}")
+
+
+@bp.post("/admin/calls/<int:call_id>/auto-assign")
+@admin_required
+def auto_assign(call_id):
+    call = db.get_or_404(Call, call_id)
+    try:
+        run = runs.start_auto_assignment(current_actor(), call.id)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _back(call.id, "auto-assign")
+    # A small call is done before the page comes back; a large one goes to a worker, once the run is committed.
+    inline = runs.applications_to_review_count(call.id) <= current_app.config["REVIEW_ASSIGN_INLINE_LIMIT"]
+    if inline:
+        runs.run_auto_assignment(run.id)
+    run_id = run.id
+    db.session.commit()
+    if not inline:
+        try:
+            current_app.extensions["celery"].send_task(runs.AUTO_ASSIGN_TASK, args=[run_id])
+        except Exception:  # the broker is down: the run will never start, so it must not block the next one
+            logger.exception("could not enqueue assignment run %s", run_id)
+            runs.abandon_run(run_id)
+            db.session.commit()
+            flash(_("The automatic assignment could not be handed to a worker. Please try again in a while."),
+                  "error")
+    return redirect(url_for(".run", run_id=run_id))
+
+
+@bp.get("/admin/assignment-runs/<int:run_id>")
+@admin_required
+def run(run_id):
+    assignment_run = db.get_or_404(AssignmentRun, run_id)
+    active = assignment_run.status in ACTIVE_RUN
+    response = make_response(render_template("reviews/assignment_run.html", run=assignment_run,
+                                             call=assignment_run.call, refresh=REFRESH_SECONDS if active else None,
+                                             **_labels()))
+    if active:
+        # The header as well as the <meta>: some text browsers and proxies honour only one of them.
+        response.headers["Refresh"] = str(REFRESH_SECONDS)
+    return response

@@ -1,0 +1,311 @@
+"""Assigning reviewers to applications by hand, one or many at a time, and taking an assignment back.
+
+Automatic assignment (cade.reviews.services.runs) creates its assignments through `create_assignment`
+here, so every assignment passes the same checks, is audited and tells the reviewer.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from cade.accounts.models import User
+from cade.applications.constants import ApplicationStatus
+from cade.applications.models import Application
+from cade.applications.services import transition_application
+from cade.core.audit import record_event
+from cade.core.db import lock_row
+from cade.core.errors import (
+    AlreadyExists,
+    ConflictOfInterest,
+    DomainError,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+)
+from cade.core.permissions import REVIEWER
+from cade.core.timeutil import format_in_zone
+from cade.extensions import db
+from cade.notifications.services import notify
+from cade.reviews.constants import AssignmentMethod, ReviewStatus
+from cade.reviews.models import Assignment, AssignmentRun, ConflictDeclaration, Review, ReviewerProfile
+from cade.reviews.permissions import can_manage_reviews
+from cade.reviews.services import conflicts, settings
+
+# Applications that can take (more) reviewers.
+REVIEWABLE_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
+PAGE_SIZE = 25
+
+CONFLICT_MESSAGES = {
+    "member": _l("%(name)s is a member of the applicant organisation."),
+    "email_domain": _l("%(name)s shares an e-mail domain with a member of the applicant organisation."),
+    "declared": _l("%(name)s has declared a conflict of interest with this application."),
+}
+
+
+class ReviewerAtCapacity(DomainError):
+    default_message = _l("This reviewer has reached their maximum number of applications in this call.")
+
+
+def require_admin(actor) -> None:
+    if not can_manage_reviews(actor):
+        raise PermissionDenied()
+
+
+def reviewer_profile(user_id: int) -> ReviewerProfile | None:
+    return db.session.scalar(select(ReviewerProfile).where(ReviewerProfile.user_id == user_id))
+
+
+def call_load(reviewer_id: int, call_id: int) -> int:
+    """How many applications of the call the reviewer holds."""
+    return db.session.scalar(select(func.count(Assignment.id)).where(
+        Assignment.reviewer_id == reviewer_id, Assignment.call_id == call_id)) or 0
+
+
+def assign_reviewer(actor, application_id: int, reviewer_id: int, due_at: datetime | None = None,
+                    method: str = AssignmentMethod.MANUAL) -> Assignment:
+    """Assign one reviewer to one application (admin only); see `create_assignment` for what it checks.
+
+    Raises PermissionDenied, NotFound, and what `create_assignment` raises.
+    """
+    require_admin(actor)
+    application = db.session.get(Application, application_id)
+    reviewer = db.session.get(User, reviewer_id)
+    if application is None or reviewer is None:
+        raise NotFound()
+    return create_assignment(actor, application, reviewer, reviewer_profile(reviewer.id),
+                             conflict=conflicts.conflict_reason(reviewer.id, application.id),
+                             due_at=due_at, method=method)
+
+
+def create_assignment(actor, application: Application, reviewer: User, profile: ReviewerProfile | None, *,
+                      conflict: str | None, due_at: datetime | None = None,
+                      method: str = AssignmentMethod.MANUAL) -> Assignment:
+    """Create the assignment once every rule allows it; audit it and tell the reviewer.
+
+    `conflict` is the pair's conflict reason from cade.reviews.services.conflicts (None: no conflict).
+    The application moves from submitted to under review. `due_at` defaults to the call's review deadline.
+    Raises InvalidTransition (the application is not open to review), DomainError (not an active reviewer
+    with a profile), ConflictOfInterest, AlreadyExists, ReviewerAtCapacity.
+    """
+    method = AssignmentMethod(method)
+    _require_reviewable(application)
+    _require_reviewer(reviewer, profile)
+    if conflict is not None:
+        raise ConflictOfInterest(CONFLICT_MESSAGES.get(conflict, ConflictOfInterest.default_message)
+                                 % {"name": reviewer.name})
+    if _pair_exists(application.id, reviewer.id):
+        raise _already_assigned(reviewer)
+    # Two assignments for one reviewer at once must not both pass the load check: the second waits here.
+    lock_row(ReviewerProfile, profile.id)
+    load = call_load(reviewer.id, application.call_id)
+    if load >= profile.max_load:
+        raise ReviewerAtCapacity(_ln("%(name)s already has %(num)d application in this call, their maximum.",
+                                     "%(name)s already has %(num)d applications in this call, their maximum.",
+                                     load, name=reviewer.name))
+    assignment = Assignment(call_id=application.call_id, application_id=application.id, reviewer_id=reviewer.id,
+                            assigned_by_id=getattr(actor, "id", None), method=method,
+                            due_at=due_at or settings.review_deadline(application.call_id))
+    try:
+        # The unique pair decides between two admins assigning the same reviewer at the same moment.
+        with db.session.begin_nested():
+            db.session.add(assignment)
+            db.session.flush()
+            _start_review(actor, application)
+    except IntegrityError:
+        raise _already_assigned(reviewer) from None
+    record_event(actor, "assignment.created", assignment, None, {
+        "application_id": application.id, "reviewer_id": reviewer.id, "method": str(method),
+        "due_at": assignment.due_at.isoformat() if assignment.due_at else None,
+    })
+    _notify_assigned(assignment, application, reviewer)
+    return assignment
+
+
+def _require_reviewable(application: Application) -> None:
+    if application.status not in REVIEWABLE_STATUSES:
+        raise InvalidTransition(_l("Only submitted applications can be assigned to reviewers; "
+                                   "%(reference)s is not open to review.",
+                                   reference=application.reference or application.title))
+
+
+def _require_reviewer(reviewer: User, profile: ReviewerProfile | None) -> None:
+    if not reviewer.has_role(REVIEWER) or profile is None:
+        raise DomainError(_l("%(name)s is not in the reviewer pool.", name=reviewer.name))
+    if not reviewer.active:
+        raise DomainError(_l("%(name)s's account is deactivated.", name=reviewer.name))
+
+
+def _pair_exists(application_id: int, reviewer_id: int) -> bool:
+    return db.session.scalar(select(Assignment.id).where(
+        Assignment.application_id == application_id, Assignment.reviewer_id == reviewer_id)) is not None
+
+
+def _already_assigned(reviewer: User) -> AlreadyExists:
+    return AlreadyExists(_l("%(name)s is already assigned to this application.", name=reviewer.name))
+
+
+def _start_review(actor, application: Application) -> None:
+    """submitted → under review; another assignment made a moment ago may have done it already."""
+    if application.status != ApplicationStatus.SUBMITTED:
+        return
+    try:
+        transition_application(actor, application, ApplicationStatus.UNDER_REVIEW)
+    except InvalidTransition:
+        if application.status != ApplicationStatus.UNDER_REVIEW:  # withdrawn meanwhile
+            _require_reviewable(application)
+            raise
+
+
+def _notify_assigned(assignment: Assignment, application: Application, reviewer: User) -> None:
+    # Never the organisation: in a blind call the reviewer must not learn who applied.
+    locale = reviewer.locale or "en"
+    notify("reviews.assigned", recipient=reviewer, locale=locale, key=f"assigned:{assignment.id}", context={
+        "assignment_id": assignment.id,
+        "call_title": application.call.title,
+        "reference": application.reference or "",
+        "title": application.title,
+        "due_at": assignment.due_at.isoformat() if assignment.due_at else None,
+        "due_text": format_in_zone(assignment.due_at, reviewer.timezone or "UTC", locale=locale),
+    })
+
+
+def assign_in_bulk(actor, application_ids, reviewer_id: int) -> list[tuple[int, Assignment | str]]:
+    """Assign one reviewer to several applications; each refusal is reported, the others are made.
+
+    Returns (application id, the Assignment or the reason it was refused) in the order given.
+    Raises PermissionDenied, NotFound for an unknown reviewer.
+    """
+    require_admin(actor)
+    reviewer = db.session.get(User, reviewer_id)
+    if reviewer is None:
+        raise NotFound()
+    profile = reviewer_profile(reviewer.id)
+    ids = list(dict.fromkeys(int(application_id) for application_id in application_ids))
+    applications = {a.id: a for a in db.session.scalars(select(Application).where(Application.id.in_(ids)))}
+    found = conflicts.all_conflicts(ids, [reviewer.id])
+    results: list[tuple[int, Assignment | str]] = []
+    for application_id in ids:
+        application = applications.get(application_id)
+        if application is None:
+            results.append((application_id, str(NotFound.default_message)))
+            continue
+        try:
+            assignment = create_assignment(actor, application, reviewer, profile,
+                                           conflict=found.get((application_id, reviewer.id)))
+        except DomainError as exc:
+            results.append((application_id, str(exc)))
+        else:
+            results.append((application_id, assignment))
+    return results
+
+
+def remove_assignment(actor, assignment_id: int) -> None:
+    """Take an assignment back (admin only), with the draft review written so far.
+
+    Raises PermissionDenied, NotFound, InvalidTransition once the review has been submitted.
+    """
+    require_admin(actor)
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFound()
+    # Hold the assignment, and its review if any, so a review submitted this very moment is never deleted.
+    lock_row(Assignment, assignment.id)
+    db.session.expire(assignment, ["review"])
+    review = assignment.review
+    if review is not None:
+        lock_row(Review, review.id)
+        db.session.refresh(review)
+    if review is not None and review.status == ReviewStatus.SUBMITTED:
+        raise InvalidTransition(_l("%(name)s has submitted their review, so the assignment can no longer be "
+                                   "removed.", name=assignment.reviewer.name))
+    record_event(actor, "assignment.removed", assignment,
+                 {"application_id": assignment.application_id, "reviewer_id": assignment.reviewer_id,
+                  "review_status": review.status if review else None},
+                 {"reason": "removed_by_admin"})
+    db.session.delete(assignment)
+    db.session.flush()
+
+
+# ---------------------------------------------------------------- the admin's review page of a call
+
+
+@dataclass
+class PoolReviewer:
+    user: User
+    profile: ReviewerProfile
+    load: int
+
+    @property
+    def at_capacity(self) -> bool:
+        return self.load >= self.profile.max_load
+
+
+@dataclass
+class ReviewRow:
+    application: Application
+    assignments: list[Assignment] = field(default_factory=list)
+    declared: dict[int, bool] = field(default_factory=dict)  # reviewer id -> has_conflict, for those who answered
+    candidates: list[PoolReviewer] = field(default_factory=list)  # may still be assigned: no conflict, not assigned
+
+
+@dataclass
+class CallReviewOverview:
+    rows: list[ReviewRow]
+    page: object  # the pagination of the applications
+    pool: list[PoolReviewer]
+    latest_run: AssignmentRun | None
+
+
+def call_review_overview(call_id: int, page: int = 1, per_page: int = PAGE_SIZE) -> CallReviewOverview:
+    """One page of the call's applications under review, with their reviewers and who else may take them.
+
+    A fixed number of queries whatever the number of applications, assignments and reviewers.
+    """
+    pagination = db.paginate(
+        select(Application).where(Application.call_id == call_id, Application.status.in_(REVIEWABLE_STATUSES))
+        .options(selectinload(Application.organisation)).order_by(Application.reference, Application.id),
+        page=max(page, 1), per_page=per_page, error_out=False)
+    applications = list(pagination.items)
+    app_ids = [application.id for application in applications]
+    rows = {application.id: ReviewRow(application) for application in applications}
+    if app_ids:
+        for assignment in db.session.scalars(
+            select(Assignment).where(Assignment.application_id.in_(app_ids))
+            .options(selectinload(Assignment.reviewer), selectinload(Assignment.review))
+            .order_by(Assignment.assigned_at, Assignment.id)
+        ):
+            rows[assignment.application_id].assignments.append(assignment)
+        for application_id, reviewer_id, has_conflict in db.session.execute(
+            select(ConflictDeclaration.application_id, ConflictDeclaration.reviewer_id,
+                   ConflictDeclaration.has_conflict).where(ConflictDeclaration.application_id.in_(app_ids))
+        ):
+            rows[application_id].declared[reviewer_id] = has_conflict
+    pool = reviewer_pool(call_id)
+    found = conflicts.all_conflicts(app_ids, [reviewer.user.id for reviewer in pool])
+    for row in rows.values():
+        assigned = {assignment.reviewer_id for assignment in row.assignments}
+        row.candidates = [reviewer for reviewer in pool if reviewer.user.id not in assigned
+                          and (row.application.id, reviewer.user.id) not in found]
+    latest_run = db.session.scalar(select(AssignmentRun).where(AssignmentRun.call_id == call_id)
+                                   .order_by(AssignmentRun.id.desc()).limit(1))
+    return CallReviewOverview(rows=list(rows.values()), page=pagination, pool=pool, latest_run=latest_run)
+
+
+def reviewer_pool(call_id: int) -> list[PoolReviewer]:
+    """Active reviewers with a profile, by name, with how many applications of the call each holds."""
+    profiles = db.session.scalars(
+        select(ReviewerProfile).join(User, User.id == ReviewerProfile.user_id)
+        .where(User.active.is_(True)).options(selectinload(ReviewerProfile.user))
+        .order_by(User.name, User.id)
+    ).all()
+    loads = dict(db.session.execute(
+        select(Assignment.reviewer_id, func.count(Assignment.id)).where(Assignment.call_id == call_id)
+        .group_by(Assignment.reviewer_id)
+    ).all())
+    return [PoolReviewer(profile.user, profile, loads.get(profile.user_id, 0))
+            for profile in profiles if profile.user.has_role(REVIEWER)]

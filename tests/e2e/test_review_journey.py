@@ -1,0 +1,128 @@
+"""Issue 3's "Done when", in a real browser on the demo data: a reviewer declares, scores
+and submits; an admin auto-assigns a call, ranks it, decides within the envelope and
+releases; each applicant gets exactly one decision message. axe checks every page on the way.
+"""
+
+import re
+
+from sqlalchemy import func, select
+
+from cade.applications.constants import ApplicationStatus
+from cade.applications.models import Application
+from cade.awards.models import Decision
+from cade.demo.data import DEMO_PASSWORD
+from cade.notifications.models import Notification
+from cade.organisations.models import Membership, Organisation
+from cade.programmes.models import Call
+from cade.reviews.models import Assignment, Review
+from tests.e2e.test_accessibility import Audit, send
+
+
+def _sign_in(page, email: str) -> None:
+    page.context.clear_cookies()
+    page.goto("/auth/login")
+    page.locator("main input[name=email]").fill(email)
+    page.locator("main input[name=password]").fill(DEMO_PASSWORD)
+    send(page, page.locator("main form button[type=submit]"))
+    # Demo accounts speak French, Spanish…: the journey reads in English.
+    page.locator("#lang-select").select_option("en")
+    send(page, page.locator(".lang button"))
+
+
+def _application(db, prefix: str, organisation_name_part: str) -> Application:
+    return db.session.scalar(
+        select(Application).join(Call).join(Organisation)
+        .where(Call.reference_prefix == prefix, Organisation.name.contains(organisation_name_part)))
+
+
+def test_review_and_decision_journey_on_the_demo(app, db, page):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    call = db.session.scalar(select(Call).where(Call.reference_prefix == "CADE-2025"))
+    under_review = db.session.scalars(select(Application).where(
+        Application.call_id == call.id, Application.status == ApplicationStatus.UNDER_REVIEW)).all()
+    assert len(under_review) == 3
+    reviewer1_assignment = db.session.scalar(
+        select(Assignment).join(Assignment.reviewer).where(
+            Assignment.call_id == call.id, Assignment.reviewer.has(email="reviewer1@cade.example"),
+            ~Assignment.review.has()))
+    audit = Audit(page)
+
+    # 1. The reviewer declares no conflict, scores every criterion and submits.
+    _sign_in(page, "reviewer1@cade.example")
+    audit.visit("/review/", "reviewer dashboard")
+    audit.visit(f"/review/assignments/{reviewer1_assignment.id}", "conflict declaration")
+    page.get_by_label("I have no conflict of interest with this application").check()
+    send(page, page.get_by_role("button", name="Send my answer"))
+    audit.check("review form")
+    for index, criterion in enumerate(call.criteria):
+        page.locator(f"[name=score_{criterion.id}]").fill(str(5 - index % 3))
+    page.get_by_label("Fund with changes").check()
+    page.get_by_label("Comment for the applicant").fill("Please add quarterly milestones.")
+    send(page, page.get_by_role("button", name="Submit review"))
+    audit.check("review submitted")
+    db.session.expire_all()
+    review = db.session.scalar(select(Review).where(Review.assignment_id == reviewer1_assignment.id))
+    assert review.status == "submitted" and len(review.scores) == len(call.criteria)
+
+    # 2. The admin assigns the call automatically: every application reaches two reviewers.
+    _sign_in(page, "admin@cade.example")
+    audit.visit(f"/admin/calls/{call.id}/review", "call review")
+    send(page, page.get_by_role("button", name="Assign automatically"))
+    audit.check("assignment result")
+    db.session.expire_all()
+    counts = dict(db.session.execute(
+        select(Assignment.application_id, func.count()).where(Assignment.call_id == call.id)
+        .group_by(Assignment.application_id)).all())
+    assert all(counts.get(application.id, 0) >= call.reviews_required for application in under_review)
+    audit.visit("/admin/reviewers", "reviewer pool")
+
+    # 3. Rank, then decide each application under review inside the envelope.
+    audit.visit(f"/admin/calls/{call.id}/ranking", "ranking")
+    decisions = [("Georgia", "award", "25000"), ("Moldova", "waitlist", None), ("Bangladesh", "reject", None)]
+    for index, (_country, outcome, amount) in enumerate(decisions):
+        application = sorted(under_review, key=lambda a: a.reference)[index]
+        audit.visit(f"/admin/applications/{application.id}/decision", f"decision {index + 1}")
+        page.locator(f"input[name=outcome][value={outcome}]").check()
+        if amount:
+            page.locator("[name=amount]").fill(amount)
+        page.locator("[name=feedback]").fill("Thank you for a careful proposal.")
+        page.locator("[name=rationale]").fill("Ranked by the panel's mean score.")
+        override = page.locator("[name=override_reason]")
+        if override.count():
+            override.fill("The second review is late; the panel agreed to decide now.")
+        send(page, page.locator("main form button[type=submit]").last)
+        assert re.search(r"/admin/(calls/\d+/ranking|applications/\d+/decision)", page.url)
+        db.session.expire_all()
+        assert db.session.scalar(select(Decision).where(Decision.application_id == application.id)), \
+            page.locator("main").inner_text()[:2000]
+    awarded = db.session.scalar(select(func.sum(Decision.amount_minor)).where(
+        Decision.call_id == call.id, Decision.outcome == "award"))
+    assert awarded <= call.budget_envelope_minor
+    # Decided but not released: the applicant still sees "under review".
+    assert all(a.status == ApplicationStatus.UNDER_REVIEW for a in under_review)
+
+    # 4. Release, twice: each applicant member gets exactly one message.
+    audit.visit(f"/admin/calls/{call.id}/ranking", "ranking with decisions")
+    send(page, page.get_by_role("button", name="Release decisions now"))
+    audit.check("released")
+    page.goto(f"/admin/calls/{call.id}/ranking")
+    release = page.get_by_role("button", name="Release decisions now")
+    if release.count():
+        send(page, release)
+    db.session.expire_all()
+    members = db.session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.organisation_id.in_([a.organisation_id for a in under_review])))
+    messages = db.session.scalars(select(Notification.recipient_id).where(
+        Notification.kind == "awards.decision_released",
+        Notification.context["application_id"].as_integer().in_([a.id for a in under_review]))).all()
+    assert len(messages) == members and len(set(messages)) == members
+
+    # 5. The applicant sees the outcome and the feedback.
+    awarded_application = sorted(under_review, key=lambda a: a.reference)[0]
+    owner = db.session.scalar(select(Membership).where(
+        Membership.organisation_id == awarded_application.organisation_id, Membership.role == "owner")).user
+    _sign_in(page, owner.email)
+    audit.visit(f"/applications/{awarded_application.id}/decision", "applicant's outcome")
+    assert "Thank you for a careful proposal." in page.locator("main").inner_text()
+    audit.assert_clean()
