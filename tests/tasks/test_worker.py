@@ -22,7 +22,7 @@ import pytest
 import redis
 from celery import Celery
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cade.applications.services import submit_application
 from cade.notifications.constants import NotificationStatus
@@ -188,3 +188,30 @@ def test_released_decisions_reach_each_applicant_once_through_a_real_worker(db, 
 
 def _read(path: str) -> str:
     return Path(path).read_text(errors="replace")[-5000:]
+
+
+def test_a_large_call_is_assigned_by_a_real_worker_and_each_reviewer_told(app, db, client, login, worker,
+                                                                          monkeypatch):
+    from cade.reviews.constants import RunStatus
+    from cade.reviews.models import Assignment, AssignmentRun
+    from tests.factories import ReviewerProfileFactory
+
+    sink, wait_for = worker
+    monkeypatch.setitem(app.config, "REVIEW_ASSIGN_INLINE_LIMIT", 0)  # every call counts as large here
+    call = CallFactory(closed=True, reference_prefix="ASG-2026", reviews_required=2)
+    for _ in range(6):
+        ApplicationFactory(call=call, submitted=True)
+    reviewers = [ReviewerProfileFactory(max_load=4).user for _ in range(3)]
+    login(UserFactory(roles=["admin"]))
+
+    response = client.post(f"/admin/calls/{call.id}/auto-assign")
+    assert response.status_code == 302 and "/admin/assignment-runs/" in response.headers["Location"]
+    run_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    wait_for(lambda: db.session.get(AssignmentRun, run_id).status == RunStatus.DONE, "the assignment run")
+    wait_for(_delivered(db, sink, "reviews.assigned", 12), "the assignment e-mails")
+
+    loads = [db.session.scalar(select(func.count()).select_from(Assignment).where(Assignment.reviewer_id == r.id))
+             for r in reviewers]
+    assert sorted(loads) == [4, 4, 4]
+    assert db.session.get(AssignmentRun, run_id).progress == 100
+    assert sorted({message["To"] for message in sink.messages}) == sorted(r.email for r in reviewers)
