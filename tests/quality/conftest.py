@@ -61,3 +61,39 @@ def make_world(size: int, applicant=None):
             application = ApplicationFactory(call=call, organisation=organisation, submitted=index % 2 == 0)
             BudgetLineFactory(application=application)
     return calls
+
+
+def make_review_world(size: int, reviewer=None, applicant=None):
+    """A closed call in review: `size` applications, each with two submitted reviews, half of them
+    decided and released. The reviewer (if given) reviews every application; the applicant (if given)
+    belongs to every organisation."""
+    from cade.applications.constants import ApplicationStatus
+    from cade.core.db import utcnow
+    from tests.factories import (
+        AssignmentFactory,
+        ConflictDeclarationFactory,
+        DecisionFactory,
+        ReviewerProfileFactory,
+        ReviewFactory,
+    )
+
+    call = CallFactory(closed=True, reviews_required=2)
+    criteria = [RubricCriterionFactory(call=call, weight=w, max_score=5) for w in (3, 2, 1)]
+    panel = [reviewer or ReviewerProfileFactory().user, ReviewerProfileFactory().user]
+    applications = []
+    for index in range(size):
+        organisation = OrganisationFactory()
+        MembershipFactory(organisation=organisation, user=applicant or UserFactory())
+        decided = index % 2 == 0
+        application = ApplicationFactory(call=call, organisation=organisation, submitted=True,
+                                         status=ApplicationStatus.AWARDED if decided else ApplicationStatus.UNDER_REVIEW)
+        BudgetLineFactory(application=application)
+        for position, member in enumerate(panel):
+            assignment = AssignmentFactory(application=application, reviewer=member)
+            ConflictDeclarationFactory(assignment=assignment)
+            ReviewFactory(assignment=assignment, submitted=True,
+                          scores={c: (index + position + n) % 6 for n, c in enumerate(criteria)})
+        if decided:
+            DecisionFactory(application=application, amount_minor=5_000_00, released_at=utcnow())
+        applications.append(application)
+    return call, applications
