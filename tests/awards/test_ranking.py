@@ -309,3 +309,24 @@ def test_ranking_runs_a_fixed_number_of_queries_whatever_the_size(db):
     assert len(large_ranking.rows) > len(small_ranking.rows)
     assert large_ranking.awarded_minor == 6 * 5_000_00
     assert small_count == large_count <= 4
+
+
+def test_a_large_call_is_ranked_a_page_at_a_time_with_totals_over_every_page(db):
+    from cade.awards.services.ranking import rank_call
+    from tests.factories import ApplicationFactory, CallFactory
+
+    call = CallFactory(closed=True)
+    for n in range(7):
+        ApplicationFactory(call=call, submitted=True, requested_amount_minor=(n + 1) * 1_000_00)
+    everything = rank_call(call.id, per_page=50)
+    first, last = rank_call(call.id, page=1, per_page=3), rank_call(call.id, page=3, per_page=3)
+
+    assert (first.total_rows, first.pages, len(first.rows), len(last.rows)) == (7, 3, 3, 1)
+    assert last.first_rank == 7 and last.has_prev and not last.has_next
+    assert [r.application_id for r in first.rows + rank_call(call.id, page=2, per_page=3).rows + last.rows] == \
+        [r.application_id for r in everything.rows]
+    # The running total on the last page counts the rows of the earlier pages.
+    assert last.rows[-1].running_requested_minor == everything.requested_total_minor == 28_000_00
+    assert first.requested_total_minor == 28_000_00
+    beyond = rank_call(call.id, page=9, per_page=3)
+    assert beyond.rows == [] and beyond.total_rows == 7 and beyond.requested_total_minor == 28_000_00

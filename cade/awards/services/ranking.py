@@ -28,6 +28,8 @@ RANKED_STATUSES = (
     ApplicationStatus.WAITLISTED,
     ApplicationStatus.REJECTED,
 )
+# Rows a page: a large call's table stays light on a slow connection; totals cover every page.
+RANKING_PAGE_SIZE = 50
 SORTS = ("score", "median", "normalised", "requested", "reference", "reviews")
 FLAGS = ("disagreement", "few_reviews", "undecided")
 
@@ -82,9 +84,36 @@ class Ranking:
     envelope_minor: int
     awarded_minor: int  # every award decision of the call, whatever the filters
     remaining_minor: int
-    requested_total_minor: int  # the rows shown
+    requested_total_minor: int  # every row the filters keep, on all pages
     region_shares: list[Share] = field(default_factory=list)
     stakeholder_shares: list[Share] = field(default_factory=list)
+    total_rows: int = 0  # rows the filters keep, on all pages
+    page: int = 1
+    per_page: int = RANKING_PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total_rows // self.per_page))
+
+    @property
+    def first_rank(self) -> int:
+        return (self.page - 1) * self.per_page + 1
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
 
 
 def _checked(filters: RankingFilters) -> None:
@@ -99,10 +128,12 @@ def _checked(filters: RankingFilters) -> None:
         raise ValidationFailed(errors)
 
 
-def rank_call(call_id: int, filters: RankingFilters | None = None) -> Ranking:
+def rank_call(call_id: int, filters: RankingFilters | None = None, page: int = 1,
+              per_page: int = RANKING_PAGE_SIZE) -> Ranking:
     """The call's ranked applications with their scores and decisions, and the awarded shares against targets.
 
-    Unreviewed applications sort last in either direction; ties break by
+    One page of rows; ranks, the running total and the requested total count
+    every row the filters keep, on earlier pages too. Unreviewed applications sort last in either direction; ties break by
     reference. Raises NotFound for an unknown call and ValidationFailed for an
     unknown sort or flag, or a score range upside down.
     """
@@ -112,7 +143,8 @@ def rank_call(call_id: int, filters: RankingFilters | None = None) -> Ranking:
     if call is None:
         raise NotFound()
     settings = review_settings(call_id)
-    rows = _ranked_rows(call, filters)
+    page = max(1, page)
+    rows, total_rows, requested_total = _ranked_rows(call, filters, page, per_page)
     region_amounts, stakeholder_amounts = _awarded_amounts(call_id)
     awarded = sum(region_amounts.values())
     return Ranking(
@@ -120,13 +152,21 @@ def rank_call(call_id: int, filters: RankingFilters | None = None) -> Ranking:
         envelope_minor=call.budget_envelope_minor,
         awarded_minor=awarded,
         remaining_minor=call.budget_envelope_minor - awarded,
-        requested_total_minor=rows[-1].running_requested_minor if rows else 0,
+        requested_total_minor=requested_total,
         region_shares=_shares(region_amounts, settings.region_targets or {}, awarded),
         stakeholder_shares=_shares(stakeholder_amounts, settings.stakeholder_targets or {}, awarded),
+        total_rows=total_rows,
+        page=page,
+        per_page=per_page,
     )
 
 
-def _ranked_rows(call: Call, filters: RankingFilters) -> list[RankingRow]:
+def _ranked_rows(call: Call, filters: RankingFilters, page: int, per_page: int) -> tuple[list[RankingRow], int, int]:
+    """One page of rows, the number of rows on all pages and their requested total.
+
+    Window functions are computed before LIMIT, so the running total and the
+    totals cover every row the filters keep, whatever the page.
+    """
     scores = application_scores(call.id)
     review_count = func.coalesce(scores.c.review_count, 0)
     few_reviews = review_count < call.reviews_required
@@ -143,7 +183,8 @@ def _ranked_rows(call: Call, filters: RankingFilters) -> list[RankingRow]:
         Application.reference.asc().nulls_last(),
         Application.id.asc(),
     )
-    running = func.sum(func.coalesce(Application.requested_amount_minor, 0)).over(order_by=order, rows=(None, 0))
+    requested = func.coalesce(Application.requested_amount_minor, 0)
+    running = func.sum(requested).over(order_by=order, rows=(None, 0))
     query = (
         select(
             Application.id, Application.reference, Application.title, Organisation.name, Organisation.country,
@@ -151,6 +192,7 @@ def _ranked_rows(call: Call, filters: RankingFilters) -> list[RankingRow]:
             Application.requested_amount_minor, review_count, scores.c.mean_score, scores.c.median_score,
             scores.c.normalised_score, scores.c.spread, func.coalesce(scores.c.disagreement, false()), few_reviews,
             Decision.outcome, Decision.amount_minor, Decision.released_at.is_not(None), running,
+            func.count().over(), func.sum(requested).over(),
         )
         .join(Organisation, Organisation.id == Application.organisation_id)
         .outerjoin(scores, scores.c.application_id == Application.id)
@@ -173,12 +215,20 @@ def _ranked_rows(call: Call, filters: RankingFilters) -> list[RankingRow]:
         query = query.where(few_reviews)
     elif filters.flag == "undecided":
         query = query.where(Decision.id.is_(None))
-    return [
+    found = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    rows = [
         RankingRow(*row[:14], disagreement=bool(row[14]), few_reviews=bool(row[15]), decision_outcome=row[16],
                    decision_amount_minor=row[17], decision_released=bool(row[18]),
                    running_requested_minor=int(row[19]))
-        for row in db.session.execute(query)
+        for row in found
     ]
+    if found:
+        return rows, int(found[0][20]), int(found[0][21] or 0)
+    if page > 1:  # past the last page: the first row still carries the totals, so the page can offer a way back
+        first = db.session.execute(query.limit(1)).first()
+        if first is not None:
+            return rows, int(first[20]), int(first[21] or 0)
+    return rows, 0, 0
 
 
 def _awarded_amounts(call_id: int) -> tuple[dict[str, int], dict[str, int]]:

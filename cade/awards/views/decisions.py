@@ -45,14 +45,16 @@ def _labels():
 def _render_ranking(call: Call, targets, status: int = 200):
     filters = RankingFilterForm(formdata=request.args)
     filters.validate()
+    page = request.args.get("page", 1, type=int)
     try:
-        ranking = rank_call(call.id, filters.filters())
+        ranking = rank_call(call.id, filters.filters(), page=page)
     except ValidationFailed as error:
         # A range upside down: say so beside the field and rank without it.
         place_errors(filters, error)
-        ranking = rank_call(call.id, filters.filters())
+        ranking = rank_call(call.id, filters.filters(), page=page)
+    page_args = {key: value for key, value in request.args.items() if key != "page"}
     return render_template("awards/ranking.html", call=call, ranking=ranking, filters=filters, targets=targets,
-                           unreleased=unreleased_decision_count(call.id)), status
+                           page_args=page_args, unreleased=unreleased_decision_count(call.id)), status
 
 
 @bp.route("/admin/calls/<int:call_id>/ranking", methods=["GET", "POST"])
