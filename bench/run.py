@@ -23,7 +23,9 @@ from cade.applications.models import Application  # noqa: E402
 from cade.extensions import db  # noqa: E402
 from config import TestConfig  # noqa: E402
 from tests.factories import UserFactory  # noqa: E402
-from tests.quality.conftest import make_world  # noqa: E402
+from tests.conftest import IsolatedClient  # noqa: E402
+from tests.factories import ReviewerProfileFactory  # noqa: E402
+from tests.quality.conftest import make_review_world, make_world  # noqa: E402
 
 REPEATS = 15
 
@@ -50,12 +52,16 @@ def main() -> int:
     folder = tempfile.mkdtemp(prefix="cade-bench-")
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder}/bench.sqlite",
                      STORAGE_PATH=f"{folder}/files", MAILBOX_PATH=f"{folder}/mailbox")
+    # Each request in its own app context, as in production: no user cached in a shared `g`.
+    app.test_client_class = IsolatedClient
     with app.app_context():
         db.create_all()
         applicant = UserFactory(email="bench@example.org")
         admin = UserFactory(email="admin@example.org", roles=["admin"])
         calls = make_world(5, applicant=applicant)
         own = db.session.scalar(select(Application.id).where(Application.status == "submitted").limit(1))
+        reviewer = ReviewerProfileFactory(user__email="reviewer@example.org", max_load=2000).user
+        review_call, reviewed = make_review_world(10, reviewer=reviewer)
         pages = {
             "open calls": ("anon", "/"),
             "call page": ("anon", f"/calls/{calls[0].id}"),
@@ -64,15 +70,21 @@ def main() -> int:
             "inbox": ("applicant", "/inbox"),
             "admin dashboard": ("admin", "/admin/"),
             "call admin": ("admin", f"/admin/calls/{calls[0].id}"),
+            "reviewer dashboard": ("reviewer", "/review/"),
+            "reviewer pool": ("admin", "/admin/reviewers"),
+            "call review": ("admin", f"/admin/calls/{review_call.id}/review"),
+            "ranking": ("admin", f"/admin/calls/{review_call.id}/ranking"),
+            "decision": ("admin", f"/admin/applications/{reviewed[1].id}/decision"),
         }
-        clients = {"anon": app.test_client(), "applicant": app.test_client(), "admin": app.test_client()}
-        for who, user in (("applicant", applicant), ("admin", admin)):
+        clients = {who: app.test_client() for who in ("anon", "applicant", "admin", "reviewer")}
+        for who, user in (("applicant", applicant), ("admin", admin), ("reviewer", reviewer)):
             clients[who].post("/auth/login", data={"email": user.email, "password": "correct horse battery staple"})
 
         results = {}
         for label, size in (("small", 5), ("large", 50)):
             if label == "large":
                 make_world(size - 5, applicant=applicant)
+                make_review_world(90, reviewer=reviewer, call=review_call)
             baseline, _ = measure(clients["anon"], "/healthz")
             results[label] = {name: measure(clients[who], path) for name, (who, path) in pages.items()}
             results[label]["_baseline"] = (baseline, 0)

@@ -51,7 +51,8 @@ def _require_member(application: Application) -> None:
 @login_required
 def dashboard():
     return render_template("applications/dashboard.html",
-                           applications=services.list_applications_for_user(current_user))
+                           page=services.list_applications_for_user(current_user,
+                                                                    request.args.get("page", 1, type=int)))
 
 
 @bp.route("/calls/<int:call_id>/apply", methods=["GET", "POST"])

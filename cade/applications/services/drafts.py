@@ -63,16 +63,21 @@ class DraftInput:
     budget_lines: Any = KEEP
 
 
-def list_applications_for_user(user) -> list[Application]:
-    """Every application of the user's organisations, newest first, with call and organisation loaded."""
-    return list(db.session.scalars(
+# Applications a dashboard page: a member of a network of many organisations still gets a light page.
+DASHBOARD_PAGE_SIZE = 20
+
+
+def list_applications_for_user(user, page: int = 1, per_page: int = DASHBOARD_PAGE_SIZE):
+    """One page of the applications of the user's organisations, newest first, call and organisation loaded."""
+    query = (
         select(Application)
         .join(Membership, Membership.organisation_id == Application.organisation_id)
         .where(Membership.user_id == user.id)
         .options(joinedload(Application.call).joinedload(Call.programme),
                  joinedload(Application.organisation))
         .order_by(Application.created_at.desc(), Application.id.desc())
-    ).unique())
+    )
+    return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False)
 
 
 def live_applications_by_organisation(call_id: int, organisation_ids) -> dict[int, Application]:

@@ -3,13 +3,18 @@
 from flask import abort, render_template
 from flask_login import current_user, login_required
 
+from cade.applications.constants import APPLICATION_STATUS_LABELS
 from cade.applications.models import Application
-from cade.awards.constants import DECISION_OUTCOME_LABELS
+from cade.awards.constants import RELEASED_STATUS
 from cade.awards.permissions import can_view_outcome
 from cade.awards.services.decisions import decision_for
 from cade.awards.services.release import applicant_comments
 from cade.awards.views import bp
 from cade.extensions import db
+
+
+# The applicant reads what happened to the application ("Awarded", "Not funded"), not the admin's verb ("Reject").
+OUTCOME_LABELS = {outcome: APPLICATION_STATUS_LABELS[status] for outcome, status in RELEASED_STATUS.items()}
 
 
 @bp.get("/applications/<int:application_id>/decision")
@@ -22,4 +27,4 @@ def outcome(application_id: int):
         abort(404)
     return render_template("awards/outcome.html", application=application, call=application.call,
                            decision=decision, comments=applicant_comments([application.id])[application.id],
-                           outcome_labels=DECISION_OUTCOME_LABELS)
+                           outcome_labels=OUTCOME_LABELS)
