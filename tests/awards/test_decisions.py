@@ -86,14 +86,22 @@ def test_an_award_is_recorded_and_audited_but_the_applicant_sees_nothing(admin, 
     assert event.after["outcome"] == "award" and event.after["amount_minor"] == 20_000_00
 
 
-def test_a_submitted_application_not_yet_under_review_can_be_decided(admin, call):
+def test_deciding_a_submitted_application_puts_it_under_review_so_it_can_no_longer_be_withdrawn(admin, call):
+    from cade.applications.services import withdraw_application
+    from cade.core.errors import DomainError
+
     application = reviewed_application(call)
     application.status = ApplicationStatus.SUBMITTED
     _db.session.commit()
-    decide(admin, application, outcome="reject", amount_minor=None)
+    decide(admin, application, outcome="award", amount_minor=10_000_00)
     _db.session.commit()
     _db.session.refresh(application)
-    assert application.status == ApplicationStatus.SUBMITTED
+    assert application.status == ApplicationStatus.UNDER_REVIEW
+    from tests.factories import MembershipFactory
+
+    member = MembershipFactory(organisation=application.organisation).user
+    with pytest.raises(DomainError):  # an award counted in the envelope cannot vanish with a withdrawal
+        withdraw_application(member, application.id)
 
 
 @pytest.mark.parametrize("outcome", ["waitlist", "reject"])

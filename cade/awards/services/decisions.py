@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from cade.applications.constants import ApplicationStatus
 from cade.applications.models import Application
+from cade.applications.services import transition_application
 from cade.awards.constants import FEEDBACK_MAX_CHARS, DecisionOutcome
 from cade.awards.models import Decision
 from cade.awards.permissions import can_decide
@@ -68,6 +69,10 @@ def decide_application(actor, application_id: int, *, outcome: str, amount_minor
     decision.decided_by_id = actor.id
     decision.decided_at = utcnow()
     db.session.flush()
+    if application.status == ApplicationStatus.SUBMITTED:
+        # Deciding is reviewing: the applicant may no longer withdraw an application whose
+        # decision (and perhaps award, counted in the envelope) awaits release. "Under review" tells them nothing new.
+        transition_application(actor, application, ApplicationStatus.UNDER_REVIEW)
     record_event(actor, "decision.changed" if before else "decision.made", decision, before,
                  {"application_id": application.id, **_snapshot(decision)})
     return decision
