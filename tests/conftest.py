@@ -146,6 +146,14 @@ def login(app, client):
 
 
 @pytest.fixture()
+def admin(db):
+    """An administrator (many pages and services need one acting)."""
+    from tests.factories import UserFactory
+
+    return UserFactory(roles=["admin"], name="Ada Admin")
+
+
+@pytest.fixture()
 def auth(client):
     return AuthActions(client)
 

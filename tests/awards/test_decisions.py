@@ -26,11 +26,6 @@ RATIONALE = "Ranked third; strong community support."
 
 
 @pytest.fixture()
-def admin(db):
-    return UserFactory(roles=["admin"], name="Ada Admin")
-
-
-@pytest.fixture()
 def call(db):
     """USD call: envelope 50,000.00, awards 5,000.00 to 40,000.00, two reviews per application."""
     return CallFactory(closed=True, budget_envelope_minor=50_000_00, min_award_minor=5_000_00,

@@ -27,11 +27,6 @@ FEEDBACK = "Please send quarterly updates on the solar installation."
 
 
 @pytest.fixture()
-def admin(db):
-    return UserFactory(roles=["admin"], name="Ada Admin")
-
-
-@pytest.fixture()
 def call(db):
     return CallFactory(closed=True, title="Mesh networks 2026")
 

@@ -26,11 +26,6 @@ from tests.factories import (
 
 
 @pytest.fixture()
-def admin(db):
-    return UserFactory(roles=["admin"], name="Ada Admin")
-
-
-@pytest.fixture()
 def call(db):
     call = CallFactory(closed=True, title="Mesh networks 2026", budget_envelope_minor=50_000_00,
                        min_award_minor=5_000_00, max_award_minor=40_000_00, reviews_required=2)

@@ -63,10 +63,10 @@ def make_world(size: int, applicant=None):
     return calls
 
 
-def make_review_world(size: int, reviewer=None, applicant=None):
+def make_review_world(size: int, reviewer=None, applicant=None, call=None):
     """A closed call in review: `size` applications, each with two submitted reviews, half of them
     decided and released. The reviewer (if given) reviews every application; the applicant (if given)
-    belongs to every organisation."""
+    belongs to every organisation. Pass `call` to grow a call made earlier."""
     from cade.applications.constants import ApplicationStatus
     from cade.core.db import utcnow
     from tests.factories import (
@@ -77,8 +77,11 @@ def make_review_world(size: int, reviewer=None, applicant=None):
         ReviewFactory,
     )
 
-    call = CallFactory(closed=True, reviews_required=2)
-    criteria = [RubricCriterionFactory(call=call, weight=w, max_score=5) for w in (3, 2, 1)]
+    if call is None:
+        call = CallFactory(closed=True, reviews_required=2)
+        criteria = [RubricCriterionFactory(call=call, weight=w, max_score=5) for w in (3, 2, 1)]
+    else:
+        criteria = list(call.criteria)
     panel = [reviewer or ReviewerProfileFactory().user, ReviewerProfileFactory().user]
     applications = []
     for index in range(size):

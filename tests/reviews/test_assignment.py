@@ -27,11 +27,6 @@ from tests.factories import (
 
 
 @pytest.fixture()
-def admin(db):
-    return UserFactory(roles=["admin"], name="Ada Admin")
-
-
-@pytest.fixture()
 def call(db):
     return CallFactory(closed=True, title="Community networks 2026", timezone="Africa/Nairobi")
 

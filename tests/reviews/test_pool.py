@@ -38,11 +38,6 @@ def request_ctx(app, db):
 
 
 @pytest.fixture()
-def admin(db):
-    return UserFactory(roles=["admin"], name="Ada Admin")
-
-
-@pytest.fixture()
 def reviewer(db):
     return ReviewerProfileFactory(user=UserFactory(roles=["reviewer"], name="Rui Reviewer")).user
 
