@@ -1,7 +1,5 @@
 """Invitations by e-mail: a random token whose hash alone is stored, accepted once."""
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
@@ -14,6 +12,7 @@ from cade.accounts.services import normalise_email
 from cade.core.audit import record_event
 from cade.core.db import utcnow
 from cade.core.errors import AlreadyExists, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from cade.core.tokens import new_link_token, token_digest
 from cade.extensions import db
 from cade.notifications.services import notify
 from cade.organisations.constants import MembershipRole
@@ -22,9 +21,6 @@ from cade.organisations.permissions import can_manage_members
 from cade.organisations.services.members import clean_role
 from cade.organisations.services.queries import is_member, membership_of
 
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _normalise_email(email) -> str:
@@ -56,7 +52,7 @@ def invite_member(actor, org: Organisation, email: str, role=MembershipRole.MEMB
     if existing_member is not None:
         raise AlreadyExists(_("This person is already a member of the organisation."), field="email")
 
-    token = secrets.token_urlsafe(32)
+    token = new_link_token()
     now = utcnow()
     expires_at = now + timedelta(seconds=current_app.config["INVITATION_MAX_AGE"])
     invitation = db.session.scalar(
@@ -64,7 +60,7 @@ def invite_member(actor, org: Organisation, email: str, role=MembershipRole.MEMB
                                  Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
     )
     if invitation is None:
-        invitation = Invitation(organisation=org, email=email, role=role, token_hash=_token_hash(token),
+        invitation = Invitation(organisation=org, email=email, role=role, token_hash=token_digest(token),
                                 invited_by_id=actor.id, expires_at=expires_at)
         db.session.add(invitation)
         db.session.flush()
@@ -73,7 +69,7 @@ def invite_member(actor, org: Organisation, email: str, role=MembershipRole.MEMB
     else:
         before = {"role": invitation.role, "expires_at": invitation.expires_at.isoformat()}
         invitation.role = role
-        invitation.token_hash = _token_hash(token)
+        invitation.token_hash = token_digest(token)
         invitation.invited_by_id = actor.id
         invitation.expires_at = expires_at
         db.session.flush()
@@ -125,7 +121,7 @@ def find_invitation(user, token: str) -> Invitation:
     Returns an already-accepted invitation when `user` is a member: accepting
     twice is harmless.
     """
-    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token or "")))
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_digest(token or "")))
     if invitation is None:
         raise NotFound(_("This invitation link is not valid. Check that you copied the whole link, "
                          "or ask for a new invitation."))

@@ -1,7 +1,5 @@
 """The reviewer pool: making users reviewers, inviting by e-mail, their profiles, and the pool's page."""
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -21,6 +19,7 @@ from cade.core.countries import region_choices
 from cade.core.db import utcnow
 from cade.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from cade.core.permissions import REVIEWER, has_role, is_admin
+from cade.core.tokens import new_link_token, token_digest
 from cade.extensions import db
 from cade.notifications.services import notify
 from cade.organisations.constants import WORKING_LANGUAGES
@@ -66,9 +65,6 @@ class PoolPage:
     page: Pagination
     entries: list[PoolEntry]
 
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def profile_of(user_id: int) -> ReviewerProfile | None:
@@ -129,7 +125,7 @@ def add_reviewer(actor, email: str) -> AddResult:
 
 
 def _invite(actor, address: str) -> AddResult:
-    token = secrets.token_urlsafe(32)
+    token = new_link_token()
     max_age = current_app.config["INVITATION_MAX_AGE"]
     expires_at = utcnow() + timedelta(seconds=max_age)
     invitation = db.session.scalar(
@@ -141,7 +137,7 @@ def _invite(actor, address: str) -> AddResult:
         invitation = ReviewerInvitation(email=address)
         db.session.add(invitation)
     before = None if outcome is AddOutcome.INVITED else {"expires_at": invitation.expires_at.isoformat()}
-    invitation.token_hash = _token_hash(token)
+    invitation.token_hash = token_digest(token)
     invitation.invited_by_id = actor.id
     invitation.expires_at = expires_at
     db.session.flush()
@@ -170,7 +166,7 @@ def find_reviewer_invitation(user, token: str) -> ReviewerInvitation:
     if not getattr(user, "is_verified", False):
         raise PermissionDenied(_l("Please confirm your e-mail address first, then open the invitation again."))
     invitation = db.session.scalar(
-        select(ReviewerInvitation).where(ReviewerInvitation.token_hash == _token_hash(token or "")))
+        select(ReviewerInvitation).where(ReviewerInvitation.token_hash == token_digest(token or "")))
     if invitation is None:
         raise NotFound(_l("This invitation link is not valid. Check that you copied the whole link, "
                           "or ask for a new invitation."))
