@@ -129,7 +129,7 @@ def _checked(application: Application, call: Call, *, outcome, amount_minor, fee
         if not text and missing is not None:
             add(name, missing)
         elif len(text) > FEEDBACK_MAX_CHARS:
-            add(name, _l("Please keep this under %(n)d characters.", n=FEEDBACK_MAX_CHARS))
+            add(name, _l("Use at most %(n)d characters.", n=FEEDBACK_MAX_CHARS))
     reviews = submitted_review_count(application.id)
     if reviews >= call.reviews_required:
         override_reason = None  # nothing to override

@@ -106,7 +106,7 @@ def declare_conflict(actor, assignment_id: int, has_conflict: bool, reason: str 
     if has_conflict and not reason:
         raise ValidationFailed({"reason": [_l("Please say why you have a conflict of interest.")]})
     if len(reason) > CONFLICT_REASON_MAX_CHARS:
-        raise ValidationFailed({"reason": [_l("Please keep the reason under %(n)d characters.",
+        raise ValidationFailed({"reason": [_l("Use at most %(n)d characters.",
                                               n=CONFLICT_REASON_MAX_CHARS)]})
     declaration = declaration_for(actor.id, assignment.application_id)
     before = None

@@ -186,7 +186,7 @@ def _checked_review(criteria, existing: dict[int, int], scores: dict, recommenda
         errors["recommendation"] = [_l("Choose a recommendation before submitting.")]
     for name, text in comments.items():
         if len(text) > COMMENT_MAX_CHARS:
-            errors[name] = [_l("Please keep this comment under %(n)d characters.", n=COMMENT_MAX_CHARS)]
+            errors[name] = [_l("Use at most %(n)d characters.", n=COMMENT_MAX_CHARS)]
     if errors:
         raise ValidationFailed(errors)
     return changes, recommendation
