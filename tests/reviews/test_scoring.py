@@ -15,7 +15,7 @@ from cade.core.storage import get_storage
 from cade.extensions import db as _db
 from cade.reviews.constants import COMMENT_MAX_CHARS, ReviewStatus
 from cade.reviews.models import Review, ReviewScore
-from cade.reviews.services import scoring
+from cade.reviews.services import reading, scoring
 from tests.applications.files import make_pdf
 from tests.concurrency import run_side_by_side
 from tests.factories import (
@@ -246,7 +246,7 @@ def test_only_the_assigned_reviewer_after_declaring_no_conflict_may_save(assignm
     with pytest.raises(NotFound):
         save(undeclared.reviewer, undeclared, {criteria[0].id: "3"})
     with pytest.raises(NotFound):
-        scoring.application_for_review(undeclared.reviewer, undeclared.id)
+        reading.application_for_review(undeclared.reviewer, undeclared.id)
     _db.session.rollback()
     assert review_count() == 0
 
@@ -316,34 +316,34 @@ def test_the_dashboard_falls_back_to_the_calls_deadline(reviewer, assignment):
 def test_a_blind_call_shows_only_region_and_type_and_neutral_file_names(reviewer, assignment):
     assignment.call.blind_review = True
     attachment = add_pdf(assignment.application)
-    reading = scoring.application_for_review(reviewer, assignment.id)
-    applicant = reading.applicant
+    shown = reading.application_for_review(reviewer, assignment.id)
+    applicant = shown.applicant
     assert (applicant.region_code, applicant.organisation_type) == ("002", "ngo")
     assert applicant.name is applicant.website is applicant.acronym is applicant.country is None
     assert applicant.member_names == ()
-    [entry] = reading.attachments
+    [entry] = shown.attachments
     assert (entry.id, entry.name, entry.kind, entry.number) == (attachment.id, None, "PDF", 1)
     assert entry.download_name == "attachment-1.pdf"
-    assert "Kijiji" not in repr(reading)
+    assert "Kijiji" not in repr(shown)
 
 
 def test_an_open_call_shows_the_organisation_and_its_members(reviewer, assignment):
     member = MembershipFactory(organisation=assignment.application.organisation, user__name="Amina Odhiambo").user
     add_pdf(assignment.application)
-    reading = scoring.application_for_review(reviewer, assignment.id)
-    assert reading.applicant.name == "Kijiji Mesh Collective"
-    assert reading.applicant.website == "https://kijiji.example"
-    assert reading.applicant.member_names == (member.name,)
-    assert reading.attachments[0].name == reading.attachments[0].download_name == "Kijiji budget quotes.pdf"
+    shown = reading.application_for_review(reviewer, assignment.id)
+    assert shown.applicant.name == "Kijiji Mesh Collective"
+    assert shown.applicant.website == "https://kijiji.example"
+    assert shown.applicant.member_names == (member.name,)
+    assert shown.attachments[0].name == shown.attachments[0].download_name == "Kijiji budget quotes.pdf"
 
 
 def test_files_open_only_for_their_reviewer_and_application(reviewer, assignment):
     attachment = add_pdf(assignment.application)
-    entry, stream = scoring.open_review_attachment(reviewer, assignment.id, attachment.id)
+    entry, stream = reading.open_review_attachment(reviewer, assignment.id, attachment.id)
     with stream:
         assert stream.read() == make_pdf()
     elsewhere = add_pdf(AssignmentFactory().application, name="other.pdf")
     with pytest.raises(NotFound):
-        scoring.open_review_attachment(reviewer, assignment.id, elsewhere.id)
+        reading.open_review_attachment(reviewer, assignment.id, elsewhere.id)
     with pytest.raises(NotFound):
-        scoring.open_review_attachment(ReviewerProfileFactory().user, assignment.id, attachment.id)
+        reading.open_review_attachment(ReviewerProfileFactory().user, assignment.id, attachment.id)

@@ -14,7 +14,7 @@ from cade.reviews.constants import RECOMMENDATION_LABELS, ReviewStatus
 from cade.reviews.forms_scoring import DeclarationForm, review_form
 from cade.reviews.models import Assignment
 from cade.reviews.permissions import can_read_application_for_review, can_see_assignment
-from cade.reviews.services import conflicts, scoring, settings
+from cade.reviews.services import conflicts, reading, scoring, settings
 from cade.reviews.views import bp
 
 
@@ -115,7 +115,7 @@ def _render_review(assignment: Assignment, form, declaration_form=None, status: 
     review = assignment.review
     return render_template(
         "reviews/review_assignment.html", assignment=assignment, form=form, review=review,
-        reading=scoring.application_for_review(current_actor(), assignment.id),
+        reading=reading.application_for_review(current_actor(), assignment.id),
         declaration_form=declaration_form or DeclarationForm(formdata=None),
         closed=scoring.reviews_closed(assignment.call_id),
         deadline_at=settings.review_deadline(assignment.call_id),
@@ -130,7 +130,7 @@ def _render_review(assignment: Assignment, form, declaration_form=None, status: 
 @role_required(REVIEWER)
 def attachment(assignment_id: int, attachment_id: int):
     try:
-        entry, stream = scoring.open_review_attachment(current_actor(), assignment_id, attachment_id)
+        entry, stream = reading.open_review_attachment(current_actor(), assignment_id, attachment_id)
     except (NotFound, FileNotFoundError):
         abort(404)
     # Werkzeug writes a non-ASCII name as RFC 6266 filename* with an ASCII fallback.
