@@ -29,7 +29,8 @@ from tests.factories import (
     OrganisationFactory,
     ReviewerProfileFactory,
 )
-from tests.reviews.test_aggregation import Rubric, count_statements
+from tests.querycount import count_statements
+from tests.reviews.test_aggregation import Rubric
 
 NO = Recommendation.DO_NOT_FUND
 

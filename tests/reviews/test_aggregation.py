@@ -8,7 +8,7 @@ A4 B6 → 70, A3 B2 → 40, A5 B8 → 90, A3 B6 → 60, A5 B10 → 100.
 import math
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from cade.applications.constants import ApplicationStatus
 from cade.extensions import db as _db
@@ -28,6 +28,7 @@ from tests.factories import (
     RubricCriterionFactory,
     UserFactory,
 )
+from tests.querycount import count_statements
 
 # The scores (A, B) that give each review score on the A(2×5) + B(1×10) rubric.
 POINTS = {70: (4, 6), 40: (3, 2), 90: (5, 8), 60: (3, 6), 100: (5, 10), 50: (2, 6), 80: (4, 8)}
@@ -279,20 +280,6 @@ def test_normalised_score_is_the_mean_z_of_eligible_reviewers(db):
 
 
 # The decision page's summary ------------------------------------------------
-
-
-def count_statements(run):
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(_db.engine, "before_cursor_execute", record)
-    try:
-        result = run()
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", record)
-    return result, len(statements)
 
 
 def test_score_summary_gives_figures_and_reviews_in_two_queries(db):

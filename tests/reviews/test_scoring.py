@@ -4,7 +4,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from cade.accounts.models import User
 from cade.applications.models import Attachment
@@ -26,6 +26,7 @@ from tests.factories import (
     ReviewerProfileFactory,
     RubricCriterionFactory,
 )
+from tests.querycount import count_statements
 
 
 @pytest.fixture()
@@ -261,18 +262,7 @@ def test_a_reviewer_who_belongs_to_the_applicant_may_not_save(assignment, criter
 
 def count_queries(run, user):
     user.id  # noqa: B018  (load the expired user first: only the listing's own queries count)
-    statements = []
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    engine = _db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        result = run()
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-    return result, len([s for s in statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE"))])
+    return count_statements(run)
 
 
 def test_the_dashboard_lists_progress_in_one_query_whatever_the_number(reviewer, assignment, criteria):
