@@ -5,73 +5,22 @@ submission service's job.
 """
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from babel.numbers import NumberFormatError, get_group_symbol, parse_decimal
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, DecimalField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import DateField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
 from cade.applications.constants import BUDGET_CATEGORIES, MAX_BUDGET_LINES
 from cade.applications.services import BudgetLineInput, DraftInput
-from cade.core.forms import select_choices
+from cade.core.forms import LocalDecimalField, select_choices
 from cade.core.money import from_minor, minor_units, to_minor
 from cade.programmes.constants import SHORT_TEXT_MAX_CHARS, QuestionKind
 
 TEXT_KINDS = (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT)
-
-# What the form itself shows for a saved value ("20000.50"): read as it is, whatever the locale.
-_PLAIN_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-_SPACES = re.compile(r"[\s\u00a0\u2007\u202f\u2009]+")
-# Nothing a form needs is this large; refusing early keeps huge exponents away from int().
-_MAX_ADJUSTED_EXPONENT = 15
-
-
-def parse_decimal_input(text: str, locale: str) -> Decimal:
-    """A number as a person types it: "20000.50", or in their locale ("20 000,50" in French).
-
-    Raises ValueError with a message to show. Infinity, NaN and absurdly
-    large values are refused here, before anything computes with them.
-    """
-    text = (text or "").strip()
-    try:
-        if _PLAIN_DECIMAL.fullmatch(text):
-            value = Decimal(text)
-        else:
-            # People type an ordinary space where the locale groups digits with a narrow one.
-            value = parse_decimal(_SPACES.sub(get_group_symbol(locale), text), locale=locale, strict=True)
-    except (InvalidOperation, NumberFormatError, ValueError):
-        raise ValueError(_("Enter a number.")) from None
-    if not value.is_finite():
-        raise ValueError(_("Enter a number."))
-    if value and value.adjusted() >= _MAX_ADJUSTED_EXPONENT:
-        raise ValueError(_("This number is too large."))
-    return value
-
-
-class LocalDecimalField(DecimalField):
-    """A DecimalField that reads the reader's own way of writing numbers (see parse_decimal_input)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.type = "DecimalField"  # templates render it as any decimal input
-
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        if not (valuelist[0] or "").strip():
-            self.data = None
-            return
-        try:
-            self.data = parse_decimal_input(valuelist[0], str(get_locale() or "en"))
-        except ValueError:
-            self.data = None
-            raise
-
 
 def _sent(field) -> bool:
     """Whether the browser sent this field at all (an empty value counts; a missing one does not)."""

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import FloatField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from cade.applications.forms import LocalDecimalField
+from cade.core.forms import LocalDecimalField
 from cade.awards.constants import DECISION_OUTCOME_LABELS, FEEDBACK_MAX_CHARS
 from cade.awards.services.ranking import RankingFilters
 from cade.core.countries import country_choices, get_country, region_choices

@@ -1,9 +1,14 @@
-"""What every domain's views share about forms: a service's errors placed on the form."""
+"""What every domain's forms and views share: numbers as people type them, and a service's errors placed on the form."""
 
+import re
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 
+from babel.numbers import NumberFormatError, get_group_symbol, parse_decimal
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms import Field, FieldList, FormField
+from wtforms import DecimalField, Field, FieldList, FormField
 from wtforms.fields.choices import SelectChoice
 
 from cade.core.errors import DomainError, ValidationFailed
@@ -70,3 +75,52 @@ def find_field(form, name: str) -> Field | None:
     if not isinstance(node, Field) or isinstance(node, (FieldList, FormField)):
         return None
     return node
+
+
+# What the form itself shows for a saved value ("20000.50"): read as it is, whatever the locale.
+_PLAIN_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_SPACES = re.compile(r"[\s\u00a0\u2007\u202f\u2009]+")
+# Nothing a form needs is this large; refusing early keeps huge exponents away from int().
+_MAX_ADJUSTED_EXPONENT = 15
+
+
+def parse_decimal_input(text: str, locale: str) -> Decimal:
+    """A number as a person types it: "20000.50", or in their locale ("20 000,50" in French).
+
+    Raises ValueError with a message to show. Infinity, NaN and absurdly
+    large values are refused here, before anything computes with them.
+    """
+    text = (text or "").strip()
+    try:
+        if _PLAIN_DECIMAL.fullmatch(text):
+            value = Decimal(text)
+        else:
+            # People type an ordinary space where the locale groups digits with a narrow one.
+            value = parse_decimal(_SPACES.sub(get_group_symbol(locale), text), locale=locale, strict=True)
+    except (InvalidOperation, NumberFormatError, ValueError):
+        raise ValueError(_("Enter a number.")) from None
+    if not value.is_finite():
+        raise ValueError(_("Enter a number."))
+    if value and value.adjusted() >= _MAX_ADJUSTED_EXPONENT:
+        raise ValueError(_("This number is too large."))
+    return value
+
+
+class LocalDecimalField(DecimalField):
+    """A DecimalField that reads the reader's own way of writing numbers (see parse_decimal_input)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.type = "DecimalField"  # templates render it as any decimal input
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        if not (valuelist[0] or "").strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_decimal_input(valuelist[0], str(get_locale() or "en"))
+        except ValueError:
+            self.data = None
+            raise
