@@ -69,6 +69,9 @@ ZIP_CONTAINER_MARKERS = {
 # Statuses that hold the organisation's one live application to a call.
 LIVE_STATUSES = tuple(s for s in ApplicationStatus if s != ApplicationStatus.WITHDRAWN)
 
+# Sent in and not yet decided (or decided but not released): what reviewers read and admins decide on.
+IN_REVIEW_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
+
 # Call-closing reminders: (notification kind, idempotency key prefix, window before closing).
 CLOSING_REMINDERS = (
     ("applications.call_closing_7d", "closing7d", 7 * 24),

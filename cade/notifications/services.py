@@ -19,8 +19,16 @@ from cade.notifications.delivery import DeliveryFailed, deliver_notification  # 
 from cade.notifications.models import Notification
 
 
+def queued_keys(keys) -> set[str]:
+    """Which of these idempotency keys already have an outbox row (one query): what a batch may skip."""
+    keys = set(keys)
+    if not keys:
+        return set()
+    return set(db.session.scalars(select(Notification.idempotency_key).where(Notification.idempotency_key.in_(keys))))
+
+
 def notify(kind: str, *, recipient=None, email: str | None = None, locale: str | None = None,
-           context: dict | None = None, key: str, in_app: bool = True) -> Notification:
+           context: dict | None = None, key: str, in_app: bool = True, known_new: bool = False) -> Notification:
     """Queue one notification in the current transaction; return the outbox row.
 
     `kind` names the templates (``"applications.submitted"`` renders
@@ -29,13 +37,16 @@ def notify(kind: str, *, recipient=None, email: str | None = None, locale: str |
     idempotency key: a second call with the same key returns the existing row
     and sends nothing more. Pass a user as `recipient`, or an address as
     `email` for someone without an account. Flushes, never commits; the outbox
-    enqueues its delivery once the transaction commits.
+    enqueues its delivery once the transaction commits. A caller that has
+    already asked `queued_keys` for a batch passes `known_new=True` and saves
+    the lookup; the unique key still refuses a duplicate.
     """
     if recipient is None and not email:
         raise ValueError("a notification needs a recipient or an e-mail address")
-    existing = db.session.scalar(select(Notification).where(Notification.idempotency_key == key))
-    if existing is not None:
-        return existing
+    if not known_new:
+        existing = db.session.scalar(select(Notification).where(Notification.idempotency_key == key))
+        if existing is not None:
+            return existing
     row = Notification(
         kind=kind,
         recipient_id=getattr(recipient, "id", None),
