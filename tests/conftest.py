@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from kombu import Connection
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from flask import has_app_context
@@ -22,6 +22,7 @@ from flask_login.utils import _create_identifier
 
 from cade import create_app
 from cade.extensions import db as _db
+from cade.notifications.models import Notification
 from config import TestConfig
 from tests.notifications.smtp_sink import SMTPSink
 
@@ -156,6 +157,21 @@ def admin(db):
 @pytest.fixture()
 def auth(client):
     return AuthActions(client)
+
+
+@pytest.fixture()
+def outbox(db):
+    """The outbox rows of one kind (or all), oldest first; `email=` keeps those to one address."""
+
+    def read(kind: str | None = None, *, email: str | None = None) -> list[Notification]:
+        query = select(Notification).order_by(Notification.id)
+        if kind:
+            query = query.where(Notification.kind == kind)
+        if email:
+            query = query.where(Notification.recipient_email == email)
+        return list(db.session.scalars(query))
+
+    return read
 
 
 @pytest.fixture()

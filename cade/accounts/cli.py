@@ -23,10 +23,14 @@ def register(app: Flask) -> None:
     @click.option("--name", help="The person's name for a new account (default: the part before the @).")
     def create_admin_command(email: str, password: str | None, name: str | None) -> None:
         """Create an administrator, or promote and verify an existing account."""
+        # Commands speak English; no request is there to choose a language.
+        with force_locale("en"):
+            # Refused before the password prompt, so no one types a password for nothing.
+            if problems := services.email_problems(email):
+                raise click.ClickException(" ".join(str(m) for m in problems))
         if password is None and services.get_user_by_email(email) is None:
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         try:
-            # Commands speak English; no request is there to choose a language.
             with force_locale("en"):
                 user, done = services.create_admin(email, password=password, name=name)
         except ValidationFailed as exc:

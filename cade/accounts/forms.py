@@ -1,5 +1,6 @@
 """Sign-up, sign-in, reset and profile forms (shape checks only; the services hold the rules)."""
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
@@ -7,9 +8,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from cade.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from cade.core.templating import language_name
 from cade.core.timeutil import timezone_names
 
-LANGUAGES = {"en": "English", "fr": "Français", "es": "Español", "pt": "Português"}
 PASSWORD_HINT = _l("At least %(n)d characters. A few unrelated words make a good password.", n=MIN_LENGTH)
 
 
@@ -30,14 +31,14 @@ def _new_password(label):
 class _ProfileFields(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)],
                        render_kw={"autocomplete": "name"})
-    locale = SelectField(_l("Preferred language"),
-                         choices=[SelectChoice(code, label) for code, label in LANGUAGES.items()],
-                         description=_l("E-mails and pages will use this language."))
+    locale = SelectField(_l("Preferred language"), description=_l("E-mails and pages will use this language."))
     timezone = SelectField(_l("Time zone"), default="UTC",
                            description=_l("Deadlines and dates are shown in this time zone."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The languages the site is translated into, each named in itself.
+        self.locale.choices = [SelectChoice(code, language_name(code)) for code in current_app.config["LANGUAGES"]]
         self.timezone.choices = [SelectChoice(name, name.replace("_", " ")) for name in timezone_names()]
 
 

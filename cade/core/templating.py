@@ -1,5 +1,6 @@
 """Jinja filters and globals every template may use."""
 
+from babel import Locale
 from babel.units import format_unit
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
@@ -18,6 +19,12 @@ def aria_attrs(describedby: list[str], field, extra: dict) -> dict:
     if field.errors:
         attrs["aria-invalid"] = "true"
     return attrs
+
+
+def language_name(code: str) -> str:
+    """A language named in itself, as a language menu offers it ("Français" for fr)."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
 
 
 def file_size(size: int) -> str:
@@ -45,5 +52,5 @@ def init_app(app: Flask) -> None:
         role_label=permissions.role_label,
         get_locale=get_locale,
         languages=app.config["LANGUAGES"],
-        language_names={"en": "English", "fr": "Français", "es": "Español", "pt": "Português"},
+        language_names={code: language_name(code) for code in app.config["LANGUAGES"]},
     )

@@ -7,7 +7,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DecimalField,
     EmailField,
     IntegerField,
     SelectField,
@@ -16,12 +15,12 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from cade.core.countries import country_choices, is_country
 from cade.core.db import utcnow
-from cade.core.forms import select_choices
+from cade.core.forms import LocalDecimalField, select_choices
 from cade.core.money import COMMON_CURRENCIES, from_minor
 from cade.organisations.constants import (
     FOCUS_AREA_LABELS,
@@ -82,6 +81,12 @@ def _year_in_range(form, field):
                                  first=EARLIEST_YEAR_FOUNDED, last=last))
 
 
+def _zero_or_more(form, field):
+    # An amount that could not be read has its message already; one message is enough.
+    if field.data is not None and field.data < 0:
+        raise ValidationError(_l("Enter an amount of zero or more."))
+
+
 def _blank(label):
     return [("", label)]
 
@@ -108,8 +113,8 @@ class OrganisationForm(FlaskForm):
     staff_band = SelectField(
         _l("Paid staff"), validators=[Optional()],
         choices=select_choices(_blank(_l("Prefer not to say")) + list(STAFF_BAND_LABELS.items())))
-    annual_budget_amount = DecimalField(
-        _l("Annual budget"), places=None, validators=[Optional(), NumberRange(min=0)],
+    annual_budget_amount = LocalDecimalField(
+        _l("Annual budget"), places=None, validators=[Optional(), _zero_or_more],
         description=_l("Last year's total spending, as a number such as 25000.50"))
     annual_budget_currency = SelectField(_l("Currency of the annual budget"), validators=[Optional()])
     focus_areas = MultiCheckboxField(

@@ -2,11 +2,12 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from cade.core.db import utcnow
-from cade.core.errors import DomainError, InvalidTransition, NotFound, PermissionDenied
-from cade.core.forms import place_errors
+from cade.core.errors import DomainError
+from cade.core.forms import current_actor, place_errors
+from cade.core.views import http_status_for
 from cade.extensions import db
 from cade.organisations import services
 from cade.organisations.constants import (
@@ -47,10 +48,10 @@ def _labels():
     }
 
 
-def _load(organisation_id: int) -> Organisation:
+def _load(actor, organisation_id: int) -> Organisation:
     org = db.session.get(Organisation, organisation_id)
     # Whether an organisation exists is private to its members.
-    if org is None or not can_view_organisation(current_user, org):
+    if org is None or not can_view_organisation(actor, org):
         abort(404)
     return org
 
@@ -69,7 +70,7 @@ BUDGET_ALIASES = {"annual_budget_minor": "annual_budget_amount"}
 @bp.get("/mine")
 @login_required
 def mine():
-    organisations = services.organisations_for_user(current_user)
+    organisations = services.organisations_for_user(current_actor())
     if len(organisations) == 1:
         return redirect(url_for(".view", organisation_id=organisations[0].id))
     if not organisations:
@@ -85,7 +86,7 @@ def create():
     form = OrganisationForm()
     if form.validate_on_submit():
         try:
-            org = services.create_organisation(current_user, form.to_data())
+            org = services.create_organisation(current_actor(), form.to_data())
         except DomainError as exc:
             place_errors(form, exc, aliases=BUDGET_ALIASES)
         else:
@@ -99,7 +100,7 @@ def create():
 @bp.get("/<int:organisation_id>")
 @login_required
 def view(organisation_id: int):
-    org = _load(organisation_id)
+    org = _load(current_actor(), organisation_id)
     return render_template("organisations/view.html", organisation=org,
                            members=services.members_of(org), confirm_form=ConfirmForm())
 
@@ -107,13 +108,14 @@ def view(organisation_id: int):
 @bp.route("/<int:organisation_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(organisation_id: int):
-    org = _load(organisation_id)
-    if not can_edit_organisation(current_user, org):
+    actor = current_actor()
+    org = _load(actor, organisation_id)
+    if not can_edit_organisation(actor, org):
         abort(403)
     form = OrganisationForm(data=organisation_form_data(org))
     if form.validate_on_submit():
         try:
-            services.update_organisation(current_user, org, form.to_data())
+            services.update_organisation(actor, org, form.to_data())
         except DomainError as exc:
             db.session.rollback()
             place_errors(form, exc, aliases=BUDGET_ALIASES)
@@ -127,18 +129,19 @@ def edit(organisation_id: int):
 @bp.post("/<int:organisation_id>/verify")
 @login_required
 def verify(organisation_id: int):
-    org = _load(organisation_id)
-    if not can_verify_organisation(current_user, org):
+    actor = current_actor()
+    org = _load(actor, organisation_id)
+    if not can_verify_organisation(actor, org):
         abort(403)
     if ConfirmForm().validate_on_submit():
-        services.set_organisation_verified(current_user, org, request.form.get("verified") == "1")
+        services.set_organisation_verified(actor, org, request.form.get("verified") == "1")
         db.session.commit()
         flash(_("Verification status saved."), "success")
     return redirect(url_for(".view", organisation_id=org.id))
 
 
-def _render_members(org: Organisation, invite_form=None, status: int = 200):
-    manage = can_manage_members(current_user, org)
+def _render_members(actor, org: Organisation, invite_form=None, status: int = 200):
+    manage = can_manage_members(actor, org)
     members = services.members_of(org)
     role_forms = {m.id: RoleForm(formdata=None, role=m.role, prefix=f"m{m.id}") for m in members} if manage else {}
     return render_template(
@@ -150,7 +153,7 @@ def _render_members(org: Organisation, invite_form=None, status: int = 200):
         role_forms=role_forms,
         confirm_form=ConfirmForm(),
         can_manage=manage,
-        current_user_is_member=any(m.user_id == current_user.id for m in members),
+        current_user_is_member=any(m.user_id == actor.id for m in members),
         now=utcnow(),
     ), status
 
@@ -158,27 +161,29 @@ def _render_members(org: Organisation, invite_form=None, status: int = 200):
 @bp.get("/<int:organisation_id>/members")
 @login_required
 def members(organisation_id: int):
-    return _render_members(_load(organisation_id))
+    actor = current_actor()
+    return _render_members(actor, _load(actor, organisation_id))
 
 
 @bp.post("/<int:organisation_id>/members/invite")
 @login_required
 def invite(organisation_id: int):
-    org = _load(organisation_id)
-    if not can_manage_members(current_user, org):
+    actor = current_actor()
+    org = _load(actor, organisation_id)
+    if not can_manage_members(actor, org):
         abort(403)
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            invitation, _token = services.invite_member(current_user, org, form.email.data, form.role.data)
+            invitation, _token = services.invite_member(actor, org, form.email.data, form.role.data)
         except DomainError as exc:
             db.session.rollback()
-            place_errors(form, exc, aliases=BUDGET_ALIASES)
+            place_errors(form, exc)
         else:
             db.session.commit()
             flash(_("An invitation has been sent to %(email)s.", email=invitation.email), "success")
             return redirect(url_for(".members", organisation_id=org.id))
-    return _render_members(org, invite_form=form, status=400)
+    return _render_members(actor, org, invite_form=form, status=400)
 
 
 def _member_action(org: Organisation, action, success_message: str):
@@ -198,15 +203,16 @@ def _member_action(org: Organisation, action, success_message: str):
 @bp.post("/<int:organisation_id>/members/<int:membership_id>/role")
 @login_required
 def change_role(organisation_id: int, membership_id: int):
-    org = _load(organisation_id)
-    if not can_manage_members(current_user, org):
+    actor = current_actor()
+    org = _load(actor, organisation_id)
+    if not can_manage_members(actor, org):
         abort(403)
     membership = _load_membership(org, membership_id)
     form = RoleForm(prefix=f"m{membership.id}")
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.change_member_role(current_user, membership, form.role.data)
+        services.change_member_role(actor, membership, form.role.data)
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc.message), "error")
@@ -219,12 +225,13 @@ def change_role(organisation_id: int, membership_id: int):
 @bp.post("/<int:organisation_id>/members/<int:membership_id>/remove")
 @login_required
 def remove(organisation_id: int, membership_id: int):
-    org = _load(organisation_id)
-    if not can_manage_members(current_user, org):
+    actor = current_actor()
+    org = _load(actor, organisation_id)
+    if not can_manage_members(actor, org):
         abort(403)
     membership = _load_membership(org, membership_id)
     name = membership.user.name
-    _member_action(org, lambda: services.remove_member(current_user, membership),
+    _member_action(org, lambda: services.remove_member(actor, membership),
                    _("%(name)s is no longer a member.", name=name))
     return redirect(url_for(".members", organisation_id=org.id))
 
@@ -232,13 +239,14 @@ def remove(organisation_id: int, membership_id: int):
 @bp.post("/<int:organisation_id>/invitations/<int:invitation_id>/revoke")
 @login_required
 def revoke(organisation_id: int, invitation_id: int):
-    org = _load(organisation_id)
-    if not can_manage_members(current_user, org):
+    actor = current_actor()
+    org = _load(actor, organisation_id)
+    if not can_manage_members(actor, org):
         abort(403)
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.organisation_id != org.id:
         abort(404)
-    _member_action(org, lambda: services.revoke_invitation(current_user, invitation),
+    _member_action(org, lambda: services.revoke_invitation(actor, invitation),
                    _("The invitation to %(email)s has been withdrawn.", email=invitation.email))
     return redirect(url_for(".members", organisation_id=org.id))
 
@@ -246,11 +254,12 @@ def revoke(organisation_id: int, invitation_id: int):
 @bp.post("/<int:organisation_id>/leave")
 @login_required
 def leave(organisation_id: int):
-    org = _load(organisation_id)
+    actor = current_actor()
+    org = _load(actor, organisation_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        services.leave_organisation(current_user, org)
+        services.leave_organisation(actor, org)
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc.message), "error")
@@ -260,25 +269,22 @@ def leave(organisation_id: int):
     return redirect(url_for("organisations.mine"))
 
 
-_INVITATION_STATUS = {NotFound: 404, PermissionDenied: 403, InvalidTransition: 410}
-
-
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 @login_required
 def accept_invitation(token: str):
+    actor = current_actor()
     form = ConfirmForm()
     try:
-        invitation = services.find_invitation(current_user, token)
+        invitation = services.find_invitation(actor, token)
         if request.method == "POST" and form.validate_on_submit():
-            services.accept_invitation(current_user, token)
+            services.accept_invitation(actor, token)
             db.session.commit()
             flash(_("Welcome to %(name)s.", name=invitation.organisation.name), "success")
             return redirect(url_for(".view", organisation_id=invitation.organisation_id))
     except DomainError as exc:
         db.session.rollback()
-        status = next((code for cls, code in _INVITATION_STATUS.items() if isinstance(exc, cls)), 400)
         return render_template("organisations/invitation.html", invitation=None, form=form,
-                               error=str(exc.message)), status
+                               error=str(exc.message)), http_status_for(exc)
     # find_invitation only returns a used invitation to someone who is already a member.
     already_member = invitation.accepted_at is not None
     return render_template("organisations/invitation.html", invitation=invitation, form=form,

@@ -1,26 +1,11 @@
-"""Fixtures for the accounts tests: outbox reading and a rate-limited app."""
+"""Fixtures for the accounts tests: a rate-limited app."""
 
 import pytest
-from sqlalchemy import select
 
 from cade import create_app
 from cade.extensions import db as _db
 from cade.extensions import limiter
-from cade.notifications.models import Notification
 from config import TestConfig
-
-
-@pytest.fixture()
-def outbox(db):
-    """The outbox rows of one kind (or all), oldest first."""
-
-    def read(kind: str | None = None) -> list[Notification]:
-        query = select(Notification).order_by(Notification.id)
-        if kind:
-            query = query.where(Notification.kind == kind)
-        return list(db.session.scalars(query))
-
-    return read
 
 
 @pytest.fixture()

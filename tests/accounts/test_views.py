@@ -31,11 +31,15 @@ def page_text(response) -> str:
 
 # --- sign-up and verification ---------------------------------------------
 
-def test_register_page_offers_languages_and_time_zones(client):
+def test_register_page_offers_languages_and_time_zones(csrf_app, client, db):
     response = client.get("/auth/register")
     assert response.status_code == 200
     html = page_text(response)
-    assert 'name="csrf_token"' in html or "csrf_token" in html
+    # The register form itself carries a token, and the token is one the site accepts.
+    register_form = re.search(r'<form method="post" action="/auth/register".*?</form>', html, re.S).group(0)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', register_form).group(1)
+    assert client.post("/auth/register", data=registration(csrf_token=token)).status_code == 302
+    assert user_count(db) == 1
     assert '<option value="America/Sao_Paulo">America/Sao Paulo</option>' in html
     assert '<option value="pt">Português</option>' in html
     assert 'for="email"' in html and 'autocomplete="new-password"' in html
@@ -123,6 +127,12 @@ def test_login_renews_the_session_and_keeps_the_language(client, db):
     db.session.refresh(user)
     assert user.last_login_at is not None
     assert client.get("/auth/profile").status_code == 200
+
+
+def test_sign_in_page_offers_a_new_confirmation_link(client, db):
+    # The verification e-mail says a new link can be asked for on the sign-in page.
+    html = page_text(client.get("/auth/login"))
+    assert '<a href="/auth/resend-verification">Send the confirmation link again</a>' in html
 
 
 def test_unverified_user_signs_in_and_is_asked_to_verify(client, db):
@@ -321,6 +331,17 @@ def test_create_admin_command_promotes_an_existing_user(app, db):
     assert db.session.scalar(select(User)).has_role("admin")
 
 
+@pytest.mark.parametrize("email", ["x@@example.org", "a..b@example.org"])
+@pytest.mark.parametrize("password_option", [["--password", GOOD_PASSWORD], []])
+def test_create_admin_command_refuses_a_malformed_address(app, db, email, password_option):
+    # Without --password the address is refused before a password is asked for (no input is given).
+    result = app.test_cli_runner().invoke(args=["create-admin", email, *password_option])
+    assert result.exit_code != 0
+    assert "Enter an e-mail address such as name@example.org." in result.output
+    assert "Password" not in result.output
+    assert user_count(db) == 0
+
+
 def test_create_admin_command_refuses_a_weak_password(app, db):
     result = app.test_cli_runner().invoke(args=["create-admin", "boss@example.org", "--password", "password1234"])
     assert result.exit_code != 0
@@ -360,7 +381,8 @@ def test_outbox_rows_of_each_kind_render_in_the_recipients_language(client, db, 
     from cade.notifications.rendering import render_notification
 
     UserFactory(email="taken@example.org", locale="fr")
-    client.post("/auth/register", data=registration(email="taken@example.org"))
+    # Whoever tries to register with the address chose English: the warning still goes out in the account's French.
+    client.post("/auth/register", data=registration(email="taken@example.org", locale="en"))
     client.post("/auth/register", data=registration(email="new@example.org", locale="en"))
     client.post("/auth/reset", data={"email": "new@example.org"})
 
@@ -374,6 +396,8 @@ def test_outbox_rows_of_each_kind_render_in_the_recipients_language(client, db, 
     reset_token = outbox("accounts.reset_password")[0].context["token"]
     assert f"/auth/reset/{reset_token}" in rendered["accounts.reset_password"][1]
     assert "taken@example.org" in rendered["accounts.already_registered"][1]
+    assert rendered["accounts.already_registered"][0] == "Quelqu'un a essayé de créer un compte avec votre adresse"
+    assert rendered["accounts.reset_password"][0] != rendered["accounts.already_registered"][0]
 
 
 def test_reset_takes_as_long_for_an_unknown_address_as_for_a_known_one(app, client, db, monkeypatch):

@@ -1,8 +1,8 @@
-"""Fixtures for the organisation tests: an organisation and people in each role."""
+"""Fixtures for the organisation tests: an organisation and people in each role (admin: tests/conftest.py)."""
 
 import pytest
 
-from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.factories import MembershipFactory, OrganisationFactory
 
 
 @pytest.fixture()
@@ -24,18 +24,3 @@ def member(org):
 def outsider(db):
     """A member of another organisation."""
     return MembershipFactory(organisation=OrganisationFactory(name="Elsewhere"), role="owner").user
-
-
-@pytest.fixture()
-def admin(db):
-    return UserFactory(roles=["admin"])
-
-
-@pytest.fixture()
-def request_ctx(app, db):
-    """A request context for service calls: the shared locale selector reads the session.
-
-    (Outside a request `cade.wiring.select_locale` raises; reported to the lead.)
-    """
-    with app.test_request_context():
-        yield

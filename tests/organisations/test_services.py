@@ -1,6 +1,5 @@
 """Organisation services: profiles, members, invitations and their rules."""
 
-import hashlib
 from datetime import timedelta
 
 import pytest
@@ -11,13 +10,11 @@ from cade.core.audit import AuditEvent
 from cade.core.countries import get_country
 from cade.core.db import utcnow
 from cade.core.errors import AlreadyExists, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
-from cade.extensions import db
-from cade.notifications.models import Notification
+from cade.core.tokens import token_digest
 from cade.organisations import services
 from cade.organisations.models import Invitation, Membership, Organisation
+from tests.auditlog import audit_verbs
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
-
-pytestmark = pytest.mark.usefixtures("request_ctx")
 
 
 def profile(**overrides) -> dict:
@@ -45,12 +42,6 @@ def profile(**overrides) -> dict:
 
 def errors_of(excinfo) -> dict:
     return excinfo.value.errors
-
-
-def audit_verbs(obj) -> list[str]:
-    return list(db.session.scalars(
-        select(AuditEvent.verb).where(AuditEvent.object_type == type(obj).__name__,
-                                      AuditEvent.object_id == obj.id).order_by(AuditEvent.id)))
 
 
 # --- create / update ---------------------------------------------------------------------------
@@ -131,6 +122,26 @@ def test_bad_budget_is_refused(db, amount, currency, field):
         services.create_organisation(UserFactory(), profile(annual_budget_amount=amount,
                                                             annual_budget_currency=currency))
     assert field in errors_of(excinfo)
+
+
+@pytest.mark.parametrize("amount, currency", [
+    ("1E+999999", "EUR"),            # finite, but no currency has room for it
+    ("1e15", "USD"),
+    ("1000000000000000", "XOF"),
+    ("999999999999999", "JOD"),      # below 10**15, but not in thousandths of a dinar
+    ("10000000000000", "USD"),
+])
+def test_a_budget_too_large_to_store_is_called_too_large(db, amount, currency):
+    with pytest.raises(ValidationFailed) as excinfo:
+        services.create_organisation(UserFactory(), profile(annual_budget_amount=amount,
+                                                            annual_budget_currency=currency))
+    assert [str(m) for m in errors_of(excinfo)["annual_budget_amount"]] == ["This amount is too large."]
+
+
+def test_the_largest_budget_that_fits_is_kept_exactly(db):
+    org = services.create_organisation(UserFactory(), profile(annual_budget_amount="9999999999999.99",
+                                                              annual_budget_currency="USD"))
+    assert org.annual_budget_minor == 999_999_999_999_999
 
 
 def test_budget_is_optional_and_exact(db):
@@ -260,22 +271,16 @@ def test_leaving_an_organisation_one_does_not_belong_to(db, org, outsider):
 
 # --- invitations ------------------------------------------------------------------------------
 
-def invitation_mails(email):
-    return list(db.session.scalars(
-        select(Notification).where(Notification.kind == "organisations.invitation",
-                                   Notification.recipient_email == email).order_by(Notification.id)))
-
-
-def test_invitation_stores_only_a_hash_and_queues_an_email(db, org, owner):
+def test_invitation_stores_only_a_hash_and_queues_an_email(db, outbox, org, owner):
     owner.locale = "fr"
     invitation, token = services.invite_member(owner, org, "  Amina@Example.ORG ", "member")
     db.session.commit()
 
     assert invitation.email == "amina@example.org"
-    assert invitation.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert invitation.token_hash == token_digest(token)
     assert token not in invitation.token_hash and len(token) >= 40
     assert invitation.expires_at - utcnow() == pytest.approx(timedelta(days=14), abs=timedelta(minutes=1))
-    [mail] = invitation_mails("amina@example.org")
+    [mail] = outbox("organisations.invitation", email="amina@example.org")
     assert mail.recipient_id is None
     assert mail.locale == "fr"
     assert mail.context["token"] == token
@@ -284,7 +289,7 @@ def test_invitation_stores_only_a_hash_and_queues_an_email(db, org, owner):
     assert "invitation.created" in audit_verbs(invitation)
 
 
-def test_reinviting_refreshes_instead_of_duplicating(db, org, owner):
+def test_reinviting_refreshes_instead_of_duplicating(db, outbox, org, owner):
     first, old_token = services.invite_member(owner, org, "amina@example.org", "member")
     db.session.commit()
     with time_machine.travel(utcnow() + timedelta(days=10), tick=False):
@@ -294,7 +299,8 @@ def test_reinviting_refreshes_instead_of_duplicating(db, org, owner):
         assert second.role == "owner"
         assert second.expires_at > utcnow() + timedelta(days=13)
     assert db.session.scalar(select(func.count()).select_from(Invitation)) == 1
-    assert [m.context["token"] for m in invitation_mails("amina@example.org")] == [old_token, new_token]
+    mails = outbox("organisations.invitation", email="amina@example.org")
+    assert [m.context["token"] for m in mails] == [old_token, new_token]
     amina = UserFactory(email="amina@example.org")
     with pytest.raises(NotFound):
         services.accept_invitation(amina, old_token)
@@ -391,7 +397,7 @@ def test_existing_member_is_not_duplicated_and_owner_invitation_promotes(db, org
     amina = MembershipFactory(organisation=org, role="member", user=UserFactory(email="amina@example.org")).user
     # Invited before joining through another route: the invitation still resolves.
     invitation = Invitation(organisation=org, email="amina@example.org", role="owner",
-                            token_hash=hashlib.sha256(b"tok").hexdigest(), invited_by_id=owner.id,
+                            token_hash=token_digest("tok"), invited_by_id=owner.id,
                             expires_at=utcnow() + timedelta(days=1))
     db.session.add(invitation)
     db.session.commit()
@@ -407,9 +413,14 @@ def test_unknown_token_is_refused(db):
         services.accept_invitation(UserFactory(), "no-such-token")
 
 
-def test_members_of_lists_owners_first(db, org, owner, member):
-    roles = [m.role for m in services.members_of(org)]
-    assert roles == ["owner", "member"]
+def test_members_of_lists_owners_first_then_by_name(db):
+    org = OrganisationFactory()
+    # Added in neither the expected order nor name order, so only the query's own order can pass.
+    for name, role in [("Aaron", "member"), ("Zoe", "owner"), ("Bea", "member"), ("Yann", "owner")]:
+        MembershipFactory(organisation=org, role=role, user=UserFactory(name=name))
+    members = services.members_of(org)
+    assert [m.role for m in members] == ["owner", "owner", "member", "member"]
+    assert [m.user.name for m in members] == ["Yann", "Zoe", "Aaron", "Bea"]
 
 
 def test_other_organisations_do_not_leak_into_queries(db, org, owner):
@@ -419,12 +430,12 @@ def test_other_organisations_do_not_leak_into_queries(db, org, owner):
     assert services.organisations_for_user(owner) == [org]
 
 
-def test_invitation_email_carries_the_link_and_escapes_names(db, org, owner):
+def test_invitation_email_carries_the_link_and_escapes_names(db, outbox, org, owner):
     from cade.notifications.rendering import render_notification
 
     org.name = "Tom & <b>Jerry</b>"
     invitation, token = services.invite_member(owner, org, "amina@example.org", "owner")
-    [mail] = invitation_mails("amina@example.org")
+    [mail] = outbox("organisations.invitation", email="amina@example.org")
     subject, text, html = render_notification(mail)
     assert "Tom & <b>Jerry</b>" in subject
     assert f"/organisations/invitations/{token}" in text

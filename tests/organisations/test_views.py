@@ -1,6 +1,6 @@
 """Organisation pages, one test per role for each permission rule."""
 
-import hashlib
+import re
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from cade.core.db import utcnow
-from cade.notifications.models import Notification
+from cade.core.tokens import token_digest
 from cade.organisations.models import Invitation, Membership, Organisation
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
@@ -140,6 +140,49 @@ def test_budget_decimals_are_checked_against_the_currency(client, login, db):
     assert db.session.scalar(select(Organisation)) is None
 
 
+def budget_error(html: str) -> str:
+    """The message shown beside the annual budget field ("" when there is none)."""
+    found = re.search(r'<p class="error" id="annual_budget_amount-error">([^<]*)</p>', html)
+    return found.group(1) if found else ""
+
+
+@pytest.mark.parametrize("amount, message", [
+    ("sNaN", "Enter a number."),
+    ("Infinity", "Enter a number."),
+    ("-Infinity", "Enter a number."),
+    ("1e999999", "This number is too large."),
+    ("-5", "Enter an amount of zero or more."),
+])
+def test_an_unusable_budget_is_explained_beside_the_field_and_the_rest_is_kept(client, login, db, amount, message):
+    login(UserFactory())
+    response = client.post("/organisations/new", data=dict(FORM, annual_budget_amount=amount))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert budget_error(html) == message
+    assert 'aria-invalid="true"' in html and 'aria-describedby="annual_budget_amount-hint annual_budget_amount-error"' in html
+    # What was typed comes back, the unusable amount included, so nothing has to be typed again.
+    for kept in (f'value="{amount}"', 'value="Rural Mesh Collective"', 'value="https://mesh.example.org"',
+                 'value="2015"', '<option selected value="EUR">', 'checked id="focus_areas-0"'):
+        assert kept in html, kept
+    assert db.session.scalar(select(Organisation)) is None
+
+
+def test_a_french_reader_types_the_budget_the_french_way(client, login, db):
+    login(UserFactory())
+    client.post("/language", data={"locale": "fr"})
+    response = client.post("/organisations/new", data=dict(FORM, annual_budget_amount="25 000,50"))
+    assert response.status_code == 302
+    assert db.session.scalar(select(Organisation)).annual_budget_minor == 2_500_050
+
+
+def test_an_unreadable_budget_is_explained_in_french(client, login, db):
+    login(UserFactory())
+    client.post("/language", data={"locale": "fr"})
+    response = client.post("/organisations/new", data=dict(FORM, annual_budget_amount="sNaN"))
+    assert response.status_code == 200
+    assert budget_error(response.get_data(as_text=True)) == "Saisissez un nombre."
+
+
 def test_html_in_the_name_is_shown_escaped(client, login, db):
     org = OrganisationFactory(name='<script>alert("x")</script>')
     owner = MembershipFactory(organisation=org).user
@@ -195,12 +238,12 @@ def test_mine_requires_sign_in(client):
 
 # --- members ----------------------------------------------------------------------------------
 
-def test_owner_invites_by_email(client, login, db, org, owner):
+def test_owner_invites_by_email(client, login, db, outbox, org, owner):
     login(owner)
     response = client.post(f"/organisations/{org.id}/members/invite",
                            data={"email": "Amina@example.org", "role": "member"})
     assert response.status_code == 302
-    mail = db.session.scalar(select(Notification).where(Notification.kind == "organisations.invitation"))
+    [mail] = outbox("organisations.invitation")
     assert mail.recipient_email == "amina@example.org"
     html = client.get(pages(org)["members"]).get_data(as_text=True)
     assert "amina@example.org" in html
@@ -276,7 +319,7 @@ def test_forms_refuse_posts_without_csrf_token(csrf_app, client, login, db, org,
 
 def _invite(db, org, owner, email="amina@example.org", role="member", token="tok-123", **kw):
     invitation = Invitation(organisation=org, email=email, role=role, invited_by_id=owner.id,
-                            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                            token_hash=token_digest(token),
                             expires_at=kw.get("expires_at", utcnow() + timedelta(days=14)))
     db.session.add(invitation)
     db.session.commit()
@@ -326,8 +369,6 @@ def test_expired_and_unknown_links_are_explained(client, login, db, org, owner):
 
 
 def test_member_buttons_work_with_csrf_on(csrf_app, client, login, db, org, owner, member):
-    import re
-
     login(owner)
     membership_id = db.session.scalar(select(Membership.id).where(Membership.user_id == member.id))
     html = client.get(pages(org)["members"]).get_data(as_text=True)

@@ -7,6 +7,7 @@ A package of modules; every public function is importable from here."""
 
 from cade.accounts.services._common import (  # noqa: F401
     AuthenticationFailed,
+    email_problems,
     normalise_email,
     get_user_by_email,
     get_user,
@@ -34,6 +35,7 @@ from cade.accounts.services.administration import (  # noqa: F401
 
 __all__ = [
     "AuthenticationFailed",
+    "email_problems",
     "normalise_email",
     "get_user_by_email",
     "register_user",

@@ -64,11 +64,17 @@ def _check_profile_values(name: str | None, locale: str | None, timezone: str | 
         errors["timezone"] = [_l("Please choose a time zone from the list.")]
     return errors
 
-def _check_email_shape(email: str) -> list:
-    local, _, domain = email.partition("@")
-    if not local or "." not in domain or len(email) > 254 or any(c.isspace() for c in email):
-        return [_l("Please enter a valid e-mail address.")]
+def email_problems(email: str | None) -> list:
+    """Why `email` cannot be used as an address (empty when it can), checked as accounts check it.
+
+    The address's shape only (email_validator's rules: one @, no empty or
+    doubled dots, a real domain name); the domain is not looked up.
+    """
+    if _validated(email)[1] is None:
+        return [_l("Enter an e-mail address such as name@example.org.")]
     return []
+
+
 
 def _valid_hours(setting: str) -> int:
     return max(1, current_app.config[setting] // 3600)

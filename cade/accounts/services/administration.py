@@ -7,12 +7,12 @@ from cade.accounts.models import User, UserRole
 from cade.core.audit import record_event
 from cade.core.db import utcnow
 from cade.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
-from cade.core.permissions import ROLES, is_admin
+from cade.core.permissions import ADMIN, ROLES, is_admin
 from cade.extensions import db
 from cade.accounts.services._common import (
     normalise_email,
     get_user_by_email,
-    _check_email_shape,
+    email_problems,
     _set_password,
     _end_sessions,
 )
@@ -52,12 +52,18 @@ def grant_role(actor: User, user: User, role: str) -> User:
     Raises PermissionDenied, or ValidationFailed for an unknown role.
     """
     _check_role_change(actor, role)
-    if not user.has_role(role):
-        before = user.role_names
-        user.roles.append(UserRole(role=role))
-        db.session.flush()
-        record_event(actor, "user.role_granted", user, before={"roles": before}, after={"roles": user.role_names})
+    _add_role(actor, user, role)
     return user
+
+def _add_role(actor: User | None, user: User, role: str) -> bool:
+    """Give `user` the role unless they hold it, with its audit event; True when it was added."""
+    if user.has_role(role):
+        return False
+    before = user.role_names
+    user.roles.append(UserRole(role=role))
+    db.session.flush()
+    record_event(actor, "user.role_granted", user, before={"roles": before}, after={"roles": user.role_names})
+    return True
 
 def revoke_role(actor: User, user: User, role: str) -> User:
     """Take a role from `user` (admin only). An admin cannot drop their own admin role,
@@ -66,7 +72,7 @@ def revoke_role(actor: User, user: User, role: str) -> User:
     Raises PermissionDenied, ValidationFailed for an unknown role, InvalidTransition for self-demotion.
     """
     _check_role_change(actor, role)
-    if role == "admin" and actor.id == user.id:
+    if role == ADMIN and actor.id == user.id:
         raise InvalidTransition(_l("You cannot remove your own administrator role."))
     granted = [r for r in user.roles if r.role == role]
     if granted:
@@ -86,7 +92,7 @@ def create_admin(email: str, password: str | None = None, name: str | None = Non
     Raises ValidationFailed on email or password.
     """
     address = normalise_email(email)
-    if email_errors := _check_email_shape(address):
+    if email_errors := email_problems(address):
         raise ValidationFailed({"email": email_errors})
     if password is not None:
         passwords.check_password_rules(password)
@@ -114,12 +120,7 @@ def create_admin(email: str, password: str | None = None, name: str | None = Non
             user.verified_at = utcnow()
             record_event(None, "user.verified", user, after={"email": address, "via": "create-admin"})
             done.append("verified")
-    if not user.has_role("admin"):
-        before = user.role_names
-        user.roles.append(UserRole(role="admin"))
-        db.session.flush()
-        record_event(None, "user.role_granted", user, before={"roles": before}, after={"roles": user.role_names})
-        if "created" not in done:
-            done.append("promoted")
+    if _add_role(None, user, ADMIN) and "created" not in done:
+        done.append("promoted")
     db.session.flush()
     return user, done

@@ -16,7 +16,7 @@ from cade.accounts.services._common import (
     normalise_email,
     get_user_by_email,
     _check_profile_values,
-    _check_email_shape,
+    email_problems,
     _valid_hours,
 )
 
@@ -33,7 +33,7 @@ def register_user(*, email: str, password: str, name: str, locale: str = "en",
     """
     address = normalise_email(email)
     errors = _check_profile_values(name, locale, timezone)
-    if email_errors := _check_email_shape(address):
+    if email_errors := email_problems(address):
         errors["email"] = email_errors
     if password_errors := passwords.password_problems(password):
         errors["password"] = password_errors

@@ -2,13 +2,12 @@
 
 from datetime import timedelta
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from cade.accounts.models import User
-from cade.accounts.services import normalise_email
+from cade.accounts.services import email_problems, normalise_email
 from cade.core.audit import record_event
 from cade.core.db import utcnow
 from cade.core.errors import AlreadyExists, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
@@ -22,15 +21,11 @@ from cade.organisations.services.members import clean_role
 from cade.organisations.services.queries import is_member, membership_of
 
 
-
 def _normalise_email(email) -> str:
-    address = (email or "").strip()
-    try:
-        validate_email(address, check_deliverability=False)
-    except EmailNotValidError:
-        raise ValidationFailed({"email": [_("Enter an e-mail address such as name@example.org.")]}) from None
-    # Spelled as accounts spell it, so the invitee's account matches whatever form was typed.
-    return normalise_email(address)
+    # Checked and spelled as accounts do, so the invitee's account matches whatever form was typed.
+    if problems := email_problems(email):
+        raise ValidationFailed({"email": problems})
+    return normalise_email(email)
 
 
 def invite_member(actor, org: Organisation, email: str, role=MembershipRole.MEMBER) -> tuple[Invitation, str]:

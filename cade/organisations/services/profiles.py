@@ -31,6 +31,8 @@ PROFILE_FIELDS = (
 MAX_LENGTHS = {"name": 200, "acronym": 40, "city": 120, "website": 300, "registration_number": 80,
                "description": 5000}
 EARLIEST_YEAR_FOUNDED = 1800
+# A budget stays below 10**MAX_BUDGET_DIGITS, in major and in minor units.
+MAX_BUDGET_DIGITS = 15
 
 
 def _clean_text(value, field: str, errors: dict, *, required: bool = False) -> str | None:
@@ -118,23 +120,26 @@ def _clean_budget(amount, currency, errors: dict) -> tuple[int | None, str | Non
     if not is_currency(currency):
         errors.setdefault("annual_budget_currency", []).append(_("Choose the currency of the budget."))
         return None, None
+
+    def refuse(message):
+        errors.setdefault("annual_budget_amount", []).append(message)
+        return None, None
+
     try:
         value = Decimal(str(amount).strip())
     except InvalidOperation:
-        errors.setdefault("annual_budget_amount", []).append(_("Enter an amount, such as 25000.50"))
-        return None, None
+        return refuse(_("Enter an amount, such as 25000.50"))
     if not value.is_finite() or value < 0:
-        errors.setdefault("annual_budget_amount", []).append(_("Enter an amount of zero or more."))
-        return None, None
+        return refuse(_("Enter an amount of zero or more."))
+    # Before to_minor, which refuses these too but cannot say why.
+    if value and value.adjusted() >= MAX_BUDGET_DIGITS:
+        return refuse(_("This amount is too large."))
     try:
         minor = to_minor(value, currency)
     except ValueError:
-        errors.setdefault("annual_budget_amount", []).append(
-            _("This amount has more decimal places than %(currency)s allows.", currency=currency))
-        return None, None
-    if minor > 10**15:
-        errors.setdefault("annual_budget_amount", []).append(_("This amount is too large."))
-        return None, None
+        return refuse(_("This amount has more decimal places than %(currency)s allows.", currency=currency))
+    if minor >= 10**MAX_BUDGET_DIGITS:
+        return refuse(_("This amount is too large."))
     return minor, currency
 
 
