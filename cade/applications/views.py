@@ -18,7 +18,7 @@ from cade.applications.models import Application
 from cade.applications.permissions import can_edit_application, can_view_application
 from cade.organisations.services import is_member, organisations_for_user
 from cade.core.errors import DomainError, NotFound, UploadRejected, ValidationFailed
-from cade.core.forms import place_errors, select_choices
+from cade.core.forms import current_actor, place_errors, select_choices
 from cade.extensions import db
 from cade.programmes.constants import CallStatus
 from cade.programmes.models import Call
@@ -43,16 +43,15 @@ def _load_visible(application_id: int) -> Application:
 
 def _require_member(application: Application) -> None:
     # Administrators may look at any application but only its organisation acts on it.
-    if not is_member(current_user, application.organisation_id):
+    if not is_member(current_actor(), application.organisation_id):
         abort(403)
 
 
 @bp.get("/applications/")
 @login_required
 def dashboard():
-    return render_template("applications/dashboard.html",
-                           page=services.list_applications_for_user(current_user,
-                                                                    request.args.get("page", 1, type=int)))
+    page = services.list_applications_for_user(current_actor(), request.args.get("page", 1, type=int))
+    return render_template("applications/dashboard.html", page=page)
 
 
 @bp.route("/calls/<int:call_id>/apply", methods=["GET", "POST"])
@@ -63,7 +62,7 @@ def start(call_id: int):
         abort(404)
     if not current_user.is_verified:
         return render_template("applications/verify_first.html", call=call), 403
-    organisations = organisations_for_user(current_user)
+    organisations = organisations_for_user(current_actor())
     if not organisations:
         flash(_("Before you apply, tell us about your organisation."), "info")
         return redirect(url_for("organisations.create"))
@@ -71,7 +70,7 @@ def start(call_id: int):
     form.organisation_id.choices = select_choices((o.id, o.display_name) for o in organisations)
     if form.validate_on_submit():
         try:
-            application = services.start_application(current_user, call.id, form.organisation_id.data)
+            application = services.start_application(current_actor(), call.id, form.organisation_id.data)
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
@@ -134,7 +133,7 @@ def _save_posted(application, form):
     if not form.validate():
         return _render_edit(application, form, status=422), False
     try:
-        services.save_draft(current_user, application.id, draft_input(form))
+        services.save_draft(current_actor(), application.id, draft_input(form))
         db.session.commit()
     except ValidationFailed as error:
         db.session.rollback()
@@ -148,7 +147,7 @@ def _save_posted(application, form):
         return None, False
     question_id = int(form.attach_to.data) if _LINE_INDEX.fullmatch(form.attach_to.data or "") else None
     try:
-        services.add_attachment(current_user, application.id, upload.stream, upload.filename,
+        services.add_attachment(current_actor(), application.id, upload.stream, upload.filename,
                                 question_id=question_id)
         db.session.commit()
     except (UploadRejected, ValidationFailed) as error:
@@ -168,7 +167,7 @@ def autosave(application_id: int):
     application = db.session.get(Application, application_id)
     if application is None or not can_view_application(current_user, application):
         return jsonify(saved=False, error=_("Not found.")), 404
-    if not is_member(current_user, application.organisation_id):
+    if not is_member(current_actor(), application.organisation_id):
         return jsonify(saved=False, error=_("You are not allowed to do this.")), 403
     if not can_edit_application(current_user, application):
         return jsonify(saved=False, error=_("This application can no longer be changed.")), 409
@@ -180,7 +179,7 @@ def autosave(application_id: int):
     if errors:
         return jsonify(saved=False, errors=errors), 422
     try:
-        saved = services.save_draft(current_user, application.id, draft_input(form, text_only=True))
+        saved = services.save_draft(current_actor(), application.id, draft_input(form, text_only=True))
         db.session.commit()
     except ValidationFailed as error:
         db.session.rollback()
@@ -207,7 +206,7 @@ def submit(application_id: int):
         if failed is not None:
             return failed
     try:
-        application = services.submit_application(current_user, application.id)
+        application = services.submit_application(current_actor(), application.id)
         db.session.commit()
     except services.AlreadySubmitted as error:
         db.session.rollback()
@@ -234,7 +233,7 @@ def withdraw(application_id: int):
     application = _load_visible(application_id)
     _require_member(application)
     try:
-        services.withdraw_application(current_user, application.id)
+        services.withdraw_application(current_actor(), application.id)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -259,7 +258,7 @@ def view(application_id: int):
 @login_required
 def download(application_id: int, attachment_id: int):
     try:
-        attachment, stream = services.open_attachment(current_user, application_id, attachment_id)
+        attachment, stream = services.open_attachment(current_actor(), application_id, attachment_id)
     except (NotFound, FileNotFoundError):
         abort(404)
     # Werkzeug writes a non-ASCII name as RFC 6266 filename* with an ASCII fallback.
@@ -281,7 +280,7 @@ def delete_attachment(application_id: int, attachment_id: int):
         if failed is not None:
             return failed
     try:
-        services.delete_attachment(current_user, application.id, attachment_id)
+        services.delete_attachment(current_actor(), application.id, attachment_id)
         db.session.commit()
     except NotFound:
         abort(404)

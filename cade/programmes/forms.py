@@ -5,7 +5,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    DecimalField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -15,7 +14,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from cade.core.forms import select_choices
+from cade.core.forms import LocalDecimalField, select_choices
 from cade.core.countries import COUNTRY_LISTS, country_choices, region_choices
 from cade.core.money import from_minor, is_currency
 from cade.core.timeutil import timezone_names, utc_to_local
@@ -99,10 +98,11 @@ class CallForm(FlaskForm):
                                           "(summer time); a time skipped when they go forward is refused."))
     opens_at = MomentField(_l("Opens"), format=DATETIME_FORMATS, validators=[InputRequired()])
     closes_at = MomentField(_l("Closes (deadline)"), format=DATETIME_FORMATS, validators=[InputRequired()])
-    budget_envelope = DecimalField(_l("Budget envelope"), places=None,
-                                   validators=[InputRequired(), NumberRange(min=0)])
-    min_award = DecimalField(_l("Minimum award"), places=None, validators=[InputRequired(), NumberRange(min=0)])
-    max_award = DecimalField(_l("Maximum award"), places=None, validators=[InputRequired(), NumberRange(min=0)])
+    # Amounts are checked by the service (more than zero, not too large, the currency's decimal places);
+    # a range check here would add a second message to the field's own "Enter a number.".
+    budget_envelope = LocalDecimalField(_l("Budget envelope"), places=None, validators=[InputRequired()])
+    min_award = LocalDecimalField(_l("Minimum award"), places=None, validators=[InputRequired()])
+    max_award = LocalDecimalField(_l("Maximum award"), places=None, validators=[InputRequired()])
     reviews_required = IntegerField(_l("Reviews per application"), default=2,
                                     validators=[InputRequired(), NumberRange(min=1, max=10)])
     blind_review = BooleanField(_l("Blind review (reviewers do not see the organisation)"))
@@ -113,9 +113,9 @@ class CallForm(FlaskForm):
         _l("Eligible regions"), description=_l("Leave empty for no restriction by region."))
     eligible_organisation_types = MultiCheckboxField(_l("Eligible organisation types"))
     eligible_stakeholder_groups = MultiCheckboxField(_l("Eligible stakeholder groups"))
-    max_annual_budget = DecimalField(
+    max_annual_budget = LocalDecimalField(
         _l("Maximum annual budget of the organisation"), places=None,
-        validators=[Optional(), NumberRange(min=0)], description=_l("Leave empty for no limit."))
+        validators=[Optional()], description=_l("Leave empty for no limit."))
 
     def __init__(self, *args, currency: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)

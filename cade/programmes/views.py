@@ -51,6 +51,19 @@ def _flash_error(exc: DomainError) -> None:
             flash(str(message), "error")
 
 
+def _run(action, success_message: str | None = None) -> None:
+    """Run one service behind a button: commit and say so, or roll back and say why."""
+    try:
+        action()
+    except DomainError as exc:
+        db.session.rollback()
+        _flash_error(exc)
+    else:
+        db.session.commit()
+        if success_message:
+            flash(success_message, "success")
+
+
 def _countdown(call: Call, now: datetime) -> str | None:
     phase = call.phase(now)
     if phase == CallPhase.OPEN:
@@ -205,6 +218,7 @@ def _render_call_admin(call, question_form=None, criterion_form=None):
         question_form=question_form or QuestionForm(prefix="question"),
         criterion_form=criterion_form or CriterionForm(prefix="criterion"),
         publish_problems=services.publish_problems(call), locked=services.is_call_locked(call),
+        rubric_locked=services.is_rubric_locked(call),
     )
 
 
@@ -218,14 +232,7 @@ def call_admin(call_id):
 @admin_required
 def call_publish(call_id):
     call = db.get_or_404(Call, call_id)
-    try:
-        services.publish_call(current_actor(), call.id)
-    except DomainError as exc:
-        db.session.rollback()
-        _flash_error(exc)
-    else:
-        db.session.commit()
-        flash(_("The call is published."), "success")
+    _run(lambda: services.publish_call(current_actor(), call.id), _("The call is published."))
     return redirect(url_for(".call_admin", call_id=call_id))
 
 
@@ -233,14 +240,8 @@ def call_publish(call_id):
 @admin_required
 def call_unpublish(call_id):
     call = db.get_or_404(Call, call_id)
-    try:
-        services.unpublish_call(current_actor(), call.id)
-    except DomainError as exc:
-        db.session.rollback()
-        _flash_error(exc)
-    else:
-        db.session.commit()
-        flash(_("The call is back to draft and hidden from the public."), "success")
+    _run(lambda: services.unpublish_call(current_actor(), call.id),
+         _("The call is back to draft and hidden from the public."))
     return redirect(url_for(".call_admin", call_id=call_id))
 
 
@@ -288,14 +289,7 @@ def question_edit(question_id):
 def question_delete(question_id):
     question = db.get_or_404(Question, question_id)
     call_id = question.call_id
-    try:
-        services.delete_question(current_actor(), question.id)
-    except DomainError as exc:
-        db.session.rollback()
-        _flash_error(exc)
-    else:
-        db.session.commit()
-        flash(_("Question deleted."), "success")
+    _run(lambda: services.delete_question(current_actor(), question.id), _("Question deleted."))
     return redirect(url_for(".call_admin", call_id=call_id, _anchor="questions"))
 
 
@@ -304,13 +298,7 @@ def question_delete(question_id):
 def question_move(question_id):
     question = db.get_or_404(Question, question_id)
     call_id = question.call_id
-    try:
-        services.move_question(current_actor(), question.id, request.form.get("direction", ""))
-    except DomainError as exc:
-        db.session.rollback()
-        _flash_error(exc)
-    else:
-        db.session.commit()
+    _run(lambda: services.move_question(current_actor(), question.id, request.form.get("direction", "")))
     return redirect(url_for(".call_admin", call_id=call_id, _anchor=f"question-{question_id}"))
 
 
@@ -325,6 +313,10 @@ def criterion_add(call_id):
         except ValidationFailed as exc:
             db.session.rollback()
             place_errors(form, exc)
+        except DomainError as exc:  # the rubric became fixed while the page was open
+            db.session.rollback()
+            _flash_error(exc)
+            return redirect(url_for(".call_admin", call_id=call.id, _anchor="rubric"))
         else:
             db.session.commit()
             flash(_("Criterion added."), "success")
@@ -347,7 +339,8 @@ def criterion_edit(criterion_id):
             db.session.commit()
             flash(_("Criterion saved."), "success")
             return redirect(url_for(".call_admin", call_id=criterion.call_id, _anchor="rubric"))
-    return render_template("programmes/criterion_form.html", form=form, criterion=criterion, call=criterion.call)
+    return render_template("programmes/criterion_form.html", form=form, criterion=criterion, call=criterion.call,
+                           rubric_locked=services.is_rubric_locked(criterion.call))
 
 
 @bp.post("/admin/criteria/<int:criterion_id>/delete")
@@ -355,14 +348,7 @@ def criterion_edit(criterion_id):
 def criterion_delete(criterion_id):
     criterion = db.get_or_404(RubricCriterion, criterion_id)
     call_id = criterion.call_id
-    try:
-        services.delete_criterion(current_actor(), criterion.id)
-    except DomainError as exc:
-        db.session.rollback()
-        _flash_error(exc)
-    else:
-        db.session.commit()
-        flash(_("Criterion deleted."), "success")
+    _run(lambda: services.delete_criterion(current_actor(), criterion.id), _("Criterion deleted."))
     return redirect(url_for(".call_admin", call_id=call_id, _anchor="rubric"))
 
 
@@ -371,11 +357,5 @@ def criterion_delete(criterion_id):
 def criterion_move(criterion_id):
     criterion = db.get_or_404(RubricCriterion, criterion_id)
     call_id = criterion.call_id
-    try:
-        services.move_criterion(current_actor(), criterion.id, request.form.get("direction", ""))
-    except DomainError as exc:
-        db.session.rollback()
-        _flash_error(exc)
-    else:
-        db.session.commit()
+    _run(lambda: services.move_criterion(current_actor(), criterion.id, request.form.get("direction", "")))
     return redirect(url_for(".call_admin", call_id=call_id, _anchor=f"criterion-{criterion_id}"))

@@ -9,6 +9,7 @@ from tests.factories import (
     MembershipFactory,
 )
 
+
 @pytest.fixture()
 def call(db):
     return CallFactory(reference_prefix="CN-2026", min_award_minor=1_000_00, max_award_minor=40_000_00)
@@ -39,12 +40,3 @@ def draft(call, organisation, member):
                                      requested_amount_minor=20_000_00)
     BudgetLineFactory(application=application, amount_minor=20_000_00)
     return application
-
-
-@pytest.fixture()
-def request_ctx(app, db):
-    """Services translate their messages; Flask-Babel's locale selector (cade.wiring) reads
-    the session, which needs a request. Until the selector falls back outside requests,
-    service tests run inside a bare request context."""
-    with app.test_request_context():
-        yield

@@ -28,9 +28,6 @@ from tests.applications.files import (
 )
 from tests.factories import ApplicationFactory, QuestionFactory, UserFactory
 
-pytestmark = pytest.mark.usefixtures("request_ctx")
-
-
 def stored_files(root) -> list:
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
@@ -154,7 +151,7 @@ def test_delete_rolled_back_keeps_the_file(draft, member):
     assert get_storage().exists(attachment.stored_name)
 
 
-def test_open_attachment_hides_other_organisations_files(draft, member):
+def test_open_attachment_hides_other_organisations_files(draft, member, admin):
     attachment = attach(member, draft, make_pdf(), "x.pdf")
     _db.session.commit()
     found, stream = services.open_attachment(member, draft.id, attachment.id)
@@ -165,7 +162,6 @@ def test_open_attachment_hides_other_organisations_files(draft, member):
     other = ApplicationFactory()
     with pytest.raises(NotFound):
         services.open_attachment(member, other.id, attachment.id)
-    admin = UserFactory(roles=["admin"])
     found, stream = services.open_attachment(admin, draft.id, attachment.id)
     stream.close()
     assert os.path.basename(found.original_name) == "x.pdf"

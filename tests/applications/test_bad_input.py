@@ -4,7 +4,8 @@ import io
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+import time_machine
+from sqlalchemy import event, func, select
 
 from cade.applications import services
 from cade.applications.constants import MAX_AMOUNT_MINOR, MAX_BUDGET_LINES
@@ -15,12 +16,7 @@ from cade.extensions import db as _db
 from cade.programmes.constants import QuestionKind
 from tests.applications.files import make_pdf
 from tests.applications.test_views import edit_data, reload, upload
-from tests.factories import ApplicationFactory, BudgetLineFactory, CallFactory, QuestionFactory, UserFactory
-
-
-@pytest.fixture()
-def admin(db):
-    return UserFactory(roles=["admin"])
+from tests.factories import ApplicationFactory, BudgetLineFactory, CallFactory, QuestionFactory
 
 
 # --- numbers and amounts --------------------------------------------------------------
@@ -67,7 +63,7 @@ def test_grouped_amounts_are_read_in_the_readers_language_only(client, login, dr
     assert reload(draft).requested_amount_minor == 20_000_50
 
 
-def test_number_answers_are_refused_rather_than_rounded_or_overflowed(draft, member, call, request_ctx):
+def test_number_answers_are_refused_rather_than_rounded_or_overflowed(draft, member, call):
     from decimal import Decimal
 
     question = QuestionFactory(call=call, kind=QuestionKind.NUMBER, word_limit=None)
@@ -81,7 +77,7 @@ def test_number_answers_are_refused_rather_than_rounded_or_overflowed(draft, mem
     assert draft.answers[0].number == Decimal("-12.3456")
 
 
-def test_amounts_beyond_any_grant_are_refused_by_the_service(draft, member, request_ctx):
+def test_amounts_beyond_any_grant_are_refused_by_the_service(draft, member):
     for amount in [MAX_AMOUNT_MINOR + 1, 2**70, True]:
         with pytest.raises(ValidationFailed) as info:
             services.save_draft(member, draft.id, services.DraftInput(
@@ -237,7 +233,7 @@ def test_a_polyglot_is_saved_under_the_extension_of_what_it_was_recognised_as(cl
 
 # --- the deadline ---------------------------------------------------------------------------
 
-def test_after_the_deadline_the_draft_can_still_be_saved_but_not_submitted(member, organisation, request_ctx):
+def test_after_the_deadline_the_draft_can_still_be_saved_but_not_submitted(member, organisation):
     """Decided: the draft is the organisation's own work, so it stays editable and is never
     lost; only submitting is refused, naming the deadline in the call's time zone."""
     call = CallFactory(closed=True, timezone="Pacific/Fiji")
@@ -253,14 +249,33 @@ def test_after_the_deadline_the_draft_can_still_be_saved_but_not_submitted(membe
     assert kept.status == "draft" and kept.title == "Finished too late" and len(kept.attachments) == 1
 
 
-def test_a_submission_is_timed_when_it_is_checked_even_if_it_commits_after_the_deadline(
-        member, organisation, request_ctx):
+def test_a_submission_is_timed_when_it_is_checked_even_if_it_commits_after_the_deadline(member, organisation):
+    """A request that reaches the check a second before the deadline, then waits two minutes for the row lock
+    (a colleague saving) and commits after the deadline, is on time: what counts is when it was checked."""
     closes = utcnow().replace(microsecond=0) + timedelta(minutes=5)
     call = CallFactory(opens_at=closes - timedelta(days=10), closes_at=closes)
     application = ApplicationFactory(call=call, organisation=organisation, requested_amount_minor=20_000_00)
     BudgetLineFactory(application=application, amount_minor=20_000_00)
-    submitted = services.submit_application(member, application.id, now=closes)
-    _db.session.commit()  # the commit itself happens later than `closes`: what counts is the check
-    assert submitted.submitted_at == closes and submitted.submitted_at <= call.closes_at
+    _db.session.commit()
+    checked = closes - timedelta(seconds=1)
+
+    with time_machine.travel(checked, tick=False) as clock:
+        def the_lock_takes_two_minutes(conn, cursor, statement, parameters, context, executemany):
+            if statement.lstrip().upper().startswith("UPDATE APPLICATIONS SET UPDATED_AT"):  # lock_draft
+                clock.move_to(closes + timedelta(minutes=2))
+
+        event.listen(_db.engine, "before_cursor_execute", the_lock_takes_two_minutes)
+        try:
+            submitted = services.submit_application(member, application.id)
+            _db.session.commit()
+            committed_at = utcnow()
+        finally:
+            event.remove(_db.engine, "before_cursor_execute", the_lock_takes_two_minutes)
+
+    assert committed_at > closes  # the commit itself happened after the deadline
+    assert submitted.submitted_at == checked and submitted.submitted_at <= call.closes_at
+    _db.session.expire_all()
+    stored = _db.session.get(Application, application.id)
+    assert stored.status == "submitted" and stored.submitted_at == checked
     assert _db.session.scalar(select(func.count()).select_from(Application).where(
         Application.reference.is_not(None))) == 1

@@ -12,46 +12,33 @@ from sqlalchemy import event, func, select
 from cade.accounts.models import User
 from cade.applications import services
 from cade.applications.models import Application, Attachment
-from cade.core.errors import UploadRejected
 from cade.extensions import db as _db
 from cade.notifications.models import Notification
 from tests.applications.files import make_pdf
+from tests.concurrency import run_side_by_side
 from tests.factories import MembershipFactory
 
 
-def _submit_in_thread(app, user_id, application_id, barrier, results):
-    with app.app_context(), app.test_request_context():
-        try:
-            user = _db.session.get(User, user_id)
-            _db.session.get(Application, application_id)  # both requests have read the draft
-            barrier.wait(timeout=10)
-            services.submit_application(user, application_id)
-            _db.session.commit()
-            results.append("submitted")
-        except services.AlreadySubmitted:
-            _db.session.rollback()
-            results.append("already submitted")
-        except Exception as error:  # reported by the assertion below
-            _db.session.rollback()
-            results.append(repr(error))
-        finally:
-            _db.session.remove()
+def _submit(user_id, application_id):
+    def action():
+        services.submit_application(_db.session.get(User, user_id), application_id)
+    return action
+
+
+def _results(outcomes) -> list[str]:
+    """run_side_by_side's outcomes as sorted words: "done", or the refusal's class name."""
+    return sorted("done" if outcome == "done" else type(outcome).__name__ for outcome in outcomes)
 
 
 def test_simultaneous_submissions_give_exactly_one_reference(app, draft, member, organisation):
     MembershipFactory(organisation=organisation, role="member")
     user_id, application_id = member.id, draft.id
     _db.session.commit()
-    barrier = threading.Barrier(2)
-    results: list[str] = []
-    threads = [threading.Thread(target=_submit_in_thread, args=(app, user_id, application_id, barrier, results))
-               for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
 
-    assert sorted(results) == ["already submitted", "submitted"]
+    # Both requests read the draft before either goes on.
+    outcomes = run_side_by_side(app, [_submit(user_id, application_id)] * 2, pause_after="from applications")
+
+    assert _results(outcomes) == ["AlreadySubmitted", "done"]
     _db.session.expire_all()
     application = _db.session.get(Application, application_id)
     assert application.reference == "CN-2026-0001"
@@ -64,38 +51,15 @@ def test_two_members_submitting_at_once_give_one_reference_and_one_receipt_each(
     colleague = MembershipFactory(organisation=organisation, role="member").user
     user_ids, application_id = [member.id, colleague.id], draft.id
     _db.session.commit()
-    barrier = threading.Barrier(2)
-    results: list[str] = []
-    threads = [threading.Thread(target=_submit_in_thread, args=(app, user_id, application_id, barrier, results))
-               for user_id in user_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
 
-    assert sorted(results) == ["already submitted", "submitted"]
+    outcomes = run_side_by_side(app, [_submit(user_id, application_id) for user_id in user_ids],
+                                pause_after="from applications")
+
+    assert _results(outcomes) == ["AlreadySubmitted", "done"]
     _db.session.expire_all()
     assert _db.session.get(Application, application_id).reference == "CN-2026-0001"
     receipts = _db.session.scalars(select(Notification.recipient_id)).all()
     assert sorted(receipts) == sorted(user_ids)
-
-
-def _upload_in_thread(app, user_id, application_id, data, barrier, results):
-    with app.app_context(), app.test_request_context():
-        try:
-            user = _db.session.get(User, user_id)
-            barrier.wait(timeout=10)
-            services.add_attachment(user, application_id, io.BytesIO(data), "part.pdf")
-            _db.session.commit()
-            results.append("attached")
-        except UploadRejected:
-            _db.session.rollback()
-            results.append("refused")
-        except Exception as error:  # reported by the assertion below
-            _db.session.rollback()
-            results.append(repr(error))
-        finally:
-            _db.session.remove()
 
 
 def test_two_uploads_at_once_cannot_pass_the_per_application_limit_together(app, draft, member, storage_path,
@@ -106,17 +70,13 @@ def test_two_uploads_at_once_cannot_pass_the_per_application_limit_together(app,
     user_id, application_id = member.id, draft.id
     _db.session.commit()
     files_before = {p for p in storage_path.rglob("*") if p.is_file()}
-    barrier = threading.Barrier(4)
-    results: list[str] = []
-    threads = [threading.Thread(target=_upload_in_thread,
-                                args=(app, user_id, application_id, pdf, barrier, results))
-               for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
 
-    assert sorted(results) == ["attached", "refused", "refused", "refused"]
+    def upload():
+        services.add_attachment(_db.session.get(User, user_id), application_id, io.BytesIO(pdf), "part.pdf")
+
+    outcomes = run_side_by_side(app, [upload] * 4, pause_after="from applications")
+
+    assert _results(outcomes) == ["UploadRejected", "UploadRejected", "UploadRejected", "done"]
     total = _db.session.scalar(select(func.sum(Attachment.size)).where(Attachment.application_id == application_id))
     assert total == len(pdf)
     added = {p for p in storage_path.rglob("*") if p.is_file()} - files_before
@@ -139,7 +99,7 @@ def test_a_save_during_a_submission_waits_and_cannot_change_what_was_checked(app
             saver_done.wait(timeout=1.5)  # the saver is blocked by the row lock, or has finished
 
     def submitter():
-        with app.app_context(), app.test_request_context():
+        with app.app_context():
             try:
                 services.submit_application(_db.session.get(User, member_id), application_id)
                 _db.session.commit()
@@ -151,7 +111,7 @@ def test_a_save_during_a_submission_waits_and_cannot_change_what_was_checked(app
                 _db.session.remove()
 
     def saver():
-        with app.app_context(), app.test_request_context():
+        with app.app_context():
             try:
                 submitter_paused.wait(timeout=10)
                 lines = [services.BudgetLineInput("equipment", "Half of it", 5_000_00)]

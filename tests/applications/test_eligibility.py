@@ -5,9 +5,6 @@ import pytest
 from cade.applications.eligibility import assess_eligibility, check_eligibility
 from tests.factories import CallFactory, OrganisationFactory
 
-pytestmark = pytest.mark.usefixtures("request_ctx")
-
-
 @pytest.fixture()
 def kenya_ngo(db):
     return OrganisationFactory(country="KE", organisation_type="ngo", stakeholder_group="civil_society",

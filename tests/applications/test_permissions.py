@@ -13,15 +13,15 @@ from cade.applications.permissions import (
 from cade.core.db import utcnow
 from cade.extensions import db as _db
 from flask_login import AnonymousUserMixin
-from tests.factories import ApplicationFactory, MembershipFactory, UserFactory
+from tests.factories import ApplicationFactory, MembershipFactory
 
 
 @pytest.fixture()
-def people(draft, member):
+def people(draft, member, admin):
     return {
         "member": member,
         "other": MembershipFactory().user,
-        "admin": UserFactory(roles=["admin"]),
+        "admin": admin,
         "anonymous": AnonymousUserMixin(),
     }
 

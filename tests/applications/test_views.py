@@ -32,11 +32,6 @@ def other_member(db):
     return MembershipFactory().user
 
 
-@pytest.fixture()
-def admin(db):
-    return UserFactory(roles=["admin"])
-
-
 def edit_data(application, **overrides):
     data = {"title": application.title, "summary": application.summary, "requested_amount": "20000.00",
             "budget_lines-0-category": "equipment", "budget_lines-0-description": "Routers",

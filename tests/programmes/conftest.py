@@ -1,13 +1,8 @@
-"""Fixtures for the programmes tests: people in each role."""
+"""Fixtures for the programmes tests: people in roles other than admin (the suite's `admin` fixture serves)."""
 
 import pytest
 
 from tests.factories import MembershipFactory, UserFactory
-
-
-@pytest.fixture()
-def admin(db):
-    return UserFactory(roles=["admin"], name="Ada Admin")
 
 
 @pytest.fixture()
@@ -18,15 +13,3 @@ def reviewer(db):
 @pytest.fixture()
 def applicant(db):
     return MembershipFactory().user
-
-
-@pytest.fixture()
-def in_request(app, db):
-    """A request context around service calls.
-
-    Domain errors render their lazy message when raised, and the app's locale
-    selector reads the session, which needs a request (see the report to the
-    lead: `select_locale` should fall back to the default outside requests).
-    """
-    with app.test_request_context():
-        yield

@@ -25,12 +25,19 @@ def programme(db):
 
 # --- amounts too large for any grant, or not numbers at all ----------------------------
 
-@pytest.mark.parametrize("value", ["10000000000000.01", "1E+30", "99999999999999999999999", "Infinity", "-Infinity",
-                                   "NaN", "sNaN"])
-def test_amounts_beyond_any_grant_or_not_finite_are_refused(db, admin, programme, value):
+NOT_AN_AMOUNT = "Enter an amount in USD with at most 2 decimal places."
+
+
+@pytest.mark.parametrize("value, message", [
+    ("10000000000000.01", "This amount is too large."), ("1E+30", "This amount is too large."),
+    ("99999999999999999999999", "This amount is too large."), ("1e999999999", "This amount is too large."),
+    ("Infinity", NOT_AN_AMOUNT), ("-Infinity", NOT_AN_AMOUNT), ("NaN", NOT_AN_AMOUNT), ("sNaN", NOT_AN_AMOUNT),
+    ("-1E+30", "The amount must be more than zero."),
+])
+def test_amounts_beyond_any_grant_or_not_finite_are_refused(db, admin, programme, value, message):
     with pytest.raises(ValidationFailed) as excinfo:
         services.create_call(admin, programme.id, **call_data(budget_envelope=value))
-    assert "budget_envelope" in errors_of(excinfo)
+    assert errors_of(excinfo)["budget_envelope"] == [message]
 
 
 def test_the_largest_allowed_amount_is_stored_exactly(db, admin, programme):
@@ -41,12 +48,31 @@ def test_the_largest_allowed_amount_is_stored_exactly(db, admin, programme):
     assert _db.session.get(Call, call.id).budget_envelope_minor == 10**15
 
 
-@pytest.mark.parametrize("value", ["1e30", "Infinity", "NaN"])
-def test_the_call_form_answers_huge_or_odd_amounts_with_a_message(client, login, admin, programme, value):
+@pytest.mark.parametrize("value, message", [
+    ("1e30", "This number is too large."), ("Infinity", "Enter a number."), ("NaN", "Enter a number."),
+    # Numbers the form reads; the service refuses them.
+    ("10000000000000.01", "This amount is too large."), ("-5", "The amount must be more than zero."),
+])
+def test_the_call_form_answers_huge_or_odd_amounts_with_a_message(client, login, admin, programme, value, message):
     login(admin)
     response = client.post(f"/admin/programmes/{programme.id}/calls/new", data={**CALL_FORM, "budget_envelope": value})
     assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    error = re.search(r'<p class="error" id="budget_envelope-error">(.*?)</p>', page, re.S)
+    assert error and error.group(1).strip() == message
+    assert f'value="{value}"' in page  # what was typed stays in the field
     assert _db.session.scalar(select(Call)) is None
+
+
+def test_the_call_form_reads_amounts_the_way_the_admin_writes_them(client, login, admin, programme):
+    admin.locale = "fr"
+    _db.session.commit()
+    login(admin)
+    response = client.post(f"/admin/programmes/{programme.id}/calls/new",
+                           data={**CALL_FORM, "budget_envelope": "100 000,50", "max_award": "40\u202f000"})
+    assert response.status_code == 302
+    call = _db.session.scalar(select(Call))
+    assert (call.budget_envelope_minor, call.max_award_minor) == (100_000_50, 40_000_00)
 
 
 # --- clocks going back: a time that happens twice ----------------------------------------
@@ -136,10 +162,13 @@ def test_moves_at_the_same_moment_keep_positions_distinct(app, db, admin):
             services.move_question(_db.session.get(type(admin), admin_id), question_id, direction)
         return action
 
-    run_side_by_side(app, [move(second.id, "up"), move(second.id, "down")], pause_after="from questions")
+    outcomes = run_side_by_side(app, [move(second.id, "up"), move(second.id, "down")], pause_after="from questions")
+    assert outcomes == ["done", "done"]
     _db.session.expire_all()
-    positions = _db.session.scalars(select(Question.position).where(Question.call_id == call_id)).all()
-    assert sorted(positions) == [0, 1, 2]
+    rows = _db.session.execute(select(Question.id, Question.position).where(Question.call_id == call_id)
+                               .order_by(Question.position)).all()
+    # Up then down, or down then up: either way the second question is back between the others.
+    assert [tuple(row) for row in rows] == [(first.id, 0), (second.id, 1), (third.id, 2)]
 
 
 # --- every admin route, from the URL map --------------------------------------------------

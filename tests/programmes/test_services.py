@@ -13,9 +13,8 @@ from cade.core.errors import InvalidTransition, NotFound, PermissionDenied, Vali
 from cade.programmes import services
 from cade.programmes.constants import CallStatus
 from cade.programmes.models import Call, Question, RubricCriterion
-from tests.factories import CallFactory, ProgrammeFactory, QuestionFactory, RubricCriterionFactory
-
-pytestmark = pytest.mark.usefixtures("in_request")
+from cade.reviews.models import Review
+from tests.factories import CallFactory, ProgrammeFactory, QuestionFactory, ReviewFactory, RubricCriterionFactory
 
 
 def programme_data(**overrides):
@@ -496,6 +495,72 @@ def test_criterion_labels_are_unique_per_call(db, admin):
         services.update_criterion(admin, other.id, label="Relevance")
     services.update_criterion(admin, other.id, label="Impact", weight=5)  # its own label is fine
     services.add_criterion(admin, CallFactory(draft=True).id, label="Relevance")  # another call is fine
+
+
+# ---------------------------------------------------------------- the rubric once reviews exist
+
+
+@pytest.fixture(params=["draft", "submitted"])
+def reviewed(request, db):
+    """A call whose first criterion has a score of 5 in a review (a draft one, then a submitted one)."""
+    call = CallFactory()
+    relevance = RubricCriterionFactory(call=call, label="Relevance", weight=2, max_score=5, position=0)
+    RubricCriterionFactory(call=call, label="Budget", weight=1, max_score=5, position=1)
+    review = ReviewFactory(assignment__application__call=call, submitted=request.param == "submitted",
+                           scores={relevance: 5})
+    return call, relevance, review
+
+
+def stored_scores(review):
+    from cade.extensions import db
+
+    db.session.expire_all()
+    return {(score.criterion.label, score.score) for score in db.session.get(Review, review.id).scores}
+
+
+def test_once_reviews_exist_criteria_can_be_neither_added_nor_deleted(db, admin, reviewed):
+    call, relevance, review = reviewed
+    assert services.is_rubric_locked(call)
+    with pytest.raises(InvalidTransition, match="cannot be deleted once reviews exist"):
+        services.delete_criterion(admin, relevance.id)
+    db.session.rollback()
+    with pytest.raises(InvalidTransition, match="cannot be added once reviews exist"):
+        services.add_criterion(admin, call.id, label="Impact")
+    db.session.rollback()
+    assert positions(call.id, RubricCriterion) == [("Relevance", 0), ("Budget", 1)]
+    assert stored_scores(review) == {("Relevance", 5)}
+
+
+@pytest.mark.parametrize("field, value", [("max_score", 2), ("max_score", 10), ("weight", 3)])
+def test_once_reviews_exist_weights_and_scales_stay(db, admin, reviewed, field, value):
+    call, relevance, review = reviewed
+    with pytest.raises(ValidationFailed) as excinfo:
+        services.update_criterion(admin, relevance.id, label="Relevance to the community", **{field: value})
+    assert errors_of(excinfo) == {field: ["This cannot change once reviews exist."]}
+    db.session.rollback()
+    kept = db.session.get(RubricCriterion, relevance.id)
+    assert (kept.label, kept.weight, kept.max_score) == ("Relevance", 2, 5)
+    assert stored_scores(review) == {("Relevance", 5)}
+
+
+def test_once_reviews_exist_labels_and_guidance_stay_editable(db, admin, reviewed):
+    call, relevance, review = reviewed
+    services.update_criterion(admin, relevance.id, label="Relevance to the community", guidance="Who gains?",
+                              weight=2, max_score=5)  # unchanged values, as the edit form sends them
+    db.session.commit()
+    kept = db.session.get(RubricCriterion, relevance.id)
+    assert (kept.label, kept.guidance, kept.weight, kept.max_score) == ("Relevance to the community", "Who gains?", 2, 5)
+    assert stored_scores(review) == {("Relevance to the community", 5)}
+
+
+def test_reviews_of_another_call_leave_this_rubric_open(db, admin, reviewed):
+    other = CallFactory(draft=True)
+    criterion = RubricCriterionFactory(call=other, label="Relevance", max_score=5)
+    assert not services.is_rubric_locked(other)
+    services.update_criterion(admin, criterion.id, max_score=2)
+    services.add_criterion(admin, other.id, label="Impact")
+    services.delete_criterion(admin, criterion.id)
+    assert positions(other.id, RubricCriterion) == [("Impact", 0)]
 
 
 # ---------------------------------------------------------------- reads

@@ -1,14 +1,24 @@
 """Public call pages and admin pages, as each kind of visitor sees them."""
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
 from cade.core.db import utcnow
+from cade.extensions import db as _db
 from cade.programmes.constants import CallStatus
 from cade.programmes.models import Call, Programme, Question, RubricCriterion
-from tests.factories import CallFactory, ProgrammeFactory, QuestionFactory, RubricCriterionFactory, UserFactory
+from cade.reviews.models import ReviewScore
+from tests.factories import (
+    CallFactory,
+    ProgrammeFactory,
+    QuestionFactory,
+    ReviewFactory,
+    RubricCriterionFactory,
+    UserFactory,
+)
 
 
 @pytest.fixture()
@@ -353,6 +363,35 @@ def test_rubric_editor_without_javascript(client, login, admin, call):
     assert [(c.label, c.weight) for c in criteria] == [("Feasibility", 4), ("Relevance", 1)]
     client.post(f"/admin/criteria/{feasibility.id}/delete")
     assert [(c.label, c.position) for c in db_call(call.id).criteria] == [("Relevance", 0)]
+
+
+def test_a_rubric_with_reviews_is_shown_fixed_and_keeps_its_criteria_and_scales(client, login, admin, call):
+    relevance = call.criteria[0]
+    ReviewFactory(assignment__application__call=call, submitted=True, scores={relevance: 5})
+    login(admin)
+    page = client.get(f"/admin/calls/{call.id}").get_data(as_text=True)
+    assert "fixed: reviews exist" in page
+    assert f"/admin/criteria/{relevance.id}/delete" not in page and f"/admin/calls/{call.id}/criteria" not in page
+
+    page = client.post(f"/admin/criteria/{relevance.id}/delete", follow_redirects=True).get_data(as_text=True)
+    assert "Criteria cannot be deleted once reviews exist" in page
+    page = client.post(f"/admin/calls/{call.id}/criteria", data={"criterion-label": "Impact", "criterion-weight": "1",
+                                                                  "criterion-max_score": "5"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Criteria cannot be added once reviews exist." in page
+
+    edit = f"/admin/criteria/{relevance.id}/edit"
+    assert "fixed: reviews exist" in client.get(edit).get_data(as_text=True)
+    response = client.post(edit, data={"label": "Relevance", "weight": "1", "max_score": "2"})
+    assert response.status_code == 200
+    assert re.search(r'id="max_score-error">\s*This cannot change once reviews exist.', response.get_data(as_text=True))
+    assert client.post(edit, data={"label": "Relevance to the village", "guidance": "Who gains?", "weight": "1",
+                                   "max_score": "5"}).status_code == 302
+    criteria = db_call(call.id).criteria
+    assert [(c.label, c.guidance, c.weight, c.max_score) for c in criteria] == [
+        ("Relevance to the village", "Who gains?", 1, 5)]
+    scores = _db.session.scalars(select(ReviewScore.score).where(ReviewScore.criterion_id == relevance.id))
+    assert scores.all() == [5]
 
 
 def test_publish_shows_what_is_missing(client, login, admin):

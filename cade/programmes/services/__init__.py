@@ -21,8 +21,14 @@ services are imported, e.g.::
 
     programme_services.call_lock_checks.append(_call_has_applications)
 
-(Programmes cannot ask about applications itself: the import would point up
-the stack.)
+`rubric_lock_checks` works the same way for the rubric: a check returns True
+once the call has reviews (drafts included), whose scores must keep their
+meaning. While any check says so, criteria cannot be added or deleted and their
+weight and maximum score cannot change; labels and guidance stay editable. The
+reviews domain registers its check in `cade.reviews.services`.
+
+(Programmes cannot ask about applications or reviews itself: the import would
+point up the stack.)
 """
 
 from cade.programmes.services.calls import (
@@ -33,7 +39,7 @@ from cade.programmes.services.calls import (
     unpublish_call,
     update_call,
 )
-from cade.programmes.services.common import call_lock_checks, is_call_locked
+from cade.programmes.services.common import call_lock_checks, is_call_locked, is_rubric_locked, rubric_lock_checks
 from cade.programmes.services.programmes import PROGRAMME_FIELDS, create_programme, update_programme
 from cade.programmes.services.queries import (
     RECENTLY_CLOSED_DAYS,
@@ -62,9 +68,9 @@ from cade.programmes.services.questions import (
 __all__ = [
     "CALL_FIELDS", "CRITERION_FIELDS", "PROGRAMME_FIELDS", "QUESTION_FIELDS", "RECENTLY_CLOSED_DAYS",
     "add_criterion", "add_question", "call_lock_checks", "create_call", "create_programme",
-    "delete_criterion", "delete_question", "is_call_locked", "move_criterion", "move_question",
+    "delete_criterion", "delete_question", "is_call_locked", "is_rubric_locked", "move_criterion", "move_question",
     "call_counts_by_programme", "latest_calls_by_programme", "open_calls", "open_calls_page",
     "programme_calls_page", "programmes_page", "publish_call", "publish_problems", "recently_closed_calls",
-    "unpublish_call", "upcoming_calls", "update_call", "update_criterion", "update_programme",
+    "rubric_lock_checks", "unpublish_call", "upcoming_calls", "update_call", "update_criterion", "update_programme",
     "update_question",
 ]

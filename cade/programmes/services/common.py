@@ -1,4 +1,4 @@
-"""What the programme services share: the lock hook, field cleaning, audit snapshots."""
+"""What the programme services share: the lock hooks, field cleaning, audit snapshots."""
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
@@ -23,6 +23,15 @@ call_lock_checks: list[Callable[[Call], bool]] = []
 def is_call_locked(call: Call) -> bool:
     """True when another domain reports records that pin the call (see `call_lock_checks`)."""
     return any(check(call) for check in call_lock_checks)
+
+
+# Functions `check(call) -> bool` registered by the domains that score against the rubric.
+rubric_lock_checks: list[Callable[[Call], bool]] = []
+
+
+def is_rubric_locked(call: Call) -> bool:
+    """True when another domain reports reviews of the call (see `rubric_lock_checks`)."""
+    return any(check(call) for check in rubric_lock_checks)
 
 
 class FieldErrors:
@@ -81,22 +90,27 @@ def clean_amount(data: dict, name: str, currency: str, errors: FieldErrors, *, r
         if required:
             errors.add(name, _l("Enter an amount."))
         return None
+    not_an_amount = _l("Enter an amount in %(currency)s with at most %(places)d decimal places.",
+                       currency=currency, places=minor_units(currency))
     try:
         amount = Decimal(str(value).strip())
-        minor = to_minor(amount, currency) if amount.is_finite() else None
-    except (InvalidOperation, ValueError):
-        minor = None
-    if minor is None:
-        errors.add(name, _l("Enter an amount in %(currency)s with at most %(places)d decimal places.",
-                            currency=currency, places=minor_units(currency)))
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        errors.add(name, not_an_amount)
         return None
-    if minor <= 0:
+    if amount <= 0:
         errors.add(name, _l("The amount must be more than zero."))
         return None
-    if minor > MAX_AMOUNT_MINOR:
+    # Compared in major units before any scaling: scaling a huge exponent would overflow.
+    if amount > Decimal(MAX_AMOUNT_MINOR).scaleb(-minor_units(currency)):
         errors.add(name, _l("This amount is too large."))
         return None
-    return minor
+    try:
+        return to_minor(amount, currency)
+    except ValueError:
+        errors.add(name, not_an_amount)
+        return None
 
 
 def clean_moment(data: dict, name: str, tz_name: str | None, errors: FieldErrors) -> datetime | None:

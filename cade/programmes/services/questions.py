@@ -15,6 +15,7 @@ from cade.programmes.services.common import (
     clean_text,
     get_or_raise,
     is_call_locked,
+    is_rubric_locked,
     reject_unknown,
     require_admin,
     snapshot,
@@ -53,6 +54,16 @@ def _move(model, item, direction: str) -> None:
         items[i], items[j] = items[j], items[i]
     _renumber(items)
     db.session.flush()
+
+
+def _remove(model, item, relation: str) -> None:
+    """Delete `item` and close the gap it leaves in its call's list (`relation` on the call)."""
+    call = item.call
+    db.session.delete(item)
+    db.session.flush()
+    _renumber(_siblings(model, call.id))
+    db.session.flush()
+    db.session.expire(call, [relation])
 
 
 def _next_position(model, call_id: int) -> int:
@@ -134,17 +145,11 @@ def delete_question(actor, question_id: int) -> None:
     """
     require_admin(actor)
     question = get_or_raise(Question, question_id)
-    call = question.call
-    if is_call_locked(call):
+    if is_call_locked(question.call):
         raise InvalidTransition(_l("Questions cannot be deleted once applications exist; edit the question instead."))
-    _lock_list(call.id)
-    before = snapshot(question, QUESTION_FIELDS)
-    record_event(actor, "question.deleted", question, before, None)
-    db.session.delete(question)
-    db.session.flush()
-    _renumber(_siblings(Question, call.id))
-    db.session.flush()
-    db.session.expire(call, ["questions"])
+    _lock_list(question.call_id)
+    record_event(actor, "question.deleted", question, snapshot(question, QUESTION_FIELDS), None)
+    _remove(Question, question, "questions")
 
 
 def move_question(actor, question_id: int, direction: str) -> None:
@@ -178,14 +183,24 @@ def _clean_criterion(data: dict, call_id: int, criterion_id: int | None) -> dict
     return values
 
 
+def _refuse_if_rubric_locked(call: Call, message) -> None:
+    # Taken under the list lock, so two admins' edits to one rubric are checked one after the other.
+    _lock_list(call.id)
+    if is_rubric_locked(call):
+        raise InvalidTransition(message)
+
+
 def add_criterion(actor, call_id: int, **data) -> RubricCriterion:
-    """Append a rubric criterion to a call. Raises PermissionDenied, NotFound, ValidationFailed."""
+    """Append a rubric criterion to a call, unless reviews of the call exist.
+
+    Raises PermissionDenied, NotFound, ValidationFailed, InvalidTransition.
+    """
     require_admin(actor)
     reject_unknown(data, CRITERION_FIELDS)
     call = get_or_raise(Call, call_id)
     data.setdefault("weight", 1)
     data.setdefault("max_score", 5)
-    _lock_list(call.id)
+    _refuse_if_rubric_locked(call, _l("Criteria cannot be added once reviews exist."))
     criterion = RubricCriterion(call_id=call.id, position=_next_position(RubricCriterion, call.id),
                                 **_clean_criterion(data, call.id, None))
     db.session.add(criterion)
@@ -196,12 +211,24 @@ def add_criterion(actor, call_id: int, **data) -> RubricCriterion:
 
 
 def update_criterion(actor, criterion_id: int, **changes) -> RubricCriterion:
-    """Change a rubric criterion. Raises PermissionDenied, NotFound, ValidationFailed."""
+    """Change a rubric criterion; once reviews of the call exist, only its label and guidance.
+
+    A changed weight or maximum score would silently change the meaning of
+    scores already given. Raises PermissionDenied, NotFound, ValidationFailed.
+    """
     require_admin(actor)
     reject_unknown(changes, CRITERION_FIELDS)
     criterion = get_or_raise(RubricCriterion, criterion_id)
+    _lock_list(criterion.call_id)
     before = snapshot(criterion, CRITERION_FIELDS)
-    for field, value in _clean_criterion({**before, **changes}, criterion.call_id, criterion.id).items():
+    values = _clean_criterion({**before, **changes}, criterion.call_id, criterion.id)
+    if is_rubric_locked(criterion.call):
+        errors = FieldErrors()
+        for field in ("weight", "max_score"):
+            if values[field] != before[field]:
+                errors.add(field, _l("This cannot change once reviews exist."))
+        errors.raise_if_any()
+    for field, value in values.items():
         setattr(criterion, field, value)
     db.session.flush()
     record_event(actor, "criterion.updated", criterion, before, snapshot(criterion, CRITERION_FIELDS))
@@ -209,17 +236,16 @@ def update_criterion(actor, criterion_id: int, **changes) -> RubricCriterion:
 
 
 def delete_criterion(actor, criterion_id: int) -> None:
-    """Delete a rubric criterion and close the gap. Raises PermissionDenied, NotFound."""
+    """Delete a rubric criterion and close the gap, unless reviews of the call exist (their scores would go too).
+
+    Raises PermissionDenied, NotFound, InvalidTransition.
+    """
     require_admin(actor)
     criterion = get_or_raise(RubricCriterion, criterion_id)
-    call = criterion.call
-    _lock_list(call.id)
+    _refuse_if_rubric_locked(criterion.call, _l("Criteria cannot be deleted once reviews exist; "
+                                                "edit the label or guidance instead."))
     record_event(actor, "criterion.deleted", criterion, snapshot(criterion, CRITERION_FIELDS), None)
-    db.session.delete(criterion)
-    db.session.flush()
-    _renumber(_siblings(RubricCriterion, call.id))
-    db.session.flush()
-    db.session.expire(call, ["criteria"])
+    _remove(RubricCriterion, criterion, "criteria")
 
 
 def move_criterion(actor, criterion_id: int, direction: str) -> None:

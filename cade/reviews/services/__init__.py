@@ -4,3 +4,17 @@ Callers import the module they need (``from cade.reviews.services import conflic
 Every function takes the acting user explicitly, flushes but never commits,
 and raises `cade.core.errors` DomainErrors with messages safe to show.
 """
+
+from sqlalchemy import exists, select
+
+from cade.extensions import db
+from cade.programmes import services as programme_services
+from cade.reviews.models import Review
+
+
+def _call_has_reviews(call) -> bool:
+    """The programmes hook: once a call has reviews (drafts too), its rubric keeps its criteria and scales."""
+    return bool(db.session.scalar(select(exists().where(Review.call_id == call.id))))
+
+
+programme_services.rubric_lock_checks.append(_call_has_reviews)
