@@ -1,4 +1,4 @@
-"""Periodic reminders (call closing soon)."""
+"""Periodic reminders: calls closing soon (to applicants), reviews due soon or overdue (to reviewers)."""
 
 import logging
 
@@ -17,4 +17,15 @@ def call_closing():
     result = queue_call_closing_reminders()
     db.session.commit()
     logger.info("call-closing reminders queued: %s", result)
+    return result
+
+
+@shared_task(name="reminders.reviews_due", ignore_result=True)
+def reviews_due() -> int:
+    """Queue "review due soon" and "review overdue" messages (each sent once: idempotency keys)."""
+    from cade.reviews.services.reminders import queue_review_reminders
+
+    result = queue_review_reminders()
+    db.session.commit()
+    logger.info("review reminders queued: %s", result)
     return result

@@ -19,3 +19,8 @@ def can_read_application_for_review(user, assignment, declaration) -> bool:
     """The application opens once the reviewer has declared no conflict with it."""
     return (can_see_assignment(user, assignment) and declaration is not None
             and not declaration.has_conflict)
+
+
+def can_declare_conflict(user, assignment, declaration) -> bool:
+    """The assigned reviewer answers the conflict question until they have declared a conflict; then it is closed."""
+    return can_see_assignment(user, assignment) and (declaration is None or not declaration.has_conflict)

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from cade.applications.constants import ApplicationStatus
 from cade.extensions import db as _db
 from cade.reviews.constants import Recommendation
+from cade.reviews.models import Review
+from cade.reviews.services import conflicts
 from cade.reviews.services.aggregation import (
     application_scores,
     review_scores,
@@ -23,6 +25,7 @@ from tests.factories import (
     ApplicationFactory,
     AssignmentFactory,
     CallFactory,
+    ConflictDeclarationFactory,
     ReviewerProfileFactory,
     ReviewFactory,
     RubricCriterionFactory,
@@ -126,6 +129,25 @@ def test_drafts_and_other_calls_never_count(db):
     assert set(scores) == {application.id}
     assert scores[application.id].review_count == 1
     assert scores[application.id].mean_score == pytest.approx(70.0)
+
+
+def test_a_review_whose_reviewer_declared_a_conflict_after_submitting_does_not_count(db):
+    rubric = Rubric()
+    application = rubric.application()
+    kept = rubric.review(application, score=70)
+    conflicted = rubric.review(application, score=100)
+    elsewhere = rubric.review(rubric.application(), conflicted.assignment.reviewer, score=40)
+    ConflictDeclarationFactory(assignment=conflicted.assignment)  # "no conflict" at first: it counts
+    assert set(by_review(rubric.call.id)) == {kept.id, conflicted.id, elsewhere.id}
+
+    conflicts.declare_conflict(conflicted.assignment.reviewer, conflicted.assignment_id, True, "I know them.")
+    _db.session.commit()
+
+    assert _db.session.get(Review, conflicted.id) is not None  # kept on record
+    assert set(by_review(rubric.call.id)) == {kept.id, elsewhere.id}  # their other reviews still count
+    summary = score_summary(application.id)
+    assert summary.review_count == 1 and summary.mean_score == pytest.approx(70.0)
+    assert [r.review_id for r in summary.reviews] == [kept.id] and summary.few_reviews
 
 
 def test_a_score_of_another_calls_criterion_is_ignored(db):

@@ -1,5 +1,6 @@
 """Manual assignment: one reviewer, many applications at once, and taking an assignment back."""
 
+from collections import defaultdict
 from datetime import timedelta
 
 import pytest
@@ -24,6 +25,7 @@ from tests.factories import (
     ReviewFactory,
     UserFactory,
 )
+from tests.querycount import count_statements
 
 
 @pytest.fixture()
@@ -205,7 +207,7 @@ def test_when_two_admins_race_the_unique_pair_decides_and_the_transaction_goes_o
     service.assign_reviewer(admin, application.id, reviewer.id)
     _db.session.commit()
     # As if the other admin's row had been committed between our check and our insert.
-    monkeypatch.setattr(service, "_pair_exists", lambda application_id, reviewer_id: False)
+    monkeypatch.setattr(service, "lock_holdings", lambda profiles, call_ids: defaultdict(set))
     with pytest.raises(AlreadyExists):
         service.assign_reviewer(admin, application.id, reviewer.id)
     other = ReviewerProfileFactory().user  # the session is still usable after the refused insert
@@ -250,6 +252,31 @@ def test_bulk_stops_at_the_reviewers_maximum(admin, call):
     results = service.assign_in_bulk(admin, [a.id for a in applications], reviewer.id)
     assert [isinstance(result, Assignment) for _, result in results] == [True, True, False]
     assert results[2][1] == "Max Two already has 2 applications in this call, their maximum."
+
+
+# At most what each new assignment costs, whichever way it is made: the INSERT of the assignment; moving the
+# application under review (applications.transition_application: the status UPDATE, the application read back
+# unless the UPDATE returns it, an audit event); the assignment's audit event; the notification's key check and
+# INSERT. Everything else is read once for the whole list.
+STATEMENTS_PER_ASSIGNMENT = 7
+STATEMENTS_TO_START_REVIEW = 3  # of those, what only the application's first assignment costs
+
+
+def test_bulk_reads_once_whatever_the_number_of_applications(admin, call):
+    CallReviewSettingsFactory(call=call)
+    reviewer = ReviewerProfileFactory(max_load=20).user
+
+    def statements(n: int) -> int:
+        ids = [ApplicationFactory(call=call, submitted=True).id for _ in range(n)]
+        _db.session.commit()
+        results, statements = count_statements(lambda: service.assign_in_bulk(admin, ids, reviewer.id))
+        _db.session.commit()
+        assert [isinstance(result, Assignment) for _, result in results] == [True] * n
+        return statements
+
+    two, eight = statements(2), statements(8)
+    assert eight - two <= 6 * STATEMENTS_PER_ASSIGNMENT
+    assert count(Assignment) == 10 and count(Notification) == 10
 
 
 def test_bulk_is_for_admins_and_known_reviewers(admin, application, reviewer):

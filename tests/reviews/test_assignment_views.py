@@ -3,11 +3,11 @@
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from cade.applications.constants import ApplicationStatus
 from cade.extensions import db as _db
-from cade.reviews.models import Assignment, AssignmentRun, CallReviewSettings, Review
+from cade.reviews.models import Assignment, AssignmentRun, CallReviewSettings, ConflictDeclaration, Review
 from cade.reviews.services import runs
 from tests.factories import (
     ApplicationFactory,
@@ -16,13 +16,8 @@ from tests.factories import (
     MembershipFactory,
     ReviewerProfileFactory,
     ReviewFactory,
-    UserFactory,
 )
-
-
-@pytest.fixture()
-def admin(db):
-    return UserFactory(roles=["admin"])
+from tests.querycount import count_statements
 
 
 @pytest.fixture()
@@ -114,6 +109,24 @@ def test_the_page_lists_applications_reviewers_and_who_may_still_be_assigned(cli
     assert "Mo Member" not in select_html and "Di Draft" not in select_html
     assert f'for="a{application.id}-reviewer_id"' in html  # every list has its label
     assert 'form="bulk-assign"' in html and "<caption>" in html
+
+
+def test_a_review_withdrawn_for_a_conflict_is_shown_and_does_not_count(client, login, admin, call, application):
+    counted = AssignmentFactory(application=application, reviewer=ReviewerProfileFactory(user__name="Cy Counted").user)
+    ReviewFactory(assignment=counted, submitted=True)
+    conflicted = AssignmentFactory(application=application,
+                                   reviewer=ReviewerProfileFactory(user__name="Col Conflicted").user)
+    ReviewFactory(assignment=conflicted, submitted=True)
+    _db.session.add(ConflictDeclaration(application_id=application.id, reviewer_id=conflicted.reviewer_id,
+                                        has_conflict=True, reason="Found out after submitting"))
+    _db.session.commit()
+    login(admin)
+
+    html = client.get(page_of(call)).get_data(as_text=True)
+
+    row = html.split(f'id="application-{application.id}"')[1].split("</tr>")[0]
+    assert "Col Conflicted" in row and "a conflict of interest was declared: the review does not count" in row
+    assert "1 more reviewer needed" in row  # two required, one counts
 
 
 def test_assigning_from_the_page(client, login, admin, application, reviewer):
@@ -286,17 +299,9 @@ def test_a_failed_run_shows_its_message_not_a_trace(client, login, admin, call):
 
 
 def _queries(client, path) -> int:
-    statements = []
-
-    def record(*args):
-        statements.append(args[2])
-
-    event.listen(_db.engine, "before_cursor_execute", record)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", record)
-    return len(statements)
+    response, statements = count_statements(lambda: client.get(path))
+    assert response.status_code == 200
+    return statements
 
 
 def _grow(call, n):

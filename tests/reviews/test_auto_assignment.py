@@ -4,7 +4,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 import tasks.reviews  # noqa: F401  (registers reviews.auto_assign)
 from cade.applications.constants import ApplicationStatus
@@ -24,13 +24,10 @@ from tests.factories import (
     MembershipFactory,
     OrganisationFactory,
     ReviewerProfileFactory,
-    UserFactory,
+    ReviewFactory,
 )
-
-
-@pytest.fixture()
-def admin(db):
-    return UserFactory(roles=["admin"])
+from tests.querycount import count_statements
+from tests.reviews.test_assignment import STATEMENTS_PER_ASSIGNMENT, STATEMENTS_TO_START_REVIEW
 
 
 @pytest.fixture()
@@ -114,6 +111,21 @@ def test_existing_assignments_stay_and_count(admin, call):
     made = pairs(call)
     assert {(first.id, pool[0].id), (second.id, pool[0].id)} <= made
     assert Counter(reviewer_id for _, reviewer_id in made)[pool[0].id] == 2
+
+
+def test_a_reviewer_who_declared_a_conflict_after_submitting_is_replaced(admin, call):
+    (application,) = submitted(call, 1)
+    first, conflicted, third = reviewers(3)
+    for reviewer in (first, conflicted):
+        ReviewFactory(assignment=AssignmentFactory(application=application, reviewer=reviewer), submitted=True)
+    _db.session.add(ConflictDeclaration(application_id=application.id, reviewer_id=conflicted.id, has_conflict=True,
+                                        reason="Found out after submitting"))
+    _db.session.commit()
+
+    run = carry_out(admin, call)
+
+    assert run.assigned_count == 1 and run.uncovered == []
+    assert pairs(call) == {(application.id, first.id), (application.id, conflicted.id), (application.id, third.id)}
 
 
 def test_what_cannot_be_covered_is_listed_with_the_reason(admin, call):
@@ -248,6 +260,15 @@ def test_only_admins_start_a_run_of_a_call_that_exists(admin, call):
         runs.start_auto_assignment(admin, call.id + 1000)
 
 
+def test_a_call_is_run_in_the_request_up_to_the_inline_limit(app, call, monkeypatch):
+    monkeypatch.setitem(app.config, "REVIEW_ASSIGN_INLINE_LIMIT", 2)
+    submitted(call, 2)
+    ApplicationFactory(call=call)  # a draft is not reviewed
+    assert runs.runs_inline(call.id)
+    submitted(call, 1)
+    assert not runs.runs_inline(call.id)
+
+
 def test_one_run_at_a_time_per_call(admin, call):
     first = runs.start_auto_assignment(admin, call.id)
     _db.session.commit()
@@ -277,20 +298,28 @@ def test_the_load_takes_the_same_number_of_queries_whatever_the_call_size(admin,
         for application in submitted(target, n):
             MembershipFactory(organisation=application.organisation)
         reviewers(n)
-        statements = []
-
-        def record(*args):
-            statements.append(args[2])
-
         _db.session.expire_all()
-        event.listen(_db.engine, "before_cursor_execute", record)
-        try:
-            runs._plan(target.id)
-        finally:
-            event.remove(_db.engine, "before_cursor_execute", record)
-        return len(statements)
+        return count_statements(lambda: runs._plan(target.id))[1]
 
     assert queries_to_plan(2) == queries_to_plan(12)
+
+
+def test_a_batch_reads_once_whatever_its_size(admin):
+    reviewers(3, max_load=50)
+
+    def statements(n: int) -> int:
+        target = CallFactory(closed=True, reviews_required=2)
+        submitted(target, n)
+        run = runs.start_auto_assignment(admin, target.id)
+        _db.session.commit()
+        done, statements = count_statements(lambda: runs.run_auto_assignment(run.id))
+        _db.session.commit()
+        assert (done.status, done.assigned_count) == (RunStatus.DONE, 2 * n)
+        return statements
+
+    two, eight = statements(2), statements(8)
+    # Two reviewers for each of six more applications; only the first moves the application under review.
+    assert eight - two <= 6 * (2 * STATEMENTS_PER_ASSIGNMENT - STATEMENTS_TO_START_REVIEW)
 
 
 # --- the task -----------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from cade.accounts.models import User
 from cade.applications.constants import ApplicationStatus
@@ -28,6 +28,7 @@ from tests.factories import (
     ReviewFactory,
     UserFactory,
 )
+from tests.querycount import count_statements
 
 
 @pytest.fixture()
@@ -376,16 +377,12 @@ class TestRemovalAndPool:
 
     def test_the_pool_runs_the_same_number_of_queries_however_many_reviewers(self, app):
         def queries() -> int:
-            statements = []
-            listener = lambda *args: statements.append(args[2])  # noqa: E731
-            event.listen(_db.engine, "before_cursor_execute", listener)
-            try:
-                _db.session.expire_all()
+            def read():
                 entries = pool.pool_page().entries
-                [(e.profile.max_load, e.user.name, e.current_assignments) for e in entries]
-            finally:
-                event.remove(_db.engine, "before_cursor_execute", listener)
-            return len(statements)
+                return [(e.profile.max_load, e.user.name, e.current_assignments) for e in entries]
+
+            _db.session.expire_all()
+            return count_statements(read)[1]
 
         for _ in range(2):
             AssignmentFactory()
@@ -488,14 +485,9 @@ def test_an_admin_invites_an_unknown_address_and_can_withdraw_it(client, login, 
 
 def test_the_pool_page_runs_a_fixed_number_of_queries(client, login, admin):
     def queries() -> int:
-        statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(_db.engine, "before_cursor_execute", listener)
-        try:
-            assert client.get("/admin/reviewers").status_code == 200
-        finally:
-            event.remove(_db.engine, "before_cursor_execute", listener)
-        return len(statements)
+        response, statements = count_statements(lambda: client.get("/admin/reviewers"))
+        assert response.status_code == 200
+        return statements
 
     login(admin)
     ReviewFactory(submitted=True)

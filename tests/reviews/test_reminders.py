@@ -3,9 +3,9 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-import tasks.reviews_reminders  # noqa: F401  (registers the task)
+import tasks.reminders  # noqa: F401  (registers the task)
 from cade.applications.constants import ApplicationStatus
 from cade.core.db import utcnow
 from cade.core.timeutil import format_in_zone
@@ -23,6 +23,7 @@ from tests.factories import (
     ReviewFactory,
     UserFactory,
 )
+from tests.querycount import count_statements
 
 
 @pytest.fixture()
@@ -149,22 +150,24 @@ def test_the_overdue_message_renders(app, reviewer, now):
 
 
 def test_two_queries_whatever_the_number_of_assignments(reviewer, now):
-    def queries() -> int:
-        statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(_db.engine, "before_cursor_execute", listener)
-        try:
-            assert queue_review_reminders(now=now) == 0  # everything was queued by the first run
-        finally:
-            event.remove(_db.engine, "before_cursor_execute", listener)
-        return len(statements)
+    def first_run(new: int) -> int:
+        """The statements of a run that queues `new` reminders, less the INSERT of each reminder."""
+        for _ in range(new):
+            assignment_due(ReviewerProfileFactory().user, now - timedelta(days=1))
+        _db.session.commit()
+        queued, statements = count_statements(lambda: queue_review_reminders(now=now))
+        _db.session.commit()
+        assert queued == new
+        return statements - new
 
-    assignment_due(reviewer, now + timedelta(days=1))
-    run(now)
+    def queries() -> int:
+        queued, statements = count_statements(lambda: queue_review_reminders(now=now))
+        assert queued == 0  # everything was queued by the first run
+        return statements
+
+    assert first_run(1) == 2
     assert queries() == 2
-    for _ in range(5):
-        assignment_due(ReviewerProfileFactory().user, now - timedelta(days=1))
-    assert run(now) == 5
+    assert first_run(5) == 2  # the one reminded before is looked up with the five new ones, in the same query
     assert queries() == 2
 
 

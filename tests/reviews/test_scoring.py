@@ -15,7 +15,7 @@ from cade.core.storage import get_storage
 from cade.extensions import db as _db
 from cade.reviews.constants import COMMENT_MAX_CHARS, ReviewStatus
 from cade.reviews.models import Review, ReviewScore
-from cade.reviews.services import reading, scoring
+from cade.reviews.services import conflicts, reading, scoring
 from tests.applications.files import make_pdf
 from tests.concurrency import run_side_by_side
 from tests.factories import (
@@ -301,7 +301,40 @@ def test_the_dashboard_falls_back_to_the_calls_deadline(reviewer, assignment):
     assert row.due_at == deadline and row.overdue and row.closed
 
 
+def test_the_dashboard_leaves_out_a_review_the_reviewer_declared_a_conflict_with(reviewer, assignment, criteria):
+    save(reviewer, assignment, {criteria[0].id: "3", criteria[1].id: "7"}, submit=True, recommendation="fund")
+    other = AssignmentFactory(reviewer=reviewer)
+    _db.session.commit()
+    conflicts.declare_conflict(reviewer, assignment.id, True, "Found out who they are.")
+    _db.session.commit()
+    assert [row.assignment_id for row in scoring.reviewer_assignments(reviewer)] == [other.id]
+    assert review_count() == 1
+
+
 # --- reading ---------------------------------------------------------------------
+
+def test_before_declaring_the_reviewer_reads_only_what_the_question_needs(reviewer, assignment):
+    deadline = utcnow().replace(microsecond=0) + timedelta(days=9)
+    CallReviewSettingsFactory(call=assignment.call, review_deadline_at=deadline)
+    assignment.due_at = None
+    _db.session.commit()
+    facts = reading.declaration_facts(reviewer, assignment.id)
+    application = assignment.application
+    assert (facts.assignment_id, facts.call_title, facts.reference, facts.title) == (
+        assignment.id, assignment.call.title, application.reference, application.title)
+    assert (facts.organisation_name, facts.blind, facts.due_at) == ("Kijiji Mesh Collective", False, deadline)
+
+    assignment.call.blind_review = True
+    _db.session.commit()
+    facts = reading.declaration_facts(reviewer, assignment.id)
+    assert (facts.organisation_name, facts.blind) == (None, True) and "Kijiji" not in repr(facts)
+    for someone in (ReviewerProfileFactory().user, MembershipFactory(
+            organisation=application.organisation).user, None):
+        with pytest.raises(NotFound):
+            reading.declaration_facts(someone, assignment.id)
+    with pytest.raises(NotFound):
+        reading.declaration_facts(reviewer, assignment.id + 1000)
+
 
 def test_a_blind_call_shows_only_region_and_type_and_neutral_file_names(reviewer, assignment):
     assignment.call.blind_review = True
@@ -324,6 +357,10 @@ def test_an_open_call_shows_the_organisation_and_its_members(reviewer, assignmen
     assert shown.applicant.name == "Kijiji Mesh Collective"
     assert shown.applicant.website == "https://kijiji.example"
     assert shown.applicant.member_names == (member.name,)
+    MembershipFactory(organisation=assignment.application.organisation, user__name="Aaron Member", role="member")
+    MembershipFactory(organisation=assignment.application.organisation, user__name="Zola Owner")
+    shown = reading.application_for_review(reviewer, assignment.id)
+    assert shown.applicant.member_names == ("Amina Odhiambo", "Zola Owner", "Aaron Member")  # owners first
     assert shown.attachments[0].name == shown.attachments[0].download_name == "Kijiji budget quotes.pdf"
 
 
@@ -337,3 +374,32 @@ def test_files_open_only_for_their_reviewer_and_application(reviewer, assignment
         reading.open_review_attachment(reviewer, assignment.id, elsewhere.id)
     with pytest.raises(NotFound):
         reading.open_review_attachment(ReviewerProfileFactory().user, assignment.id, attachment.id)
+
+
+def test_a_criterion_deleted_while_the_first_review_is_saved_never_takes_a_score_with_it(app, admin, reviewer,
+                                                                                       assignment, criteria):
+    # The rubric locks once a review exists; saving the first review and deleting a criterion at the same
+    # moment must end either with the delete refused or with a review that never scored the deleted criterion.
+    from cade.accounts.models import User
+    from cade.programmes.services import delete_criterion
+
+    reviewer_id, admin_id, assignment_id = reviewer.id, admin.id, assignment.id
+    doomed_id = criteria[1].id
+    scores = {c.id: "3" for c in criteria}
+
+    def save_first_review():
+        scoring.save_review(_db.session.get(User, reviewer_id), assignment_id, scores=scores, recommendation=None,
+                            comment_to_applicant="", confidential_comment="", submit=False)
+
+    def delete():
+        delete_criterion(_db.session.get(User, admin_id), doomed_id)
+
+    outcomes = run_side_by_side(app, [save_first_review, delete], pause_after="from rubric_criteria")
+    _db.session.expire_all()
+    assert outcomes[0] == "done" and review_count() == 1
+    criterion_left = _db.session.get(type(criteria[1]), doomed_id) is not None
+    stored = set(_db.session.scalars(select(ReviewScore.criterion_id)))
+    if outcomes[1] == "done":  # the delete went first: the review scored only what was left
+        assert not criterion_left and stored == {criteria[0].id}
+    else:  # the review went first: the rubric was locked and both scores stand
+        assert criterion_left and stored == {c.id for c in criteria}

@@ -174,6 +174,28 @@ def test_a_conflict_may_be_declared_later_from_the_review_page(client, login, de
     assert _db.session.scalar(select(func.count()).select_from(Review)) == 0
 
 
+def test_a_conflict_found_after_submitting_keeps_the_review_but_closes_it(client, login, declared):
+    admin = UserFactory(roles=["admin"])
+    ReviewFactory(assignment=declared, submitted=True)
+    login(declared.reviewer)
+    html = page(client.get(url(declared)))
+    assert "Your submitted review stays on record but no longer counts towards the scores" in html
+    assert "Your scores and comments for this application are deleted" not in html
+
+    response = client.post(url(declared), data={"action": "declare", "has_conflict": "yes",
+                                                "reason": "The lead is my cousin."}, follow_redirects=True)
+    html = page(response)
+    assert "Your submitted review stays on record but no longer counts" in html
+    assert "You have been removed" not in html and "Solar mesh for Kijiji" not in html  # gone from the dashboard
+    assert _db.session.scalar(select(func.count()).select_from(Review)) == 1
+    assert _db.session.scalar(select(func.count()).select_from(Assignment)) == 1
+    assert [n.recipient_id for n in _db.session.scalars(select(Notification))] == [admin.id]
+    assert client.get(url(declared)).status_code == 404
+    response = client.post(url(declared), data={"action": "declare", "has_conflict": "no"})
+    assert response.status_code == 404
+    assert client.post(url(declared), data=review_data(declared, "submit")).status_code == 404
+
+
 # --- blind calls -----------------------------------------------------------------
 
 def test_a_blind_call_hides_who_applied_on_every_reviewer_page(client, login, blind):
@@ -259,6 +281,28 @@ def test_a_submitted_review_can_be_changed_until_the_deadline(client, login, dec
                            follow_redirects=True)
     assert "can no longer change" in page(response)
     assert {s.score for s in _db.session.scalar(select(Review)).scores} == {2, 8}
+
+
+def test_a_save_after_the_deadline_shows_what_was_typed_to_copy(client, login, declared):
+    relevance, _feasibility = declared.call.criteria
+    ReviewFactory(assignment=declared, submitted=True, scores={relevance: 2},
+                  comment_to_applicant="Saved in time.", confidential_comment="Saved note.")
+    # The deadline passed while the reviewer was typing.
+    CallReviewSettingsFactory(call=declared.call, review_deadline_at=utcnow() - timedelta(seconds=1))
+    login(declared.reviewer)
+
+    response = client.post(url(declared), data=review_data(
+        declared, "submit", comment_to_applicant="Typed <too> late.", confidential_comment="Late panel note."))
+    html = page(response)
+    assert response.status_code == 409
+    assert "The review deadline has passed: reviews of this call can no longer change." in html
+    assert 'class="error-summary"' in html and "What you typed was not saved" in html
+    assert 'readonly>Typed &lt;too&gt; late.</textarea>' in html and "readonly>Late panel note.</textarea>" in html
+    assert "Saved in time." in html  # the stored review, read-only, beside it
+    assert 'name="action"' not in html.split('id="review"')[1]  # no form to send again
+    review = _db.session.scalar(select(Review))
+    _db.session.refresh(review)
+    assert review.comment_to_applicant == "Saved in time." and {s.score for s in review.scores} == {2}
 
 
 # --- the dashboard ---------------------------------------------------------------

@@ -9,8 +9,7 @@ from cade.applications.constants import CLOSING_REMINDERS, ApplicationStatus
 from cade.applications.models import Application
 from cade.core.timeutil import format_in_zone, utcnow
 from cade.extensions import db
-from cade.notifications.models import Notification
-from cade.notifications.services import notify
+from cade.notifications.services import notify, queued_keys
 from cade.organisations.models import Membership, Organisation
 from cade.programmes.constants import CallStatus
 from cade.programmes.models import Call
@@ -21,7 +20,8 @@ def queue_call_closing_reminders(now=None) -> int:
 
     A call closing within 48 hours gets the 48-hour reminder; one closing
     within 7 days (but not 48 hours) the 7-day one. Idempotency keys make a
-    second run send nothing more. Returns how many reminders were newly queued.
+    second run send nothing more: the keys already queued are looked up once
+    per window. Returns how many reminders were newly queued.
     """
     now = now or utcnow()
     queued = 0
@@ -39,15 +39,12 @@ def queue_call_closing_reminders(now=None) -> int:
                    User.active.is_(True))
             .order_by(Application.id, User.id)
         ).all()
-        keys = {f"{prefix}:{application.id}:{user.id}" for application, user, _call, _name in rows}
-        done = set(db.session.scalars(
-            select(Notification.idempotency_key).where(Notification.idempotency_key.in_(keys))
-        )) if keys else set()
+        done = queued_keys(f"{prefix}:{application.id}:{user.id}" for application, user, _call, _name in rows)
         for application, user, call, organisation_name in rows:
             key = f"{prefix}:{application.id}:{user.id}"
             if key in done:
                 continue
-            notify(kind, recipient=user, locale=user.locale, key=key, context={
+            notify(kind, recipient=user, locale=user.locale, key=key, known_new=True, context={
                 "application_id": application.id,
                 "title": application.title,
                 "call_title": call.title,

@@ -8,7 +8,9 @@ Scales and choices, so that a reader of the ranking knows what a figure means:
   criterion added to the rubric after a review was submitted neither lowers nor
   raises that review. A submitted review without any weighted score (a rubric
   of weight-0 criteria only) has no score and is not counted.
-- Only submitted reviews count; drafts never do.
+- Only submitted reviews count; drafts never do, nor does the review of a
+  reviewer who declared a conflict with the application after submitting it
+  (`counts_towards_scores`).
 - The normalised score is the mean, over the application's reviews by eligible
   reviewers, of z = (score − reviewer's mean) / reviewer's standard deviation
   (population), where a reviewer is eligible once they have submitted at least
@@ -24,7 +26,7 @@ Scales and choices, so that a reader of the ranking knows what a figure means:
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Float, and_, case, cast, func, literal, null, or_, select
+from sqlalchemy import Float, and_, case, cast, exists, func, literal, null, or_, select
 from sqlalchemy.sql import ColumnElement, Subquery
 from sqlalchemy.sql.selectable import CTE
 
@@ -39,14 +41,26 @@ from cade.reviews.constants import (
     POSITIVE_RECOMMENDATIONS,
     ReviewStatus,
 )
-from cade.reviews.models import Review, ReviewScore
+from cade.reviews.models import ConflictDeclaration, Review, ReviewScore
 
 # Below this a reviewer's standard deviation is rounding noise: all their scores are equal.
 SD_EPSILON = 1e-9
 
 
+def counts_towards_scores() -> ColumnElement[bool]:
+    """Whether a Review row counts: submitted, and its reviewer has declared no conflict with the application.
+
+    A reviewer who finds a conflict after submitting keeps their review on record
+    (cade.reviews.services.conflicts.declare_conflict); it no longer counts anywhere.
+    """
+    conflicted = exists().where(ConflictDeclaration.application_id == Review.application_id,
+                                ConflictDeclaration.reviewer_id == Review.reviewer_id,
+                                ConflictDeclaration.has_conflict.is_(True))
+    return and_(Review.status == ReviewStatus.SUBMITTED, ~conflicted)
+
+
 def review_scores(call_id: int | ColumnElement[int]) -> CTE:
-    """One row per submitted review of the call: review_id, application_id, reviewer_id, recommendation, score."""
+    """One row per counted review of the call: review_id, application_id, reviewer_id, recommendation, score."""
     weight = RubricCriterion.weight
     score = 100.0 * cast(func.sum(ReviewScore.score * weight), Float) / func.nullif(
         func.sum(RubricCriterion.max_score * weight), 0)
@@ -56,7 +70,7 @@ def review_scores(call_id: int | ColumnElement[int]) -> CTE:
         .join(ReviewScore, ReviewScore.review_id == Review.id)
         .join(RubricCriterion, and_(RubricCriterion.id == ReviewScore.criterion_id,
                                     RubricCriterion.call_id == Review.call_id))
-        .where(Review.call_id == call_id, Review.status == ReviewStatus.SUBMITTED, weight > 0)
+        .where(Review.call_id == call_id, counts_towards_scores(), weight > 0)
         .group_by(Review.id, Review.application_id, Review.reviewer_id, Review.recommendation)
         .cte("scored_reviews")
     )

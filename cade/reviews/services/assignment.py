@@ -4,6 +4,8 @@ Automatic assignment (cade.reviews.services.runs) creates its assignments throug
 here, so every assignment passes the same checks, is audited and tells the reviewer.
 """
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from cade.accounts.models import User
-from cade.applications.constants import ApplicationStatus
+from cade.applications.constants import IN_REVIEW_STATUSES, ApplicationStatus
 from cade.applications.models import Application
 from cade.applications.services import transition_application
 from cade.core.audit import record_event
@@ -32,12 +34,11 @@ from cade.core.timeutil import format_in_zone
 from cade.extensions import db
 from cade.notifications.services import notify
 from cade.reviews.constants import AssignmentMethod, ReviewStatus
-from cade.reviews.models import Assignment, AssignmentRun, ConflictDeclaration, Review, ReviewerProfile
+from cade.reviews.models import Assignment, AssignmentRun, ConflictDeclaration, ReviewerProfile
 from cade.reviews.permissions import can_manage_reviews
 from cade.reviews.services import conflicts, settings
+from cade.reviews.services.pool import profile_of
 
-# Applications that can take (more) reviewers.
-REVIEWABLE_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
 PAGE_SIZE = 25
 
 CONFLICT_MESSAGES = {
@@ -56,20 +57,35 @@ def require_admin(actor) -> None:
         raise PermissionDenied()
 
 
-def reviewer_profile(user_id: int) -> ReviewerProfile | None:
-    return db.session.scalar(select(ReviewerProfile).where(ReviewerProfile.user_id == user_id))
+def lock_holdings(profiles: Iterable[ReviewerProfile], call_ids: Iterable[int]) -> dict[tuple[int, int], set[int]]:
+    """Which applications each reviewer holds in each call, {(reviewer id, call id): application ids}, locked.
 
-
-def call_load(reviewer_id: int, call_id: int) -> int:
-    """How many applications of the call the reviewer holds."""
-    return db.session.scalar(select(func.count(Assignment.id)).where(
-        Assignment.reviewer_id == reviewer_id, Assignment.call_id == call_id)) or 0
+    Each profile is locked first (in id order, so that two batches never wait
+    for each other crosswise), and stays locked until the transaction ends:
+    another assignment of these reviewers waits, so a load counted here stays
+    true while `create_assignment` adds to it. One query for the holdings.
+    """
+    profiles = sorted({profile.id: profile for profile in profiles}.values(), key=lambda profile: profile.id)
+    call_ids = set(call_ids)
+    held: dict[tuple[int, int], set[int]] = defaultdict(set)
+    if not profiles or not call_ids:
+        return held
+    for profile in profiles:
+        lock_row(ReviewerProfile, profile.id)
+    for reviewer_id, call_id, application_id in db.session.execute(
+        select(Assignment.reviewer_id, Assignment.call_id, Assignment.application_id)
+        .where(Assignment.reviewer_id.in_([profile.user_id for profile in profiles]),
+               Assignment.call_id.in_(call_ids))
+    ):
+        held[(reviewer_id, call_id)].add(application_id)
+    return held
 
 
 def assign_reviewer(actor, application_id: int, reviewer_id: int, due_at: datetime | None = None,
                     method: str = AssignmentMethod.MANUAL) -> Assignment:
     """Assign one reviewer to one application (admin only); see `create_assignment` for what it checks.
 
+    `due_at` defaults to the call's review deadline (none if the call has none).
     Raises PermissionDenied, NotFound, and what `create_assignment` raises.
     """
     require_admin(actor)
@@ -77,18 +93,21 @@ def assign_reviewer(actor, application_id: int, reviewer_id: int, due_at: dateti
     reviewer = db.session.get(User, reviewer_id)
     if application is None or reviewer is None:
         raise NotFound()
-    return create_assignment(actor, application, reviewer, reviewer_profile(reviewer.id),
+    return create_assignment(actor, application, reviewer, profile_of(reviewer.id),
                              conflict=conflicts.conflict_reason(reviewer.id, application.id),
-                             due_at=due_at, method=method)
+                             due_at=due_at or settings.review_deadline(application.call_id), method=method)
 
 
 def create_assignment(actor, application: Application, reviewer: User, profile: ReviewerProfile | None, *,
-                      conflict: str | None, due_at: datetime | None = None,
+                      conflict: str | None, due_at: datetime | None, held: set[int] | None = None,
                       method: str = AssignmentMethod.MANUAL) -> Assignment:
     """Create the assignment once every rule allows it; audit it and tell the reviewer.
 
-    `conflict` is the pair's conflict reason from cade.reviews.services.conflicts (None: no conflict).
-    The application moves from submitted to under review. `due_at` defaults to the call's review deadline.
+    `conflict` is the pair's conflict reason from cade.reviews.services.conflicts (None: no conflict);
+    `due_at` is the assignment's due date (None: none). `held` is what `lock_holdings` found the
+    reviewer holds in the application's call, for a caller making many assignments: it is kept up to
+    date here. Without it the reviewer's profile is locked and their holdings read for this one.
+    The application moves from submitted to under review.
     Raises InvalidTransition (the application is not open to review), DomainError (not an active reviewer
     with a profile), ConflictOfInterest, AlreadyExists, ReviewerAtCapacity.
     """
@@ -98,18 +117,17 @@ def create_assignment(actor, application: Application, reviewer: User, profile: 
     if conflict is not None:
         raise ConflictOfInterest(CONFLICT_MESSAGES.get(conflict, ConflictOfInterest.default_message)
                                  % {"name": reviewer.name})
-    if _pair_exists(application.id, reviewer.id):
+    if held is None:
+        # Two assignments for one reviewer at once must not both pass the load check: the second waits here.
+        held = lock_holdings([profile], [application.call_id])[(reviewer.id, application.call_id)]
+    if application.id in held:
         raise _already_assigned(reviewer)
-    # Two assignments for one reviewer at once must not both pass the load check: the second waits here.
-    lock_row(ReviewerProfile, profile.id)
-    load = call_load(reviewer.id, application.call_id)
-    if load >= profile.max_load:
+    if len(held) >= profile.max_load:
         raise ReviewerAtCapacity(_ln("%(name)s already has %(num)d application in this call, their maximum.",
                                      "%(name)s already has %(num)d applications in this call, their maximum.",
-                                     load, name=reviewer.name))
+                                     len(held), name=reviewer.name))
     assignment = Assignment(call_id=application.call_id, application_id=application.id, reviewer_id=reviewer.id,
-                            assigned_by_id=getattr(actor, "id", None), method=method,
-                            due_at=due_at or settings.review_deadline(application.call_id))
+                            assigned_by_id=getattr(actor, "id", None), method=method, due_at=due_at)
     try:
         # The unique pair decides between two admins assigning the same reviewer at the same moment.
         with db.session.begin_nested():
@@ -118,6 +136,7 @@ def create_assignment(actor, application: Application, reviewer: User, profile: 
             _start_review(actor, application)
     except IntegrityError:
         raise _already_assigned(reviewer) from None
+    held.add(application.id)
     record_event(actor, "assignment.created", assignment, None, {
         "application_id": application.id, "reviewer_id": reviewer.id, "method": str(method),
         "due_at": assignment.due_at.isoformat() if assignment.due_at else None,
@@ -127,7 +146,7 @@ def create_assignment(actor, application: Application, reviewer: User, profile: 
 
 
 def _require_reviewable(application: Application) -> None:
-    if application.status not in REVIEWABLE_STATUSES:
+    if application.status not in IN_REVIEW_STATUSES:
         raise InvalidTransition(_l("Only submitted applications can be assigned to reviewers; "
                                    "%(reference)s is not open to review.",
                                    reference=application.reference or application.title))
@@ -138,11 +157,6 @@ def _require_reviewer(reviewer: User, profile: ReviewerProfile | None) -> None:
         raise DomainError(_l("%(name)s is not in the reviewer pool.", name=reviewer.name))
     if not reviewer.active:
         raise DomainError(_l("%(name)s's account is deactivated.", name=reviewer.name))
-
-
-def _pair_exists(application_id: int, reviewer_id: int) -> bool:
-    return db.session.scalar(select(Assignment.id).where(
-        Assignment.application_id == application_id, Assignment.reviewer_id == reviewer_id)) is not None
 
 
 def _already_assigned(reviewer: User) -> AlreadyExists:
@@ -178,16 +192,22 @@ def assign_in_bulk(actor, application_ids, reviewer_id: int) -> list[tuple[int, 
     """Assign one reviewer to several applications; each refusal is reported, the others are made.
 
     Returns (application id, the Assignment or the reason it was refused) in the order given.
+    The applications, conflicts, review deadlines and the reviewer's holdings are read once for
+    the whole list (the reviewer's profile locked once); what grows with the list is the writing.
     Raises PermissionDenied, NotFound for an unknown reviewer.
     """
     require_admin(actor)
     reviewer = db.session.get(User, reviewer_id)
     if reviewer is None:
         raise NotFound()
-    profile = reviewer_profile(reviewer.id)
+    profile = profile_of(reviewer.id)
     ids = list(dict.fromkeys(int(application_id) for application_id in application_ids))
-    applications = {a.id: a for a in db.session.scalars(select(Application).where(Application.id.in_(ids)))}
+    applications = {a.id: a for a in db.session.scalars(
+        select(Application).where(Application.id.in_(ids)).options(selectinload(Application.call)))}
+    call_ids = {application.call_id for application in applications.values()}
     found = conflicts.all_conflicts(ids, [reviewer.id])
+    deadlines = settings.review_deadlines(call_ids)
+    held = lock_holdings([profile] if profile is not None else [], call_ids)
     results: list[tuple[int, Assignment | str]] = []
     for application_id in ids:
         application = applications.get(application_id)
@@ -196,7 +216,9 @@ def assign_in_bulk(actor, application_ids, reviewer_id: int) -> list[tuple[int, 
             continue
         try:
             assignment = create_assignment(actor, application, reviewer, profile,
-                                           conflict=found.get((application_id, reviewer.id)))
+                                           conflict=found.get((application_id, reviewer.id)),
+                                           due_at=deadlines.get(application.call_id),
+                                           held=held[(reviewer.id, application.call_id)])
         except DomainError as exc:
             results.append((application_id, str(exc)))
         else:
@@ -213,13 +235,8 @@ def remove_assignment(actor, assignment_id: int) -> None:
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None:
         raise NotFound()
-    # Hold the assignment, and its review if any, so a review submitted this very moment is never deleted.
-    lock_row(Assignment, assignment.id)
-    db.session.expire(assignment, ["review"])
-    review = assignment.review
-    if review is not None:
-        lock_row(Review, review.id)
-        db.session.refresh(review)
+    # Held, with its review if any, so a review submitted this very moment is never deleted.
+    review = conflicts.locked_review(assignment)
     if review is not None and review.status == ReviewStatus.SUBMITTED:
         raise InvalidTransition(_l("%(name)s has submitted their review, so the assignment can no longer be "
                                    "removed.", name=assignment.reviewer.name))
@@ -252,6 +269,11 @@ class ReviewRow:
     declared: dict[int, bool] = field(default_factory=dict)  # reviewer id -> has_conflict, for those who answered
     candidates: list[PoolReviewer] = field(default_factory=list)  # may still be assigned: no conflict, not assigned
 
+    @property
+    def counted(self) -> list[Assignment]:
+        """The assignments whose review counts: not those of a reviewer who declared a conflict after submitting."""
+        return [assignment for assignment in self.assignments if not self.declared.get(assignment.reviewer_id)]
+
 
 @dataclass
 class CallReviewOverview:
@@ -267,7 +289,7 @@ def call_review_overview(call_id: int, page: int = 1, per_page: int = PAGE_SIZE)
     A fixed number of queries whatever the number of applications, assignments and reviewers.
     """
     pagination = db.paginate(
-        select(Application).where(Application.call_id == call_id, Application.status.in_(REVIEWABLE_STATUSES))
+        select(Application).where(Application.call_id == call_id, Application.status.in_(IN_REVIEW_STATUSES))
         .options(selectinload(Application.organisation)).order_by(Application.reference, Application.id),
         page=max(page, 1), per_page=per_page, error_out=False)
     applications = list(pagination.items)

@@ -9,14 +9,14 @@ from sqlalchemy import select
 from cade.accounts.models import User, UserRole
 from cade.applications.models import Application
 from cade.core.audit import record_event
-from cade.core.db import utcnow
+from cade.core.db import lock_row, utcnow
 from cade.core.errors import NotFound, PermissionDenied, ValidationFailed
 from cade.core.permissions import ADMIN
 from cade.extensions import db
 from cade.notifications.services import notify
 from cade.organisations.models import Membership
-from cade.reviews.constants import CONFLICT_REASON_MAX_CHARS, PUBLIC_EMAIL_DOMAINS
-from cade.reviews.models import Assignment, ConflictDeclaration
+from cade.reviews.constants import CONFLICT_REASON_MAX_CHARS, PUBLIC_EMAIL_DOMAINS, ReviewStatus
+from cade.reviews.models import Assignment, ConflictDeclaration, Review
 
 
 def email_domain(email: str) -> str:
@@ -84,19 +84,30 @@ def conflict_reason(reviewer_id: int, application_id: int) -> str | None:
     return all_conflicts([application_id], [reviewer_id]).get((application_id, reviewer_id))
 
 
-def declaration_for(reviewer_id: int, application_id: int) -> ConflictDeclaration | None:
+def declaration_for(reviewer_id: int, application_id: int, *, fresh: bool = False) -> ConflictDeclaration | None:
+    """The reviewer's answer for the application, if any; `fresh` reads it again even if the session holds it."""
     return db.session.scalar(select(ConflictDeclaration).where(
-        ConflictDeclaration.reviewer_id == reviewer_id, ConflictDeclaration.application_id == application_id))
+        ConflictDeclaration.reviewer_id == reviewer_id, ConflictDeclaration.application_id == application_id)
+        .execution_options(populate_existing=fresh))
 
 
 def declare_conflict(actor, assignment_id: int, has_conflict: bool, reason: str | None = None) -> ConflictDeclaration:
-    """Record the assigned reviewer's answer before the application opens.
+    """Record the assigned reviewer's answer to the conflict question; tell the administrators of a conflict.
 
-    "No conflict" opens the application to them. "Conflict, because …"
-    (a reason is required) removes the assignment with any review written so
-    far, and tells every administrator. A reviewer who said "no conflict" may
-    still declare one later; the other way round is not possible, as the
-    assignment is gone. Raises NotFound for anyone but the assigned reviewer,
+    "No conflict" opens the application to them. "Conflict, because …" (a
+    reason is required) closes it to them and tells every administrator.
+    Nothing submitted is ever deleted:
+
+    - while the review is a draft (or not started), the assignment is removed
+      with what was written so far, so the application may get another reviewer;
+    - once the review is submitted, the assignment and the review stay on record
+      but the review no longer counts (`aggregation.counts_towards_scores`
+      leaves out the review of a reviewer who declared a conflict), and the
+      administrators' notice says so.
+
+    A reviewer who said "no conflict" may still declare one later; the other
+    way round is not possible. Raises NotFound for anyone but the assigned
+    reviewer, PermissionDenied once a conflict has been declared,
     ValidationFailed for a missing or over-long reason.
     """
     assignment = db.session.get(Assignment, assignment_id)
@@ -108,7 +119,11 @@ def declare_conflict(actor, assignment_id: int, has_conflict: bool, reason: str 
     if len(reason) > CONFLICT_REASON_MAX_CHARS:
         raise ValidationFailed({"reason": [_l("Use at most %(n)d characters.",
                                               n=CONFLICT_REASON_MAX_CHARS)]})
-    declaration = declaration_for(actor.id, assignment.application_id)
+    application = assignment.application
+    # Held from here on: a review submitted at this very moment is never removed with a draft.
+    review = locked_review(assignment) if has_conflict else None
+    review_kept = review is not None and review.status == ReviewStatus.SUBMITTED
+    declaration = declaration_for(actor.id, assignment.application_id, fresh=True)
     before = None
     if declaration is None:
         declaration = ConflictDeclaration(application_id=assignment.application_id, reviewer_id=actor.id,
@@ -125,18 +140,40 @@ def declare_conflict(actor, assignment_id: int, has_conflict: bool, reason: str 
     record_event(actor, "conflict.declared", declaration, before,
                  {"application_id": assignment.application_id, "has_conflict": has_conflict, "reason": reason or None})
     if has_conflict:
-        _remove_conflicted_assignment(actor, assignment, declaration)
+        if review_kept:
+            record_event(actor, "review.excluded", review, {"counted": True},
+                         {"counted": False, "reason": "conflict_declared"})
+        else:
+            _remove_conflicted_assignment(actor, assignment, review)
+        _tell_admins(actor, application, declaration, review_kept=review_kept)
     return declaration
 
 
-def _remove_conflicted_assignment(actor, assignment: Assignment, declaration: ConflictDeclaration) -> None:
-    application = assignment.application
+def locked_review(assignment: Assignment) -> Review | None:
+    """The assignment's review as it now stands, with the assignment (and review) locked until the transaction ends.
+
+    Saving a review locks the assignment too, so a review being submitted at this
+    very moment is either seen submitted here or waits until this transaction is over.
+    """
+    lock_row(Assignment, assignment.id)
+    db.session.expire(assignment, ["review"])
+    review = assignment.review
+    if review is not None:
+        lock_row(Review, review.id)
+        db.session.refresh(review)
+    return review
+
+
+def _remove_conflicted_assignment(actor, assignment: Assignment, review: Review | None) -> None:
     record_event(actor, "assignment.removed", assignment,
                  {"application_id": assignment.application_id, "reviewer_id": assignment.reviewer_id,
-                  "review_status": assignment.review.status if assignment.review else None},
+                  "review_status": review.status if review else None},
                  {"reason": "conflict_declared"})
     db.session.delete(assignment)
     db.session.flush()
+
+
+def _tell_admins(actor, application: Application, declaration: ConflictDeclaration, *, review_kept: bool) -> None:
     admins = db.session.scalars(
         select(User).join(UserRole, UserRole.user_id == User.id)
         .where(UserRole.role == ADMIN, User.active.is_(True)).order_by(User.id)
@@ -149,4 +186,5 @@ def _remove_conflicted_assignment(actor, assignment: Assignment, declaration: Co
                    "title": application.title,
                    "call_id": application.call_id,
                    "reason": declaration.reason or "",
+                   "review_kept": review_kept,
                })

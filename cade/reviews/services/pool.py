@@ -4,15 +4,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, func, select
 
 from cade.accounts.models import User, UserRole
-from cade.accounts.services import get_user_by_email, grant_role, normalise_email, revoke_role
-from cade.applications.constants import ApplicationStatus
+from cade.accounts.services import email_problems, get_user_by_email, grant_role, normalise_email, revoke_role
+from cade.applications.constants import IN_REVIEW_STATUSES
 from cade.applications.models import Application
 from cade.core.audit import record_event
 from cade.core.countries import region_choices
@@ -33,8 +32,6 @@ EXPERTISE_TAG_MAX_CHARS = 60
 EXPERTISE_MAX_TAGS = 20
 POOL_PAGE_SIZE = 25
 PENDING_INVITATIONS_SHOWN = 50
-# Review work is open while its application waits for a decision.
-OPEN_REVIEW_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
 
 
 class AddOutcome(StrEnum):
@@ -66,8 +63,8 @@ class PoolPage:
     entries: list[PoolEntry]
 
 
-
 def profile_of(user_id: int) -> ReviewerProfile | None:
+    """The user's reviewer profile, or None if they never had one."""
     return db.session.scalar(select(ReviewerProfile).where(ReviewerProfile.user_id == user_id))
 
 
@@ -90,10 +87,9 @@ def _profile_values(profile: ReviewerProfile) -> dict:
 
 def _checked_email(email: str | None) -> str:
     address = (email or "").strip()
-    try:
-        validate_email(address, check_deliverability=False)
-    except EmailNotValidError:
-        raise ValidationFailed({"email": [_l("Enter an e-mail address such as name@example.org.")]}) from None
+    problems = email_problems(address)
+    if problems:
+        raise ValidationFailed({"email": problems})
     return normalise_email(address)
 
 
@@ -350,7 +346,7 @@ def pool_page(page: int = 1, per_page: int = POOL_PAGE_SIZE) -> PoolPage:
             select(Assignment.reviewer_id, func.count(Assignment.id), submitted)
             .join(Application, Application.id == Assignment.application_id)
             .outerjoin(Review, Review.assignment_id == Assignment.id)
-            .where(Assignment.reviewer_id.in_(ids), Application.status.in_(OPEN_REVIEW_STATUSES))
+            .where(Assignment.reviewer_id.in_(ids), Application.status.in_(IN_REVIEW_STATUSES))
             .group_by(Assignment.reviewer_id)
         ).all()
         work = {reviewer_id: (count, int(done or 0)) for reviewer_id, count, done in rows}

@@ -1,34 +1,67 @@
 """What a reviewer may read of an assigned application: blind-aware, and only after "no conflict"."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import BinaryIO, NamedTuple
 
-from sqlalchemy import select
-
-from cade.accounts.models import User
 from cade.applications.constants import ALLOWED_CONTENT_TYPES
 from cade.applications.models import Application, Attachment
 from cade.applications.services import download_name
 from cade.core.errors import NotFound
 from cade.core.storage import get_storage
 from cade.extensions import db
-from cade.organisations.models import Membership, Organisation
+from cade.organisations.models import Organisation
+from cade.organisations.services import members_of
 from cade.reviews.models import Assignment
 from cade.reviews.permissions import can_read_application_for_review, can_see_assignment
 from cade.reviews.services.conflicts import declaration_for
+from cade.reviews.services.settings import review_deadline
 
 
-def readable_assignment(actor, assignment_id: int) -> Assignment:
-    """The assignment, if `actor` is its reviewer and has declared no conflict; NotFound otherwise."""
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None or not can_see_assignment(actor, assignment):
+def readable_assignment(actor, assignment_id: int, *, fresh: bool = False) -> Assignment:
+    """The assignment, if `actor` is its reviewer and has declared no conflict; NotFound otherwise.
+
+    `fresh` reads the assignment and the declaration from the database even if the session holds them
+    (after taking a lock, to see what another transaction changed meanwhile).
+    """
+    assignment = db.session.get(Assignment, assignment_id, populate_existing=fresh)
+    if assignment is None:
         raise NotFound()
-    declaration = declaration_for(actor.id, assignment.application_id)
+    declaration = declaration_for(getattr(actor, "id", None), assignment.application_id, fresh=fresh)
     if not can_read_application_for_review(actor, assignment, declaration):
         raise NotFound()
     return assignment
+
+
+@dataclass(frozen=True)
+class DeclarationFacts:
+    """What the reviewer reads before answering the conflict question: enough to know the applicant, no more."""
+
+    assignment_id: int
+    call_title: str
+    reference: str | None
+    title: str
+    organisation_name: str | None  # None in blind calls
+    blind: bool
+    due_at: datetime | None
+
+
+def declaration_facts(actor, assignment_id: int) -> DeclarationFacts:
+    """The application as its assigned reviewer sees it before declaring; NotFound for anyone else.
+
+    In an open call the organisation is named, as the reviewer needs the name to
+    judge a conflict; in a blind call it is not. The due date is the assignment's,
+    else the call's review deadline.
+    """
+    assignment = db.session.get(Assignment, assignment_id)
+    if not can_see_assignment(actor, assignment):
+        raise NotFound()
+    application, call = assignment.application, assignment.call
+    return DeclarationFacts(
+        assignment_id=assignment.id, call_title=call.title, reference=application.reference,
+        title=application.title, organisation_name=None if call.blind_review else application.organisation.name,
+        blind=call.blind_review, due_at=assignment.due_at or review_deadline(assignment.call_id))
 
 
 @dataclass(frozen=True)
@@ -112,10 +145,7 @@ def _applicant_facts(organisation: Organisation, blind: bool) -> ApplicantFacts:
         region_code=organisation.region_code, organisation_type=organisation.organisation_type,
         name=organisation.name, acronym=organisation.acronym, website=organisation.website,
         country=organisation.country, stakeholder_group=organisation.stakeholder_group,
-        member_names=tuple(db.session.scalars(
-            select(User.name).join(Membership, Membership.user_id == User.id)
-            .where(Membership.organisation_id == organisation.id)
-            .order_by(Membership.role.desc(), User.name, User.id))))  # owners first, as on the members page
+        member_names=tuple(membership.user.name for membership in members_of(organisation)))
 
 
 def application_for_review(actor, assignment_id: int) -> ReviewReading:

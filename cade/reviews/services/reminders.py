@@ -6,16 +6,15 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import lazyload
 
 from cade.accounts.models import User, UserRole
+from cade.applications.constants import IN_REVIEW_STATUSES
 from cade.applications.models import Application
 from cade.core.permissions import REVIEWER
 from cade.core.timeutil import format_in_zone, utcnow
 from cade.extensions import db
-from cade.notifications.models import Notification
-from cade.notifications.services import notify
+from cade.notifications.services import notify, queued_keys
 from cade.programmes.models import Call
 from cade.reviews.constants import DUE_SOON, ReviewStatus
 from cade.reviews.models import Assignment, CallReviewSettings, Review
-from cade.reviews.services.pool import OPEN_REVIEW_STATUSES
 
 DUE_SOON_KIND, DUE_SOON_PREFIX = "reviews.due_soon", "review-due"
 OVERDUE_KIND, OVERDUE_PREFIX = "reviews.overdue", "review-overdue"
@@ -29,7 +28,9 @@ def queue_review_reminders(now: datetime | None = None) -> int:
     "reviews.overdue" (an assignment found only after its date gets just that
     one). Only reviewers still in the pool, with an active account, and only
     while the application awaits a decision. Idempotency keys make a second
-    run send nothing more. Two queries, whatever the number of assignments.
+    run send nothing more. Two queries whatever the number of assignments (the
+    reviews due, then which of their keys are already queued), and one INSERT
+    per new message.
     """
     now = now or utcnow()
     due_at = func.coalesce(Assignment.due_at, CallReviewSettings.review_deadline_at)
@@ -43,21 +44,19 @@ def queue_review_reminders(now: datetime | None = None) -> int:
         .outerjoin(Review, Review.assignment_id == Assignment.id)
         .where(or_(Review.id.is_(None), Review.status != ReviewStatus.SUBMITTED),
                due_at.is_not(None), due_at <= now + DUE_SOON,
-               Application.status.in_(OPEN_REVIEW_STATUSES), User.active.is_(True), is_reviewer)
+               Application.status.in_(IN_REVIEW_STATUSES), User.active.is_(True), is_reviewer)
         .order_by(Assignment.id)
         .options(lazyload(User.roles))  # the roles are not needed here: no extra query for them
     ).all()
     due = [(row, *(_overdue(row) if row.due_at <= now else _due_soon(row))) for row in rows]
-    keys = {key for _row, _kind, key in due}
-    done = set(db.session.scalars(
-        select(Notification.idempotency_key).where(Notification.idempotency_key.in_(keys)))) if keys else set()
+    done = queued_keys(key for _row, _kind, key in due)
     queued = 0
     for row, kind, key in due:
         if key in done:
             continue
         assignment_id, due_moment, reviewer, call_title, reference, title = row
         locale = reviewer.locale or "en"
-        notify(kind, recipient=reviewer, locale=locale, key=key, context={
+        notify(kind, recipient=reviewer, locale=locale, key=key, known_new=True, context={
             "assignment_id": assignment_id,
             "call_title": call_title,
             # The reference and title only: in a blind call the reviewer must not learn the applicant here either.

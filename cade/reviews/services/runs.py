@@ -1,19 +1,22 @@
 """Automatic assignment of a whole call: plan it with cade.reviews.planner, then create the assignments in batches.
 
 A run is started by an admin (`start_auto_assignment`) and carried out by `run_auto_assignment`, in the request
-for a small call or by the `reviews.auto_assign` Celery task for a large one; the run's row holds the progress and
-the result (assignments made, applications left uncovered and why) that the admin's page shows.
+for a small call or by the `reviews.auto_assign` Celery task for a large one (`runs_inline` says which); the
+run's row holds the progress and the result (assignments made, applications left uncovered and why) that the
+admin's page shows.
 """
 
 import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from cade.accounts.models import User
+from cade.applications.constants import IN_REVIEW_STATUSES
 from cade.applications.models import Application
 from cade.core.db import lock_row, utcnow
 from cade.core.errors import AlreadyExists, ConflictOfInterest, DomainError, InvalidTransition, NotFound
@@ -21,13 +24,13 @@ from cade.extensions import db
 from cade.organisations.models import Organisation
 from cade.programmes.models import Call
 from cade.reviews.constants import UNCOVERED_REASONS, AssignmentMethod, RunStatus
-from cade.reviews.models import Assignment, AssignmentRun, ReviewerProfile
+from cade.reviews.models import Assignment, AssignmentRun, ConflictDeclaration, ReviewerProfile
 from cade.reviews.planner import PlanApplication, PlanReviewer, plan_assignments
 from cade.reviews.services import conflicts, settings
 from cade.reviews.services.assignment import (
-    REVIEWABLE_STATUSES,
     ReviewerAtCapacity,
     create_assignment,
+    lock_holdings,
     require_admin,
     reviewer_pool,
 )
@@ -55,7 +58,16 @@ RUN_ERROR_LABELS = {
 def applications_to_review_count(call_id: int) -> int:
     """How many of the call's applications an automatic run would plan for (submitted or under review)."""
     return db.session.scalar(select(func.count(Application.id)).where(
-        Application.call_id == call_id, Application.status.in_(REVIEWABLE_STATUSES))) or 0
+        Application.call_id == call_id, Application.status.in_(IN_REVIEW_STATUSES))) or 0
+
+
+def runs_inline(call_id: int) -> bool:
+    """Whether a run of the call is small enough to carry out in the admin's request.
+
+    Up to REVIEW_ASSIGN_INLINE_LIMIT applications to review it is done before the page comes back;
+    a larger call goes to the `reviews.auto_assign` worker.
+    """
+    return applications_to_review_count(call_id) <= current_app.config["REVIEW_ASSIGN_INLINE_LIMIT"]
 
 
 def start_auto_assignment(actor, call_id: int) -> AssignmentRun:
@@ -141,12 +153,16 @@ def _plan(call_id: int):
         select(Application.id, Application.reference, Organisation.languages, Organisation.focus_areas,
                Organisation.region_code)
         .join(Organisation, Organisation.id == Application.organisation_id)
-        .where(Application.call_id == call_id, Application.status.in_(REVIEWABLE_STATUSES))
+        .where(Application.call_id == call_id, Application.status.in_(IN_REVIEW_STATUSES))
         .order_by(Application.id)
     ).all()
     assigned: dict[int, set[int]] = {row.id: set() for row in rows}
+    # A reviewer who declared a conflict after submitting keeps the assignment, but their review does not count.
     for application_id, reviewer_id in db.session.execute(
-            select(Assignment.application_id, Assignment.reviewer_id).where(Assignment.call_id == call_id)):
+            select(Assignment.application_id, Assignment.reviewer_id)
+            .outerjoin(ConflictDeclaration, (ConflictDeclaration.application_id == Assignment.application_id)
+                       & (ConflictDeclaration.reviewer_id == Assignment.reviewer_id))
+            .where(Assignment.call_id == call_id, ConflictDeclaration.has_conflict.is_not(True))):
         assigned.setdefault(application_id, set()).add(reviewer_id)
     pool = reviewer_pool(call_id)
     applications = [
@@ -167,7 +183,11 @@ def _plan(call_id: int):
 
 
 def _create_batch(run: AssignmentRun, pairs, deadline, missing: dict[int, list]) -> int:
-    """Create one batch of planned assignments; a pair refused meanwhile is counted as missing."""
+    """Create one batch of planned assignments; a pair refused meanwhile is counted as missing.
+
+    The batch's applications, profiles, conflicts and holdings are read once (each reviewer's profile
+    locked once), so what grows with the batch is the writing.
+    """
     app_ids = {application_id for application_id, _ in pairs}
     reviewer_ids = {reviewer_id for _, reviewer_id in pairs}
     applications = {a.id: a for a in db.session.scalars(
@@ -177,6 +197,7 @@ def _create_batch(run: AssignmentRun, pairs, deadline, missing: dict[int, list])
         .options(selectinload(ReviewerProfile.user)))}
     # Checked again: a reviewer may have declared a conflict since the plan was made.
     found = conflicts.all_conflicts(app_ids, reviewer_ids)
+    held = lock_holdings(profiles.values(), {application.call_id for application in applications.values()})
     actor = db.session.get(User, run.requested_by_id) if run.requested_by_id else None
     created = 0
     for application_id, reviewer_id in pairs:
@@ -185,8 +206,8 @@ def _create_batch(run: AssignmentRun, pairs, deadline, missing: dict[int, list])
             if application is None or profile is None:
                 raise NotFound()
             create_assignment(actor, application, profile.user, profile,
-                              conflict=found.get((application_id, reviewer_id)),
-                              due_at=deadline, method=AssignmentMethod.AUTO)
+                              conflict=found.get((application_id, reviewer_id)), due_at=deadline,
+                              held=held[(reviewer_id, application.call_id)], method=AssignmentMethod.AUTO)
         except (AlreadyExists, InvalidTransition):
             continue  # the pair exists after all, or the application left review: nothing is missing
         except DomainError as exc:

@@ -70,7 +70,8 @@ def reviewer_assignments(user) -> list[AssignmentSummary]:
 
     The organisation's name is read only for calls that are not blind.
     Assignments to the reviewer's own organisation's applications are left
-    out: the reviewer may not open them.
+    out: the reviewer may not open them; so are those they declared a conflict
+    with after submitting (kept on record, closed to them).
     """
     score_counts = (select(ReviewScore.review_id, func.count(ReviewScore.id).label("n"))
                     .group_by(ReviewScore.review_id).subquery())
@@ -93,7 +94,7 @@ def reviewer_assignments(user) -> list[AssignmentSummary]:
         .outerjoin(Review, Review.assignment_id == Assignment.id)
         .outerjoin(score_counts, score_counts.c.review_id == Review.id)
         .outerjoin(criteria_counts, criteria_counts.c.call_id == Assignment.call_id)
-        .where(Assignment.reviewer_id == user.id, ~own_organisation)
+        .where(Assignment.reviewer_id == user.id, ~own_organisation, ConflictDeclaration.has_conflict.is_not(True))
         .order_by(due.is_(None), due, Assignment.id)
     ).all()
     return [AssignmentSummary(assignment_id=a_id, call_id=call_id, call_title=call_title, reference=reference,
@@ -210,9 +211,15 @@ def save_review(actor, assignment_id: int, *, scores: dict, recommendation: str 
     "comment_to_applicant", "confidential_comment") on any bad value, in
     which case nothing is changed.
     """
-    assignment = readable_assignment(actor, assignment_id)
-    # One save at a time per assignment: a double-click cannot create two reviews or interleave scores.
-    lock_row(Assignment, assignment.id)
+    # The call first, as the rubric editors take it: a criterion cannot be deleted or rescaled while the
+    # call's first review is being written (once that review commits, the rubric is locked).
+    call_id = db.session.scalar(select(Assignment.call_id).where(Assignment.id == assignment_id))
+    if call_id is not None:
+        lock_row(Call, call_id)
+    # One save at a time per assignment: a double-click cannot create two reviews or interleave scores. Read after
+    # the lock, so that an assignment taken away meanwhile (a conflict declared in another tab) is seen to be gone.
+    lock_row(Assignment, assignment_id)
+    assignment = readable_assignment(actor, assignment_id, fresh=True)
     if reviews_closed(assignment.call_id):
         raise DeadlinePassed(_l("The review deadline has passed: reviews of this call can no longer change."))
     criteria = db.session.scalars(select(RubricCriterion).where(RubricCriterion.call_id == assignment.call_id)
@@ -245,6 +252,3 @@ def save_review(actor, assignment_id: int, *, scores: dict, recommendation: str 
     db.session.flush()
     record_event(actor, "review.submitted" if submit else "review.saved", review, before, _snapshot(review))
     return review
-
-
-# --- reading the application -----------------------------------------------------

@@ -25,6 +25,16 @@ def review_deadline(call_id: int) -> datetime | None:
         select(CallReviewSettings.review_deadline_at).where(CallReviewSettings.call_id == call_id))
 
 
+def review_deadlines(call_ids) -> dict[int, datetime]:
+    """The review deadline of each of these calls that has one, by call id, in one query."""
+    call_ids = set(call_ids)
+    if not call_ids:
+        return {}
+    return dict(db.session.execute(
+        select(CallReviewSettings.call_id, CallReviewSettings.review_deadline_at)
+        .where(CallReviewSettings.call_id.in_(call_ids), CallReviewSettings.review_deadline_at.is_not(None))).all())
+
+
 def _settings_for_update(actor, call_id: int) -> CallReviewSettings:
     if not can_manage_reviews(actor):
         raise PermissionDenied()

@@ -165,8 +165,8 @@ def auto_assign(call_id):
         db.session.rollback()
         flash(str(exc), "error")
         return _back(call.id, "auto-assign")
-    # A small call is done before the page comes back; a large one goes to a worker, once the run is committed.
-    inline = runs.applications_to_review_count(call.id) <= current_app.config["REVIEW_ASSIGN_INLINE_LIMIT"]
+    # A large call goes to a worker, and only once the run is committed.
+    inline = runs.runs_inline(call.id)
     if inline:
         runs.run_auto_assignment(run.id)
     run_id = run.id

@@ -2,13 +2,14 @@
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from cade.accounts.models import User
 from cade.core.db import utcnow
-from cade.core.errors import DomainError, InvalidTransition, NotFound, PermissionDenied
+from cade.core.errors import DomainError, NotFound
 from cade.core.forms import current_actor, place_errors
 from cade.core.permissions import REVIEWER, admin_required, role_required
+from cade.core.views import http_status_for
 from cade.extensions import db
 from cade.organisations.forms import ConfirmForm, language_choices
 from cade.reviews.constants import DEFAULT_MAX_LOAD
@@ -23,7 +24,6 @@ _ADDED_MESSAGES = {
     service.AddOutcome.REINVITED: lambda r: _("An invitation was already waiting for %(email)s: a new link has been "
                                               "sent.", email=r.email),
 }
-_INVITATION_STATUS = {NotFound: 404, PermissionDenied: 403, InvalidTransition: 410}
 
 
 def _render_pool(add_form=None, status=200):
@@ -137,7 +137,7 @@ def profile():
 def accept_invitation(token: str):
     form = ConfirmForm()
     try:
-        invitation = service.find_reviewer_invitation(current_user, token)
+        invitation = service.find_reviewer_invitation(current_actor(), token)
         if request.method == "POST" and form.validate_on_submit():
             service.accept_reviewer_invitation(current_actor(), token)
             db.session.commit()
@@ -145,7 +145,7 @@ def accept_invitation(token: str):
             return redirect(url_for(".profile"))
     except DomainError as exc:
         db.session.rollback()
-        status = next((code for cls, code in _INVITATION_STATUS.items() if isinstance(exc, cls)), 400)
-        return render_template("reviews/invitation.html", invitation=None, form=form, error=str(exc.message)), status
+        return (render_template("reviews/invitation.html", invitation=None, form=form, error=str(exc.message)),
+                http_status_for(exc))
     return render_template("reviews/invitation.html", invitation=invitation, form=form, error=None,
                            already=invitation.accepted_at is not None)

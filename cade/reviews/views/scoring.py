@@ -13,16 +13,9 @@ from cade.organisations.constants import ORGANISATION_TYPE_LABELS, STAKEHOLDER_G
 from cade.reviews.constants import RECOMMENDATION_LABELS, ReviewStatus
 from cade.reviews.forms_scoring import DeclarationForm, review_form
 from cade.reviews.models import Assignment
-from cade.reviews.permissions import can_read_application_for_review, can_see_assignment
+from cade.reviews.permissions import can_declare_conflict, can_read_application_for_review
 from cade.reviews.services import conflicts, reading, scoring, settings
 from cade.reviews.views import bp
-
-
-def _load_assignment(assignment_id: int) -> Assignment:
-    assignment = db.session.get(Assignment, assignment_id)
-    if not can_see_assignment(current_user, assignment):
-        abort(404)
-    return assignment
 
 
 @bp.get("/review/")
@@ -35,41 +28,49 @@ def dashboard():
 @bp.route("/review/assignments/<int:assignment_id>", methods=["GET", "POST"])
 @role_required(REVIEWER)
 def assignment(assignment_id: int):
-    assignment = _load_assignment(assignment_id)
-    declaration = conflicts.declaration_for(current_user.id, assignment.application_id)
+    assignment = db.session.get(Assignment, assignment_id)
+    declaration = conflicts.declaration_for(current_user.id, assignment.application_id) if assignment else None
+    readable = can_read_application_for_review(current_user, assignment, declaration)
+    if not readable and not can_declare_conflict(current_user, assignment, declaration):
+        abort(404)
     if request.method == "POST" and request.form.get("action") == "declare":
-        return _declare(assignment)
-    if not can_read_application_for_review(current_user, assignment, declaration):
+        return _declare(assignment, after_reading=readable)
+    if not readable:
         if request.method == "POST":
             flash(_("Please answer the question about conflicts of interest first."), "error")
-        return _render_declaration(assignment, DeclarationForm(formdata=None))
+        return _render_declaration(assignment.id, DeclarationForm(formdata=None))
     if request.method == "GET":
         return _render_review(assignment, review_form(assignment.call.criteria, assignment.review))
     return _save(assignment)
 
 
-def _declare(assignment: Assignment):
+def _declare(assignment: Assignment, after_reading: bool):
     form = DeclarationForm()
-    declared = conflicts.declaration_for(current_user.id, assignment.application_id) is not None
+    assignment_id = assignment.id
     if form.validate():
         try:
-            conflicts.declare_conflict(current_actor(), assignment.id, form.conflict, form.reason.data)
+            conflicts.declare_conflict(current_actor(), assignment_id, form.conflict, form.reason.data)
             db.session.commit()
         except ValidationFailed as error:
             db.session.rollback()
             place_errors(form, error)
         else:
-            if form.conflict:
+            if not form.conflict:
+                flash(_("Thank you. The application is open for your review."), "success")
+                return redirect(url_for("reviews.assignment", assignment_id=assignment_id))
+            # A draft goes with the assignment; a submitted review stays on record (conflicts.declare_conflict).
+            if db.session.get(Assignment, assignment_id) is None:
                 flash(_("Thank you. You have been removed from this application and the administrators "
                         "have been told."), "success")
-                return redirect(url_for("reviews.dashboard"))
-            flash(_("Thank you. The application is open for your review."), "success")
-            return redirect(url_for("reviews.assignment", assignment_id=assignment.id))
-    if declared:
+            else:
+                flash(_("Thank you. Your submitted review stays on record but no longer counts, and the "
+                        "administrators have been told."), "success")
+            return redirect(url_for("reviews.dashboard"))
+    if after_reading:
         # "A conflict after all", sent from the review page: show that page again with the error.
         return _render_review(assignment, review_form(assignment.call.criteria, assignment.review),
                               declaration_form=form, status=422)
-    return _render_declaration(assignment, form, status=422)
+    return _render_declaration(assignment_id, form, status=422)
 
 
 def _save(assignment: Assignment):
@@ -79,9 +80,9 @@ def _save(assignment: Assignment):
         return _render_review(assignment, form, status=422)
     try:
         review = scoring.save_review(current_actor(), assignment.id, scores=form.scores(),
-                            recommendation=form.recommendation.data,
-                            comment_to_applicant=form.comment_to_applicant.data,
-                            confidential_comment=form.confidential_comment.data, submit=submit)
+                                     recommendation=form.recommendation.data,
+                                     comment_to_applicant=form.comment_to_applicant.data,
+                                     confidential_comment=form.confidential_comment.data, submit=submit)
         db.session.commit()
     except ValidationFailed as error:
         db.session.rollback()
@@ -90,8 +91,9 @@ def _save(assignment: Assignment):
         return _render_review(assignment, form, status=422)
     except DeadlinePassed as error:
         db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("reviews.assignment", assignment_id=assignment.id))
+        # Nothing was saved and the review is closed: the page shows it read-only, with what was typed to copy.
+        place_errors(form, error)
+        return _render_review(assignment, form, unsaved=True, status=409)
     except NotFound:
         db.session.rollback()
         abort(404)
@@ -102,19 +104,16 @@ def _save(assignment: Assignment):
     return redirect(url_for("reviews.dashboard"))
 
 
-def _render_declaration(assignment: Assignment, form: DeclarationForm, status: int = 200):
-    call = assignment.call
-    return render_template("reviews/review_declare.html", assignment=assignment, call=call,
-                           application=assignment.application, form=form,
-                           organisation_name=None if call.blind_review else assignment.application.organisation.name,
-                           due_at=scoring.review_deadline_for(assignment),
+def _render_declaration(assignment_id: int, form: DeclarationForm, status: int = 200):
+    facts = reading.declaration_facts(current_actor(), assignment_id)
+    return render_template("reviews/review_declare.html", facts=facts, form=form,
                            zone=current_user.timezone or "UTC"), status
 
 
-def _render_review(assignment: Assignment, form, declaration_form=None, status: int = 200):
+def _render_review(assignment: Assignment, form, declaration_form=None, unsaved: bool = False, status: int = 200):
     review = assignment.review
     return render_template(
-        "reviews/review_assignment.html", assignment=assignment, form=form, review=review,
+        "reviews/review_assignment.html", assignment=assignment, form=form, review=review, unsaved=unsaved,
         reading=reading.application_for_review(current_actor(), assignment.id),
         declaration_form=declaration_form or DeclarationForm(formdata=None),
         closed=scoring.reviews_closed(assignment.call_id),
