@@ -16,36 +16,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import event, select  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from cade import create_app  # noqa: E402
 from cade.applications.models import Application  # noqa: E402
 from cade.extensions import db  # noqa: E402
 from config import TestConfig  # noqa: E402
-from tests.factories import UserFactory  # noqa: E402
 from tests.conftest import IsolatedClient  # noqa: E402
-from tests.factories import ReviewerProfileFactory  # noqa: E402
+from tests.factories import PASSWORD, ReviewerProfileFactory, UserFactory  # noqa: E402
 from tests.quality.conftest import make_review_world, make_world  # noqa: E402
+from tests.querycount import count_statements  # noqa: E402
 
 REPEATS = 15
 
 
 def measure(client, path: str) -> tuple[float, int]:
-    statements = []
-
-    def record(*args):
-        statements.append(1)
-
+    """Median time of REPEATS requests for `path`, and the statements the last one ran."""
     timings = []
     for _ in range(REPEATS):
-        statements.clear()
-        event.listen(db.engine, "before_cursor_execute", record)
         start = time.perf_counter()
-        response = client.get(path)
+        response, statements = count_statements(lambda: client.get(path))
         timings.append(time.perf_counter() - start)
-        event.remove(db.engine, "before_cursor_execute", record)
         assert response.status_code == 200, (path, response.status_code)
-    return statistics.median(timings), len(statements)
+    return statistics.median(timings), statements
 
 
 def main() -> int:
@@ -78,7 +71,7 @@ def main() -> int:
         }
         clients = {who: app.test_client() for who in ("anon", "applicant", "admin", "reviewer")}
         for who, user in (("applicant", applicant), ("admin", admin), ("reviewer", reviewer)):
-            clients[who].post("/auth/login", data={"email": user.email, "password": "correct horse battery staple"})
+            clients[who].post("/auth/login", data={"email": user.email, "password": PASSWORD})
 
         results = {}
         for label, size in (("small", 5), ("large", 50)):

@@ -164,6 +164,7 @@ class ApplicationFactory(BaseFactory):
             submitted_at=factory.LazyFunction(utcnow),
             reference=factory.LazyAttributeSequence(lambda a, n: f"{a.call.reference_prefix}-{n + 1:04d}"),
         )
+        under_review = factory.Trait(submitted=True, status=ApplicationStatus.UNDER_REVIEW)
         withdrawn = factory.Trait(status=ApplicationStatus.WITHDRAWN)
 
 
@@ -205,7 +206,7 @@ class AssignmentFactory(BaseFactory):
     class Meta:
         model = Assignment
 
-    application = factory.SubFactory(ApplicationFactory, submitted=True, status=ApplicationStatus.UNDER_REVIEW)
+    application = factory.SubFactory(ApplicationFactory, under_review=True)
     call_id = factory.LazyAttribute(lambda a: a.application.call_id)
     reviewer = factory.LazyFunction(lambda: ReviewerProfileFactory().user)
     due_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=14))
@@ -266,9 +267,33 @@ class DecisionFactory(BaseFactory):
     class Meta:
         model = Decision
 
-    application = factory.SubFactory(ApplicationFactory, submitted=True, status=ApplicationStatus.UNDER_REVIEW)
+    application = factory.SubFactory(ApplicationFactory, under_review=True)
     call_id = factory.LazyAttribute(lambda d: d.application.call_id)
     outcome = DecisionOutcome.AWARD
     amount_minor = 10_000_00
     feedback = "A strong proposal; please send quarterly updates."
     rationale = "Ranked in the top third; fits the region target."
+
+
+def reviewed_application(call, reviews: int = 2, *, scores=None, members: int = 0, **kwargs) -> Application:
+    """An application to `call` under review, with `reviews` submitted reviews and `members` members.
+
+    Each review is by its own reviewer, "Reviewer <application id>-<n>", with the comment for the
+    applicant "Comment <n> on <title>". `scores` (one number per review: as many reviews as scores)
+    score the call's first criterion. The members ("Member <n> of <organisation>") join the
+    applicant organisation with the role "member". Other keyword arguments go to ApplicationFactory
+    (status=, title=, organisation=…).
+    """
+    application = ApplicationFactory(call=call, under_review=True, **kwargs)
+    if scores is not None:
+        reviews = len(scores)
+    for index in range(reviews):
+        reviewer = ReviewerProfileFactory(user__name=f"Reviewer {application.id}-{index}").user
+        ReviewFactory(assignment=AssignmentFactory(application=application, reviewer=reviewer), submitted=True,
+                      scores={call.criteria[0]: scores[index]} if scores is not None else None,
+                      comment_to_applicant=f"Comment {index} on {application.title}")
+    for index in range(members):
+        # A name of our own, not Faker's: a "Ramirez" must not look like a reviewer's name leaking into a mail.
+        MembershipFactory(organisation=application.organisation, role="member",
+                          user__name=f"Member {index + 1} of {application.organisation.name}")
+    return application

@@ -53,3 +53,15 @@ def test_errors_can_be_returned_without_touching_the_form_top():
     unplaced = place_errors(form, {"q_7": ["Upload the file."]}, form_level=False)
     assert unplaced == {"q_7": ["Upload the file."]}
     assert form.form_errors == []
+
+
+def test_a_local_decimal_field_is_a_text_input_with_a_decimal_keypad():
+    # A browser's <input type="number"> would refuse "25 000,50" before the server could read it.
+    from cade.core.forms import LocalDecimalField
+
+    class AmountForm(Form):
+        amount = LocalDecimalField()
+
+    html = str(AmountForm().amount())
+    assert 'type="text"' in html and 'inputmode="decimal"' in html
+    assert 'inputmode="numeric"' in str(AmountForm().amount(inputmode="numeric"))

@@ -16,8 +16,8 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from cade.applications.constants import BUDGET_CATEGORIES, MAX_BUDGET_LINES
 from cade.applications.services import BudgetLineInput, DraftInput
-from cade.core.forms import LocalDecimalField, select_choices
-from cade.core.money import from_minor, minor_units, to_minor
+from cade.core.forms import LocalDecimalField, check_money_places, select_choices
+from cade.core.money import from_minor, to_minor
 from cade.programmes.constants import SHORT_TEXT_MAX_CHARS, QuestionKind
 
 TEXT_KINDS = (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT)
@@ -71,15 +71,8 @@ class ApplicationForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        # Amounts with more decimals than the currency has are a shape error, not a rounding.
         for field in [self.requested_amount] + [entry.form.amount for entry in self.budget_lines]:
-            if field.data is not None and not field.errors:
-                try:
-                    to_minor(field.data, self.currency)
-                except ValueError:
-                    field.errors = list(field.errors) + [_(
-                        "Use at most %(n)d decimal places.", n=minor_units(self.currency))]
-                    ok = False
+            ok = check_money_places(field, self.currency) and ok
         return ok
 
     def question_fields(self):

@@ -8,12 +8,11 @@ from flask_wtf import FlaskForm
 from wtforms import FloatField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from cade.core.forms import LocalDecimalField
 from cade.awards.constants import DECISION_OUTCOME_LABELS, FEEDBACK_MAX_CHARS
 from cade.awards.services.ranking import RankingFilters
 from cade.core.countries import country_choices, get_country, region_choices
-from cade.core.forms import select_choices
-from cade.core.money import from_minor, minor_units, to_minor
+from cade.core.forms import LocalDecimalField, check_money_places, select_choices
+from cade.core.money import from_minor, to_minor
 from cade.organisations.constants import ORGANISATION_TYPE_LABELS, STAKEHOLDER_GROUP_LABELS
 
 FLAG_LABELS = {
@@ -147,14 +146,7 @@ class DecisionForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        if self.amount.data is not None and not self.amount.errors:
-            try:
-                to_minor(self.amount.data, self.currency)
-            except ValueError:
-                self.amount.errors = [*self.amount.errors,
-                                      _("Use at most %(n)d decimal places.", n=minor_units(self.currency))]
-                ok = False
-        return ok
+        return check_money_places(self.amount, self.currency) and ok
 
     def amount_minor(self) -> int | None:
         return None if self.amount.data is None else to_minor(self.amount.data, self.currency)

@@ -1,5 +1,6 @@
 """Who may decide applications, and who may read a decision's outcome."""
 
+from cade.applications.constants import IN_REVIEW_STATUSES
 from cade.core.permissions import is_admin
 from cade.organisations.services import is_member
 
@@ -7,6 +8,17 @@ from cade.organisations.services import is_member
 def can_decide(user) -> bool:
     """Administrators decide, change unreleased decisions and release them."""
     return is_admin(user)
+
+
+def can_change_decision(application, decision) -> bool:
+    """Whether the application's decision may still be made or changed.
+
+    Until release, and only while the application is in review: a draft or a
+    withdrawn application is not decided, and a released decision is final.
+    """
+    if application is None:
+        return False
+    return (decision is None or not decision.is_released) and application.status in IN_REVIEW_STATUSES
 
 
 def can_view_outcome(user, application, decision) -> bool:

@@ -38,6 +38,7 @@ class UTCDateTime(TypeDecorator):
 
 
 def utcnow() -> datetime:
+    """Now, as the timezone-aware UTC datetime every `*_at` column holds."""
     return datetime.now(timezone.utc)
 
 

@@ -9,9 +9,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import DecimalField, Field, FieldList, FormField
+from wtforms.widgets import TextInput
 from wtforms.fields.choices import SelectChoice
 
 from cade.core.errors import DomainError, ValidationFailed
+from cade.core.money import minor_units, to_minor
 
 
 def select_choices(pairs) -> list[SelectChoice]:
@@ -107,7 +109,17 @@ def parse_decimal_input(text: str, locale: str) -> Decimal:
 
 
 class LocalDecimalField(DecimalField):
-    """A DecimalField that reads the reader's own way of writing numbers (see parse_decimal_input)."""
+    """A DecimalField that reads the reader's own way of writing numbers (see parse_decimal_input).
+
+    It renders a text input with a decimal keypad: a browser's number input
+    would refuse or blank "25 000,50" before the server could read it.
+    """
+
+    widget = TextInput()
+
+    def __call__(self, **kwargs):
+        kwargs.setdefault("inputmode", "decimal")
+        return super().__call__(**kwargs)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -124,3 +136,19 @@ class LocalDecimalField(DecimalField):
         except ValueError:
             self.data = None
             raise
+
+
+def check_money_places(field, currency: str) -> bool:
+    """Mark an amount field whose value has more decimal places than `currency` has; False when it did.
+
+    A shape error, never a rounding: 20000.005 dollars is refused, not read as 20000.01. A field
+    left empty or already in error is left alone.
+    """
+    if field.data is None or field.errors:
+        return True
+    try:
+        to_minor(field.data, currency)
+    except ValueError:
+        field.errors = [*field.errors, _("Use at most %(n)d decimal places.", n=minor_units(currency))]
+        return False
+    return True

@@ -9,9 +9,7 @@ from babel.dates import format_date
 from babel.dates import format_time as babel_format_time
 from flask_babel import get_locale
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+from cade.core.db import utcnow  # noqa: F401  (one clock for the whole code base; imported from here too)
 
 
 @cache

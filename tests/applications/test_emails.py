@@ -13,9 +13,6 @@ from cade.notifications.models import Notification
 from cade.notifications.rendering import render_notification
 from tests.factories import ApplicationFactory, CallFactory, MembershipFactory
 
-pytestmark = pytest.mark.usefixtures("request_ctx")
-
-
 def test_receipt_names_the_reference_and_links_to_the_application(draft, member):
     services.submit_application(member, draft.id)
     _db.session.commit()
@@ -61,3 +58,13 @@ def row_submitted(draft):
     from cade.applications.models import Application
 
     return _db.session.get(Application, draft.id).submitted_at
+
+
+def test_a_disabled_member_gets_no_receipt(draft, member, organisation):
+    # Receipts and decisions follow one rule (members_of_organisations): a disabled account is not written to.
+    from tests.factories import UserFactory
+
+    MembershipFactory(organisation=organisation, role="member", user=UserFactory(active=False))
+    services.submit_application(member, draft.id)
+    _db.session.commit()
+    assert _db.session.scalars(select(Notification.recipient_id)).all() == [member.id]

@@ -33,9 +33,6 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.usefixtures("request_ctx")
-
-
 def count(model, *where):
     return _db.session.scalar(select(func.count()).select_from(model).where(*where))
 
@@ -441,15 +438,44 @@ def test_send_reminders_command_prints_the_count(app, db):
     assert "Queued 0 reminder(s)." in runner.invoke(args=["send-reminders"]).output
 
 
-def test_a_call_with_applications_keeps_its_reference_prefix_and_questions(db):
+def test_a_call_with_applications_keeps_its_reference_prefix_and_questions(db, admin):
     from cade.core.errors import DomainError
     from cade.programmes import services as programme_services
-    from tests.factories import ApplicationFactory, QuestionFactory, UserFactory
+    from tests.factories import ApplicationFactory, QuestionFactory
 
-    admin = UserFactory(roles=["admin"])
     application = ApplicationFactory()
     question = QuestionFactory(call=application.call)
     with pytest.raises(DomainError):
         programme_services.update_call(admin, application.call_id, reference_prefix="OTHER-2026")
     with pytest.raises(DomainError):
         programme_services.delete_question(admin, question.id)
+
+
+def test_applications_move_together_each_audited_and_refused_as_a_whole_when_one_has_moved(admin):
+    from cade.core.audit import AuditEvent
+    from cade.core.errors import InvalidTransition
+    from tests.factories import ApplicationFactory, CallFactory
+
+    call = CallFactory(closed=True)
+    first, second = (ApplicationFactory(call=call, submitted=True) for _ in range(2))
+    ids = [first.id, second.id]
+
+    moved = services.transition_applications(admin, ids, ApplicationStatus.UNDER_REVIEW,
+                                             [ApplicationStatus.SUBMITTED])
+    _db.session.commit()
+    assert sorted(moved) == sorted(ids)
+    assert {_db.session.get(type(first), i).status for i in ids} == {ApplicationStatus.UNDER_REVIEW}
+    events = _db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "application.under_review")).all()
+    assert sorted(e.object_id for e in events) == sorted(ids)
+    assert all(e.before == {"status": "submitted"} and e.after == {"status": "under_review"} for e in events)
+    assert all(e.actor_id == admin.id for e in events)
+
+    # A move the table of transitions does not allow is refused, and so is a batch where one has already moved.
+    with pytest.raises(InvalidTransition):
+        services.transition_applications(admin, ids, ApplicationStatus.DRAFT, [ApplicationStatus.UNDER_REVIEW])
+    _db.session.rollback()
+    with pytest.raises(InvalidTransition):
+        services.transition_applications(admin, [first.id, ApplicationFactory(call=call, submitted=True).id],
+                                         ApplicationStatus.UNDER_REVIEW, [ApplicationStatus.SUBMITTED])
+    _db.session.rollback()
+    assert _db.session.get(type(first), first.id).status == ApplicationStatus.UNDER_REVIEW

@@ -19,6 +19,7 @@ from tests.factories import (
     MembershipFactory,
     ReviewFactory,
     UserFactory,
+    reviewed_application,
 )
 
 FEEDBACK = "A clear plan with realistic costs."
@@ -32,18 +33,10 @@ def call(db):
                        max_award_minor=40_000_00, reviews_required=2)
 
 
-def reviewed_application(call, reviews=2, **kwargs):
-    """An application under review with `reviews` submitted reviews."""
-    kwargs.setdefault("requested_amount_minor", 30_000_00)
-    application = ApplicationFactory(call=call, submitted=True, status=ApplicationStatus.UNDER_REVIEW, **kwargs)
-    for _ in range(reviews):
-        ReviewFactory(assignment=AssignmentFactory(application=application), submitted=True)
-    return application
-
-
 @pytest.fixture()
 def application(call):
-    return reviewed_application(call)
+    """Under review, two submitted reviews, 30,000.00 requested."""
+    return reviewed_application(call, requested_amount_minor=30_000_00)
 
 
 def decide(actor, application, **overrides):

@@ -9,13 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from cade.accounts.models import User
-from cade.applications.constants import ApplicationStatus
 from cade.awards.models import Decision
 from cade.awards.services import decisions
 from cade.core.errors import BudgetExceeded
 from cade.extensions import db as _db
 from tests.concurrency import run_side_by_side
-from tests.factories import ApplicationFactory, AssignmentFactory, CallFactory, ReviewFactory, UserFactory
+from tests.factories import CallFactory, UserFactory, reviewed_application
 
 
 @pytest.fixture()
@@ -24,11 +23,8 @@ def call(db):
                        max_award_minor=40_000_00, reviews_required=1)
 
 
-def _application(call):
-    application = ApplicationFactory(call=call, submitted=True, status=ApplicationStatus.UNDER_REVIEW,
-                                     requested_amount_minor=30_000_00)
-    ReviewFactory(assignment=AssignmentFactory(application=application), submitted=True)
-    return application
+def _application_id(call) -> int:
+    return reviewed_application(call, reviews=1, requested_amount_minor=30_000_00).id
 
 
 def _award(admin_id, application_id, amount_minor):
@@ -46,7 +42,7 @@ def _committed_awards(call_id):
 
 def test_two_awards_that_fit_alone_but_not_together_give_one_award_and_one_refusal(app, call):
     admins = [UserFactory(roles=["admin"]).id for _ in range(2)]
-    first, second = _application(call).id, _application(call).id
+    first, second = _application_id(call), _application_id(call)
 
     outcomes = run_side_by_side(app, [_award(admins[0], first, 30_000_00), _award(admins[1], second, 30_000_00)],
                                 pause_after="from applications")
@@ -60,7 +56,7 @@ def test_two_awards_that_fit_alone_but_not_together_give_one_award_and_one_refus
 
 def test_two_admins_deciding_the_same_application_at_once_leave_one_decision(app, call):
     admins = [UserFactory(roles=["admin"]).id for _ in range(2)]
-    application_id = _application(call).id
+    application_id = _application_id(call)
 
     outcomes = run_side_by_side(app, [_award(admins[0], application_id, 20_000_00),
                                       _award(admins[1], application_id, 25_000_00)],
@@ -76,7 +72,7 @@ def test_without_the_lock_both_awards_would_pass(app, call, monkeypatch):
     """The check above is not luck: with the call's row left unlocked, both read the same sum and overspend."""
     monkeypatch.setattr(decisions, "lock_row", lambda model, object_id: None)
     admins = [UserFactory(roles=["admin"]).id for _ in range(2)]
-    first, second = _application(call).id, _application(call).id
+    first, second = _application_id(call), _application_id(call)
 
     outcomes = run_side_by_side(app, [_award(admins[0], first, 30_000_00), _award(admins[1], second, 30_000_00)],
                                 pause_after="from decisions")

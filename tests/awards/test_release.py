@@ -14,14 +14,14 @@ from cade.notifications.models import Notification
 from cade.notifications.rendering import render_notification
 from tests.concurrency import run_side_by_side
 from tests.factories import (
-    ApplicationFactory,
     AssignmentFactory,
     CallFactory,
     DecisionFactory,
-    MembershipFactory,
     ReviewFactory,
     UserFactory,
+    reviewed_application,
 )
+from tests.querycount import count_statements
 
 FEEDBACK = "Please send quarterly updates on the solar installation."
 
@@ -29,13 +29,6 @@ FEEDBACK = "Please send quarterly updates on the solar installation."
 @pytest.fixture()
 def call(db):
     return CallFactory(closed=True, title="Mesh networks 2026")
-
-
-def _application(call, status=ApplicationStatus.UNDER_REVIEW, members=1, **kwargs):
-    application = ApplicationFactory(call=call, submitted=True, status=status, **kwargs)
-    for _ in range(members):
-        MembershipFactory(organisation=application.organisation, role="member")
-    return application
 
 
 def _review(application, reviewer_name, comment, submitted=True):
@@ -48,9 +41,9 @@ def _review(application, reviewer_name, comment, submitted=True):
 @pytest.fixture()
 def decided(call):
     """Three decided applications: an award (still only submitted, two members), a waitlist, a rejection."""
-    award = _application(call, status=ApplicationStatus.SUBMITTED, members=2, title="Solar mesh")
-    waitlist = _application(call, title="Village Wi-Fi")
-    reject = _application(call, title="Fibre backbone")
+    award = reviewed_application(call, reviews=0, members=2, status=ApplicationStatus.SUBMITTED, title="Solar mesh")
+    waitlist = reviewed_application(call, reviews=0, members=1, title="Village Wi-Fi")
+    reject = reviewed_application(call, reviews=0, members=1, title="Fibre backbone")
     _review(award, "Rita Reviewer", "Strong community plan.")
     _review(award, "Rami Reviewer", "  Budget needs two quotes.  ")
     _review(award, "Rosa Reviewer", "   ")  # nothing to pass on
@@ -91,6 +84,58 @@ def test_release_moves_every_application_to_its_outcome_and_tells_each_member_on
     assert award_message.context["amount_text"] == "$20,000.00"
     assert award_message.context["call_title"] == "Mesh networks 2026"
     assert award_message.context["feedback"] == FEEDBACK
+
+
+def test_each_application_s_move_is_audited_with_its_status_before_and_after(admin, call, decided):
+    release_decisions(admin, call.id)
+    _db.session.commit()
+
+    events = _db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "Application")).all()
+    moves = sorted((e.object_id, e.verb, e.before["status"], e.after["status"], e.actor_id) for e in events)
+    award, waitlist, reject = (decided[name].id for name in ("award", "waitlist", "reject"))
+    assert moves == sorted([
+        (award, "application.under_review", "submitted", "under_review", admin.id),
+        (award, "application.awarded", "under_review", "awarded", admin.id),
+        (waitlist, "application.waitlisted", "under_review", "waitlisted", admin.id),
+        (reject, "application.rejected", "under_review", "rejected", admin.id),
+    ])
+
+
+def test_a_disabled_member_is_not_told(admin, call, decided):
+    disabled, told = (m.user for m in decided["award"].organisation.memberships)
+    disabled.active = False
+    _db.session.commit()
+    release_decisions(admin, call.id)
+    _db.session.commit()
+    recipients = [m.recipient_id for m in _messages() if m.context["application_id"] == decided["award"].id]
+    assert recipients == [told.id]
+
+
+def _call_with_decisions(size: int):
+    """A closed call with `size` decisions (award, waitlist, reject in turn; every other application still
+    only submitted), each applicant organisation with one member."""
+    call = CallFactory(closed=True)
+    for index in range(size):
+        status = ApplicationStatus.SUBMITTED if index % 2 else ApplicationStatus.UNDER_REVIEW
+        outcome = ("award", "waitlist", "reject")[index % 3]
+        DecisionFactory(application=reviewed_application(call, reviews=1, members=1, status=status), outcome=outcome,
+                        amount_minor=10_000_00 if outcome == "award" else None)
+    return call
+
+
+def test_releasing_more_decisions_adds_one_insert_per_message_and_no_query(admin, db):
+    statements, messages = {}, {}
+    for size in (3, 12):
+        call = _call_with_decisions(size)
+        sent_before = len(_messages())
+        released, statements[size] = count_statements(lambda call_id=call.id: release_decisions(admin, call_id))
+        _db.session.commit()
+        assert released == size
+        messages[size] = len(_messages()) - sent_before
+    assert messages == {3: 3, 12: 12}
+    # Nine more decisions cost the nine messages' INSERTs and nothing else: no SELECT, UPDATE or audit
+    # INSERT per application.
+    assert statements[12] - statements[3] == messages[12] - messages[3]
 
 
 def test_the_released_e_mail_holds_outcome_feedback_and_comments_but_no_reviewer_name(admin, app, call, decided):
@@ -142,7 +187,7 @@ def test_a_second_release_finds_nothing_and_sends_nothing(admin, call, decided):
 def test_a_decision_taken_after_a_release_goes_out_with_the_next_one(admin, call, decided):
     release_decisions(admin, call.id)
     _db.session.commit()
-    late = _application(call)
+    late = reviewed_application(call, reviews=0, members=1)
     DecisionFactory(application=late, outcome="reject", amount_minor=None)
 
     assert release_decisions(admin, call.id) == 1
@@ -153,7 +198,7 @@ def test_a_decision_taken_after_a_release_goes_out_with_the_next_one(admin, call
 
 
 def test_only_this_calls_decisions_are_released(admin, call, decided):
-    other = _application(CallFactory(closed=True))
+    other = reviewed_application(CallFactory(closed=True), reviews=0, members=1)
     DecisionFactory(application=other)
     assert release_decisions(admin, call.id) == 3
     _db.session.commit()
@@ -161,7 +206,7 @@ def test_only_this_calls_decisions_are_released(admin, call, decided):
 
 
 def test_a_withdrawn_application_is_not_released(admin, call):
-    withdrawn = _application(call, status=ApplicationStatus.WITHDRAWN)
+    withdrawn = reviewed_application(call, reviews=0, members=1, status=ApplicationStatus.WITHDRAWN)
     DecisionFactory(application=withdrawn, outcome="reject", amount_minor=None)
     assert unreleased_decision_count(call.id) == 0
     assert release_decisions(admin, call.id) == 0
@@ -220,3 +265,21 @@ def test_a_worker_delivers_exactly_one_decision_e_mail_per_applicant_member(admi
     assert len(award_mails) == 2
     body = award_mails[0].get_body(preferencelist=("plain",)).get_content()
     assert FEEDBACK in body and "Strong community plan." in body and "Rita" not in body
+
+
+def test_a_review_whose_reviewer_declared_a_conflict_after_submitting_is_not_passed_on(admin, call, decided):
+    from cade.awards.services.decisions import submitted_review_count
+    from cade.reviews.services.conflicts import declare_conflict
+
+    award = decided["award"]
+    late = _review(award, "Lena Reviewer", "A comment from a reviewer who turned out to be conflicted.")
+    counted_before = submitted_review_count(award.id)
+    declare_conflict(late.assignment.reviewer, late.assignment_id, True, "I advised them last year.")
+    _db.session.commit()
+
+    assert submitted_review_count(award.id) == counted_before - 1
+    release_decisions(admin, call.id)
+    _db.session.commit()
+    sent = {tuple(m.context["comments"]) for m in _messages() if m.kind == "awards.decision_released"
+            and m.context["application_id"] == award.id}
+    assert sent == {("Strong community plan.", "Budget needs two quotes.")}

@@ -4,7 +4,7 @@ import re
 from html import unescape
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from cade.applications.constants import ApplicationStatus
 from cade.awards.models import Decision
@@ -14,15 +14,15 @@ from cade.notifications.models import Notification
 from cade.reviews.models import CallReviewSettings
 from tests.factories import (
     ApplicationFactory,
-    AssignmentFactory,
     CallFactory,
     DecisionFactory,
     MembershipFactory,
     OrganisationFactory,
-    ReviewFactory,
     RubricCriterionFactory,
     UserFactory,
+    reviewed_application,
 )
+from tests.querycount import count_statements
 
 
 @pytest.fixture()
@@ -33,22 +33,11 @@ def call(db):
     return call
 
 
-def _application(call, country="KE", stakeholder_group="civil_society", reviews=(8, 6), **kwargs):
-    organisation = OrganisationFactory(country=country, stakeholder_group=stakeholder_group)
-    application = ApplicationFactory(call=call, organisation=organisation, submitted=True,
-                                     status=ApplicationStatus.UNDER_REVIEW, requested_amount_minor=30_000_00,
-                                     **kwargs)
-    criterion = call.criteria[0]
-    for index, score in enumerate(reviews):
-        reviewer = UserFactory(roles=["reviewer"], name=f"Reviewer {application.id}-{index}")
-        ReviewFactory(assignment=AssignmentFactory(application=application, reviewer=reviewer), submitted=True,
-                      scores={criterion: score}, comment_to_applicant=f"Comment {index} on {application.title}")
-    return application
-
-
 @pytest.fixture()
 def application(call):
-    return _application(call, title="Solar mesh for three villages")
+    """Reviews of 8/10 and 6/10 (mean 70.0), 30,000.00 requested, from Kenya (Africa)."""
+    return reviewed_application(call, scores=(8, 6), requested_amount_minor=30_000_00,
+                                title="Solar mesh for three villages")
 
 
 @pytest.fixture()
@@ -121,6 +110,7 @@ def test_the_outcome_is_hidden_from_members_until_release_and_never_shown_to_oth
     assert page.status_code == 200
     text = text_of(page)
     assert "$20,000.00" in text and "Well argued." in text and "Comment 1 on Solar mesh" in text
+    assert '<span class="status status-awarded">Awarded</span>' in page.get_data(as_text=True)
     assert "Reviewer " not in text and "Strong team" not in text  # neither names nor confidential comments
     assert "Read the decision and feedback" in text_of(client.get(f"/applications/{application.id}"))
     for stranger in (UserFactory(), UserFactory(roles=["reviewer"])):
@@ -137,8 +127,9 @@ def test_an_outcome_page_without_a_decision_is_not_found_even_for_admins(client,
 
 
 def test_the_ranking_shows_scores_the_envelope_and_narrows_by_filters(client, login, admin, call, application):
-    second = _application(call, country="BR", stakeholder_group="academia", reviews=(10, 10), title="Andes link")
-    _application(call, reviews=(), title="Unreviewed idea")
+    second = reviewed_application(call, scores=(10, 10), requested_amount_minor=30_000_00, title="Andes link",
+                                  organisation=OrganisationFactory(country="BR", stakeholder_group="academia"))
+    reviewed_application(call, reviews=0, requested_amount_minor=30_000_00, title="Unreviewed idea")
     DecisionFactory(application=second, amount_minor=25_000_00)
     login(admin)
 
@@ -150,6 +141,7 @@ def test_the_ranking_shows_scores_the_envelope_and_narrows_by_filters(client, lo
     assert "Awarded $25,000.00 Remaining $25,000.00" in text
     assert "$90,000.00" in text and "beyond the envelope" in text
     assert "2 of 2" in text and "0 of 2" in text
+    assert '<span class="status status-awarded">Award</span>' in page.get_data(as_text=True)
 
     americas = client.get(f"/admin/calls/{call.id}/ranking?region=019")
     assert "Andes link" in text_of(americas) and "Solar mesh" not in text_of(americas)
@@ -240,7 +232,7 @@ def test_a_refused_amount_is_marked_and_nothing_typed_is_lost(client, login, adm
 
 
 def test_an_award_beyond_the_envelope_shows_what_remains(client, login, admin, call, application):
-    DecisionFactory(application=_application(call), amount_minor=40_000_00)
+    DecisionFactory(application=reviewed_application(call, scores=(8, 6)), amount_minor=40_000_00)
     login(admin)
     response = client.post(f"/admin/applications/{application.id}/decision", data=decision_post(amount="15000"))
     assert response.status_code == 422
@@ -248,7 +240,7 @@ def test_an_award_beyond_the_envelope_shows_what_remains(client, login, admin, c
 
 
 def test_too_few_reviews_ask_for_an_override_reason(client, login, admin, call):
-    thin = _application(call, reviews=(7,), title="Thinly reviewed")
+    thin = reviewed_application(call, scores=(7,), title="Thinly reviewed")
     login(admin)
     page = client.get(f"/admin/applications/{thin.id}/decision")
     assert "Why decide with fewer reviews than required?" in text_of(page)
@@ -306,19 +298,14 @@ def test_the_ranking_runs_the_same_number_of_queries_for_few_and_many_applicatio
     login(admin)
 
     def statements_for_page() -> int:
-        seen = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        event.listen(_db.engine, "before_cursor_execute", listener)
-        try:
-            assert client.get(f"/admin/calls/{call.id}/ranking").status_code == 200
-        finally:
-            event.remove(_db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        response, statements = count_statements(lambda: client.get(f"/admin/calls/{call.id}/ranking"))
+        assert response.status_code == 200
+        return statements
 
-    _application(call)
+    reviewed_application(call, scores=(8, 6))
     few = statements_for_page()
     for _ in range(4):
-        DecisionFactory(application=_application(call), outcome="reject", amount_minor=None)
+        DecisionFactory(application=reviewed_application(call, scores=(8, 6)), outcome="reject", amount_minor=None)
     assert statements_for_page() == few
 
 

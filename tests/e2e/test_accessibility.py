@@ -100,13 +100,24 @@ def send(page, button) -> None:
         button.click()
 
 
-def sign_in(page, user) -> None:
+def choose_language(page, language: str) -> None:
+    """Pick `language` in the header's switcher and send it, as a visitor would."""
+    page.locator("#lang-select").select_option(language)
+    send(page, page.locator(".lang button"))
+
+
+def sign_in(page, user, *, password: str = PASSWORD, language: str | None = None) -> None:
+    """Sign `user` in afresh (whoever was signed in is signed out first), then read in `language` if given."""
+    page.context.clear_cookies()
     page.goto("/auth/login")
     page.locator("main input[name=email]").fill(user.email)
-    page.locator("main input[name=password]").fill(PASSWORD)
+    page.locator("main input[name=password]").fill(password)
     send(page, page.locator("main form button[type=submit]"))
     page.wait_for_load_state()
     assert page.locator("form[action$='/auth/logout']").count() == 1, "signed in"
+    if language:
+        choose_language(page, language)
+        assert page.locator("html").get_attribute("lang") == language
 
 
 def make_calls():
@@ -232,8 +243,7 @@ def test_pages_in_french_meet_wcag_2_2_aa(page, db):
 
     audit = Audit(page)
     page.goto("/")
-    page.locator("#lang-select").select_option("fr")
-    send(page, page.locator(".lang button"))
+    choose_language(page, "fr")
     assert page.locator("html").get_attribute("lang") == "fr"
     audit.check("open calls in French")
     audit.visit(f"/calls/{call.id}", "call page in French")

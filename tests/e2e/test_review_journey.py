@@ -7,26 +7,22 @@ import re
 
 from sqlalchemy import func, select
 
+from cade.accounts.models import User
 from cade.applications.constants import ApplicationStatus
 from cade.applications.models import Application
 from cade.awards.models import Decision
+from cade.awards.services.release import unreleased_decision_count
 from cade.demo.data import DEMO_PASSWORD
 from cade.notifications.models import Notification
 from cade.organisations.models import Membership, Organisation
 from cade.programmes.models import Call
 from cade.reviews.models import Assignment, Review
-from tests.e2e.test_accessibility import Audit, send
+from tests.e2e.test_accessibility import Audit, send, sign_in
 
 
-def _sign_in(page, email: str) -> None:
-    page.context.clear_cookies()
-    page.goto("/auth/login")
-    page.locator("main input[name=email]").fill(email)
-    page.locator("main input[name=password]").fill(DEMO_PASSWORD)
-    send(page, page.locator("main form button[type=submit]"))
+def _sign_in(page, db, email: str) -> None:
     # Demo accounts speak French, Spanish…: the journey reads in English.
-    page.locator("#lang-select").select_option("en")
-    send(page, page.locator(".lang button"))
+    sign_in(page, db.session.scalar(select(User).where(User.email == email)), password=DEMO_PASSWORD, language="en")
 
 
 def _application(db, prefix: str, organisation_name_part: str) -> Application:
@@ -49,7 +45,7 @@ def test_review_and_decision_journey_on_the_demo(app, db, page):
     audit = Audit(page)
 
     # 1. The reviewer declares no conflict, scores every criterion and submits.
-    _sign_in(page, "reviewer1@cade.example")
+    _sign_in(page, db, "reviewer1@cade.example")
     audit.visit("/review/", "reviewer dashboard")
     audit.visit(f"/review/assignments/{reviewer1_assignment.id}", "conflict declaration")
     page.get_by_label("I have no conflict of interest with this application").check()
@@ -66,7 +62,7 @@ def test_review_and_decision_journey_on_the_demo(app, db, page):
     assert review.status == "submitted" and len(review.scores) == len(call.criteria)
 
     # 2. The admin assigns the call automatically: every application reaches two reviewers.
-    _sign_in(page, "admin@cade.example")
+    _sign_in(page, db, "admin@cade.example")
     audit.visit(f"/admin/calls/{call.id}/review", "call review")
     send(page, page.get_by_role("button", name="Assign automatically"))
     audit.check("assignment result")
@@ -102,27 +98,38 @@ def test_review_and_decision_journey_on_the_demo(app, db, page):
     # Decided but not released: the applicant still sees "under review".
     assert all(a.status == ApplicationStatus.UNDER_REVIEW for a in under_review)
 
-    # 4. Release, twice: each applicant member gets exactly one message.
+    # 4. Release, twice: the ranking is open in a second tab before the first press, and both tabs press.
+    # Each applicant member gets exactly one message.
     audit.visit(f"/admin/calls/{call.id}/ranking", "ranking with decisions")
+    unreleased = unreleased_decision_count(call.id)
+    assert unreleased >= len(under_review)
+    second_tab = page.context.new_page()
+    second_tab.goto(f"/admin/calls/{call.id}/ranking")
     send(page, page.get_by_role("button", name="Release decisions now"))
     audit.check("released")
-    page.goto(f"/admin/calls/{call.id}/ranking")
-    release = page.get_by_role("button", name="Release decisions now")
-    if release.count():
-        send(page, release)
+    assert f"{unreleased} decisions released" in page.locator(".flashes").inner_text()
+    send(second_tab, second_tab.get_by_role("button", name="Release decisions now"))
+    assert "There was nothing new to release." in second_tab.locator(".flashes").inner_text()
+    second_tab.close()
     db.session.expire_all()
     members = db.session.scalar(select(func.count()).select_from(Membership).where(
         Membership.organisation_id.in_([a.organisation_id for a in under_review])))
-    messages = db.session.scalars(select(Notification.recipient_id).where(
+    messages = db.session.execute(select(Notification.context["application_id"].as_integer(),
+                                         Notification.recipient_id).where(
         Notification.kind == "awards.decision_released",
         Notification.context["application_id"].as_integer().in_([a.id for a in under_review]))).all()
-    assert len(messages) == members and len(set(messages)) == members
+    recipients = [recipient_id for _application_id, recipient_id in messages]
+    assert len(recipients) == members and len(set(recipients)) == members
+    expected = db.session.execute(select(Application.id, Membership.user_id).join(
+        Membership, Membership.organisation_id == Application.organisation_id).where(
+        Application.id.in_([a.id for a in under_review]))).all()
+    assert sorted(map(tuple, messages)) == sorted(map(tuple, expected)), "one message to each member, for their own"
 
     # 5. The applicant sees the outcome and the feedback.
     awarded_application = sorted(under_review, key=lambda a: a.reference)[0]
     owner = db.session.scalar(select(Membership).where(
         Membership.organisation_id == awarded_application.organisation_id, Membership.role == "owner")).user
-    _sign_in(page, owner.email)
+    _sign_in(page, db, owner.email)
     audit.visit(f"/applications/{awarded_application.id}/decision", "applicant's outcome")
     assert "Thank you for a careful proposal." in page.locator("main").inner_text()
     audit.assert_clean()

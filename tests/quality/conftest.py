@@ -1,9 +1,10 @@
-"""Fixtures for the product qualities: demo-sized data, query counting."""
+"""Fixtures for the product qualities: demo-sized data, query counting, page weight."""
+
+import re
+from pathlib import Path
 
 import pytest
-from sqlalchemy import event
 
-from cade.extensions import db as _db
 from tests.factories import (
     ApplicationFactory,
     BudgetLineFactory,
@@ -15,6 +16,11 @@ from tests.factories import (
     RubricCriterionFactory,
     UserFactory,
 )
+from tests.querycount import count_statements
+
+STATIC = Path(__file__).resolve().parents[2] / "cade" / "static"
+BUDGET = 60 * 1024
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
 
 
 @pytest.fixture()
@@ -22,19 +28,34 @@ def count_queries(app):
     """Run a request and return (response, number of SQL statements it ran)."""
 
     def run(client, method: str, path: str, **kwargs):
-        statements = []
-
-        def record(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        event.listen(_db.engine, "before_cursor_execute", record)
-        try:
-            response = client.open(path, method=method, **kwargs)
-        finally:
-            event.remove(_db.engine, "before_cursor_execute", record)
-        return response, len(statements)
+        return count_statements(lambda: client.open(path, method=method, **kwargs))
 
     return run
+
+
+def assets_size(html: str) -> int:
+    names = re.findall(r"/static/([\w.-]+)", html)
+    return sum((STATIC / name).stat().st_size for name in set(names))
+
+
+def assert_pages_are_light(client, login, visits, language: str) -> None:
+    """Open every page of `visits` ((user or None for a visitor, paths)) as that person, in `language`.
+
+    Each must answer 200, load nothing from another site and, with its CSS and JS, weigh under BUDGET;
+    one failure names every page over it.
+    """
+    weights = {}
+    for who, paths in visits:
+        if who is not None:
+            login(who)
+        for path in paths:
+            response = client.get(path, headers={"Accept-Language": language})
+            assert response.status_code == 200, path
+            html = response.get_data(as_text=True)
+            assert not EXTERNAL.search(html), f"{path} loads something from another site"
+            weights[path] = len(response.data) + assets_size(html)
+    heavy = {path: size for path, size in weights.items() if size >= BUDGET}
+    assert not heavy, f"pages over {BUDGET} bytes with their CSS and JS: {heavy}"
 
 
 def make_world(size: int, applicant=None):

@@ -5,8 +5,7 @@ import pytest
 
 from cade.reviews.models import Assignment
 from tests.factories import ReviewerProfileFactory, UserFactory
-from tests.quality.conftest import make_review_world
-from tests.quality.test_page_weight import BUDGET, EXTERNAL, assets_size
+from tests.quality.conftest import assert_pages_are_light, make_review_world
 
 
 def _pages(call, applications, reviewer_assignment):
@@ -30,18 +29,7 @@ def _world(db, size, language="en"):
 @pytest.mark.parametrize("language", ["en", "fr", "es", "pt"])
 def test_review_pages_stay_under_60_kb(db, client, login, language):
     people, pages = _world(db, 6, language)
-    heavy = {}
-    for who, paths in zip(people, pages, strict=True):
-        login(who)
-        for path in paths:
-            response = client.get(path, headers={"Accept-Language": language})
-            assert response.status_code == 200, path
-            html = response.get_data(as_text=True)
-            assert not EXTERNAL.search(html), f"{path} loads something from another site"
-            size = len(response.data) + assets_size(html)
-            if size >= BUDGET:
-                heavy[path] = size
-    assert not heavy, f"pages over {BUDGET} bytes with their CSS and JS: {heavy}"
+    assert_pages_are_light(client, login, zip(people, pages, strict=True), language)
 
 
 def test_review_pages_run_the_same_number_of_queries_as_the_call_grows(db, client, login, count_queries):

@@ -27,7 +27,6 @@ from sqlalchemy import func, select
 from cade.applications.services import submit_application
 from cade.notifications.constants import NotificationStatus
 from cade.notifications.models import Notification
-from tests.notifications.smtp_sink import SMTPSink
 from tests.factories import (
     ApplicationFactory,
     BudgetLineFactory,
@@ -69,23 +68,15 @@ def redis_celery(app, queue_name, monkeypatch):
 
 
 @pytest.fixture()
-def smtp_sink():
-    sink = SMTPSink()
-    sink.start()
-    yield sink, sink.port
-    sink.stop()
-
-
-@pytest.fixture()
 def worker(app, db, redis_celery, queue_name, smtp_sink):
-    """A real `celery worker` process on the test's own queue, delivering to the SMTP sink."""
-    sink, smtp_port = smtp_sink
+    """A real `celery worker` process on the test's own queue, delivering to the suite's SMTP sink."""
+    sink = smtp_sink
     env = dict(
         os.environ,
         CADE_WORKER_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
         CADE_WORKER_BROKER_URL=REDIS_URL,
         CADE_WORKER_QUEUE=queue_name,
-        CADE_WORKER_SMTP_PORT=str(smtp_port),
+        CADE_WORKER_SMTP_PORT=str(sink.port),
         CADE_WORKER_MAILBOX_PATH=app.config["MAILBOX_PATH"],
         PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), str(ROOT)]),
     )

@@ -1,21 +1,21 @@
 """State changes of an application: submission with its reference, and withdrawal."""
 
 from flask_babel import gettext as _
-from sqlalchemy import select, text, update
+from sqlalchemy import insert, text, update
 
 from cade.applications.constants import TRANSITIONS, ApplicationStatus
 from cade.applications.eligibility import check_eligibility
 from cade.applications.models import Application
 from cade.applications.services._common import NotADraft, load_application, lock_draft, require_member
-from cade.core.audit import record_event
+from cade.core.audit import AuditEvent
+from cade.core.db import utcnow
 from cade.core.errors import DeadlinePassed, InvalidTransition, NotEligible, ValidationFailed
 from cade.core.money import format_money
-from cade.core.timeutil import format_in_zone, utcnow
+from cade.core.timeutil import format_in_zone
 from cade.extensions import db
 from cade.notifications.services import notify
-from cade.organisations.models import Membership
+from cade.organisations.services.queries import members_of_organisations
 from cade.programmes.constants import SHORT_TEXT_MAX_CHARS, CallPhase, QuestionKind
-from cade.accounts.models import User
 
 
 class AlreadySubmitted(InvalidTransition):
@@ -32,23 +32,49 @@ def transition_application(actor, application: Application, new_status: str, **v
     concurrent transitions only one wins; the other raises InvalidTransition.
     `values` are further columns set in the same UPDATE.
     """
-    old = ApplicationStatus(application.status)
-    new = ApplicationStatus(new_status)
-    if new not in TRANSITIONS[old]:
-        raise InvalidTransition()
-    db.session.flush()
-    table = Application.__table__
-    result = db.session.execute(
-        update(table).where(table.c.id == application.id, table.c.status == old.value)
-        .values(status=new.value, updated_at=utcnow(), **values)
-    )
-    if result.rowcount != 1:
-        db.session.refresh(application)
-        raise InvalidTransition()
-    db.session.refresh(application)
-    record_event(actor, f"application.{new.value}", application,
-                 before={"status": old.value}, after={"status": new.value})
+    try:
+        transition_applications(actor, [application.id], new_status, (application.status,), **values)
+    except InvalidTransition:
+        db.session.refresh(application)  # the caller reads the status that won
+        raise
     return application
+
+
+def transition_applications(actor, application_ids, new_status: str, from_statuses, **values) -> list[int]:
+    """Move these applications, each now in one of `from_statuses`, to `new_status`; audit each; return their ids.
+
+    One compare-and-set UPDATE per status left, whatever the number of
+    applications; the audit events (one per application, as
+    transition_application writes) are inserted together. Applications loaded
+    in the session see their new status. Raises InvalidTransition when TRANSITIONS
+    does not allow the move, or when an application is no longer in
+    `from_statuses` (a concurrent change won): the caller rolls back.
+    """
+    db.session.flush()  # what the caller changed is written first, whatever happens next
+    application_ids = list(dict.fromkeys(application_ids))
+    new = ApplicationStatus(new_status)
+    olds = [ApplicationStatus(status) for status in dict.fromkeys(from_statuses)]
+    if any(new not in TRANSITIONS[old] for old in olds):
+        raise InvalidTransition()
+    if not application_ids:
+        return []
+    moved: dict[int, ApplicationStatus] = {}
+    for old in olds:
+        ids = db.session.scalars(
+            update(Application).where(Application.id.in_(application_ids), Application.status == old.value)
+            .values(status=new.value, updated_at=utcnow(), **values).returning(Application.id)
+            .execution_options(synchronize_session="fetch")
+        ).all()
+        moved.update(dict.fromkeys(ids, old))
+    if len(moved) != len(application_ids):
+        raise InvalidTransition()
+    # One executemany for all the audit rows, on every database.
+    db.session.execute(insert(AuditEvent), [
+        {"actor_id": getattr(actor, "id", None), "verb": f"application.{new.value}", "object_type": "Application",
+         "object_id": application_id, "before": {"status": old.value}, "after": {"status": new.value}}
+        for application_id, old in moved.items()
+    ])
+    return list(moved)
 
 
 def _word_count(value: str | None) -> int:
@@ -170,15 +196,9 @@ def submit_application(actor, application_id: int, now=None) -> Application:
     return application
 
 
-def _members(organisation_id: int) -> list[User]:
-    return list(db.session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.organisation_id == organisation_id).order_by(User.id)
-    ))
-
-
 def _queue_receipts(application: Application) -> None:
-    for user in _members(application.organisation_id):
+    organisation_id = application.organisation_id
+    for user in members_of_organisations([organisation_id]).get(organisation_id, []):
         notify("applications.submitted", recipient=user, locale=user.locale,
                key=f"submitted:{application.id}:{user.id}",
                context={

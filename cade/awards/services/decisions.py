@@ -9,18 +9,16 @@ from cade.applications.models import Application
 from cade.applications.services import transition_application
 from cade.awards.constants import FEEDBACK_MAX_CHARS, DecisionOutcome
 from cade.awards.models import Decision
-from cade.awards.permissions import can_decide
+from cade.awards.permissions import can_change_decision, can_decide
 from cade.core.audit import record_event
 from cade.core.db import lock_row, utcnow
 from cade.core.errors import BudgetExceeded, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from cade.core.money import format_money
 from cade.extensions import db
 from cade.programmes.models import Call
-from cade.reviews.constants import ReviewStatus
 from cade.reviews.models import Review
+from cade.reviews.services.aggregation import counts_towards_scores
 
-# Applications that may be decided; a decided one stays in these until its decision is released.
-DECIDABLE_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
 SNAPSHOT = ("outcome", "amount_minor", "feedback", "rationale", "override_reason")
 
 
@@ -49,9 +47,9 @@ def decide_application(actor, application_id: int, *, outcome: str, amount_minor
     application = db.session.get(Application, application_id, populate_existing=True)
     decision = db.session.scalar(select(Decision).where(Decision.application_id == application_id)
                                  .execution_options(populate_existing=True))
-    if decision is not None and decision.is_released:
-        raise InvalidTransition(_l("This decision has been released to the applicant and can no longer change."))
-    if application.status not in DECIDABLE_STATUSES:
+    if not can_change_decision(application, decision):
+        if decision is not None and decision.is_released:
+            raise InvalidTransition(_l("This decision has been released to the applicant and can no longer change."))
         raise InvalidTransition(_l("Only submitted applications can be decided."))
 
     call = application.call
@@ -84,8 +82,9 @@ def decision_for(application_id: int) -> Decision | None:
 
 
 def submitted_review_count(application_id: int) -> int:
+    """Submitted reviews that count (a conflict declared after submitting takes one out), as the scores count them."""
     return db.session.scalar(select(func.count(Review.id)).where(
-        Review.application_id == application_id, Review.status == ReviewStatus.SUBMITTED)) or 0
+        Review.application_id == application_id, counts_towards_scores())) or 0
 
 
 def awarded_total(call_id: int, *, except_application_id: int | None = None) -> int:

@@ -6,29 +6,28 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import contains_eager
 
 from cade.accounts.models import User
-from cade.applications.constants import ApplicationStatus
+from cade.applications.constants import IN_REVIEW_STATUSES, ApplicationStatus
 from cade.applications.models import Application
-from cade.applications.services import transition_application
+from cade.applications.services import transition_applications
 from cade.awards.constants import RELEASED_STATUS, DecisionOutcome
 from cade.awards.models import Decision
 from cade.awards.permissions import can_decide
-from cade.awards.services.decisions import DECIDABLE_STATUSES
 from cade.core.audit import record_event
 from cade.core.db import lock_row, utcnow
 from cade.core.errors import NotFound, PermissionDenied
 from cade.core.money import format_money
 from cade.extensions import db
-from cade.notifications.services import notify
-from cade.organisations.models import Membership
+from cade.notifications.services import notify, queued_keys
+from cade.organisations.services.queries import members_of_organisations
 from cade.programmes.models import Call
-from cade.reviews.constants import ReviewStatus
 from cade.reviews.models import Review
+from cade.reviews.services.aggregation import counts_towards_scores
 
 
 def _releasable(call_id: int):
     """Unreleased decisions of the call whose application still waits for one (a withdrawn one does not)."""
     waiting = select(Application.id).where(Application.call_id == call_id,
-                                           Application.status.in_([str(s) for s in DECIDABLE_STATUSES]))
+                                           Application.status.in_([str(s) for s in IN_REVIEW_STATUSES]))
     return (Decision.call_id == call_id, Decision.released_at.is_(None), Decision.application_id.in_(waiting))
 
 
@@ -41,12 +40,14 @@ def release_decisions(actor, call_id: int) -> int:
     """Release the call's unreleased decisions; return how many were released now.
 
     Each released application moves to its outcome's status (through
-    under_review when it is still only submitted) and every member of the
-    applicant organisation is sent the outcome, the feedback and the
-    reviewers' comments for the applicant, never a reviewer's name. The call's
-    row is locked and the decisions are claimed by one compare-and-set UPDATE,
-    so a second click, or a second admin at the same moment, finds nothing
-    left and sends nothing (returns 0). Raises PermissionDenied and NotFound.
+    under_review when it is still only submitted) and every active member of
+    the applicant organisation is sent the outcome, the feedback and the
+    reviewers' comments for the applicant, never a reviewer's name. The
+    call's row is locked and the decisions are claimed by one compare-and-set
+    UPDATE, so a second click, or a second admin at the same moment, finds
+    nothing left and sends nothing (returns 0). The statements run do not
+    grow with the number of decisions, bar one INSERT per message. Raises
+    PermissionDenied and NotFound.
     """
     if not can_decide(actor):
         raise PermissionDenied()
@@ -66,29 +67,46 @@ def release_decisions(actor, call_id: int) -> int:
         .execution_options(populate_existing=True)
     ).all()
     application_ids = [decision.application_id for decision in decisions]
-    members = _members_by_organisation({decision.application.organisation_id for decision in decisions})
-    comments = applicant_comments(application_ids)
-    for decision in decisions:
-        application = decision.application
-        if application.status == ApplicationStatus.SUBMITTED:
-            transition_application(actor, application, ApplicationStatus.UNDER_REVIEW)
-        transition_application(actor, application, RELEASED_STATUS[DecisionOutcome(decision.outcome)])
-        for user in members[application.organisation_id]:
-            _notify_member(user, call, decision, comments[application.id])
+    _move_to_outcomes(actor, decisions)
+    _tell_members(call, decisions, applicant_comments(application_ids))
     record_event(actor, "decisions.released", call, None,
                  {"count": len(decisions), "application_ids": application_ids})
     return len(decisions)
 
 
+def _move_to_outcomes(actor, decisions: list[Decision]) -> None:
+    """Each application to its outcome's status (through under_review), one UPDATE per status."""
+    submitted = [d.application_id for d in decisions if d.application.status == ApplicationStatus.SUBMITTED]
+    transition_applications(actor, submitted, ApplicationStatus.UNDER_REVIEW, [ApplicationStatus.SUBMITTED])
+    by_status: dict[ApplicationStatus, list[int]] = defaultdict(list)
+    for decision in decisions:
+        by_status[RELEASED_STATUS[DecisionOutcome(decision.outcome)]].append(decision.application_id)
+    for status, application_ids in by_status.items():
+        transition_applications(actor, application_ids, status, [ApplicationStatus.UNDER_REVIEW])
+
+
+def _tell_members(call: Call, decisions: list[Decision], comments: dict[int, list[str]]) -> None:
+    """One message per active member of each applicant organisation; a key already queued is skipped."""
+    members = members_of_organisations(decision.application.organisation_id for decision in decisions)
+    messages = [(decision, user, f"decision-released:{decision.application_id}:{user.id}")
+                for decision in decisions for user in members.get(decision.application.organisation_id, [])]
+    queued = queued_keys(key for _decision, _user, key in messages)
+    for decision, user, key in messages:
+        if key not in queued:
+            _notify_member(user, call, decision, comments[decision.application_id], key)
+
+
 def applicant_comments(application_ids) -> dict[int, list[str]]:
-    """The reviewers' comments for the applicant from submitted reviews, by application, in review order.
+    """The reviewers' comments for the applicant from the reviews that count, by application, in review order.
 
     Only the comments: who wrote them is never part of what the applicant reads.
+    A review whose reviewer declared a conflict after submitting does not count,
+    so its comment is not sent either.
     """
     found: dict[int, list[str]] = defaultdict(list)
     rows = db.session.execute(
         select(Review.application_id, Review.comment_to_applicant)
-        .where(Review.application_id.in_(list(application_ids)), Review.status == ReviewStatus.SUBMITTED,
+        .where(Review.application_id.in_(list(application_ids)), counts_towards_scores(),
                func.length(func.trim(Review.comment_to_applicant)) > 0)
         .order_by(Review.application_id, Review.submitted_at, Review.id)
     ).all()
@@ -97,23 +115,10 @@ def applicant_comments(application_ids) -> dict[int, list[str]]:
     return found
 
 
-def _members_by_organisation(organisation_ids: set[int]) -> dict[int, list[User]]:
-    found: dict[int, list[User]] = defaultdict(list)
-    rows = db.session.execute(
-        select(Membership.organisation_id, User).join(User, User.id == Membership.user_id)
-        .where(Membership.organisation_id.in_(organisation_ids), User.active.is_(True))
-        .order_by(User.id)
-    ).all()
-    for organisation_id, user in rows:
-        found[organisation_id].append(user)
-    return found
-
-
-def _notify_member(user: User, call: Call, decision: Decision, comments: list[str]) -> None:
+def _notify_member(user: User, call: Call, decision: Decision, comments: list[str], key: str) -> None:
     application = decision.application
     locale = user.locale or "en"
-    notify("awards.decision_released", recipient=user, locale=locale,
-           key=f"decision-released:{application.id}:{user.id}",
+    notify("awards.decision_released", recipient=user, locale=locale, key=key, known_new=True,
            context={
                "application_id": application.id,
                "reference": application.reference or "",

@@ -6,7 +6,7 @@ from flask_babel import ngettext
 
 from cade.applications.constants import ApplicationStatus
 from cade.applications.models import Application
-from cade.awards.constants import DECISION_OUTCOME_LABELS
+from cade.awards.constants import DECISION_OUTCOME_LABELS, RELEASED_STATUS
 from cade.awards.forms import (
     FLAG_LABELS,
     RankingFilterForm,
@@ -36,6 +36,7 @@ def _labels():
         "STAKEHOLDER_GROUP_LABELS": STAKEHOLDER_GROUP_LABELS,
         "ORGANISATION_TYPE_LABELS": ORGANISATION_TYPE_LABELS,
         "FLAG_LABELS": FLAG_LABELS,
+        "RELEASED_STATUS": RELEASED_STATUS,
     }
 
 
@@ -107,8 +108,6 @@ def _render_decide(application: Application, form, status: int = 200):
     return render_template(
         "awards/decide.html", application=application, call=call, form=form, decision=decision,
         summary=score_summary(application.id), awarded=decisions.awarded_total(call.id),
-        can_change=(decision is None or not decision.is_released)
-        and application.status in decisions.DECIDABLE_STATUSES,
     ), status
 
 
