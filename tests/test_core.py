@@ -196,3 +196,16 @@ def test_impossible_amounts_are_refused_not_crashed_on():
             to_minor(typed, "EUR")
     assert to_minor("20000.50", "EUR") == 2_000_050
     assert to_minor("1500", "XOF") == 1500
+
+
+def test_a_page_number_no_list_can_reach_is_a_404_not_a_crash(client, login, admin):
+    # Twenty digits used to reach the database as an OFFSET it cannot hold (OverflowError, a 500).
+    from tests.factories import CallFactory
+
+    call = CallFactory(closed=True)
+    login(admin)
+    huge = "99999999999999999999"
+    for path in ("/", "/inbox", "/admin/", f"/admin/calls/{call.id}/ranking", f"/admin/calls/{call.id}/review"):
+        assert client.get(f"{path}?page={huge}").status_code == 404, path
+        assert client.get(f"{path}?page=2").status_code == 200, path  # an ordinary page past the end is still a page
+    assert client.get("/?page=²").status_code == 200  # not a number: the first page, as before

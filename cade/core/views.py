@@ -1,11 +1,12 @@
 """Health check, language choice and the site's error pages."""
 
-from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, session
+from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
+from cade.core.errors import DomainError, InvalidTransition, NotFound, PermissionDenied
 from cade.core.urls import safe_next_url
 from cade.extensions import db
 
@@ -48,6 +49,19 @@ def set_language():
     return redirect(safe_next_url(request.form.get("next")))
 
 
+# What a refused link (an invitation) answers: unknown, someone else's, or no longer usable.
+_LINK_STATUS = {NotFound: 404, PermissionDenied: 403, InvalidTransition: 410}
+
+
+def http_status_for(error: DomainError) -> int:
+    """The HTTP status of a page that explains why a link was refused.
+
+    404 for an unknown link, 403 for one sent to someone else, 410 for one used
+    up, withdrawn or expired, and 400 for any other refusal.
+    """
+    return next((code for cls, code in _LINK_STATUS.items() if isinstance(error, cls)), 400)
+
+
 ERROR_TITLES = {
     400: lambda: _("The request could not be understood"),
     403: lambda: _("You are not allowed to see this page"),
@@ -59,7 +73,19 @@ ERROR_TITLES = {
 }
 
 
+# No list on the site has this many pages; a larger number would overflow the database's integer.
+MAX_PAGE = 100_000
+
+
 def register_error_handlers(app: Flask) -> None:
+    @app.before_request
+    def refuse_pages_that_cannot_exist():
+        # Every paginated page reads ?page= as an int; one with twenty digits reached the database as an
+        # OFFSET too large for it (a 500). Such a page does not exist: say so, once, for the whole site.
+        page = request.args.get("page", "")
+        if page.isascii() and page.isdigit() and int(page) > MAX_PAGE:
+            abort(404)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         message = _("Your session expired or the form was sent twice. Please go back, reload the page and try again.")
