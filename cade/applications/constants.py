@@ -1,4 +1,7 @@
-"""Application states and the allowed transitions between them."""
+"""Application states, their labels and the fixed choices of a draft.
+
+The allowed moves between the states are APPLICATION_MACHINE, next to the model (cade/applications/models.py).
+"""
 
 from enum import StrEnum
 
@@ -23,21 +26,6 @@ APPLICATION_STATUS_LABELS = {
     ApplicationStatus.WAITLISTED: _l("Waitlisted"),
     ApplicationStatus.REJECTED: _l("Not funded"),
     ApplicationStatus.WITHDRAWN: _l("Withdrawn"),
-}
-
-# The one table of allowed transitions (DESIGN §4).
-TRANSITIONS: dict[ApplicationStatus, set[ApplicationStatus]] = {
-    ApplicationStatus.DRAFT: {ApplicationStatus.SUBMITTED, ApplicationStatus.WITHDRAWN},
-    ApplicationStatus.SUBMITTED: {ApplicationStatus.UNDER_REVIEW, ApplicationStatus.WITHDRAWN},
-    ApplicationStatus.UNDER_REVIEW: {
-        ApplicationStatus.AWARDED,
-        ApplicationStatus.WAITLISTED,
-        ApplicationStatus.REJECTED,
-    },
-    ApplicationStatus.WAITLISTED: {ApplicationStatus.AWARDED},
-    ApplicationStatus.AWARDED: set(),
-    ApplicationStatus.REJECTED: set(),
-    ApplicationStatus.WITHDRAWN: set(),
 }
 
 ALLOWED_CONTENT_TYPES = {
@@ -82,6 +70,3 @@ CLOSING_REMINDERS = (
 MAX_BUDGET_LINES = 100
 # Amounts in minor units (ten trillion dollars in cents): far above any grant, far below BigInteger.
 MAX_AMOUNT_MINOR = 10**15
-# Number answers are stored as Numeric(18, 4).
-NUMBER_ANSWER_PLACES = 4
-NUMBER_ANSWER_MAX = 10**14

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from cade.accounts.models import User
 from cade.applications.constants import ApplicationStatus
 from cade.core.db import TimestampMixin, UTCDateTime
+from cade.core.states import StateMachine
 from cade.extensions import db
 from cade.organisations.models import Organisation
 from cade.programmes.models import Call, Question
@@ -61,6 +62,29 @@ class Application(TimestampMixin, db.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == ApplicationStatus.DRAFT
+
+
+# The one table of an application's moves (DESIGN §4): services move it with APPLICATION_MACHINE.move(...),
+# and "which applications can still be withdrawn" is APPLICATION_MACHINE.sources(WITHDRAWN).
+APPLICATION_MACHINE = StateMachine(
+    noun="application",
+    model=Application,
+    statuses=ApplicationStatus,
+    initial=ApplicationStatus.DRAFT,
+    description=("An organisation's application to a call. It leaves the draft state when submitted; deciding it "
+                 "or assigning a reviewer puts it under review, and releasing the call's decisions gives it its "
+                 "outcome. A waitlisted application is awarded when funds free up."),
+    transitions={
+        ApplicationStatus.DRAFT: {ApplicationStatus.SUBMITTED, ApplicationStatus.WITHDRAWN},
+        ApplicationStatus.SUBMITTED: {ApplicationStatus.UNDER_REVIEW, ApplicationStatus.WITHDRAWN},
+        ApplicationStatus.UNDER_REVIEW: {ApplicationStatus.AWARDED, ApplicationStatus.WAITLISTED,
+                                         ApplicationStatus.REJECTED},
+        ApplicationStatus.WAITLISTED: {ApplicationStatus.AWARDED},
+        ApplicationStatus.AWARDED: set(),
+        ApplicationStatus.REJECTED: set(),
+        ApplicationStatus.WITHDRAWN: set(),
+    },
+)
 
 
 class Answer(db.Model):

@@ -1,13 +1,16 @@
-"""Decisions on applications: outcome, amount, feedback, rationale and release."""
+"""Decisions on applications: outcome, amount, feedback, rationale, status and release."""
 
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cade.accounts.models import User
 from cade.applications.models import Application
+from cade.awards.constants import DecisionStatus
 from cade.core.db import TimestampMixin, UTCDateTime, utcnow
+from cade.core.states import StateMachine
 from cade.extensions import db
 
 
@@ -25,13 +28,37 @@ class Decision(TimestampMixin, db.Model):
     override_reason: Mapped[str | None] = mapped_column(Text)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default=DecisionStatus.DECIDED)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set by the move to released
 
     application: Mapped[Application] = relationship()
     decided_by: Mapped[User | None] = relationship()
 
     __table_args__ = (Index("ix_decisions_call_outcome", "call_id", "outcome"),)
 
-    @property
+    def __init__(self, **kwargs):
+        # Decided from the moment it exists, not only once inserted: predicates read it before the flush.
+        kwargs.setdefault("status", DecisionStatus.DECIDED)
+        super().__init__(**kwargs)
+
+    @hybrid_property
     def is_released(self) -> bool:
-        return self.released_at is not None
+        """Whether the applicant has been told: every status after decided (accepted and declined, next, too)."""
+        return self.status != DecisionStatus.DECIDED
+
+    @is_released.inplace.expression
+    @classmethod
+    def _is_released_expression(cls):
+        return cls.status != DecisionStatus.DECIDED
+
+
+DECISION_MACHINE = StateMachine(
+    noun="decision",
+    model=Decision,
+    statuses=DecisionStatus,
+    initial=DecisionStatus.DECIDED,
+    description=("An administrator's decision on an application: award (with an amount), waitlist or reject. "
+                 "It may change while decided; releasing the call's decisions tells the applicants and makes "
+                 "it final. Accepting or declining an award offer comes next."),
+    transitions={DecisionStatus.DECIDED: {DecisionStatus.RELEASED}, DecisionStatus.RELEASED: set()},
+)

@@ -1,6 +1,7 @@
 """Who may decide applications, and who may read a decision's outcome."""
 
 from cade.applications.constants import IN_REVIEW_STATUSES
+from cade.awards.constants import DecisionStatus
 from cade.core.permissions import is_admin
 from cade.organisations.services import is_member
 
@@ -13,12 +14,14 @@ def can_decide(user) -> bool:
 def can_change_decision(application, decision) -> bool:
     """Whether the application's decision may still be made or changed.
 
-    Until release, and only while the application is in review: a draft or a
-    withdrawn application is not decided, and a released decision is final.
+    While the decision is only decided (not yet released), and only while the
+    application is in review: a draft or a withdrawn application is not
+    decided, and a released decision is final.
     """
     if application is None:
         return False
-    return (decision is None or not decision.is_released) and application.status in IN_REVIEW_STATUSES
+    return ((decision is None or decision.status == DecisionStatus.DECIDED)
+            and application.status in IN_REVIEW_STATUSES)
 
 
 def can_view_outcome(user, application, decision) -> bool:

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, event
+from sqlalchemy import JSON, ForeignKey, String, event, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cade.core.db import UTCDateTime, utcnow
@@ -43,3 +43,12 @@ def record_event(actor, verb: str, obj, before: dict | None = None, after: dict 
     db.session.add(event_row)
     db.session.flush()
     return event_row
+
+
+def record_events(actor, verb: str, object_type: str, changes) -> None:
+    """Add one audit row per `(object_id, before, after)` of `changes`, in one INSERT (flushes, never commits)."""
+    rows = [{"actor_id": getattr(actor, "id", None), "verb": verb, "object_type": object_type,
+             "object_id": object_id, "before": before, "after": after, "at": utcnow()}
+            for object_id, before, after in changes]
+    if rows:
+        db.session.execute(insert(AuditEvent), rows)

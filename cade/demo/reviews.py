@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from cade.applications.models import Application
+from cade.awards.constants import DecisionStatus
 from cade.awards.models import Decision
 from cade.core.money import to_minor
 from cade.demo import review_data as data
@@ -108,6 +109,6 @@ def _decision(now, admin, application: Application, call_key: str, spec: tuple, 
         application_id=application.id, call_id=application.call_id, outcome=outcome,
         amount_minor=to_minor(amount, application.call.programme.currency) if amount is not None else None,
         feedback=feedback, rationale=rationale, decided_by_id=admin.id,
-        decided_at=released_at - timedelta(days=2), released_at=released_at,
+        decided_at=released_at - timedelta(days=2), status=DecisionStatus.RELEASED, released_at=released_at,
     ))
     report.created["decisions"] += 1

@@ -1,7 +1,6 @@
 """Reviewer profiles, invitations, conflicts, assignments, reviews and their scores."""
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,9 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from cade.accounts.models import User
 from cade.applications.models import Application
 from cade.core.db import TimestampMixin, UTCDateTime, utcnow
+from cade.core.states import StateMachine
 from cade.extensions import db
 from cade.programmes.models import Call, RubricCriterion
-from cade.reviews.constants import DEFAULT_MAX_LOAD, AssignmentMethod, ReviewStatus, RunStatus
+from cade.reviews.constants import DEFAULT_MAX_LOAD, AssignmentMethod, ReviewStatus
 
 
 class ReviewerProfile(TimestampMixin, db.Model):
@@ -120,6 +120,18 @@ class Review(TimestampMixin, db.Model):
     )
 
 
+# A submitted review stays submitted: saving it again re-submits it, complete (cade/reviews/services/scoring.py).
+REVIEW_MACHINE = StateMachine(
+    noun="review",
+    model=Review,
+    statuses=ReviewStatus,
+    initial=ReviewStatus.DRAFT,
+    description=("A reviewer's scores of one application. A draft may be partial; submitting needs every "
+                 "criterion scored and a recommendation, and only submitted reviews count towards the scores."),
+    transitions={ReviewStatus.DRAFT: {ReviewStatus.SUBMITTED}, ReviewStatus.SUBMITTED: set()},
+)
+
+
 class ReviewScore(db.Model):
     __tablename__ = "review_scores"
 
@@ -132,24 +144,3 @@ class ReviewScore(db.Model):
     criterion: Mapped[RubricCriterion] = relationship()
 
     __table_args__ = (UniqueConstraint("review_id", "criterion_id"),)
-
-
-class AssignmentRun(db.Model):
-    """One automatic assignment of a call, run by a worker; its progress is what the admin watches."""
-
-    __tablename__ = "assignment_runs"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
-    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(16), default=RunStatus.QUEUED)
-    progress: Mapped[int] = mapped_column(default=0)  # percent
-    assigned_count: Mapped[int] = mapped_column(default=0)
-    # [{"application_id": 1, "reference": "CN-2026-0001", "reason": "capacity", "missing": 1}, …]
-    uncovered: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    call: Mapped[Call] = relationship()

@@ -2,13 +2,15 @@
 
 import pytest
 
-from cade.applications.models import Attachment
+from cade.applications.constants import ApplicationStatus
+from cade.applications.models import APPLICATION_MACHINE, Attachment
 from cade.applications.permissions import (
     can_download_attachment,
     can_edit_application,
     can_submit_application,
     can_view_application,
     can_withdraw_application,
+    is_withdrawable,
 )
 from cade.core.db import utcnow
 from cade.extensions import db as _db
@@ -45,6 +47,17 @@ def test_submitted_application_is_read_only_but_can_be_withdrawn(people, organis
     assert can_withdraw_application(people["member"], submitted)
     submitted.status = "under_review"
     assert not can_withdraw_application(people["member"], submitted)
+
+
+@pytest.mark.parametrize("status", list(ApplicationStatus))
+def test_withdrawal_follows_the_table_of_moves_for_every_status(people, organisation, status):
+    application = ApplicationFactory(organisation=organisation, status=status)
+    withdrawable = status in (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED)
+    assert is_withdrawable(application) is withdrawable
+    assert is_withdrawable(application) is APPLICATION_MACHINE.can(application, ApplicationStatus.WITHDRAWN)
+    assert can_withdraw_application(people["member"], application) is withdrawable
+    assert not can_withdraw_application(people["other"], application)
+    assert not is_withdrawable(None) and not can_withdraw_application(people["member"], None)
 
 
 @pytest.mark.parametrize("who, allowed", [("member", True), ("other", False), ("admin", True), ("anonymous", False)])

@@ -5,11 +5,11 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from cade.applications import services
 from cade.applications.constants import ApplicationStatus
-from cade.applications.models import Application
+from cade.applications.models import APPLICATION_MACHINE, Application
 from cade.applications.services import BudgetLineInput, DraftInput
 from cade.core.audit import AuditEvent
 from cade.core.errors import (
@@ -386,11 +386,34 @@ def test_withdraw_is_refused_once_review_started_and_for_strangers(draft, member
 
 def test_transition_table_is_enforced(draft, member):
     with pytest.raises(InvalidTransition):
-        services.transition_application(member, draft, ApplicationStatus.AWARDED)
-    services.transition_application(member, draft, ApplicationStatus.WITHDRAWN)
+        APPLICATION_MACHINE.move(member, draft, ApplicationStatus.AWARDED)
+    APPLICATION_MACHINE.move(member, draft, ApplicationStatus.WITHDRAWN)
     with pytest.raises(InvalidTransition):
-        services.transition_application(member, draft, ApplicationStatus.SUBMITTED)
+        APPLICATION_MACHINE.move(member, draft, ApplicationStatus.SUBMITTED)
     assert count(AuditEvent, AuditEvent.verb == "application.withdrawn") == 1
+
+
+def test_the_table_of_moves_is_the_one_of_the_design(db):
+    """DESIGN §4: draft → submitted → under_review → awarded | waitlisted | rejected; draft|submitted → withdrawn;
+    waitlisted → awarded."""
+    assert sorted(APPLICATION_MACHINE.edges()) == sorted([
+        ("draft", "submitted"), ("draft", "withdrawn"), ("submitted", "under_review"), ("submitted", "withdrawn"),
+        ("under_review", "awarded"), ("under_review", "waitlisted"), ("under_review", "rejected"),
+        ("waitlisted", "awarded"),
+    ])
+    assert APPLICATION_MACHINE.sources(ApplicationStatus.WITHDRAWN) == (ApplicationStatus.DRAFT,
+                                                                        ApplicationStatus.SUBMITTED)
+
+
+def test_a_withdrawal_that_loses_to_a_decision_a_moment_earlier_is_refused_with_the_usual_message(draft, member):
+    services.submit_application(member, draft.id)
+    _db.session.commit()
+    # An administrator's decision put it under review after this request read it as submitted.
+    _db.session.execute(update(Application.__table__).where(Application.__table__.c.id == draft.id)
+                        .values(status=ApplicationStatus.UNDER_REVIEW))
+    with pytest.raises(InvalidTransition, match="can no longer be withdrawn"):
+        services.withdraw_application(member, draft.id)
+    assert draft.status == ApplicationStatus.UNDER_REVIEW and draft.withdrawn_at is None
 
 
 # --- reminders --------------------------------------------------------------------
@@ -426,7 +449,7 @@ def test_closing_reminders_reach_every_member_once(db):
     row = _db.session.scalars(select(Notification).where(Notification.kind == "applications.call_closing_48h")
                               .order_by(Notification.id)).first()
     assert row.context["application_id"] == draft_soon.id and row.context["call_title"] == soon.title
-    assert "Africa/Nairobi" in row.context["deadline_text"]
+    assert row.context["deadline"] == {"at": soon.closes_at.isoformat(), "zone": "Africa/Nairobi"}
 
 
 def test_send_reminders_command_prints_the_count(app, db):
@@ -460,8 +483,8 @@ def test_applications_move_together_each_audited_and_refused_as_a_whole_when_one
     first, second = (ApplicationFactory(call=call, submitted=True) for _ in range(2))
     ids = [first.id, second.id]
 
-    moved = services.transition_applications(admin, ids, ApplicationStatus.UNDER_REVIEW,
-                                             [ApplicationStatus.SUBMITTED])
+    moved = APPLICATION_MACHINE.move_many(admin, ids, ApplicationStatus.UNDER_REVIEW,
+                                          from_statuses=[ApplicationStatus.SUBMITTED])
     _db.session.commit()
     assert sorted(moved) == sorted(ids)
     assert {_db.session.get(type(first), i).status for i in ids} == {ApplicationStatus.UNDER_REVIEW}
@@ -472,10 +495,11 @@ def test_applications_move_together_each_audited_and_refused_as_a_whole_when_one
 
     # A move the table of transitions does not allow is refused, and so is a batch where one has already moved.
     with pytest.raises(InvalidTransition):
-        services.transition_applications(admin, ids, ApplicationStatus.DRAFT, [ApplicationStatus.UNDER_REVIEW])
+        APPLICATION_MACHINE.move_many(admin, ids, ApplicationStatus.DRAFT,
+                                      from_statuses=[ApplicationStatus.UNDER_REVIEW])
     _db.session.rollback()
     with pytest.raises(InvalidTransition):
-        services.transition_applications(admin, [first.id, ApplicationFactory(call=call, submitted=True).id],
-                                         ApplicationStatus.UNDER_REVIEW, [ApplicationStatus.SUBMITTED])
+        APPLICATION_MACHINE.move_many(admin, [first.id, ApplicationFactory(call=call, submitted=True).id],
+                                      ApplicationStatus.UNDER_REVIEW, from_statuses=[ApplicationStatus.SUBMITTED])
     _db.session.rollback()
     assert _db.session.get(type(first), first.id).status == ApplicationStatus.UNDER_REVIEW

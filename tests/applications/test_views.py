@@ -270,6 +270,26 @@ def test_withdraw_by_role(client, login, draft, member, other_member, admin):
     assert reload(draft).status == "withdrawn"
 
 
+@pytest.mark.parametrize("status, offered", [
+    (ApplicationStatus.DRAFT, True), (ApplicationStatus.SUBMITTED, True), (ApplicationStatus.UNDER_REVIEW, False),
+    (ApplicationStatus.AWARDED, False), (ApplicationStatus.WITHDRAWN, False),
+])
+def test_the_withdraw_button_is_offered_exactly_when_withdrawal_is_allowed(client, login, member, organisation,
+                                                                            call, status, offered):
+    application = ApplicationFactory(call=call, organisation=organisation, status=status)
+    login(member)
+    page = client.get(f"/applications/{application.id}", follow_redirects=True).get_data(as_text=True)
+    assert (f"/applications/{application.id}/withdraw" in page) is offered
+
+
+def test_withdrawing_once_review_started_shows_why_and_changes_nothing(client, login, member, organisation, call):
+    application = ApplicationFactory(call=call, organisation=organisation, under_review=True)
+    login(member)
+    page = client.post(f"/applications/{application.id}/withdraw", follow_redirects=True).get_data(as_text=True)
+    assert "can no longer be withdrawn" in page
+    assert reload(application).status == ApplicationStatus.UNDER_REVIEW
+
+
 # --- attachments -----------------------------------------------------------------
 
 def upload(client, application, data, name, **extra):

@@ -4,8 +4,10 @@ import pytest
 from sqlalchemy import func, select
 
 from cade.applications.constants import ApplicationStatus
+from cade.awards.constants import DecisionStatus
 from cade.awards.models import Decision
-from cade.awards.services.decisions import awarded_total, decide_application
+from cade.awards.services.commitments import committed_total
+from cade.awards.services.decisions import decide_application
 from cade.core.audit import AuditEvent
 from cade.core.errors import BudgetExceeded, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from cade.core.db import utcnow
@@ -64,7 +66,8 @@ def test_an_award_is_recorded_and_audited_but_the_applicant_sees_nothing(admin, 
     stored = _db.session.scalar(select(Decision).where(Decision.application_id == application.id))
     assert (stored.outcome, stored.amount_minor, stored.feedback, stored.rationale) == (
         "award", 20_000_00, FEEDBACK, RATIONALE)
-    assert stored.decided_by_id == admin.id and stored.released_at is None and stored.id == decision.id
+    assert stored.decided_by_id == admin.id and stored.id == decision.id
+    assert stored.status == DecisionStatus.DECIDED and stored.released_at is None
     assert stored.override_reason is None
     _db.session.refresh(application)
     assert application.status == ApplicationStatus.UNDER_REVIEW
@@ -96,7 +99,7 @@ def test_deciding_a_submitted_application_puts_it_under_review_so_it_can_no_long
 def test_waitlist_and_reject_carry_no_amount(admin, application, outcome):
     decision = decide(admin, application, outcome=outcome, amount_minor=15_000_00)
     assert decision.outcome == outcome and decision.amount_minor is None
-    assert awarded_total(application.call_id) == 0
+    assert committed_total(application.call_id) == 0
 
 
 # ---------------------------------------------------------------- bad input
@@ -153,7 +156,7 @@ def test_an_award_beyond_the_envelope_is_refused_with_the_remaining_amount(admin
 
     decide(admin, application, amount_minor=20_000_00)  # exactly what remains
     _db.session.commit()
-    assert awarded_total(call.id) == call.budget_envelope_minor
+    assert committed_total(call.id) == call.budget_envelope_minor
 
 
 def test_released_awards_count_against_the_envelope_too(admin, call, application):
@@ -170,7 +173,7 @@ def test_changing_an_award_counts_only_the_new_amount(admin, call, application):
     decide(admin, application, amount_minor=25_000_00)
     decide(admin, application, amount_minor=30_000_00)
     _db.session.commit()
-    assert awarded_total(call.id) == 50_000_00
+    assert committed_total(call.id) == 50_000_00
 
 
 def test_awards_of_other_calls_do_not_count(admin, call, application):
@@ -220,7 +223,7 @@ def test_a_decision_changes_until_release_with_before_and_after_in_the_audit(adm
     assert changed.actor_id == other_admin.id
     assert changed.before["outcome"] == "award" and changed.before["amount_minor"] == 20_000_00
     assert changed.after["outcome"] == "waitlist" and changed.after["feedback"] == "On the waiting list."
-    assert awarded_total(application.call_id) == 0
+    assert committed_total(application.call_id) == 0
 
 
 def test_a_released_decision_can_no_longer_change(admin, application):

@@ -1,9 +1,10 @@
 """Releasing a call's decisions: statuses move, each applicant member is told exactly once, names stay hidden."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cade.applications.constants import ApplicationStatus
+from cade.awards.constants import DecisionStatus
 from cade.awards.models import Decision
 from cade.awards.services.release import release_decisions, unreleased_decision_count
 from cade.core.audit import AuditEvent
@@ -67,7 +68,9 @@ def test_release_moves_every_application_to_its_outcome_and_tells_each_member_on
                 for name, app in decided.items()}
     assert statuses == {"award": ApplicationStatus.AWARDED, "waitlist": ApplicationStatus.WAITLISTED,
                         "reject": ApplicationStatus.REJECTED}
-    assert _db.session.scalar(select(func.count(Decision.id)).where(Decision.released_at.is_(None))) == 0
+    released = _db.session.execute(select(Decision.status, Decision.released_at)).all()
+    assert {status for status, _ in released} == {DecisionStatus.RELEASED}
+    assert all(released_at is not None for _, released_at in released)
     assert unreleased_decision_count(call.id) == 0
 
     messages = _messages()
@@ -81,7 +84,7 @@ def test_release_moves_every_application_to_its_outcome_and_tells_each_member_on
     award_message = next(m for m in messages if m.context["application_id"] == decided["award"].id)
     assert award_message.context["comments"] == ["Strong community plan.", "Budget needs two quotes."]
     assert award_message.context["outcome"] == "award"
-    assert award_message.context["amount_text"] == "$20,000.00"
+    assert award_message.context["amount"] == {"minor": 2_000_000, "currency": "USD"}
     assert award_message.context["call_title"] == "Mesh networks 2026"
     assert award_message.context["feedback"] == FEEDBACK
 
@@ -99,6 +102,17 @@ def test_each_application_s_move_is_audited_with_its_status_before_and_after(adm
         (waitlist, "application.waitlisted", "under_review", "waitlisted", admin.id),
         (reject, "application.rejected", "under_review", "rejected", admin.id),
     ])
+
+
+def test_each_decision_s_release_is_audited_once(admin, call, decided):
+    release_decisions(admin, call.id)
+    release_decisions(admin, call.id)  # the second click moves nothing and records nothing
+    _db.session.commit()
+
+    events = _db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "Decision")).all()
+    decision_ids = _db.session.scalars(select(Decision.id)).all()
+    assert sorted((e.object_id, e.verb, e.before["status"], e.after["status"], e.actor_id) for e in events) == sorted(
+        (decision_id, "decision.released", "decided", "released", admin.id) for decision_id in decision_ids)
 
 
 def test_a_disabled_member_is_not_told(admin, call, decided):
@@ -167,7 +181,8 @@ def test_the_amount_is_written_the_way_each_recipient_reads_money(admin, call, d
     _db.session.commit()
     message = _db.session.scalar(select(Notification).where(Notification.recipient_id == member.id))
     assert message.locale == "fr"
-    assert message.context["amount_text"].replace("\u202f", " ").replace("\xa0", " ") == "20 000,00 $US"
+    _subject, text, _html = render_notification(message)
+    assert "20 000,00 $US" in text.replace("\u202f", " ").replace("\xa0", " ")
 
 
 def test_a_second_release_finds_nothing_and_sends_nothing(admin, call, decided):
@@ -202,7 +217,8 @@ def test_only_this_calls_decisions_are_released(admin, call, decided):
     DecisionFactory(application=other)
     assert release_decisions(admin, call.id) == 3
     _db.session.commit()
-    assert _db.session.scalar(select(Decision.released_at).where(Decision.application_id == other.id)) is None
+    kept = _db.session.execute(select(Decision.status, Decision.released_at).where(Decision.application_id == other.id))
+    assert tuple(kept.one()) == (DecisionStatus.DECIDED, None)
 
 
 def test_a_withdrawn_application_is_not_released(admin, call):

@@ -29,8 +29,6 @@ from cade.applications.services.submission import (
     AlreadySubmitted,
     completeness_errors,
     submit_application,
-    transition_application,
-    transition_applications,
     withdraw_application,
 )
 
@@ -49,5 +47,5 @@ __all__ = [
     "KEEP", "AlreadySubmitted", "NotADraft", "BudgetLineInput", "DraftInput", "add_attachment", "find_live_application",
     "completeness_errors", "delete_attachment", "download_name", "list_applications_for_user", "open_attachment",
     "live_applications_by_organisation", "queue_call_closing_reminders", "save_draft", "start_application",
-    "submit_application", "transition_application", "transition_applications", "withdraw_application",
+    "submit_application", "withdraw_application",
 ]

@@ -1,21 +1,22 @@
 """State changes of an application: submission with its reference, and withdrawal."""
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, text, update
+from sqlalchemy import text
 
-from cade.applications.constants import TRANSITIONS, ApplicationStatus
+from cade.applications.constants import ApplicationStatus
 from cade.applications.eligibility import check_eligibility
-from cade.applications.models import Application
+from cade.applications.models import APPLICATION_MACHINE, Application
+from cade.applications.permissions import is_withdrawable
 from cade.applications.services._common import NotADraft, load_application, lock_draft, require_member
-from cade.core.audit import AuditEvent
 from cade.core.db import utcnow
 from cade.core.errors import DeadlinePassed, InvalidTransition, NotEligible, ValidationFailed
 from cade.core.money import format_money
-from cade.core.timeutil import format_in_zone
+from cade.core.questionnaires import answer_errors
+from cade.core.timeutil import format_in_zone, moment_json
 from cade.extensions import db
 from cade.notifications.services import notify
 from cade.organisations.services.queries import members_of_organisations
-from cade.programmes.constants import SHORT_TEXT_MAX_CHARS, CallPhase, QuestionKind
+from cade.programmes.constants import CallPhase
 
 
 class AlreadySubmitted(InvalidTransition):
@@ -23,62 +24,6 @@ class AlreadySubmitted(InvalidTransition):
 
     def __init__(self, message=None, **kwargs):
         super().__init__(message or _("This application has already been submitted."), **kwargs)
-
-
-def transition_application(actor, application: Application, new_status: str, **values) -> Application:
-    """Move `application` to `new_status` if TRANSITIONS allows it; write an audit event.
-
-    The change is a compare-and-set on the current status, so of two
-    concurrent transitions only one wins; the other raises InvalidTransition.
-    `values` are further columns set in the same UPDATE.
-    """
-    try:
-        transition_applications(actor, [application.id], new_status, (application.status,), **values)
-    except InvalidTransition:
-        db.session.refresh(application)  # the caller reads the status that won
-        raise
-    return application
-
-
-def transition_applications(actor, application_ids, new_status: str, from_statuses, **values) -> list[int]:
-    """Move these applications, each now in one of `from_statuses`, to `new_status`; audit each; return their ids.
-
-    One compare-and-set UPDATE per status left, whatever the number of
-    applications; the audit events (one per application, as
-    transition_application writes) are inserted together. Applications loaded
-    in the session see their new status. Raises InvalidTransition when TRANSITIONS
-    does not allow the move, or when an application is no longer in
-    `from_statuses` (a concurrent change won): the caller rolls back.
-    """
-    db.session.flush()  # what the caller changed is written first, whatever happens next
-    application_ids = list(dict.fromkeys(application_ids))
-    new = ApplicationStatus(new_status)
-    olds = [ApplicationStatus(status) for status in dict.fromkeys(from_statuses)]
-    if any(new not in TRANSITIONS[old] for old in olds):
-        raise InvalidTransition()
-    if not application_ids:
-        return []
-    moved: dict[int, ApplicationStatus] = {}
-    for old in olds:
-        ids = db.session.scalars(
-            update(Application).where(Application.id.in_(application_ids), Application.status == old.value)
-            .values(status=new.value, updated_at=utcnow(), **values).returning(Application.id)
-            .execution_options(synchronize_session="fetch")
-        ).all()
-        moved.update(dict.fromkeys(ids, old))
-    if len(moved) != len(application_ids):
-        raise InvalidTransition()
-    # One executemany for all the audit rows, on every database.
-    db.session.execute(insert(AuditEvent), [
-        {"actor_id": getattr(actor, "id", None), "verb": f"application.{new.value}", "object_type": "Application",
-         "object_id": application_id, "before": {"status": old.value}, "after": {"status": new.value}}
-        for application_id, old in moved.items()
-    ])
-    return list(moved)
-
-
-def _word_count(value: str | None) -> int:
-    return len((value or "").split())
 
 
 def completeness_errors(application: Application) -> dict[str, list[str]]:
@@ -102,29 +47,12 @@ def completeness_errors(application: Application) -> dict[str, list[str]]:
                                   min=format_money(call.min_award_minor, currency),
                                   max=format_money(call.max_award_minor, currency)))
     answers = {answer.question_id: answer for answer in application.answers}
-    files = {attachment.question_id for attachment in application.attachments}
+    files: dict[int, list] = {}
+    for attachment in application.attachments:
+        files.setdefault(attachment.question_id, []).append(attachment)
     for question in call.questions:
-        name = f"q_{question.id}"
-        answer = answers.get(question.id)
-        if question.kind == QuestionKind.FILE:
-            if question.required and question.id not in files:
-                add(name, _("Attach a file for this question."))
-            continue
-        empty = answer is None or (answer.text in (None, "") and answer.number is None
-                                   and answer.date_value is None)
-        if empty:
-            if question.required:
-                add(name, _("Answer this question."))
-            continue
-        if question.kind == QuestionKind.LONG_TEXT and question.word_limit:
-            words = _word_count(answer.text)
-            if words > question.word_limit:
-                add(name, _("Use at most %(limit)d words (you have %(n)d).",
-                            limit=question.word_limit, n=words))
-        if question.kind == QuestionKind.SHORT_TEXT and len(answer.text or "") > SHORT_TEXT_MAX_CHARS:
-            add(name, _("Use at most %(n)d characters.", n=SHORT_TEXT_MAX_CHARS))
-        if question.kind == QuestionKind.CHOICE and answer.text not in (question.choices or []):
-            add(name, _("Choose one of the options."))
+        for message in answer_errors(question, answers.get(question.id), files.get(question.id, ())):
+            add(question.field_name, message)
     lines = application.budget_lines
     if not lines:
         add("budget_lines", _("Add at least one budget line."))
@@ -179,7 +107,7 @@ def submit_application(actor, application_id: int, now=None) -> Application:
         raise ValidationFailed(errors, _("Your application is not complete yet."))
 
     try:
-        transition_application(actor, application, ApplicationStatus.SUBMITTED, submitted_at=now)
+        APPLICATION_MACHINE.move(actor, application, ApplicationStatus.SUBMITTED, submitted_at=now)
     except InvalidTransition:
         raise AlreadySubmitted() from None
     # The counter is bumped in this transaction: a rollback gives the number back,
@@ -208,20 +136,22 @@ def _queue_receipts(application: Application) -> None:
                    "call_title": application.call.title,
                    "organisation_name": application.organisation.name,
                    "submitted_at": application.submitted_at.isoformat(),
-                   "submitted_at_text": format_in_zone(application.submitted_at,
-                                                       application.call.timezone,
-                                                       locale=user.locale or "en"),
+                   "submitted": moment_json(application.submitted_at, application.call.timezone),
                })
 
 
 def withdraw_application(actor, application_id: int, now=None) -> Application:
     """Withdraw a draft or submitted application; the organisation may then start a new one.
 
-    Raises PermissionDenied for non-members and InvalidTransition once review has started.
+    Raises PermissionDenied for non-members and InvalidTransition once review has started
+    (also when a decision or an assignment put it under review a moment before).
     """
     application = load_application(application_id)
     require_member(actor, application)
-    if application.status not in (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED):
-        raise InvalidTransition(_("This application can no longer be withdrawn."))
-    return transition_application(actor, application, ApplicationStatus.WITHDRAWN,
-                                  withdrawn_at=now or utcnow())
+    if is_withdrawable(application):
+        try:
+            return APPLICATION_MACHINE.move(actor, application, ApplicationStatus.WITHDRAWN,
+                                            withdrawn_at=now or utcnow())
+        except InvalidTransition:
+            pass  # moved on by another request a moment ago: refused as if that request had come first
+    raise InvalidTransition(_("This application can no longer be withdrawn."))

@@ -5,10 +5,10 @@ from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 
 from cade.applications.constants import ApplicationStatus
-from cade.applications.models import Application
-from cade.applications.services import transition_application
+from cade.applications.models import APPLICATION_MACHINE, Application
 from cade.awards.constants import FEEDBACK_MAX_CHARS, DecisionOutcome
 from cade.awards.models import Decision
+from cade.awards.services.commitments import committed_total
 from cade.awards.permissions import can_change_decision, can_decide
 from cade.core.audit import record_event
 from cade.core.db import lock_row, utcnow
@@ -70,7 +70,7 @@ def decide_application(actor, application_id: int, *, outcome: str, amount_minor
     if application.status == ApplicationStatus.SUBMITTED:
         # Deciding is reviewing: the applicant may no longer withdraw an application whose
         # decision (and perhaps award, counted in the envelope) awaits release. "Under review" tells them nothing new.
-        transition_application(actor, application, ApplicationStatus.UNDER_REVIEW)
+        APPLICATION_MACHINE.move(actor, application, ApplicationStatus.UNDER_REVIEW)
     record_event(actor, "decision.changed" if before else "decision.made", decision, before,
                  {"application_id": application.id, **_snapshot(decision)})
     return decision
@@ -85,15 +85,6 @@ def submitted_review_count(application_id: int) -> int:
     """Submitted reviews that count (a conflict declared after submitting takes one out), as the scores count them."""
     return db.session.scalar(select(func.count(Review.id)).where(
         Review.application_id == application_id, counts_towards_scores())) or 0
-
-
-def awarded_total(call_id: int, *, except_application_id: int | None = None) -> int:
-    """The sum of the call's award decisions (released or not), in minor units."""
-    query = select(func.coalesce(func.sum(Decision.amount_minor), 0)).where(
-        Decision.call_id == call_id, Decision.outcome == DecisionOutcome.AWARD)
-    if except_application_id is not None:
-        query = query.where(Decision.application_id != except_application_id)
-    return int(db.session.scalar(query))
 
 
 def _checked(application: Application, call: Call, *, outcome, amount_minor, feedback, rationale,
@@ -145,7 +136,7 @@ def _checked(application: Application, call: Call, *, outcome, amount_minor, fee
 
 
 def _check_envelope(call: Call, application_id: int, amount_minor: int) -> None:
-    others = awarded_total(call.id, except_application_id=application_id)
+    others = committed_total(call.id, except_application_id=application_id)
     if others + amount_minor > call.budget_envelope_minor:
         remaining = max(call.budget_envelope_minor - others, 0)
         raise BudgetExceeded(_l(

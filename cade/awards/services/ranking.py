@@ -11,8 +11,8 @@ from sqlalchemy import false, func, literal, select, union_all
 
 from cade.applications.constants import ApplicationStatus
 from cade.applications.models import Application
-from cade.awards.constants import DecisionOutcome
 from cade.awards.models import Decision
+from cade.awards.services.commitments import commits_funds, committed_amount
 from cade.core.errors import NotFound, ValidationFailed
 from cade.extensions import db
 from cade.organisations.models import Organisation
@@ -191,7 +191,7 @@ def _ranked_rows(call: Call, filters: RankingFilters, page: int, per_page: int) 
             Organisation.region_code, Organisation.stakeholder_group, Organisation.organisation_type,
             Application.requested_amount_minor, review_count, scores.c.mean_score, scores.c.median_score,
             scores.c.normalised_score, scores.c.spread, func.coalesce(scores.c.disagreement, false()), few_reviews,
-            Decision.outcome, Decision.amount_minor, Decision.released_at.is_not(None), running,
+            Decision.outcome, Decision.amount_minor, Decision.is_released, running,
             func.count().over(), func.sum(requested).over(),
         )
         .join(Organisation, Organisation.id == Application.organisation_id)
@@ -232,13 +232,13 @@ def _ranked_rows(call: Call, filters: RankingFilters, page: int, per_page: int) 
 
 
 def _awarded_amounts(call_id: int) -> tuple[dict[str, int], dict[str, int]]:
-    """Awarded amounts by organisation region and by stakeholder group, in one query."""
+    """Committed amounts by organisation region and by stakeholder group, in one query."""
     def by(kind: str, column):
         return (
-            select(literal(kind).label("kind"), column.label("code"), func.sum(Decision.amount_minor).label("amount"))
+            select(literal(kind).label("kind"), column.label("code"), committed_amount().label("amount"))
             .join(Application, Application.id == Decision.application_id)
             .join(Organisation, Organisation.id == Application.organisation_id)
-            .where(Decision.call_id == call_id, Decision.outcome == DecisionOutcome.AWARD)
+            .where(Decision.call_id == call_id, commits_funds())  # a region with no award gets no share row
             .group_by(column)
         )
 

@@ -2,20 +2,19 @@
 
 from collections import defaultdict
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
 from cade.accounts.models import User
 from cade.applications.constants import IN_REVIEW_STATUSES, ApplicationStatus
-from cade.applications.models import Application
-from cade.applications.services import transition_applications
-from cade.awards.constants import RELEASED_STATUS, DecisionOutcome
-from cade.awards.models import Decision
+from cade.applications.models import APPLICATION_MACHINE, Application
+from cade.awards.constants import RELEASED_STATUS, DecisionOutcome, DecisionStatus
+from cade.awards.models import DECISION_MACHINE, Decision
 from cade.awards.permissions import can_decide
 from cade.core.audit import record_event
 from cade.core.db import lock_row, utcnow
 from cade.core.errors import NotFound, PermissionDenied
-from cade.core.money import format_money
+from cade.core.money import Money
 from cade.extensions import db
 from cade.notifications.services import notify, queued_keys
 from cade.organisations.services.queries import members_of_organisations
@@ -24,16 +23,17 @@ from cade.reviews.models import Review
 from cade.reviews.services.aggregation import counts_towards_scores
 
 
-def _releasable(call_id: int):
-    """Unreleased decisions of the call whose application still waits for one (a withdrawn one does not)."""
+def _waiting(call_id: int):
+    """The call's decisions whose application still waits for one (a withdrawn one does not)."""
     waiting = select(Application.id).where(Application.call_id == call_id,
                                            Application.status.in_([str(s) for s in IN_REVIEW_STATUSES]))
-    return (Decision.call_id == call_id, Decision.released_at.is_(None), Decision.application_id.in_(waiting))
+    return (Decision.call_id == call_id, Decision.application_id.in_(waiting))
 
 
 def unreleased_decision_count(call_id: int) -> int:
     """How many of the call's decisions a release would send now."""
-    return db.session.scalar(select(func.count(Decision.id)).where(*_releasable(call_id))) or 0
+    releasable = Decision.status.in_(DECISION_MACHINE.sources(DecisionStatus.RELEASED))
+    return db.session.scalar(select(func.count(Decision.id)).where(*_waiting(call_id), releasable)) or 0
 
 
 def release_decisions(actor, call_id: int) -> int:
@@ -43,11 +43,12 @@ def release_decisions(actor, call_id: int) -> int:
     under_review when it is still only submitted) and every active member of
     the applicant organisation is sent the outcome, the feedback and the
     reviewers' comments for the applicant, never a reviewer's name. The
-    call's row is locked and the decisions are claimed by one compare-and-set
-    UPDATE, so a second click, or a second admin at the same moment, finds
-    nothing left and sends nothing (returns 0). The statements run do not
-    grow with the number of decisions, bar one INSERT per message. Raises
-    PermissionDenied and NotFound.
+    call's row is locked and the decisions are claimed by their machine's
+    compare-and-set move to released (each audited), so a second click, or a
+    second admin at the same moment, finds nothing left and sends nothing
+    (returns 0). The statements run do not grow with the number of
+    decisions, bar one INSERT per message. Raises PermissionDenied and
+    NotFound.
     """
     if not can_decide(actor):
         raise PermissionDenied()
@@ -55,10 +56,7 @@ def release_decisions(actor, call_id: int) -> int:
     if call is None:
         raise NotFound()
     lock_row(Call, call_id)
-    table = Decision.__table__
-    claimed = db.session.execute(
-        update(table).where(*(_releasable(call_id))).values(released_at=utcnow()).returning(table.c.id)
-    ).scalars().all()
+    claimed = DECISION_MACHINE.move_where(actor, DecisionStatus.RELEASED, *_waiting(call_id), released_at=utcnow())
     if not claimed:
         return 0
     decisions = db.session.scalars(
@@ -77,12 +75,13 @@ def release_decisions(actor, call_id: int) -> int:
 def _move_to_outcomes(actor, decisions: list[Decision]) -> None:
     """Each application to its outcome's status (through under_review), one UPDATE per status."""
     submitted = [d.application_id for d in decisions if d.application.status == ApplicationStatus.SUBMITTED]
-    transition_applications(actor, submitted, ApplicationStatus.UNDER_REVIEW, [ApplicationStatus.SUBMITTED])
+    APPLICATION_MACHINE.move_many(actor, submitted, ApplicationStatus.UNDER_REVIEW,
+                                  from_statuses=[ApplicationStatus.SUBMITTED])
     by_status: dict[ApplicationStatus, list[int]] = defaultdict(list)
     for decision in decisions:
         by_status[RELEASED_STATUS[DecisionOutcome(decision.outcome)]].append(decision.application_id)
     for status, application_ids in by_status.items():
-        transition_applications(actor, application_ids, status, [ApplicationStatus.UNDER_REVIEW])
+        APPLICATION_MACHINE.move_many(actor, application_ids, status, from_statuses=[ApplicationStatus.UNDER_REVIEW])
 
 
 def _tell_members(call: Call, decisions: list[Decision], comments: dict[int, list[str]]) -> None:
@@ -125,7 +124,9 @@ def _notify_member(user: User, call: Call, decision: Decision, comments: list[st
                "title": application.title,
                "call_title": call.title,
                "outcome": decision.outcome,
-               "amount_text": format_money(decision.amount_minor, call.currency, locale=locale),
+               # Raw: each template writes it in the language it is read in (cade/core/money.py).
+               "amount": (None if decision.amount_minor is None
+                          else Money(decision.amount_minor, call.currency).to_json()),
                "feedback": decision.feedback,
                "comments": comments,
            })

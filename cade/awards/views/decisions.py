@@ -14,6 +14,7 @@ from cade.awards.forms import (
     targets_form,
 )
 from cade.awards.services import decisions
+from cade.awards.services.commitments import committed_total
 from cade.awards.services.release import release_decisions, unreleased_decision_count
 from cade.awards.services.ranking import rank_call
 from cade.awards.views import bp
@@ -107,7 +108,7 @@ def _render_decide(application: Application, form, status: int = 200):
     decision = decisions.decision_for(application.id)
     return render_template(
         "awards/decide.html", application=application, call=call, form=form, decision=decision,
-        summary=score_summary(application.id), awarded=decisions.awarded_total(call.id),
+        summary=score_summary(application.id), awarded=committed_total(call.id),
     ), status
 
 

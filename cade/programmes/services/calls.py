@@ -6,20 +6,18 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from cade.core import countries
 from cade.core.audit import record_event
 from cade.core.db import utcnow
 from cade.core.errors import InvalidTransition, ValidationFailed
 from cade.core.money import from_minor
+from cade.core.rules import registered_rules
 from cade.core.timeutil import is_timezone
 from cade.extensions import db
-from cade.organisations.constants import OrganisationType, StakeholderGroup
 from cade.programmes.constants import CallStatus
-from cade.programmes.models import Call, Programme
+from cade.programmes.models import CALL_MACHINE, Call, Programme
 from cade.programmes.services.common import (
     FieldErrors,
     clean_amount,
-    clean_codes,
     clean_integer,
     clean_moment,
     clean_text,
@@ -33,22 +31,23 @@ from cade.programmes.services.common import (
 REFERENCE_PREFIX = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
 MAX_REVIEWS = 10
 
+# The call's own fields; each registered eligibility rule adds its field (and its columns to the snapshot).
 CALL_FIELDS = (
     "title", "reference_prefix", "description", "timezone", "opens_at", "closes_at",
     "budget_envelope", "min_award", "max_award", "reviews_required", "blind_review",
-    "eligible_countries", "eligible_country_lists", "eligible_regions",
-    "eligible_organisation_types", "eligible_stakeholder_groups", "max_annual_budget",
 )
 CALL_SNAPSHOT = (
     "title", "reference_prefix", "description", "status", "timezone", "opens_at", "closes_at",
     "budget_envelope_minor", "min_award_minor", "max_award_minor", "reviews_required", "blind_review",
-    "eligible_countries", "eligible_country_lists", "eligible_regions",
-    "eligible_organisation_types", "eligible_stakeholder_groups", "max_annual_budget_minor",
 )
 
 
-def _region_codes() -> set[str]:
-    return {code for code, _name in countries.region_choices()}
+def _call_fields() -> tuple[str, ...]:
+    return CALL_FIELDS + tuple(rule.field_name for rule in registered_rules())
+
+
+def _call_snapshot() -> tuple[str, ...]:
+    return CALL_SNAPSHOT + tuple(column for rule in registered_rules() for column in rule.columns)
 
 
 def _clean_call(data: dict, currency: str) -> dict:
@@ -83,18 +82,13 @@ def _clean_call(data: dict, currency: str) -> dict:
     if high and envelope and high > envelope:
         errors.add("max_award", _l("The maximum award cannot be more than the budget envelope."))
     values.update(budget_envelope_minor=envelope, min_award_minor=low, max_award_minor=high)
-    values["max_annual_budget_minor"] = clean_amount(data, "max_annual_budget", currency, errors, required=False)
     values["reviews_required"] = clean_integer(data, "reviews_required", errors, 1, MAX_REVIEWS)
 
-    values["eligible_countries"] = clean_codes(data, "eligible_countries", countries.is_country, errors, upper=True)
-    values["eligible_country_lists"] = clean_codes(
-        data, "eligible_country_lists", countries.COUNTRY_LISTS.__contains__, errors, upper=True)
-    regions = _region_codes()
-    values["eligible_regions"] = clean_codes(data, "eligible_regions", regions.__contains__, errors)
-    types = set(OrganisationType)
-    values["eligible_organisation_types"] = clean_codes(data, "eligible_organisation_types", types.__contains__, errors)
-    groups = set(StakeholderGroup)
-    values["eligible_stakeholder_groups"] = clean_codes(data, "eligible_stakeholder_groups", groups.__contains__, errors)
+    for rule in registered_rules():
+        columns, problems = rule.clean(data.get(rule.field_name), currency)
+        for problem in problems:
+            errors.add(rule.field_name, problem)
+        values.update(columns)
     errors.raise_if_any()
     return values
 
@@ -108,12 +102,8 @@ def _call_values(call: Call) -> dict:
         "budget_envelope": from_minor(call.budget_envelope_minor, currency),
         "min_award": from_minor(call.min_award_minor, currency),
         "max_award": from_minor(call.max_award_minor, currency),
-        "max_annual_budget": (None if call.max_annual_budget_minor is None
-                              else from_minor(call.max_annual_budget_minor, currency)),
         "reviews_required": call.reviews_required, "blind_review": call.blind_review,
-        "eligible_countries": call.eligible_countries, "eligible_country_lists": call.eligible_country_lists,
-        "eligible_regions": call.eligible_regions, "eligible_organisation_types": call.eligible_organisation_types,
-        "eligible_stakeholder_groups": call.eligible_stakeholder_groups,
+        **{rule.field_name: rule.form_value(call) for rule in registered_rules()},
     }
 
 
@@ -134,7 +124,7 @@ def create_call(actor, programme_id: int, **data) -> Call:
     programme's currency. Raises PermissionDenied, NotFound, ValidationFailed.
     """
     require_admin(actor)
-    reject_unknown(data, CALL_FIELDS)
+    reject_unknown(data, _call_fields())
     programme = get_or_raise(Programme, programme_id)
     data.setdefault("reviews_required", 2)
     values = _clean_call(data, programme.currency)
@@ -142,7 +132,7 @@ def create_call(actor, programme_id: int, **data) -> Call:
     call = Call(programme=programme, status=CallStatus.DRAFT, **values)
     db.session.add(call)
     db.session.flush()
-    record_event(actor, "call.created", call, None, snapshot(call, CALL_SNAPSHOT))
+    record_event(actor, "call.created", call, None, snapshot(call, _call_snapshot()))
     return call
 
 
@@ -155,7 +145,7 @@ def update_call(actor, call_id: int, **changes) -> Call:
     has applied). Raises PermissionDenied, NotFound, ValidationFailed.
     """
     require_admin(actor)
-    reject_unknown(changes, CALL_FIELDS)
+    reject_unknown(changes, _call_fields())
     call = get_or_raise(Call, call_id)
     values = _clean_call({**_call_values(call), **changes}, call.currency)
     if (call.status == CallStatus.PUBLISHED and values["closes_at"] != call.closes_at
@@ -166,11 +156,11 @@ def update_call(actor, call_id: int, **changes) -> Call:
         raise ValidationFailed(
             {"reference_prefix": [_l("The reference prefix cannot change once applications exist.")]})
     _refuse_taken_prefix(values["reference_prefix"], call.id)
-    before = snapshot(call, CALL_SNAPSHOT)
+    before = snapshot(call, _call_snapshot())
     for field, value in values.items():
         setattr(call, field, value)
     db.session.flush()
-    record_event(actor, "call.updated", call, before, snapshot(call, CALL_SNAPSHOT))
+    record_event(actor, "call.updated", call, before, snapshot(call, _call_snapshot()))
     return call
 
 
@@ -194,15 +184,12 @@ def publish_call(actor, call_id: int) -> Call:
     ValidationFailed (errors under "publish": what is missing)."""
     require_admin(actor)
     call = get_or_raise(Call, call_id)
-    if call.status == CallStatus.PUBLISHED:
+    if not CALL_MACHINE.can(call, CallStatus.PUBLISHED):
         raise InvalidTransition(_l("This call is already published."))
     problems = publish_problems(call)
     if problems:
         raise ValidationFailed({"publish": problems}, message=_l("This call cannot be published yet."))
-    call.status = CallStatus.PUBLISHED
-    db.session.flush()
-    record_event(actor, "call.published", call, {"status": CallStatus.DRAFT}, {"status": call.status})
-    return call
+    return CALL_MACHINE.move(actor, call, CallStatus.PUBLISHED)
 
 
 def unpublish_call(actor, call_id: int) -> Call:
@@ -212,11 +199,8 @@ def unpublish_call(actor, call_id: int) -> Call:
     """
     require_admin(actor)
     call = get_or_raise(Call, call_id)
-    if call.status != CallStatus.PUBLISHED:
+    if not CALL_MACHINE.can(call, CallStatus.DRAFT):
         raise InvalidTransition(_l("This call is not published."))
     if is_call_locked(call):
         raise InvalidTransition(_l("This call has applications and must stay published."))
-    call.status = CallStatus.DRAFT
-    db.session.flush()
-    record_event(actor, "call.unpublished", call, {"status": CallStatus.PUBLISHED}, {"status": call.status})
-    return call
+    return CALL_MACHINE.move(actor, call, CallStatus.DRAFT)

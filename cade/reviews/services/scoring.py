@@ -25,7 +25,14 @@ from cade.extensions import db
 from cade.organisations.models import Membership, Organisation
 from cade.programmes.models import Call, RubricCriterion
 from cade.reviews.constants import COMMENT_MAX_CHARS, Recommendation, ReviewStatus
-from cade.reviews.models import Assignment, CallReviewSettings, ConflictDeclaration, Review, ReviewScore
+from cade.reviews.models import (
+    REVIEW_MACHINE,
+    Assignment,
+    CallReviewSettings,
+    ConflictDeclaration,
+    Review,
+    ReviewScore,
+)
 from cade.reviews.services.reading import readable_assignment
 from cade.reviews.services.settings import review_deadline
 
@@ -246,8 +253,11 @@ def save_review(actor, assignment_id: int, *, scores: dict, recommendation: str 
     review.recommendation = recommendation
     review.comment_to_applicant = comments["comment_to_applicant"]
     review.confidential_comment = comments["confidential_comment"]
-    if submit:
-        review.status = ReviewStatus.SUBMITTED
+    if submit and REVIEW_MACHINE.can(review, ReviewStatus.SUBMITTED):
+        # The move writes the one audit row, with the scores before and after beside the status.
+        return REVIEW_MACHINE.move(actor, review, ReviewStatus.SUBMITTED, submitted_at=utcnow(),
+                                   audit=(before, _snapshot(review)))
+    if submit:  # a submitted review saved again: re-submitted, and as complete as the first time
         review.submitted_at = utcnow()
     db.session.flush()
     record_event(actor, "review.submitted" if submit else "review.saved", review, before, _snapshot(review))
