@@ -56,6 +56,10 @@ def _beat_schedule() -> dict:
             "task": "reminders.reviews_due",
             "schedule": crontab(minute=45),
         },
+        "sweep-stale-runs": {
+            "task": "runs.sweep_stale",
+            "schedule": timedelta(minutes=5),
+        },
     }
 
 
@@ -92,6 +96,9 @@ class Config:
     # Automatic assignment of a call with at most this many applications runs in the request;
     # a larger call is handed to a worker and the admin watches its progress.
     REVIEW_ASSIGN_INLINE_LIMIT = int(_env("REVIEW_ASSIGN_INLINE_LIMIT", "60"))
+    # A background run that shows no sign of life (queued, claimed or progress reported) for this long
+    # has lost its worker: the sweep hands it out once more, or marks it failed.
+    RUN_STALE_AFTER = timedelta(minutes=int(_env("RUN_STALE_AFTER_MINUTES", "15")))
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"

@@ -52,7 +52,10 @@ def init_extensions(app: Flask) -> None:
     from cade import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
 
     db.init_app(app)
+    from cade.core import after_commit
     from cade.notifications import outbox
+
+    after_commit.init_app(app)  # work that waits for its transaction: cade/core/after_commit.py
 
     outbox.init_app(app)  # notifications are enqueued only after the change they report commits
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
@@ -88,6 +91,20 @@ def _load_user(user_id: str):
     return user
 
 
+def register_rules(app: Flask) -> None:
+    """Fill the app's eligibility-rule registry; a key registered twice stops start-up (DuplicateRule).
+
+    Each domain contributes the rules over its own data, so that applications,
+    which checks them, never imports the domains that own them.
+    """
+    from cade.core import rules
+    from cade.programmes.eligibility import call_rules
+
+    registry = rules.init_app(app)
+    for rule in call_rules():
+        registry.register(rule)
+
+
 def register_blueprints(app: Flask) -> None:
     for domain in DOMAINS:
         views = importlib.import_module(f"cade.{domain}.views")
@@ -98,6 +115,10 @@ def register_templates(app: Flask) -> None:
     from cade.core import templating
 
     templating.init_app(app)
+    # How each kind of question reads (templates/applications/_reading.html), for every blueprint's pages.
+    from cade.core.questionnaires import kind_of
+
+    app.jinja_env.globals["question_kind"] = kind_of
     for domain in DOMAINS:
         try:
             module = importlib.import_module(f"cade.{domain}.permissions")

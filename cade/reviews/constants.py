@@ -36,19 +36,8 @@ class AssignmentMethod(StrEnum):
     AUTO = "auto"
 
 
-class RunStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-
-
-RUN_STATUS_LABELS = {
-    RunStatus.QUEUED: _l("Waiting for a worker"),
-    RunStatus.RUNNING: _l("Running"),
-    RunStatus.DONE: _l("Finished"),
-    RunStatus.FAILED: _l("Failed"),
-}
+# The run kind of automatic assignment (cade/core/runs; declared in cade/reviews/services/runs.py).
+ASSIGNMENT_RUN_KIND = "assignment"
 
 # Why the planner could not cover an application (reason codes from cade.reviews.planner).
 UNCOVERED_REASONS = {

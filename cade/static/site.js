@@ -44,4 +44,25 @@
     }
     form.addEventListener("input", function () { dirty = true; clearTimeout(timer); timer = setTimeout(save, 4000); });
   });
+  // A run's page (templates/runs/run.html) follows its progress in place; once it ends, the page
+  // is loaded once more to show the result. Without this, a <noscript> refresh reloads the page.
+  document.querySelectorAll("[data-run-poll]").forEach(function (box) {
+    if (!window.fetch) return;
+    var bar = box.querySelector("[data-run-progress]"), percent = box.querySelector("[data-run-percent]"),
+        status = box.querySelector("[data-run-status]"), every = (+box.dataset.runEvery || 3) * 1000;
+    function poll() {
+      fetch(box.dataset.runPoll, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (run) {
+          if (!run) { setTimeout(poll, every * 2); return; }
+          if (!run.active) { location.reload(); return; }
+          if (bar) { bar.value = run.progress; bar.textContent = run.progress + "%"; }
+          if (percent) percent.textContent = run.progress + "%";
+          if (status) status.textContent = run.status_label;
+          setTimeout(poll, every);
+        })
+        .catch(function () { setTimeout(poll, every * 2); });
+    }
+    setTimeout(poll, every);
+  });
 })();

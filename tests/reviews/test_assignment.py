@@ -111,7 +111,7 @@ def test_the_reviewer_is_told_once_without_the_organisations_name(admin, call, a
                                                                   f"assigned:{assignment.id}")
     assert row.context["reference"] == application.reference and row.context["title"] == "Mesh for three villages"
     assert row.context["call_title"] == "Community networks 2026" and row.context["assignment_id"] == assignment.id
-    assert "(America/Lima)" in row.context["due_text"]
+    assert row.context["due"] == {"at": deadline.review_deadline_at.isoformat(), "zone": "America/Lima"}
     assert row.context["due_at"] == deadline.review_deadline_at.isoformat()
     assert "Secret Mesh" not in repr(row.context)
     subject, text, html = render_notification(row)
@@ -255,7 +255,7 @@ def test_bulk_stops_at_the_reviewers_maximum(admin, call):
 
 
 # At most what each new assignment costs, whichever way it is made: the INSERT of the assignment; moving the
-# application under review (applications.transition_application: the status UPDATE, the application read back
+# application under review (APPLICATION_MACHINE.move: the status UPDATE, the application read back
 # unless the UPDATE returns it, an audit event); the assignment's audit event; the notification's key check and
 # INSERT. Everything else is read once for the whole list.
 STATEMENTS_PER_ASSIGNMENT = 7

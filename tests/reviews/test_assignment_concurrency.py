@@ -14,7 +14,8 @@ from cade.core.audit import AuditEvent
 from cade.core.errors import AlreadyExists
 from cade.extensions import db as _db
 from cade.notifications.models import Notification
-from cade.reviews.models import Assignment, AssignmentRun
+from cade.core.runs import Run
+from cade.reviews.models import Assignment
 from cade.reviews.services import assignment as service
 from cade.reviews.services import runs
 from tests.concurrency import run_side_by_side
@@ -95,4 +96,4 @@ def test_two_admins_starting_automatic_assignment_get_one_run(app, admins):
 
     assert outcomes.count("done") == 1
     assert any(isinstance(outcome, AlreadyExists) for outcome in outcomes)
-    assert count(AssignmentRun) == 1
+    assert count(Run) == 1

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from cade.applications.constants import ApplicationStatus
+from cade.core.runs import ABANDONED, Run
 from cade.extensions import db as _db
-from cade.reviews.models import Assignment, AssignmentRun, CallReviewSettings, ConflictDeclaration, Review
-from cade.reviews.services import runs
+from cade.reviews.models import Assignment, CallReviewSettings, ConflictDeclaration, Review
 from tests.factories import (
     ApplicationFactory,
     AssignmentFactory,
@@ -47,12 +47,21 @@ def page_of(call):
 # --- who may see the pages ----------------------------------------------------------------------------------
 
 
-def _pages_and_posts(call, application):
-    run = AssignmentRun(call_id=call.id, status="done", uncovered=[])
+def assignment_run(call, **values) -> Run:
+    """A run of the call's automatic assignment, as the service would have left it."""
+    values.setdefault("status", "succeeded")
+    values.setdefault("result", {"assigned_count": 0, "uncovered": []})
+    run = Run(kind="assignment", scope=f"call:{call.id}", params={"call_id": call.id}, **values)
     _db.session.add(run)
+    _db.session.commit()
+    return run
+
+
+def _pages_and_posts(call, application):
+    run = assignment_run(call)
     assignment = AssignmentFactory(application=application)
     _db.session.commit()
-    gets = [page_of(call), f"/admin/assignment-runs/{run.id}"]
+    gets = [page_of(call), f"/runs/{run.id}", f"/runs/{run.id}.json"]
     posts = [f"/admin/calls/{call.id}/review/deadline", f"/admin/applications/{application.id}/assignments",
              f"/admin/calls/{call.id}/assignments", f"/admin/assignments/{assignment.id}/remove",
              f"/admin/calls/{call.id}/auto-assign"]
@@ -77,7 +86,7 @@ def test_applicants_and_reviewers_get_not_found(client, login, call, application
         assert client.get(path).status_code == 404, path
     for path in posts:
         assert client.post(path, data={}).status_code == 404, path
-    assert count(Assignment) == 1 and count(AssignmentRun) == 1
+    assert count(Assignment) == 1 and count(Run) == 1
 
 
 def test_admins_see_the_page(client, login, admin, call, application):
@@ -85,6 +94,13 @@ def test_admins_see_the_page(client, login, admin, call, application):
     login(admin)
     for path in gets:
         assert client.get(path).status_code == 200, path
+
+
+def test_the_old_address_of_a_run_leads_to_its_page(client, login, admin, call):
+    run = assignment_run(call)
+    login(admin)
+    response = client.get(f"/admin/assignment-runs/{run.id}")
+    assert response.status_code == 301 and response.headers["Location"].endswith(f"/runs/{run.id}")
 
 
 # --- the review page ----------------------------------------------------------------------------------------
@@ -231,12 +247,13 @@ def test_a_small_call_is_assigned_in_the_request(client, login, admin, call, bro
 
     response = client.post(f"/admin/calls/{call.id}/auto-assign")
 
-    run = _db.session.scalar(select(AssignmentRun))
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/admin/assignment-runs/{run.id}")
-    assert run.status == "done" and count(Assignment) == 4
+    run = _db.session.scalar(select(Run))
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/runs/{run.id}")
+    assert run.status == "succeeded" and count(Assignment) == 4
     assert [name for name, _args in broker()] == ["notifications.deliver"] * 4  # the e-mails, not a run
-    page = client.get(f"/admin/assignment-runs/{run.id}")
-    assert "Refresh" not in page.headers and "Every application has the reviewers it needs." in page.text
+    page = client.get(f"/runs/{run.id}")
+    assert 'http-equiv="refresh"' not in page.text and "data-run-poll" not in page.text
+    assert "Every application has the reviewers it needs." in page.text and "Assignments made" in page.text
 
 
 def test_a_large_call_goes_to_a_worker_after_the_commit(client, login, admin, call, application, app, broker,
@@ -247,16 +264,21 @@ def test_a_large_call_goes_to_a_worker_after_the_commit(client, login, admin, ca
 
     response = client.post(f"/admin/calls/{call.id}/auto-assign")
 
-    run = _db.session.scalar(select(AssignmentRun))
+    run = _db.session.scalar(select(Run))
     assert run.status == "queued" and count(Assignment) == 0
     assert broker() == [("reviews.auto_assign", [run.id])]
     page = client.get(response.headers["Location"])
-    assert page.headers["Refresh"] == "3"
-    assert '<meta http-equiv="refresh" content="3">' in page.text
+    # Without JavaScript the page reloads itself; with it, site.js polls the JSON view instead (no forced reload).
+    assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in page.text
+    assert "Refresh" not in page.headers and page.headers["Cache-Control"] == "no-store"
+    assert f'data-run-poll="/runs/{run.id}.json"' in page.text
     assert '<progress id="run-' in page.text and 'value="0"' in page.text and "Waiting for a worker" in page.text
+    assert client.get(f"/runs/{run.id}.json").json == {
+        "status": "queued", "status_label": "Waiting for a worker", "progress": 0, "active": True,
+        "page": f"/runs/{run.id}"}
 
     again = client.post(f"/admin/calls/{call.id}/auto-assign", follow_redirects=True)
-    assert "already under way" in again.text and count(AssignmentRun) == 1
+    assert "already under way" in again.text and count(Run) == 1
 
 
 def test_an_unreachable_broker_does_not_leave_a_run_that_blocks_the_next(client, login, admin, call, application,
@@ -270,28 +292,24 @@ def test_an_unreachable_broker_does_not_leave_a_run_that_blocks_the_next(client,
     login(admin)
     response = client.post(f"/admin/calls/{call.id}/auto-assign", follow_redirects=True)
     assert "could not be handed to a worker" in response.text
-    run = _db.session.scalar(select(AssignmentRun))
-    assert run.status == "failed" and run.error == runs.ABANDONED
+    run = _db.session.scalar(select(Run))
+    assert run.status == "failed" and run.error == ABANDONED
     assert "Start a new one." in response.text
 
 
 def test_the_run_page_lists_what_stayed_uncovered(client, login, admin, call):
-    run = AssignmentRun(call_id=call.id, status="done", progress=100, assigned_count=3, uncovered=[
-        {"application_id": 1, "reference": "MESH-0007", "reason": "capacity", "missing": 1}])
-    _db.session.add(run)
-    _db.session.commit()
+    run = assignment_run(call, progress=100, result={"assigned_count": 3, "uncovered": [
+        {"application_id": 1, "reference": "MESH-0007", "reason": "capacity", "missing": 1}]})
     login(admin)
-    html = client.get(f"/admin/assignment-runs/{run.id}").text
+    html = client.get(f"/runs/{run.id}").text
     assert "MESH-0007" in html and "reached their maximum load" in html and "<progress" not in html
     assert "MESH-0007" in client.get(page_of(call)).text  # the latest run is on the call's page too
 
 
 def test_a_failed_run_shows_its_message_not_a_trace(client, login, admin, call):
-    run = AssignmentRun(call_id=call.id, status="failed", error="RuntimeError: planner exploded", uncovered=[])
-    _db.session.add(run)
-    _db.session.commit()
+    run = assignment_run(call, status="failed", error="RuntimeError: planner exploded")
     login(admin)
-    html = client.get(f"/admin/assignment-runs/{run.id}").text
+    html = client.get(f"/runs/{run.id}").text
     assert "The run failed: RuntimeError: planner exploded" in html and "Traceback" not in html
 
 
@@ -313,11 +331,10 @@ def _grow(call, n):
 
 
 def test_the_pages_run_a_fixed_number_of_queries(client, login, admin, call):
-    run = AssignmentRun(call_id=call.id, status="done", uncovered=[])
-    _db.session.add(run)
+    run = assignment_run(call)
     _grow(call, 1)
     login(admin)
-    small = _queries(client, page_of(call)), _queries(client, f"/admin/assignment-runs/{run.id}")
+    small = _queries(client, page_of(call)), _queries(client, f"/runs/{run.id}")
     _grow(call, 6)
-    large = _queries(client, page_of(call)), _queries(client, f"/admin/assignment-runs/{run.id}")
+    large = _queries(client, page_of(call)), _queries(client, f"/runs/{run.id}")
     assert small == large

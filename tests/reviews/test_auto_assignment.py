@@ -13,8 +13,8 @@ from cade.core.db import utcnow
 from cade.core.errors import AlreadyExists, NotFound, PermissionDenied
 from cade.extensions import db as _db
 from cade.notifications.models import Notification
-from cade.reviews.constants import RunStatus
-from cade.reviews.models import Assignment, AssignmentRun, ConflictDeclaration
+from cade.core.runs import ABANDONED, Run, RunStatus
+from cade.reviews.models import Assignment, ConflictDeclaration
 from cade.reviews.services import conflicts, runs
 from tests.factories import (
     ApplicationFactory,
@@ -50,12 +50,12 @@ def pairs(call) -> set[tuple[int, int]]:
                                    .where(Assignment.call_id == call.id)).all())
 
 
-def carry_out(admin, call, **kwargs) -> AssignmentRun:
+def carry_out(admin, call, **kwargs) -> Run:
     run = runs.start_auto_assignment(admin, call.id)
     _db.session.commit()
     runs.run_auto_assignment(run.id, **kwargs)
     _db.session.commit()
-    return _db.session.get(AssignmentRun, run.id, populate_existing=True)
+    return _db.session.get(Run, run.id, populate_existing=True)
 
 
 def test_every_application_gets_its_reviewers_without_a_conflict_and_within_loads(admin, call):
@@ -71,7 +71,8 @@ def test_every_application_gets_its_reviewers_without_a_conflict_and_within_load
 
     run = carry_out(admin, call)
 
-    assert (run.status, run.progress, run.assigned_count, run.uncovered, run.error) == ("done", 100, 12, [], None)
+    assert (run.status, run.progress, run.result, run.error) == ("succeeded", 100, {"assigned_count": 12, "uncovered": []},
+                                                                 None)
     made = pairs(call)
     assert len(made) == 12
     assert Counter(application_id for application_id, _ in made) == {a.id: 2 for a in applications}
@@ -107,7 +108,7 @@ def test_existing_assignments_stay_and_count(admin, call):
 
     run = carry_out(admin, call)
 
-    assert run.assigned_count == 2 and run.uncovered == []
+    assert run.result["assigned_count"] == 2 and run.result["uncovered"] == []
     made = pairs(call)
     assert {(first.id, pool[0].id), (second.id, pool[0].id)} <= made
     assert Counter(reviewer_id for _, reviewer_id in made)[pool[0].id] == 2
@@ -124,7 +125,7 @@ def test_a_reviewer_who_declared_a_conflict_after_submitting_is_replaced(admin, 
 
     run = carry_out(admin, call)
 
-    assert run.assigned_count == 1 and run.uncovered == []
+    assert run.result["assigned_count"] == 1 and run.result["uncovered"] == []
     assert pairs(call) == {(application.id, first.id), (application.id, conflicted.id), (application.id, third.id)}
 
 
@@ -134,23 +135,23 @@ def test_what_cannot_be_covered_is_listed_with_the_reason(admin, call):
 
     run = carry_out(admin, call)
 
-    assert run.status == "done" and run.assigned_count == 4
-    assert sum(item["missing"] for item in run.uncovered) == 2
-    assert {item["reason"] for item in run.uncovered} == {"capacity"}
+    assert run.status == "succeeded" and run.result["assigned_count"] == 4
+    assert sum(item["missing"] for item in run.result["uncovered"]) == 2
+    assert {item["reason"] for item in run.result["uncovered"]} == {"capacity"}
     references = {a.id: a.reference for a in applications}
-    assert all(item["reference"] == references[item["application_id"]] for item in run.uncovered)
+    assert all(item["reference"] == references[item["application_id"]] for item in run.result["uncovered"])
 
 
 def test_an_empty_pool_and_a_fully_conflicted_application_are_named(admin, call):
     (application,) = submitted(call, 1)
     run = carry_out(admin, call)
-    assert run.uncovered == [{"application_id": application.id, "reference": application.reference,
+    assert run.result["uncovered"] == [{"application_id": application.id, "reference": application.reference,
                               "reason": "no_reviewers", "missing": 2}]
 
     (only,) = reviewers(1)
     MembershipFactory(organisation=application.organisation, user=only)
     run = carry_out(admin, call)
-    assert run.uncovered[0]["reason"] == "all_conflicted" and run.assigned_count == 0
+    assert run.result["uncovered"][0]["reason"] == "all_conflicted" and run.result["assigned_count"] == 0
 
 
 def test_drafts_withdrawn_and_other_calls_are_left_alone(admin, call):
@@ -181,7 +182,7 @@ def test_a_conflict_declared_after_planning_is_respected(admin, call, monkeypatc
     run = carry_out(admin, call)
 
     assert pairs(call) == {(application.id, second.id)}
-    assert run.uncovered == [{"application_id": application.id, "reference": application.reference,
+    assert run.result["uncovered"] == [{"application_id": application.id, "reference": application.reference,
                               "reason": "all_conflicted", "missing": 1}]
 
 
@@ -193,7 +194,7 @@ def test_progress_is_committed_batch_by_batch(admin, call, monkeypatch):
 
     def commit():
         _db.session.commit()
-        seen.append(_db.session.get(AssignmentRun, run_id, populate_existing=True).progress)
+        seen.append(_db.session.get(Run, run_id, populate_existing=True).progress)
 
     run = runs.start_auto_assignment(admin, call.id)
     _db.session.commit()
@@ -202,7 +203,7 @@ def test_progress_is_committed_batch_by_batch(admin, call, monkeypatch):
     _db.session.commit()
 
     assert seen == [0, 37, 75, 99]  # claimed, then 3, 6 and 8 of 8 assignments
-    assert _db.session.get(AssignmentRun, run_id, populate_existing=True).progress == 100
+    assert _db.session.get(Run, run_id, populate_existing=True).progress == 100
 
 
 def test_a_run_is_carried_out_once(admin, call):
@@ -211,7 +212,7 @@ def test_a_run_is_carried_out_once(admin, call):
     run = carry_out(admin, call)
     runs.run_auto_assignment(run.id)
     _db.session.commit()
-    assert run.status == "done" and len(pairs(call)) == 4
+    assert run.status == "succeeded" and len(pairs(call)) == 4
     assert runs.run_auto_assignment(run.id + 1000) is None
 
 
@@ -245,7 +246,7 @@ def test_an_error_in_a_batch_keeps_what_earlier_batches_committed(admin, call, m
     monkeypatch.setattr(runs, "create_assignment", fails_on_the_third)
     run = carry_out(admin, call, commit_progress=_db.session.commit)
 
-    assert (run.status, run.error, run.assigned_count) == ("failed", "RuntimeError: database went away", 2)
+    assert (run.status, run.error, run.result["assigned_count"]) == ("failed", "RuntimeError: database went away", 2)
     assert len(pairs(call)) == 2
 
 
@@ -280,16 +281,16 @@ def test_one_run_at_a_time_per_call(admin, call):
     assert first.status == RunStatus.QUEUED
 
 
-def test_a_run_that_lost_its_worker_does_not_block_the_next(admin, call):
+def test_a_run_that_lost_its_worker_does_not_block_the_next(app, admin, call):
     stuck = runs.start_auto_assignment(admin, call.id)
-    stuck.created_at = utcnow() - runs.STALE_AFTER - timedelta(minutes=1)
+    stuck.heartbeat_at = utcnow() - app.config["RUN_STALE_AFTER"] - timedelta(minutes=1)
     _db.session.commit()
 
     fresh = runs.start_auto_assignment(admin, call.id)
     _db.session.commit()
 
     assert fresh.id != stuck.id and fresh.status == RunStatus.QUEUED
-    assert (stuck.status, stuck.error) == (RunStatus.FAILED, runs.ABANDONED)
+    assert (stuck.status, stuck.error) == (RunStatus.FAILED, ABANDONED)
 
 
 def test_the_load_takes_the_same_number_of_queries_whatever_the_call_size(admin, call):
@@ -314,7 +315,7 @@ def test_a_batch_reads_once_whatever_its_size(admin):
         _db.session.commit()
         done, statements = count_statements(lambda: runs.run_auto_assignment(run.id))
         _db.session.commit()
-        assert (done.status, done.assigned_count) == (RunStatus.DONE, 2 * n)
+        assert (done.status, done.result["assigned_count"]) == (RunStatus.SUCCEEDED, 2 * n)
         return statements
 
     two, eight = statements(2), statements(8)
@@ -332,8 +333,8 @@ def test_the_task_carries_out_the_run_and_is_safe_twice(app, admin, call):
     _db.session.commit()
     task = app.extensions["celery"].tasks["reviews.auto_assign"]
 
-    assert task.apply(args=[run.id]).get() == "done"
-    assert task.apply(args=[run.id]).get() == "done"
+    assert task.apply(args=[run.id]).get() == "succeeded"
+    assert task.apply(args=[run.id]).get() == "succeeded"
     assert task.apply(args=[run.id + 1000]).get() == "missing"
 
     assert len(pairs(call)) == 6

@@ -66,7 +66,7 @@ def review_count() -> int:
 
 
 def add_pdf(application, name="Kijiji budget quotes.pdf") -> Attachment:
-    stored_name, size, sha256 = get_storage().save(io.BytesIO(make_pdf()), 10_000_000)
+    stored_name, size, sha256 = get_storage().put(io.BytesIO(make_pdf()), 10_000_000)
     attachment = Attachment(application_id=application.id, stored_name=stored_name, original_name=name,
                             content_type="application/pdf", size=size, sha256=sha256, uploaded_at=utcnow(),
                             uploaded_by_id=None)

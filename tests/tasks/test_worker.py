@@ -5,7 +5,7 @@ Runs against the suite's database (the SQLite file, or PostgreSQL when
 TEST_DATABASE_URL is set), which the worker reaches as well. Skipped only when
 Redis is not running on a developer's machine; in CI (CI=true) that fails.
 
-Every run uses a queue of its own on Redis db 15 rather than flushing the db:
+Every run uses a queue of its own on Redis (db 15, or TEST_BROKER_URL) rather than flushing the db:
 two test runs at once (two developers' checkouts, or CI jobs) would otherwise
 flush or consume each other's messages.
 """
@@ -37,13 +37,14 @@ from tests.factories import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = "redis://127.0.0.1:6379/15"
+# TEST_BROKER_URL lets parallel checkouts each use a Redis db of their own.
+REDIS_URL = os.environ.get("TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
 WAIT_SECONDS = 60
 
 
 @pytest.fixture()
 def queue_name():
-    """A fresh queue on Redis db 15, deleted afterwards."""
+    """A fresh queue on the test Redis db, deleted afterwards."""
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
         client.ping()
@@ -183,8 +184,8 @@ def _read(path: str) -> str:
 
 def test_a_large_call_is_assigned_by_a_real_worker_and_each_reviewer_told(app, db, client, login, worker,
                                                                           monkeypatch):
-    from cade.reviews.constants import RunStatus
-    from cade.reviews.models import Assignment, AssignmentRun
+    from cade.core.runs import Run, RunStatus
+    from cade.reviews.models import Assignment
     from tests.factories import ReviewerProfileFactory
 
     sink, wait_for = worker
@@ -196,13 +197,13 @@ def test_a_large_call_is_assigned_by_a_real_worker_and_each_reviewer_told(app, d
     login(UserFactory(roles=["admin"]))
 
     response = client.post(f"/admin/calls/{call.id}/auto-assign")
-    assert response.status_code == 302 and "/admin/assignment-runs/" in response.headers["Location"]
+    assert response.status_code == 302 and "/runs/" in response.headers["Location"]
     run_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
-    wait_for(lambda: db.session.get(AssignmentRun, run_id).status == RunStatus.DONE, "the assignment run")
+    wait_for(lambda: db.session.get(Run, run_id).status == RunStatus.SUCCEEDED, "the assignment run")
     wait_for(_delivered(db, sink, "reviews.assigned", 12), "the assignment e-mails")
 
     loads = [db.session.scalar(select(func.count()).select_from(Assignment).where(Assignment.reviewer_id == r.id))
              for r in reviewers]
     assert sorted(loads) == [4, 4, 4]
-    assert db.session.get(AssignmentRun, run_id).progress == 100
+    assert db.session.get(Run, run_id).progress == 100
     assert sorted({message["To"] for message in sink.messages}) == sorted(r.email for r in reviewers)

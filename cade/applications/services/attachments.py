@@ -8,13 +8,13 @@ from typing import BinaryIO
 import filetype
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
 from cade.applications.constants import ALLOWED_CONTENT_TYPES, ZIP_CONTAINER_MARKERS
 from cade.applications.models import Attachment
 from cade.applications.permissions import can_download_attachment
 from cade.applications.services._common import load_application, lock_draft, require_member
+from cade.core.after_commit import after_commit, on_rollback
 from cade.core.audit import record_event
 from cade.core.errors import NotFound, UploadRejected, ValidationFailed
 from cade.core.storage import get_storage
@@ -30,30 +30,6 @@ EXTENSIONS = {mime: (ext, ".jpeg", ".jpe") if mime == "image/jpeg" else (ext,)
               for mime, ext in ALLOWED_CONTENT_TYPES.items()}
 # An OpenDocument "mimetype" entry is a few dozen bytes; anything bigger is not one.
 MIMETYPE_MAX_BYTES = 100
-_ADDED = "cade_files_added"
-_REMOVED = "cade_files_removed"
-
-
-# Files and rows must agree: a rolled-back upload leaves no file behind, and a
-# deleted attachment's file goes only once the deletion is committed.
-@event.listens_for(Session, "after_commit")
-def _after_commit(session):
-    removed = session.info.pop(_REMOVED, [])
-    session.info.pop(_ADDED, None)
-    if removed:
-        storage = get_storage()
-        for name in removed:
-            storage.delete(name)
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session):
-    added = session.info.pop(_ADDED, [])
-    session.info.pop(_REMOVED, None)
-    if added:
-        storage = get_storage()
-        for name in added:
-            storage.delete(name)
 
 
 def display_name(filename: str | None) -> str:
@@ -150,7 +126,7 @@ def add_attachment(actor, application_id: int, stream: BinaryIO, filename: str |
     storage = get_storage()
     per_file = config["ATTACHMENT_MAX_BYTES"]
     try:
-        stored_name, size, sha256 = storage.save(stream, per_file)
+        stored_name, size, sha256 = storage.put(stream, per_file)
     except OverflowError:
         raise UploadRejected(_("Files can be at most %(mb)s MB each.", mb=_mb(per_file))) from None
     try:
@@ -166,7 +142,8 @@ def add_attachment(actor, application_id: int, stream: BinaryIO, filename: str |
     except BaseException:
         storage.delete(stored_name)
         raise
-    db.session.info.setdefault(_ADDED, []).append(stored_name)
+    # Files and rows must agree: an upload whose row is rolled back leaves no file behind.
+    on_rollback(lambda: storage.delete(stored_name))
     attachment = Attachment(application_id=application.id, question_id=question_id,
                             stored_name=stored_name, original_name=display_name(filename),
                             content_type=content_type, size=size, sha256=sha256,
@@ -198,7 +175,9 @@ def delete_attachment(actor, application_id: int, attachment_id: int) -> None:
     lock_draft(application)
     record_event(actor, "attachment.deleted", attachment,
                  before={"application_id": application.id, "sha256": attachment.sha256})
-    db.session.info.setdefault(_REMOVED, []).append(attachment.stored_name)
+    # The file goes only once the deletion is committed: a rolled-back deletion keeps its file.
+    storage, stored_name = get_storage(), attachment.stored_name
+    after_commit(lambda: storage.delete(stored_name))
     application.attachments.remove(attachment)
     db.session.flush()
 

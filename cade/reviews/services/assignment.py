@@ -17,8 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from cade.accounts.models import User
 from cade.applications.constants import IN_REVIEW_STATUSES, ApplicationStatus
-from cade.applications.models import Application
-from cade.applications.services import transition_application
+from cade.applications.models import APPLICATION_MACHINE, Application
 from cade.core.audit import record_event
 from cade.core.db import lock_row
 from cade.core.errors import (
@@ -30,11 +29,12 @@ from cade.core.errors import (
     PermissionDenied,
 )
 from cade.core.permissions import REVIEWER
-from cade.core.timeutil import format_in_zone
+from cade.core.runs import Run, latest_run, scope_of
+from cade.core.timeutil import moment_json
 from cade.extensions import db
 from cade.notifications.services import notify
-from cade.reviews.constants import AssignmentMethod, ReviewStatus
-from cade.reviews.models import Assignment, AssignmentRun, ConflictDeclaration, ReviewerProfile
+from cade.reviews.constants import ASSIGNMENT_RUN_KIND, AssignmentMethod, ReviewStatus
+from cade.reviews.models import Assignment, ConflictDeclaration, ReviewerProfile
 from cade.reviews.permissions import can_manage_reviews
 from cade.reviews.services import conflicts, settings
 from cade.reviews.services.pool import profile_of
@@ -168,7 +168,7 @@ def _start_review(actor, application: Application) -> None:
     if application.status != ApplicationStatus.SUBMITTED:
         return
     try:
-        transition_application(actor, application, ApplicationStatus.UNDER_REVIEW)
+        APPLICATION_MACHINE.move(actor, application, ApplicationStatus.UNDER_REVIEW)
     except InvalidTransition:
         if application.status != ApplicationStatus.UNDER_REVIEW:  # withdrawn meanwhile
             _require_reviewable(application)
@@ -184,7 +184,7 @@ def _notify_assigned(assignment: Assignment, application: Application, reviewer:
         "reference": application.reference or "",
         "title": application.title,
         "due_at": assignment.due_at.isoformat() if assignment.due_at else None,
-        "due_text": format_in_zone(assignment.due_at, reviewer.timezone or "UTC", locale=locale),
+        "due": moment_json(assignment.due_at, reviewer.timezone or "UTC"),
     })
 
 
@@ -280,7 +280,7 @@ class CallReviewOverview:
     rows: list[ReviewRow]
     page: object  # the pagination of the applications
     pool: list[PoolReviewer]
-    latest_run: AssignmentRun | None
+    latest_run: Run | None
 
 
 def call_review_overview(call_id: int, page: int = 1, per_page: int = PAGE_SIZE) -> CallReviewOverview:
@@ -313,9 +313,8 @@ def call_review_overview(call_id: int, page: int = 1, per_page: int = PAGE_SIZE)
         assigned = {assignment.reviewer_id for assignment in row.assignments}
         row.candidates = [reviewer for reviewer in pool if reviewer.user.id not in assigned
                           and (row.application.id, reviewer.user.id) not in found]
-    latest_run = db.session.scalar(select(AssignmentRun).where(AssignmentRun.call_id == call_id)
-                                   .order_by(AssignmentRun.id.desc()).limit(1))
-    return CallReviewOverview(rows=list(rows.values()), page=pagination, pool=pool, latest_run=latest_run)
+    return CallReviewOverview(rows=list(rows.values()), page=pagination, pool=pool,
+                              latest_run=latest_run(ASSIGNMENT_RUN_KIND, scope_of("call", call_id)))
 
 
 def reviewer_pool(call_id: int) -> list[PoolReviewer]:

@@ -1,30 +1,42 @@
 """Automatic assignment of a whole call: plan it with cade.reviews.planner, then create the assignments in batches.
 
-A run is started by an admin (`start_auto_assignment`) and carried out by `run_auto_assignment`, in the request
-for a small call or by the `reviews.auto_assign` Celery task for a large one (`runs_inline` says which); the
-run's row holds the progress and the result (assignments made, applications left uncovered and why) that the
-admin's page shows.
+An automatic assignment is a run (cade/core/runs) of kind "assignment", one under way per call. An admin
+launches it (`launch_auto_assignment`): a small call is carried out in the request (`runs_inline` says
+which), a large one is handed to the `reviews.auto_assign` Celery task once the request commits. Either way
+`run_auto_assignment` does the work; the run's row holds the progress and the result (assignments made,
+applications left uncovered and why) that the run's page and the call's review page show.
 """
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from cade.accounts.models import User
 from cade.applications.constants import IN_REVIEW_STATUSES
 from cade.applications.models import Application
-from cade.core.db import lock_row, utcnow
+from cade.core.db import lock_row
 from cade.core.errors import AlreadyExists, ConflictOfInterest, DomainError, InvalidTransition, NotFound
+from cade.core.runs import (
+    Run,
+    RunKind,
+    RunLost,
+    claim_run,
+    describe_error,
+    fail_run,
+    finish_run,
+    report_progress,
+    scope_of,
+    start_run,
+)
 from cade.extensions import db
 from cade.organisations.models import Organisation
 from cade.programmes.models import Call
-from cade.reviews.constants import UNCOVERED_REASONS, AssignmentMethod, RunStatus
-from cade.reviews.models import Assignment, AssignmentRun, ConflictDeclaration, ReviewerProfile
+from cade.reviews.constants import ASSIGNMENT_RUN_KIND, UNCOVERED_REASONS, AssignmentMethod
+from cade.reviews.models import Assignment, ConflictDeclaration, ReviewerProfile
 from cade.reviews.planner import PlanApplication, PlanReviewer, plan_assignments
 from cade.reviews.services import conflicts, settings
 from cade.reviews.services.assignment import (
@@ -39,20 +51,31 @@ logger = logging.getLogger(__name__)
 
 AUTO_ASSIGN_TASK = "reviews.auto_assign"  # the Celery task (tasks/reviews.py) that carries out a large run
 BATCH_SIZE = 50  # assignments created between two progress commits
-# A run queued or running for this long has lost its worker; it no longer blocks a new one.
-STALE_AFTER = timedelta(minutes=30)
-ABANDONED = "abandoned"
 # Why a planned assignment was not made after all: something changed between planning and creating it.
 CHANGED = "changed"
 
-# What the admin reads for a run's uncovered reason codes and for its error codes (other errors show as they are).
+# What the admin reads for a run's uncovered reason codes (other reasons show as they are).
 UNCOVERED_REASON_LABELS = {
     **UNCOVERED_REASONS,
     CHANGED: _l("A reviewer or the application changed while the run was under way; run it again."),
 }
-RUN_ERROR_LABELS = {
-    ABANDONED: _l("The run stopped before it finished: no worker took it, or the worker stopped. Start a new one."),
-}
+
+
+def _page_context(run: Run) -> dict:
+    """What the run's page shows beside the run: the call, whose time zone its times are shown in."""
+    call = db.session.get(Call, run.params.get("call_id"))
+    return {"call": call, "zone": call.timezone if call else None, "UNCOVERED_REASONS": UNCOVERED_REASON_LABELS}
+
+
+ASSIGNMENT_RUNS = RunKind(
+    name=ASSIGNMENT_RUN_KIND,
+    task=AUTO_ASSIGN_TASK,
+    label=_l("Automatic assignment"),
+    template="reviews/_assignment_run.html",
+    busy=_l("An automatic assignment of this call is already under way."),
+    context=_page_context,
+    retry=True,  # assignments already made are skipped: carrying a run out twice is harmless
+)
 
 
 def applications_to_review_count(call_id: int) -> int:
@@ -70,80 +93,76 @@ def runs_inline(call_id: int) -> bool:
     return applications_to_review_count(call_id) <= current_app.config["REVIEW_ASSIGN_INLINE_LIMIT"]
 
 
-def start_auto_assignment(actor, call_id: int) -> AssignmentRun:
-    """Queue an automatic assignment of the call (admin only); the caller runs it or hands it to a worker.
+def launch_auto_assignment(actor, call_id: int) -> Run:
+    """Start an automatic assignment of the call (admin only): carry it out now if the call is small,
+    else hand it to a worker once the caller commits.
 
-    Raises PermissionDenied, NotFound, AlreadyExists while another run of the call is queued or running.
+    Raises PermissionDenied, NotFound, AlreadyExists while another run of the call is under way.
+    """
+    inline = runs_inline(call_id)
+    run = start_auto_assignment(actor, call_id, enqueue=not inline)
+    if inline:
+        run_auto_assignment(run.id)
+    return run
+
+
+def start_auto_assignment(actor, call_id: int, *, enqueue: bool = True) -> Run:
+    """Queue an automatic assignment of the call (admin only), handed to a worker on commit unless `enqueue`
+    is False (the caller then carries it out with `run_auto_assignment`).
+
+    Raises PermissionDenied, NotFound, AlreadyExists while another run of the call is under way.
     """
     require_admin(actor)
     if db.session.get(Call, call_id) is None:
         raise NotFound()
     lock_row(Call, call_id)  # two admins starting at the same moment get one run
-    now = utcnow()
-    for active in db.session.scalars(select(AssignmentRun).where(
-            AssignmentRun.call_id == call_id, AssignmentRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)))):
-        if (active.started_at or active.created_at) > now - STALE_AFTER:
-            raise AlreadyExists(_l("An automatic assignment of this call is already under way."))
-        _finish(active, RunStatus.FAILED, error=ABANDONED)
-    run = AssignmentRun(call_id=call_id, requested_by_id=actor.id, status=RunStatus.QUEUED, progress=0,
-                        assigned_count=0, uncovered=[], created_at=now)
-    db.session.add(run)
-    db.session.flush()
-    return run
+    return start_run(actor, ASSIGNMENT_RUN_KIND, {"call_id": call_id}, scope=scope_of("call", call_id),
+                     enqueue=enqueue)
 
 
-def abandon_run(run_id: int) -> None:
-    """Mark a queued run that no worker will pick up (the broker refused it) as failed, so a new one may start."""
-    run = db.session.get(AssignmentRun, run_id)
-    if run is not None and run.status == RunStatus.QUEUED:
-        _finish(run, RunStatus.FAILED, error=ABANDONED)
-
-
-def run_auto_assignment(run_id: int, commit_progress: Callable[[], None] | None = None) -> AssignmentRun | None:
+def run_auto_assignment(run_id: int, commit_progress: Callable[[], None] | None = None) -> Run | None:
     """Carry out a queued run: plan the call, create the assignments, record what stayed uncovered.
 
     Loads the call in a fixed number of queries, creates the planned assignments through the same checks as a
     manual one (audited, reviewer told), `BATCH_SIZE` at a time, calling `commit_progress` after each batch so
     the progress shows. A run that is not queued (finished, or taken by another worker) is left alone, so
-    running it twice is harmless. An unexpected error marks the run failed with a one-line message.
+    running it twice is harmless. An unexpected error marks the run failed with a one-line message; a run
+    taken away meanwhile (its worker was thought dead) is left to whoever has it now.
     """
-    run = db.session.get(AssignmentRun, run_id)
-    if run is None or not _claim(run):
+    run = db.session.get(Run, run_id)
+    if run is None or run.kind != ASSIGNMENT_RUN_KIND:
+        return None
+    if not claim_run(run):
         return run
     commit = commit_progress or (lambda: None)
     commit()
+    call_id = run.params["call_id"]
     try:
         with db.session.begin_nested():
-            plan, references, required = _plan(run.call_id)
+            plan, references, required = _plan(call_id)
     except Exception as exc:  # reported on the run's page; the traceback goes to the log
         return _fail(run, exc)
     missing = {app_id: [reason, count] for app_id, (reason, count) in plan.uncovered.items()}
-    deadline = settings.review_deadline(run.call_id)
-    done = 0
+    deadline = settings.review_deadline(call_id)
+    assigned = done = 0
     for start in range(0, len(plan.pairs), BATCH_SIZE):
         batch = plan.pairs[start:start + BATCH_SIZE]
         try:
             with db.session.begin_nested():
-                run.assigned_count += _create_batch(run, batch, deadline, missing)
+                assigned += _create_batch(run, batch, deadline, missing)
         except Exception as exc:
             return _fail(run, exc)
         done += len(batch)
-        run.progress = min(99, done * 100 // len(plan.pairs))
-        db.session.flush()
+        try:
+            report_progress(run, done * 100 // len(plan.pairs), result={"assigned_count": assigned})
+        except RunLost:
+            logger.warning("assignment run %s was handed to another worker; this one stops", run.id)
+            return run
         commit()
-    run.uncovered = _uncovered(missing, references)
+    uncovered = _uncovered(missing, references)
     logger.info("assignment run %s: %s assigned, %s applications short of %s reviewers", run.id,
-                run.assigned_count, len(run.uncovered), required)
-    return _finish(run, RunStatus.DONE)
-
-
-def _claim(run: AssignmentRun) -> bool:
-    """queued → running, as a compare-and-set: of two workers handed the same run, one goes ahead."""
-    table = AssignmentRun.__table__
-    result = db.session.execute(update(table).where(table.c.id == run.id, table.c.status == RunStatus.QUEUED)
-                                .values(status=RunStatus.RUNNING, started_at=utcnow()))
-    db.session.refresh(run)
-    return result.rowcount == 1
+                assigned, len(uncovered), required)
+    return finish_run(run, result={"assigned_count": assigned, "uncovered": uncovered})
 
 
 def _plan(call_id: int):
@@ -182,7 +201,7 @@ def _plan(call_id: int):
     return plan, {row.id: row.reference or "" for row in rows}, call.reviews_required
 
 
-def _create_batch(run: AssignmentRun, pairs, deadline, missing: dict[int, list]) -> int:
+def _create_batch(run: Run, pairs, deadline, missing: dict[int, list]) -> int:
     """Create one batch of planned assignments; a pair refused meanwhile is counted as missing.
 
     The batch's applications, profiles, conflicts and holdings are read once (each reviewer's profile
@@ -234,17 +253,6 @@ def _count_missing(missing: dict[int, list], application_id: int, exc: DomainErr
     entry[1] += 1
 
 
-def _fail(run: AssignmentRun, exc: Exception) -> AssignmentRun:
+def _fail(run: Run, exc: Exception) -> Run:
     logger.exception("assignment run %s failed", run.id)
-    first_line = (str(exc).strip().splitlines() or [""])[0]
-    return _finish(run, RunStatus.FAILED, error=f"{type(exc).__name__}: {first_line}"[:300])
-
-
-def _finish(run: AssignmentRun, status: str, error: str | None = None) -> AssignmentRun:
-    run.status = status
-    run.error = error
-    run.finished_at = utcnow()
-    if status == RunStatus.DONE:
-        run.progress = 100
-    db.session.flush()
-    return run
+    return fail_run(run, describe_error(exc))

@@ -1,8 +1,6 @@
 """The admin's review page of a call: deadline, reviewers per application, bulk and automatic assignment."""
 
-import logging
-
-from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -10,19 +8,15 @@ from cade.applications.models import Application
 from cade.core.errors import DomainError
 from cade.core.forms import current_actor, place_errors
 from cade.core.permissions import admin_required
+from cade.core.runs import ABANDONED, RUN_ERROR_LABELS, RUN_STATUS_LABELS, RunStatus
 from cade.extensions import db
 from cade.programmes.models import Call
-from cade.reviews.constants import REVIEW_STATUS_LABELS, RUN_STATUS_LABELS, RunStatus
+from cade.reviews.constants import REVIEW_STATUS_LABELS
 from cade.reviews.forms_assignment import AssignReviewerForm, BulkAssignForm, ReviewDeadlineForm, reviewer_choices
-from cade.reviews.models import Assignment, AssignmentRun
+from cade.reviews.models import Assignment
 from cade.reviews.services import assignment as assignments
 from cade.reviews.services import runs, settings
 from cade.reviews.views import bp
-
-logger = logging.getLogger(__name__)
-
-ACTIVE_RUN = (RunStatus.QUEUED, RunStatus.RUNNING)
-REFRESH_SECONDS = 3
 
 
 def _page() -> int:
@@ -35,8 +29,7 @@ def _back(call_id: int, anchor: str | None = None):
 
 def _labels() -> dict:
     return {"REVIEW_STATUS_LABELS": REVIEW_STATUS_LABELS, "RUN_STATUS_LABELS": RUN_STATUS_LABELS,
-            "UNCOVERED_REASONS": runs.UNCOVERED_REASON_LABELS, "RUN_ERRORS": runs.RUN_ERROR_LABELS,
-            "ACTIVE_RUN": ACTIVE_RUN}
+            "UNCOVERED_REASONS": runs.UNCOVERED_REASON_LABELS, "RUN_ERRORS": RUN_ERROR_LABELS}
 
 
 def _render_call_review(call: Call, *, deadline_form=None, bulk_form=None, failed=None):
@@ -160,38 +153,20 @@ def assignment_remove(assignment_id):
 def auto_assign(call_id):
     call = db.get_or_404(Call, call_id)
     try:
-        run = runs.start_auto_assignment(current_actor(), call.id)
+        run = runs.launch_auto_assignment(current_actor(), call.id)
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return _back(call.id, "auto-assign")
-    # A large call goes to a worker, and only once the run is committed.
-    inline = runs.runs_inline(call.id)
-    if inline:
-        runs.run_auto_assignment(run.id)
     run_id = run.id
-    db.session.commit()
-    if not inline:
-        try:
-            current_app.extensions["celery"].send_task(runs.AUTO_ASSIGN_TASK, args=[run_id])
-        except Exception:  # the broker is down: the run will never start, so it must not block the next one
-            logger.exception("could not enqueue assignment run %s", run_id)
-            runs.abandon_run(run_id)
-            db.session.commit()
-            flash(_("The automatic assignment could not be handed to a worker. Please try again in a while."),
-                  "error")
-    return redirect(url_for(".run", run_id=run_id))
+    db.session.commit()  # a large call's run is handed to a worker now, and only now
+    if run.status == RunStatus.FAILED and run.error == ABANDONED:  # read again: the broker may have refused it
+        flash(_("The automatic assignment could not be handed to a worker. Please try again in a while."), "error")
+    return redirect(url_for("core.run", run_id=run_id))
 
 
 @bp.get("/admin/assignment-runs/<int:run_id>")
 @admin_required
 def run(run_id):
-    assignment_run = db.get_or_404(AssignmentRun, run_id)
-    active = assignment_run.status in ACTIVE_RUN
-    response = make_response(render_template("reviews/assignment_run.html", run=assignment_run,
-                                             call=assignment_run.call, refresh=REFRESH_SECONDS if active else None,
-                                             **_labels()))
-    if active:
-        # The header as well as the <meta>: some text browsers and proxies honour only one of them.
-        response.headers["Refresh"] = str(REFRESH_SECONDS)
-    return response
+    # Where a run's page used to be: links in old e-mails and bookmarks still arrive.
+    return redirect(url_for("core.run", run_id=run_id), 301)
