@@ -34,6 +34,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     from cade import wiring
 
     wiring.init_extensions(app)
+    wiring.register_rules(app)
     wiring.register_blueprints(app)
     wiring.register_templates(app)
     wiring.register_errors(app)

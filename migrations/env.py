@@ -102,6 +102,13 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table by dropping the old one; with foreign keys on, SQLite's
+            # implicit DELETE would cascade to every row that points at it (answers, criteria…).
+            # SQLite's own procedure: keys off outside any transaction, on again afterwards.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         conf_args.setdefault("render_item", render_item)
         conf_args.setdefault("render_as_batch", True)
         conf_args.setdefault("compare_type", True)
@@ -113,6 +120,9 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

@@ -8,7 +8,7 @@ from werkzeug.security import generate_password_hash
 from cade.accounts.models import User, UserRole
 from cade.applications.constants import ApplicationStatus
 from cade.applications.models import Application, BudgetLine
-from cade.awards.constants import DecisionOutcome
+from cade.awards.constants import DecisionOutcome, DecisionStatus
 from cade.awards.models import Decision
 from cade.core.countries import get_country
 from cade.core.db import utcnow
@@ -124,10 +124,14 @@ class CallFactory(BaseFactory):
 
 
 class QuestionFactory(BaseFactory):
+    """A question on a call's application form: `QuestionFactory(call=call)` adds it to the call's questionnaire."""
+
     class Meta:
         model = Question
+        exclude = ("call",)
 
     call = factory.SubFactory(CallFactory)
+    questionnaire = factory.SelfAttribute("call.questionnaire")
     position = factory.Sequence(int)
     kind = QuestionKind.LONG_TEXT
     label = factory.Sequence(lambda n: f"Question {n}")
@@ -273,6 +277,9 @@ class DecisionFactory(BaseFactory):
     amount_minor = 10_000_00
     feedback = "A strong proposal; please send quarterly updates."
     rationale = "Ranked in the top third; fits the region target."
+    # A decision given a release time was released (DECISION_MACHINE); pass status= for any other.
+    status = factory.LazyAttribute(
+        lambda d: DecisionStatus.RELEASED if getattr(d, "released_at", None) else DecisionStatus.DECIDED)
 
 
 def reviewed_application(call, reviews: int = 2, *, scores=None, members: int = 0, **kwargs) -> Application:

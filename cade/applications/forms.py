@@ -5,22 +5,23 @@ submission service's job.
 """
 
 import re
-from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
 from cade.applications.constants import BUDGET_CATEGORIES, MAX_BUDGET_LINES
 from cade.applications.services import BudgetLineInput, DraftInput
 from cade.core.forms import LocalDecimalField, check_money_places, select_choices
 from cade.core.money import from_minor, to_minor
-from cade.programmes.constants import SHORT_TEXT_MAX_CHARS, QuestionKind
+from cade.core.questionnaires import KINDS, kind_of
 
-TEXT_KINDS = (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT)
+# The kinds an autosave sends (the applications views ask for these by name).
+TEXT_KINDS = tuple(kind.value for kind in KINDS.values() if kind.is_text)
+
 
 def _sent(field) -> bool:
     """Whether the browser sent this field at all (an empty value counts; a missing one does not)."""
@@ -77,7 +78,7 @@ class ApplicationForm(FlaskForm):
 
     def question_fields(self):
         """(question, field or None) in the call's order; file questions have no field."""
-        return [(q, getattr(self, f"q_{q.id}", None)) for q in self.questions]
+        return [(q, getattr(self, q.field_name, None)) for q in self.questions]
 
     def add_line(self) -> bool:
         """Add an empty budget line; False (and an error on the list) once the limit is reached."""
@@ -95,30 +96,6 @@ class ApplicationForm(FlaskForm):
             self.budget_lines.append_entry(row)
 
 
-def _question_field(question):
-    description = question.help_text or ""
-    if question.required:
-        description = (_l("Required to submit.") if not description
-                       else f"{description} {_('Required to submit.')}")
-    label = question.label
-    if question.kind == QuestionKind.SHORT_TEXT:
-        return StringField(label, validators=[Optional(), Length(max=SHORT_TEXT_MAX_CHARS)],
-                           description=description)
-    if question.kind == QuestionKind.LONG_TEXT:
-        if question.word_limit:
-            limit = _("At most %(n)d words.", n=question.word_limit)
-            description = f"{description} {limit}".strip()
-        return TextAreaField(label, validators=[Optional()], description=description)
-    if question.kind == QuestionKind.NUMBER:
-        return LocalDecimalField(label, places=None, validators=[Optional()], description=description)
-    if question.kind == QuestionKind.CHOICE:
-        return SelectField(label, validators=[Optional()], description=description,
-                           choices=select_choices([("", _l("Choose…")), *((c, c) for c in question.choices or [])]))
-    if question.kind == QuestionKind.DATE:
-        return DateField(label, validators=[Optional()], description=description)
-    return None
-
-
 def application_form(call, application=None, formdata=None, **kwargs) -> ApplicationForm:
     """The edit form for `call`'s questions; filled from `application` when no form was posted."""
 
@@ -126,9 +103,9 @@ def application_form(call, application=None, formdata=None, **kwargs) -> Applica
         pass
 
     for question in call.questions:
-        field = _question_field(question)
+        field = kind_of(question.kind).form_field(question)
         if field is not None:
-            setattr(CallApplicationForm, f"q_{question.id}", field)
+            setattr(CallApplicationForm, question.field_name, field)
     data = None
     if application is not None and formdata is None:
         data = _data_from(application)
@@ -138,7 +115,7 @@ def application_form(call, application=None, formdata=None, **kwargs) -> Applica
     form.currency = call.currency
     form.questions = list(call.questions)
     form.attach_to.choices = select_choices([("", _("General supporting document")), *(
-        (q.id, q.label) for q in call.questions if q.kind == QuestionKind.FILE)])
+        (q.id, q.label) for q in call.questions if kind_of(q.kind).stores is None)])
     return form
 
 
@@ -155,15 +132,11 @@ def _data_from(application) -> dict:
             for line in application.budget_lines
         ] or [{}],
     }
+    questions = {question.id: question for question in application.call.questions}
     for answer in application.answers:
-        value = answer.text
-        if answer.number is not None:
-            number = answer.number
-            value = (number.quantize(Decimal(1)) if number == number.to_integral_value()
-                     else number.normalize())
-        elif answer.date_value is not None:
-            value = answer.date_value
-        data[f"q_{answer.question_id}"] = value
+        question = questions.get(answer.question_id)
+        if question is not None:
+            data[question.field_name] = kind_of(question.kind).form_value(answer)
     return data
 
 
@@ -180,7 +153,7 @@ def draft_input(form: ApplicationForm, text_only: bool = False) -> DraftInput:
     currency = form.currency
     answers = {}
     for question, field in form.question_fields():
-        if field is None or (text_only and question.kind not in TEXT_KINDS) or not _sent(field):
+        if field is None or (text_only and not kind_of(question.kind).is_text) or not _sent(field):
             continue
         answers[question.id] = field.data
     data = DraftInput(answers=answers)

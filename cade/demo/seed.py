@@ -234,7 +234,7 @@ class _Seeder:
 
     def _attachment(self, app: Application, question: Question) -> None:
         body = _tiny_pdf(f"{app.organisation.name}: {question.label}")
-        stored_name, size, sha256 = get_storage().save(
+        stored_name, size, sha256 = get_storage().put(
             io.BytesIO(body), current_app.config["ATTACHMENT_MAX_BYTES"])
         db.session.add(Attachment(
             application=app, question_id=question.id, stored_name=stored_name,

@@ -4,6 +4,10 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 
+# The kinds of question belong to the question engine (cade/core/questionnaires); named here too
+# because the programme pages, forms and tests know them as programme constants.
+from cade.core.questionnaires.kinds import QUESTION_KIND_LABELS, SHORT_TEXT_MAX_CHARS, QuestionKind  # noqa: F401
+
 
 class ProgrammeKind(StrEnum):
     CAPACITY_DEVELOPMENT = "capacity_development"
@@ -38,24 +42,3 @@ CALL_PHASE_LABELS = {
     CallPhase.OPEN: _l("Open"),
     CallPhase.CLOSED: _l("Closed"),
 }
-
-
-class QuestionKind(StrEnum):
-    SHORT_TEXT = "short_text"
-    LONG_TEXT = "long_text"
-    NUMBER = "number"
-    CHOICE = "choice"
-    DATE = "date"
-    FILE = "file"
-
-
-QUESTION_KIND_LABELS = {
-    QuestionKind.SHORT_TEXT: _l("Short text"),
-    QuestionKind.LONG_TEXT: _l("Long text"),
-    QuestionKind.NUMBER: _l("Number"),
-    QuestionKind.CHOICE: _l("Choice"),
-    QuestionKind.DATE: _l("Date"),
-    QuestionKind.FILE: _l("File"),
-}
-
-SHORT_TEXT_MAX_CHARS = 300

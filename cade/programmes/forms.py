@@ -15,10 +15,9 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from cade.core.forms import LocalDecimalField, select_choices
-from cade.core.countries import COUNTRY_LISTS, country_choices, region_choices
 from cade.core.money import from_minor, is_currency
+from cade.core.rules import registered_rules
 from cade.core.timeutil import timezone_names, utc_to_local
-from cade.organisations.constants import ORGANISATION_TYPE_LABELS, STAKEHOLDER_GROUP_LABELS
 from cade.programmes.constants import PROGRAMME_KIND_LABELS, QUESTION_KIND_LABELS
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
@@ -106,30 +105,31 @@ class CallForm(FlaskForm):
     reviews_required = IntegerField(_l("Reviews per application"), default=2,
                                     validators=[InputRequired(), NumberRange(min=1, max=10)])
     blind_review = BooleanField(_l("Blind review (reviewers do not see the organisation)"))
-    eligible_countries = SelectMultipleField(
-        _l("Eligible countries"), description=_l("Leave empty for no restriction by country."))
-    eligible_country_lists = MultiCheckboxField(_l("Eligible country lists"))
-    eligible_regions = SelectMultipleField(
-        _l("Eligible regions"), description=_l("Leave empty for no restriction by region."))
-    eligible_organisation_types = MultiCheckboxField(_l("Eligible organisation types"))
-    eligible_stakeholder_groups = MultiCheckboxField(_l("Eligible stakeholder groups"))
-    max_annual_budget = LocalDecimalField(
-        _l("Maximum annual budget of the organisation"), places=None,
-        validators=[Optional()], description=_l("Leave empty for no limit."))
+    # The eligibility fields come from the rule registry: see call_form.
 
     def __init__(self, *args, currency: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         # Choices in the reader's language, built per request.
         self.timezone.choices = select_choices((name, name) for name in timezone_names())
-        self.eligible_countries.choices = select_choices(country_choices())
-        self.eligible_regions.choices = select_choices(region_choices())
-        self.eligible_country_lists.choices = select_choices(COUNTRY_LISTS.items())
-        self.eligible_organisation_types.choices = select_choices(ORGANISATION_TYPE_LABELS.items())
-        self.eligible_stakeholder_groups.choices = select_choices(STAKEHOLDER_GROUP_LABELS.items())
         if currency:
             for field in (self.budget_envelope, self.min_award, self.max_award):
                 field.description = _l("In %(currency)s.", currency=currency)
-            self.max_annual_budget.description = _l("In %(currency)s; leave empty for no limit.", currency=currency)
+
+    def eligibility_fields(self) -> list:
+        """The fields of the registered eligibility rules, in the registry's order."""
+        return [self[rule.field_name] for rule in registered_rules()]
+
+
+def call_form(currency: str | None = None, **kwargs) -> CallForm:
+    """The admin's call form with one field per registered eligibility rule (built per request,
+    so that labels and choices are in the reader's language)."""
+
+    class RuledCallForm(CallForm):
+        pass
+
+    for rule in registered_rules():
+        setattr(RuledCallForm, rule.field_name, rule.form_field(currency))
+    return RuledCallForm(currency=currency, **kwargs)
 
 
 def call_form_data(call) -> dict:
@@ -147,13 +147,7 @@ def call_form_data(call) -> dict:
         "max_award": from_minor(call.max_award_minor, currency),
         "reviews_required": call.reviews_required,
         "blind_review": call.blind_review,
-        "eligible_countries": list(call.eligible_countries or []),
-        "eligible_country_lists": list(call.eligible_country_lists or []),
-        "eligible_regions": list(call.eligible_regions or []),
-        "eligible_organisation_types": list(call.eligible_organisation_types or []),
-        "eligible_stakeholder_groups": list(call.eligible_stakeholder_groups or []),
-        "max_annual_budget": (None if call.max_annual_budget_minor is None
-                              else from_minor(call.max_annual_budget_minor, currency)),
+        **{rule.field_name: rule.form_value(call) for rule in registered_rules()},
     }
 
 

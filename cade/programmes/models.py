@@ -1,4 +1,4 @@
-"""Programmes, their calls, and each call's questions and rubric."""
+"""Programmes, their calls, and each call's questionnaire and rubric."""
 
 from datetime import datetime
 
@@ -6,6 +6,8 @@ from sqlalchemy import BigInteger, JSON, ForeignKey, String, Text, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cade.core.db import TimestampMixin, UTCDateTime, utcnow
+from cade.core.states import StateMachine
+from cade.core.questionnaires.models import Question, Questionnaire, QuestionnairePurpose
 from cade.extensions import db
 from cade.programmes.constants import CallPhase, CallStatus
 
@@ -42,7 +44,7 @@ class Call(TimestampMixin, db.Model):
     reviews_required: Mapped[int] = mapped_column(default=2)
     blind_review: Mapped[bool] = mapped_column(default=False)
 
-    # Eligibility rules; an empty list means "no restriction".
+    # Settings of the eligibility rules (cade/programmes/eligibility.py); an empty list means "no restriction".
     eligible_countries: Mapped[list[str]] = mapped_column(JSON, default=list)
     eligible_country_lists: Mapped[list[str]] = mapped_column(JSON, default=list)
     eligible_regions: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -53,13 +55,26 @@ class Call(TimestampMixin, db.Model):
     # The last reference number given at submission; bumped under a row lock.
     last_reference_number: Mapped[int] = mapped_column(default=0)
 
+    # The application form. Loaded with the call (one join, not one more query per page); a call is
+    # born with its own questionnaire and takes it along when deleted.
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"), unique=True)
+
     programme: Mapped[Programme] = relationship(back_populates="calls")
-    questions: Mapped[list["Question"]] = relationship(
-        back_populates="call", order_by="Question.position", cascade="all, delete-orphan"
+    questionnaire: Mapped[Questionnaire] = relationship(
+        lazy="joined", innerjoin=True, cascade="all, delete-orphan", single_parent=True
     )
     criteria: Mapped[list["RubricCriterion"]] = relationship(
         back_populates="call", order_by="RubricCriterion.position", cascade="all, delete-orphan"
     )
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("questionnaire", Questionnaire(purpose=QuestionnairePurpose.CALL_APPLICATION))
+        super().__init__(**kwargs)
+
+    @property
+    def questions(self) -> list[Question]:
+        """The application form's questions in order (appending to this list adds to the questionnaire)."""
+        return self.questionnaire.questions
 
     @property
     def currency(self) -> str:
@@ -79,20 +94,18 @@ class Call(TimestampMixin, db.Model):
         return self.phase(now) == CallPhase.OPEN
 
 
-class Question(db.Model):
-    __tablename__ = "questions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
-    position: Mapped[int] = mapped_column(default=0)
-    kind: Mapped[str] = mapped_column(String(16))
-    label: Mapped[str] = mapped_column(String(300))
-    help_text: Mapped[str | None] = mapped_column(Text)
-    required: Mapped[bool] = mapped_column(default=True)
-    word_limit: Mapped[int | None]
-    choices: Mapped[list[str]] = mapped_column(JSON, default=list)
-
-    call: Mapped[Call] = relationship(back_populates="questions")
+# Whether a call is public; its phase (upcoming, open, closed) follows from its dates, not from a move.
+CALL_MACHINE = StateMachine(
+    noun="call",
+    model=Call,
+    statuses=CallStatus,
+    initial=CallStatus.DRAFT,
+    description=("A call for applications. Publishing makes it public; it goes back to draft only while no "
+                 "application pins it (a rule of `unpublish_call`, beside the table)."),
+    transitions={CallStatus.DRAFT: {CallStatus.PUBLISHED}, CallStatus.PUBLISHED: {CallStatus.DRAFT}},
+    verbs={CallStatus.DRAFT: "unpublished"},
+)
 
 
 class RubricCriterion(db.Model):

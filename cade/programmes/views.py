@@ -8,26 +8,26 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
-from cade.core.countries import COUNTRY_LISTS
 from cade.core.db import utcnow
 from cade.core.errors import DomainError, ValidationFailed
 from cade.core.permissions import admin_required
 from cade.core.forms import current_actor, place_errors
+from cade.core.rules import call_conditions
 from cade.extensions import db
-from cade.organisations.constants import ORGANISATION_TYPE_LABELS, STAKEHOLDER_GROUP_LABELS
 from cade.programmes import services
 from cade.programmes.constants import CALL_PHASE_LABELS, PROGRAMME_KIND_LABELS, QUESTION_KIND_LABELS, CallPhase
 from cade.programmes.forms import (
-    CallForm,
     CriterionForm,
     ProgrammeForm,
     QuestionForm,
+    call_form,
     call_form_data,
     form_data,
     question_form_data,
 )
 from cade.programmes.models import Call, Programme, Question, RubricCriterion
 from cade.programmes.permissions import can_view_call
+from cade.programmes.services.questions import call_of_question
 
 bp = Blueprint("programmes", __name__)
 
@@ -38,9 +38,7 @@ def _labels():
         "PROGRAMME_KIND_LABELS": PROGRAMME_KIND_LABELS,
         "CALL_PHASE_LABELS": CALL_PHASE_LABELS,
         "QUESTION_KIND_LABELS": QUESTION_KIND_LABELS,
-        "ORGANISATION_TYPE_LABELS": ORGANISATION_TYPE_LABELS,
-        "STAKEHOLDER_GROUP_LABELS": STAKEHOLDER_GROUP_LABELS,
-        "COUNTRY_LISTS": COUNTRY_LISTS,
+        "call_conditions": call_conditions,
     }
 
 
@@ -180,7 +178,7 @@ def programme_edit(programme_id):
 @admin_required
 def call_create(programme_id):
     programme = db.get_or_404(Programme, programme_id)
-    form = CallForm(currency=programme.currency)
+    form = call_form(currency=programme.currency)
     if form.validate_on_submit():
         try:
             new_call = services.create_call(current_actor(), programme.id, **form_data(form))
@@ -198,7 +196,7 @@ def call_create(programme_id):
 @admin_required
 def call_edit(call_id):
     call = db.get_or_404(Call, call_id)
-    form = CallForm(currency=call.currency, data=call_form_data(call))
+    form = call_form(currency=call.currency, data=call_form_data(call))
     if form.validate_on_submit():
         try:
             services.update_call(current_actor(), call.id, **form_data(form))
@@ -270,6 +268,7 @@ def question_add(call_id):
 @admin_required
 def question_edit(question_id):
     question = db.get_or_404(Question, question_id)
+    call = call_of_question(question)
     form = QuestionForm(data=question_form_data(question))
     if form.validate_on_submit():
         try:
@@ -280,15 +279,15 @@ def question_edit(question_id):
         else:
             db.session.commit()
             flash(_("Question saved."), "success")
-            return redirect(url_for(".call_admin", call_id=question.call_id, _anchor="questions"))
-    return render_template("programmes/question_form.html", form=form, question=question, call=question.call)
+            return redirect(url_for(".call_admin", call_id=call.id, _anchor="questions"))
+    return render_template("programmes/question_form.html", form=form, question=question, call=call)
 
 
 @bp.post("/admin/questions/<int:question_id>/delete")
 @admin_required
 def question_delete(question_id):
     question = db.get_or_404(Question, question_id)
-    call_id = question.call_id
+    call_id = call_of_question(question).id
     _run(lambda: services.delete_question(current_actor(), question.id), _("Question deleted."))
     return redirect(url_for(".call_admin", call_id=call_id, _anchor="questions"))
 
@@ -297,7 +296,7 @@ def question_delete(question_id):
 @admin_required
 def question_move(question_id):
     question = db.get_or_404(Question, question_id)
-    call_id = question.call_id
+    call_id = call_of_question(question).id
     _run(lambda: services.move_question(current_actor(), question.id, request.form.get("direction", "")))
     return redirect(url_for(".call_admin", call_id=call_id, _anchor=f"question-{question_id}"))
 

@@ -133,6 +133,11 @@ def test_editing_a_call_through_the_form_keeps_a_deadline_to_the_second(client, 
 
 # --- two admins editing one list at once -------------------------------------------------
 
+def _of_call(call_id):
+    """The questions on the call's application form (they belong to its questionnaire)."""
+    return Question.questionnaire_id == select(Call.questionnaire_id).where(Call.id == call_id).scalar_subquery()
+
+
 def test_questions_added_at_the_same_moment_get_positions_of_their_own(app, db, admin):
     call = CallFactory(draft=True)
     QuestionFactory(call=call, position=0)
@@ -147,7 +152,7 @@ def test_questions_added_at_the_same_moment_get_positions_of_their_own(app, db, 
     outcomes = run_side_by_side(app, [add("First"), add("Second")], pause_after="max(")
     assert outcomes == ["done", "done"]
     _db.session.expire_all()
-    positions = _db.session.scalars(select(Question.position).where(Question.call_id == call_id)).all()
+    positions = _db.session.scalars(select(Question.position).where(_of_call(call_id))).all()
     assert sorted(positions) == [0, 1, 2]
 
 
@@ -165,7 +170,7 @@ def test_moves_at_the_same_moment_keep_positions_distinct(app, db, admin):
     outcomes = run_side_by_side(app, [move(second.id, "up"), move(second.id, "down")], pause_after="from questions")
     assert outcomes == ["done", "done"]
     _db.session.expire_all()
-    rows = _db.session.execute(select(Question.id, Question.position).where(Question.call_id == call_id)
+    rows = _db.session.execute(select(Question.id, Question.position).where(_of_call(call_id))
                                .order_by(Question.position)).all()
     # Up then down, or down then up: either way the second question is back between the others.
     assert [tuple(row) for row in rows] == [(first.id, 0), (second.id, 1), (third.id, 2)]

@@ -357,7 +357,10 @@ def positions(call_id, model=Question):
 def db_rows(model, call_id):
     from cade.extensions import db
 
-    return list(db.session.scalars(select(model).where(model.call_id == call_id).order_by(model.position)))
+    # A call's questions belong to its questionnaire; its criteria to the call itself.
+    owner = (model.questionnaire_id == select(Call.questionnaire_id).where(Call.id == call_id).scalar_subquery()
+             if model is Question else model.call_id == call_id)
+    return list(db.session.scalars(select(model).where(owner).order_by(model.position)))
 
 
 def test_add_questions_in_order(db, admin):
@@ -450,11 +453,12 @@ def test_move_needs_a_direction(db, admin):
 
 
 def test_editing_questions_needs_admin(db, reviewer):
-    question = QuestionFactory()
+    call = CallFactory(draft=True)
+    question = QuestionFactory(call=call)
     with pytest.raises(PermissionDenied):
         services.delete_question(reviewer, question.id)
     with pytest.raises(PermissionDenied):
-        services.add_question(reviewer, question.call_id, kind="short_text", label="x")
+        services.add_question(reviewer, call.id, kind="short_text", label="x")
 
 
 # ---------------------------------------------------------------- rubric criteria

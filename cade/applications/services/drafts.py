@@ -1,8 +1,6 @@
 """Starting an application and saving its draft (which may be incomplete)."""
 
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -15,8 +13,6 @@ from cade.applications.constants import (
     LIVE_STATUSES,
     MAX_AMOUNT_MINOR,
     MAX_BUDGET_LINES,
-    NUMBER_ANSWER_MAX,
-    NUMBER_ANSWER_PLACES,
     ApplicationStatus,
 )
 from cade.applications.eligibility import check_eligibility
@@ -35,7 +31,8 @@ from cade.core.errors import (
 from cade.core.timeutil import format_in_zone, utcnow
 from cade.extensions import db
 from cade.organisations.models import Membership, Organisation
-from cade.programmes.constants import SHORT_TEXT_MAX_CHARS, CallPhase, QuestionKind
+from cade.core.questionnaires import clean_answer
+from cade.programmes.constants import CallPhase
 from cade.programmes.models import Call
 
 KEEP: Any = object()  # "leave this field as it is"
@@ -150,41 +147,6 @@ def _clean_text(value, max_chars: int | None, field_name: str, errors: dict) -> 
     return text
 
 
-def _answer_values(question, value, errors: dict) -> dict | None:
-    """The columns an answer stores, or None to clear it; shape errors go to `errors`."""
-    name = f"q_{question.id}"
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    kind = question.kind
-    if kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT):
-        limit = SHORT_TEXT_MAX_CHARS if kind == QuestionKind.SHORT_TEXT else None
-        return {"text": _clean_text(value, limit, name, errors)}
-    if kind == QuestionKind.CHOICE:
-        if value not in (question.choices or []):
-            errors.setdefault(name, []).append(_("Choose one of the options."))
-        return {"text": str(value)}
-    if kind == QuestionKind.NUMBER:
-        if (isinstance(value, bool) or not isinstance(value, (int, Decimal))
-                or (isinstance(value, Decimal) and not value.is_finite())):
-            errors.setdefault(name, []).append(_("Enter a number."))
-            return None
-        number = Decimal(value)
-        # The column holds 14 digits before the point and 4 after: refuse, never round or overflow.
-        if abs(number) >= NUMBER_ANSWER_MAX:
-            errors.setdefault(name, []).append(_("This number is too large."))
-            return None
-        if number != number.quantize(Decimal(1).scaleb(-NUMBER_ANSWER_PLACES)):
-            errors.setdefault(name, []).append(_("Use at most %(n)d decimal places.", n=NUMBER_ANSWER_PLACES))
-            return None
-        return {"number": number}
-    if kind == QuestionKind.DATE:
-        if not isinstance(value, date):
-            errors.setdefault(name, []).append(_("Enter a date as YYYY-MM-DD."))
-            return None
-        return {"date_value": value}
-    return None  # file questions are answered with attachments
-
-
 def _check_amount(amount, field_name: str, errors: dict) -> None:
     """An amount in minor units: a whole number from zero up to MAX_AMOUNT_MINOR."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
@@ -222,7 +184,10 @@ def save_draft(actor, application_id: int, data: DraftInput) -> Application:
         if question is None:
             errors.setdefault(f"q_{question_id}", []).append(_("This question is not part of the call."))
             continue
-        answer_values[question_id] = _answer_values(question, value, errors)
+        values, problems = clean_answer(question, value)
+        if problems:
+            errors.setdefault(question.field_name, []).extend(problems)
+        answer_values[question_id] = values
     lines = None
     if data.budget_lines is not KEEP:
         lines = []

@@ -61,6 +61,8 @@ def update_programme(actor, programme_id: int, **changes) -> Programme:
     programme = get_or_raise(Programme, programme_id)
     before = snapshot(programme, PROGRAMME_FIELDS)
     values = _clean_programme({**before, **changes})
+    # Every amount of a call is in its programme's currency (cade/core/money.py says why):
+    # changing it would re-denominate money already recorded.
     if values["currency"] != programme.currency:
         has_calls = db.session.scalar(select(func.count(Call.id)).where(Call.programme_id == programme.id))
         if has_calls:

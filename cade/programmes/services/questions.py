@@ -1,14 +1,19 @@
-"""Questions and rubric criteria: ordered lists edited one item at a time, positions kept 0..n-1."""
+"""Questions and rubric criteria: ordered lists edited one item at a time, positions kept 0..n-1.
+
+A call's questions live in its questionnaire (cade/core/questionnaires); what
+each kind of question allows (a word limit, choices) is asked of the kind.
+"""
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from cade.core.audit import record_event
 from cade.core.db import lock_row
-from cade.core.errors import InvalidTransition, ValidationFailed
+from cade.core.errors import InvalidTransition, NotFound, ValidationFailed
+from cade.core.questionnaires import KINDS, Question, Questionnaire
+from cade.core.questionnaires.kinds import MAX_WORD_LIMIT
 from cade.extensions import db
-from cade.programmes.constants import QuestionKind
-from cade.programmes.models import Call, Question, RubricCriterion
+from cade.programmes.models import Call, RubricCriterion
 from cade.programmes.services.common import (
     FieldErrors,
     clean_integer,
@@ -21,20 +26,28 @@ from cade.programmes.services.common import (
     snapshot,
 )
 
-MAX_WORD_LIMIT = 20_000
 QUESTION_FIELDS = ("kind", "label", "help_text", "required", "word_limit", "choices")
 CRITERION_FIELDS = ("label", "guidance", "weight", "max_score")
 
 
-def _lock_list(call_id: int) -> None:
+def _lock_list(model, owner_id: int) -> None:
     # Two admins reordering or adding at once would otherwise both renumber from
     # what they read first, leaving two items in one position.
-    lock_row(Call, call_id)
+    lock_row(model, owner_id)
 
 
-def _siblings(model, call_id: int) -> list:
+def _owner_column(model):
+    return model.questionnaire_id if model is Question else model.call_id
+
+
+def _owner_id(item) -> int:
+    return item.questionnaire_id if isinstance(item, Question) else item.call_id
+
+
+def _siblings(model, owner_id: int) -> list:
     # Read afresh (populate_existing): positions loaded before the lock may be stale.
-    query = select(model).where(model.call_id == call_id).order_by(model.position, model.id)
+    owner = _owner_column(model)
+    query = select(model).where(owner == owner_id).order_by(model.position, model.id)
     return list(db.session.scalars(query.execution_options(populate_existing=True)))
 
 
@@ -46,8 +59,8 @@ def _renumber(items: list) -> None:
 def _move(model, item, direction: str) -> None:
     if direction not in ("up", "down"):
         raise ValidationFailed({"direction": [_l("Move up or down.")]})
-    _lock_list(item.call_id)
-    items = _siblings(model, item.call_id)
+    _lock_list(Questionnaire if model is Question else Call, _owner_id(item))
+    items = _siblings(model, _owner_id(item))
     i = items.index(item)
     j = i - 1 if direction == "up" else i + 1
     if 0 <= j < len(items):
@@ -56,37 +69,45 @@ def _move(model, item, direction: str) -> None:
     db.session.flush()
 
 
-def _remove(model, item, relation: str) -> None:
-    """Delete `item` and close the gap it leaves in its call's list (`relation` on the call)."""
-    call = item.call
+def _remove(model, item, owner, relation: str) -> None:
+    """Delete `item` and close the gap it leaves in its owner's list (`relation` on the owner)."""
+    owner_id = _owner_id(item)
     db.session.delete(item)
     db.session.flush()
-    _renumber(_siblings(model, call.id))
+    _renumber(_siblings(model, owner_id))
     db.session.flush()
-    db.session.expire(call, [relation])
+    db.session.expire(owner, [relation])
 
 
-def _next_position(model, call_id: int) -> int:
-    last = db.session.scalar(select(func.max(model.position)).where(model.call_id == call_id))
+def _next_position(model, owner_id: int) -> int:
+    last = db.session.scalar(select(func.max(model.position)).where(_owner_column(model) == owner_id))
     return 0 if last is None else last + 1
+
+
+def call_of_question(question: Question) -> Call:
+    """The call whose application form holds `question`; raises NotFound for another owner's question."""
+    call = db.session.scalar(select(Call).where(Call.questionnaire_id == question.questionnaire_id))
+    if call is None:
+        raise NotFound()
+    return call
 
 
 def _clean_question(data: dict) -> dict:
     errors = FieldErrors()
-    kind = data.get("kind")
-    if kind not in set(QuestionKind):
+    kind = KINDS.get(data.get("kind"))
+    if kind is None:
         errors.add("kind", _l("Choose a kind of question."))
     values = {
-        "kind": kind,
+        "kind": data.get("kind"),
         "label": clean_text(data, "label", errors, max_len=300, required=True),
         "help_text": clean_text(data, "help_text", errors, max_len=5_000),
         "required": bool(data.get("required")),
         "word_limit": None,
         "choices": [],
     }
-    if kind == QuestionKind.LONG_TEXT and data.get("word_limit") not in (None, ""):
+    if kind is not None and kind.takes_word_limit and data.get("word_limit") not in (None, ""):
         values["word_limit"] = clean_integer(data, "word_limit", errors, 1, MAX_WORD_LIMIT)
-    if kind == QuestionKind.CHOICE:
+    if kind is not None and kind.takes_choices:
         raw = data.get("choices") or []
         lines = raw.splitlines() if isinstance(raw, str) else raw
         # Choices that differ only in letter case would look the same to an applicant.
@@ -105,16 +126,18 @@ def _clean_question(data: dict) -> dict:
 
 
 def add_question(actor, call_id: int, **data) -> Question:
-    """Append a question to a call. Raises PermissionDenied, NotFound, ValidationFailed."""
+    """Append a question to a call's application form. Raises PermissionDenied, NotFound, ValidationFailed."""
     require_admin(actor)
     reject_unknown(data, QUESTION_FIELDS)
     call = get_or_raise(Call, call_id)
     data.setdefault("required", True)
-    _lock_list(call.id)
-    question = Question(call_id=call.id, position=_next_position(Question, call.id), **_clean_question(data))
+    questionnaire_id = call.questionnaire_id
+    _lock_list(Questionnaire, questionnaire_id)
+    question = Question(questionnaire_id=questionnaire_id, position=_next_position(Question, questionnaire_id),
+                        **_clean_question(data))
     db.session.add(question)
     db.session.flush()
-    db.session.expire(call, ["questions"])
+    db.session.expire(call.questionnaire, ["questions"])
     record_event(actor, "question.added", question, None, snapshot(question, QUESTION_FIELDS))
     return question
 
@@ -129,7 +152,7 @@ def update_question(actor, question_id: int, **changes) -> Question:
     question = get_or_raise(Question, question_id)
     before = snapshot(question, QUESTION_FIELDS)
     values = _clean_question({**before, **changes})
-    if values["kind"] != question.kind and is_call_locked(question.call):
+    if values["kind"] != question.kind and is_call_locked(call_of_question(question)):
         raise ValidationFailed({"kind": [_l("The kind of question cannot change once applications exist.")]})
     for field, value in values.items():
         setattr(question, field, value)
@@ -145,11 +168,11 @@ def delete_question(actor, question_id: int) -> None:
     """
     require_admin(actor)
     question = get_or_raise(Question, question_id)
-    if is_call_locked(question.call):
+    if is_call_locked(call_of_question(question)):
         raise InvalidTransition(_l("Questions cannot be deleted once applications exist; edit the question instead."))
-    _lock_list(question.call_id)
+    _lock_list(Questionnaire, question.questionnaire_id)
     record_event(actor, "question.deleted", question, snapshot(question, QUESTION_FIELDS), None)
-    _remove(Question, question, "questions")
+    _remove(Question, question, question.questionnaire, "questions")
 
 
 def move_question(actor, question_id: int, direction: str) -> None:
@@ -160,7 +183,7 @@ def move_question(actor, question_id: int, direction: str) -> None:
     require_admin(actor)
     question = get_or_raise(Question, question_id)
     _move(Question, question, direction)
-    db.session.expire(question.call, ["questions"])
+    db.session.expire(question.questionnaire, ["questions"])
     record_event(actor, "question.moved", question, None, {"direction": direction, "position": question.position})
 
 
@@ -185,7 +208,7 @@ def _clean_criterion(data: dict, call_id: int, criterion_id: int | None) -> dict
 
 def _refuse_if_rubric_locked(call: Call, message) -> None:
     # Taken under the list lock, so two admins' edits to one rubric are checked one after the other.
-    _lock_list(call.id)
+    _lock_list(Call, call.id)
     if is_rubric_locked(call):
         raise InvalidTransition(message)
 
@@ -219,7 +242,7 @@ def update_criterion(actor, criterion_id: int, **changes) -> RubricCriterion:
     require_admin(actor)
     reject_unknown(changes, CRITERION_FIELDS)
     criterion = get_or_raise(RubricCriterion, criterion_id)
-    _lock_list(criterion.call_id)
+    _lock_list(Call, criterion.call_id)
     before = snapshot(criterion, CRITERION_FIELDS)
     values = _clean_criterion({**before, **changes}, criterion.call_id, criterion.id)
     if is_rubric_locked(criterion.call):
@@ -245,7 +268,7 @@ def delete_criterion(actor, criterion_id: int) -> None:
     _refuse_if_rubric_locked(criterion.call, _l("Criteria cannot be deleted once reviews exist; "
                                                 "edit the label or guidance instead."))
     record_event(actor, "criterion.deleted", criterion, snapshot(criterion, CRITERION_FIELDS), None)
-    _remove(RubricCriterion, criterion, "criteria")
+    _remove(RubricCriterion, criterion, criterion.call, "criteria")
 
 
 def move_criterion(actor, criterion_id: int, direction: str) -> None:

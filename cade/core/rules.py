@@ -1,0 +1,111 @@
+"""The eligibility-rule registry: which conditions a call may set on who applies, and how each is checked.
+
+Each rule is one small object (`Rule`): a key, the sentence the call page
+shows, the field on the admin's call form, how that field's value is cleaned
+into the call's settings, and `check(call, organisation) -> reasons` (with
+`notes` for what is worth saying but does not block). The domain that owns the
+data a rule reads writes the rule; `cade/wiring.py` registers every rule at
+start-up, so applications asks the registry and never imports the domains
+(training, awards) whose rules it enforces.
+
+The registry belongs to the app (`app.extensions`), not to the module: tests
+and workers create many apps in one process, and each registers its rules
+once. Registering two rules under one key is a programming error and stops
+the app from starting.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Flask, current_app
+
+EXTENSION = "cade.rules"
+
+
+class DuplicateRule(RuntimeError):
+    """A second rule under a key already taken: two domains claim one condition."""
+
+
+class Rule:
+    """One condition a call may set. Subclasses fill in every method but `notes`.
+
+    `key` is stable and unique; `field_name` names the admin form field and
+    the service argument; `columns` are the call attributes that keep the
+    rule's setting (written in audit snapshots).
+    """
+
+    key: str
+    field_name: str
+    columns: tuple[str, ...]
+
+    def form_field(self, currency: str | None):
+        """An unbound WTForms field for the admin's call form, labelled in the reader's language."""
+        raise NotImplementedError
+
+    def form_value(self, call) -> Any:
+        """The call's setting as the form field shows it (and as the service takes it back)."""
+        raise NotImplementedError
+
+    def clean(self, value, currency: str) -> tuple[dict, list]:
+        """The call columns for a submitted `value`, and the messages that refuse it."""
+        raise NotImplementedError
+
+    def is_set(self, call) -> bool:
+        """Whether the call restricts anything through this rule."""
+        raise NotImplementedError
+
+    def sentence(self, call) -> str:
+        """The condition in words for the call page; asked only when `is_set`."""
+        raise NotImplementedError
+
+    def check(self, call, organisation) -> list[str]:
+        """Why `organisation` may not apply under this rule; empty when it may."""
+        raise NotImplementedError
+
+    def notes(self, call, organisation) -> list[str]:
+        """What the applicant should know though it does not block (the programme team will check)."""
+        return []
+
+
+class RuleRegistry:
+    """The rules in the order they were registered (the order the call page and form show them)."""
+
+    def __init__(self):
+        self._rules: dict[str, Rule] = {}
+
+    def register(self, rule: Rule) -> Rule:
+        """Add `rule`; raises DuplicateRule if its key is taken."""
+        if rule.key in self._rules:
+            raise DuplicateRule(f"an eligibility rule is already registered under {rule.key!r}: "
+                                f"{type(self._rules[rule.key]).__name__} and {type(rule).__name__}")
+        self._rules[rule.key] = rule
+        return rule
+
+    def get(self, key: str) -> Rule:
+        return self._rules[key]
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(list(self._rules.values()))
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._rules
+
+
+def init_app(app: Flask) -> RuleRegistry:
+    """Give `app` an empty registry and return it for the wiring to fill."""
+    registry = RuleRegistry()
+    app.extensions[EXTENSION] = registry
+    return registry
+
+
+def registered_rules() -> RuleRegistry:
+    """The current app's rules."""
+    return current_app.extensions[EXTENSION]
+
+
+def call_conditions(call) -> list[str]:
+    """The conditions `call` sets, one sentence each, for its public page."""
+    return [rule.sentence(call) for rule in registered_rules() if rule.is_set(call)]
