@@ -34,3 +34,11 @@ def test_budget_lines_add_up_exactly_whatever_their_number(currency, lines):
     total_minor = sum(lines)
     total_decimal = sum((from_minor(line, currency) for line in lines), Decimal(0))
     assert to_minor(total_decimal, currency) == total_minor
+
+
+@given(st.sampled_from(["EUR", "USD", "XOF", "KES", "JPY", "BHD"]),
+       st.lists(st.integers(min_value=-(10**12), max_value=10**12), max_size=30))
+def test_a_money_total_is_the_total_of_its_minor_units(currency, amounts):
+    from cade.core.money import Money, sum_money
+
+    assert sum_money((Money(a, currency) for a in amounts), currency) == Money(sum(amounts), currency)

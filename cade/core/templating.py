@@ -1,9 +1,13 @@
 """Jinja filters and globals every template may use."""
 
+from collections.abc import Mapping
+
 from babel import Locale
+from babel.numbers import format_decimal as babel_format_decimal
 from babel.units import format_unit
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from jinja2 import Undefined
 
 from cade.core import countries, money, permissions, timeutil
 
@@ -35,14 +39,47 @@ def file_size(size: int) -> str:
     return format_unit(max(1, -(-size // 1024)), "digital-kilobyte", length="short", locale=locale)
 
 
+def exact_number(value) -> str:
+    """A Decimal with every digit it has, in the reader's language (an exchange rate: 1,0832 in French)."""
+    return babel_format_decimal(value.normalize(), locale=str(get_locale() or "en"), decimal_quantization=False)
+
+
+def money_filter(value, currency: str | None = None) -> str:
+    """`amount_minor|money(currency)` for a column; `amount|money` for a Money or its JSON form (a notification's).
+
+    Text is shown as it is: notifications queued before their contexts held
+    raw values carry the amount already written out (see
+    cade/notifications/rendering.py).
+    """
+    if value is None or isinstance(value, (str, Undefined)):
+        return str(value or "")
+    if isinstance(value, money.Money):
+        return value.format()
+    if isinstance(value, Mapping):
+        return money.Money.from_json(value).format()
+    return money.format_money(value, currency)
+
+
+def moment_filter(value, fmt: str = "medium") -> str:
+    """`due|moment`: a moment kept by timeutil.moment_json, in its zone and the reader's language.
+
+    Text is shown as it is, as for `money_filter`.
+    """
+    if value is None or isinstance(value, (str, Undefined)):
+        return str(value or "")
+    return timeutil.format_moment(value, fmt)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        money=money.format_money,
+        money=money_filter,
+        moment=moment_filter,
         country_name=countries.country_name,
         region_name=countries.region_name,
         datetime=format_datetime,
         date=format_date,
         number=format_decimal,
+        exact_number=exact_number,
         in_zone=timeutil.format_in_zone,
         file_size=file_size,
         role_label=permissions.role_label,

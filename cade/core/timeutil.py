@@ -1,4 +1,10 @@
-"""Time zones (IANA, through zoneinfo + tzdata) and locale-aware formatting."""
+"""Time zones (IANA, through zoneinfo + tzdata) and locale-aware formatting.
+
+Notification contexts keep a moment as `moment_json` writes it (``{"at":
+"2026-12-05T10:00:00+00:00", "zone": "Africa/Nairobi"}``: ISO 8601 in UTC
+and the zone to show it in); templates write it out in the reader's language
+with the ``moment`` filter (`format_moment`).
+"""
 
 from datetime import datetime, timezone
 from functools import cache
@@ -63,3 +69,20 @@ def format_in_zone(moment: datetime | None, tz_name: str, fmt: str = "medium", l
         babel_format_time(local, format=time_format, tzinfo=zone, locale=locale),
     )
     return f"{text} ({tz_name})"
+
+
+def moment_json(moment: datetime | None, tz_name: str) -> dict | None:
+    """A moment as a notification context keeps it: ISO 8601 in UTC, and the zone it is shown in."""
+    if moment is None:
+        return None
+    return {"at": moment.astimezone(timezone.utc).isoformat(), "zone": tz_name}
+
+
+def format_moment(value: dict | None, fmt: str = "medium", locale=None) -> str:
+    """A moment kept by `moment_json`, written in its zone in `locale` (else the current language)."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value["at"])
+    if moment.tzinfo is None:  # written by hand or by an older caller: the ISO text is UTC
+        moment = moment.replace(tzinfo=timezone.utc)
+    return format_in_zone(moment, value.get("zone") or "UTC", fmt=fmt, locale=locale)

@@ -4,6 +4,15 @@ A kind "<domain>.<name>" renders templates/email/<domain>/<name>.txt (which
 holds the `subject` and `body` blocks) and .html (the `body` block). Inside
 them the row's context keys are top-level variables, beside `recipient_name`,
 `recipient_timezone` and `link(endpoint, **values)` for absolute URLs.
+
+Contexts hold raw values, written out only here, in the language the row is
+rendered in: an amount as ``{"minor": 150000, "currency": "EUR"}`` (the
+``money`` filter), a moment as ``{"at": "<ISO 8601, UTC>", "zone": "<IANA
+zone>"}`` (the ``moment`` filter). So the inbox shows a message in the
+language its reader uses today, not the one they used when it was queued.
+Rows queued before that carry the text already written out under an older
+key (``amount_text``…); `_context` hands that text to the templates under the
+new key, and the filters show text as it is.
 """
 
 import re
@@ -69,9 +78,21 @@ def render_in_app(row, locale: str | None = None) -> tuple[str, str]:
         return _render_block(txt, "subject", context), _render_block(txt, "body", context, one_line=False)
 
 
+# Old key holding text written out at queue time → the key now holding the raw value.
+LEGACY_TEXT_KEYS = {
+    "amount_text": "amount",
+    "due_text": "due",
+    "deadline_text": "deadline",
+    "submitted_at_text": "submitted",
+}
+
+
 def _context(row) -> dict:
     recipient = row.recipient
     context = dict(row.context or {})
+    for old, new in LEGACY_TEXT_KEYS.items():
+        if old in context and new not in context:
+            context[new] = context[old] or None
     context.update(
         recipient_name=recipient.name if recipient is not None else context.get("recipient_name") or row.recipient_email,
         recipient_email=row.recipient_email,

@@ -33,7 +33,9 @@ def notify(kind: str, *, recipient=None, email: str | None = None, locale: str |
 
     `kind` names the templates (``"applications.submitted"`` renders
     ``templates/email/applications/submitted.txt`` and ``.html``); `context`
-    holds JSON-serialisable values only (ids, strings, numbers); `key` is the
+    holds JSON-serialisable raw values only (ids, strings, numbers; amounts as
+    `Money.to_json()`, moments as `timeutil.moment_json`), never text written
+    out in one language, since the inbox renders it in the reader's; `key` is the
     idempotency key: a second call with the same key returns the existing row
     and sends nothing more. Pass a user as `recipient`, or an address as
     `email` for someone without an account. Flushes, never commits; the outbox

@@ -50,7 +50,7 @@ def test_a_receipt_stays_in_one_language_when_the_member_switches_before_deliver
     row = _db.session.scalars(select(Notification)).one()
     subject, text, _html = render_notification(row)
     assert subject.startswith("Candidature reçue") and text.startswith("Bonjour")
-    when = row.context["submitted_at_text"]
+    when = format_in_zone(row_submitted(draft), draft.call.timezone, locale="fr")
     assert when in text and when == format_in_zone(row_submitted(draft), draft.call.timezone, locale="fr")
 
 

@@ -143,3 +143,23 @@ def unread_announced(page: str) -> int | None:
     """The unread count a screen reader announces beside "Inbox" (as a label or as hidden text)."""
     found = re.search(r'(?:aria-label="|class="visually-hidden">\()(\d+) unread', page)
     return int(found.group(1)) if found else None
+
+
+def test_the_inbox_writes_an_amount_in_the_language_the_reader_switched_to(db, client, login):
+    user = UserFactory(locale="en")
+    context = {"application_id": 1, "reference": "CADE-2026-0001", "title": "Mesh", "call_title": "Networks",
+               "outcome": "award", "feedback": "", "comments": []}
+    notify("awards.decision_released", recipient=user, key="raw", context=dict(
+        context, amount={"minor": 2_000_000, "currency": "USD"}))
+    # Queued before contexts held raw values: the text stays as it was written.
+    notify("awards.decision_released", recipient=user, key="old", context=dict(context, amount_text="$1.00"))
+    db.session.commit()
+    login(user)
+    assert "$20,000.00" in client.get("/inbox").get_data(as_text=True)
+
+    user.locale = "fr"  # the reader switches language in their profile
+    db.session.commit()
+    page = client.get("/inbox").get_data(as_text=True).replace("\u202f", " ").replace("\xa0", " ")
+
+    assert "20 000,00 $US" in page and "$20,000.00" not in page
+    assert "$1.00" in page

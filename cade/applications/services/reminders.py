@@ -7,7 +7,7 @@ from sqlalchemy import select
 from cade.accounts.models import User
 from cade.applications.constants import CLOSING_REMINDERS, ApplicationStatus
 from cade.applications.models import Application
-from cade.core.timeutil import format_in_zone, utcnow
+from cade.core.timeutil import moment_json, utcnow
 from cade.extensions import db
 from cade.notifications.services import notify, queued_keys
 from cade.organisations.models import Membership, Organisation
@@ -50,7 +50,7 @@ def queue_call_closing_reminders(now=None) -> int:
                 "call_title": call.title,
                 "organisation_name": organisation_name,
                 "closes_at": call.closes_at.isoformat(),
-                "deadline_text": format_in_zone(call.closes_at, call.timezone, locale=user.locale or "en"),
+                "deadline": moment_json(call.closes_at, call.timezone),
             })
             queued += 1
         lower = upper

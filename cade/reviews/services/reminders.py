@@ -9,7 +9,7 @@ from cade.accounts.models import User, UserRole
 from cade.applications.constants import IN_REVIEW_STATUSES
 from cade.applications.models import Application
 from cade.core.permissions import REVIEWER
-from cade.core.timeutil import format_in_zone, utcnow
+from cade.core.timeutil import moment_json, utcnow
 from cade.extensions import db
 from cade.notifications.services import notify, queued_keys
 from cade.programmes.models import Call
@@ -63,7 +63,7 @@ def queue_review_reminders(now: datetime | None = None) -> int:
             "reference": reference or "",
             "title": title,
             "due_at": due_moment.isoformat(),
-            "due_text": format_in_zone(due_moment, reviewer.timezone or "UTC", locale=locale),
+            "due": moment_json(due_moment, reviewer.timezone or "UTC"),
         })
         queued += 1
     return queued
