@@ -1,12 +1,14 @@
 """Health check, language choice and the site's error pages."""
 
+import json
+
 from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from cade.core.errors import DomainError, InvalidTransition, NotFound, PermissionDenied
+from cade.core.errors import DomainError, InvalidTransition, problem_details
 from cade.core.urls import safe_next_url
 from cade.extensions import db
 
@@ -49,17 +51,14 @@ def set_language():
     return redirect(safe_next_url(request.form.get("next")))
 
 
-# What a refused link (an invitation) answers: unknown, someone else's, or no longer usable.
-_LINK_STATUS = {NotFound: 404, PermissionDenied: 403, InvalidTransition: 410}
-
-
 def http_status_for(error: DomainError) -> int:
-    """The HTTP status of a page that explains why a link was refused.
+    """The HTTP status of a page that explains why a link (an invitation) was refused.
 
-    404 for an unknown link, 403 for one sent to someone else, 410 for one used
-    up, withdrawn or expired, and 400 for any other refusal.
+    The error's own status (cade/core/errors.py), except that a link used up,
+    withdrawn or expired is 410 Gone rather than 409: the link, not the
+    request, is what no longer works.
     """
-    return next((code for cls, code in _LINK_STATUS.items() if isinstance(error, cls)), 400)
+    return 410 if isinstance(error, InvalidTransition) else error.status
 
 
 ERROR_TITLES = {
@@ -67,7 +66,10 @@ ERROR_TITLES = {
     403: lambda: _("You are not allowed to see this page"),
     404: lambda: _("Page not found"),
     405: lambda: _("This action is not available here"),
+    409: lambda: _("This cannot be done now"),
+    410: lambda: _("This link no longer works"),
     413: lambda: _("The file is too large"),
+    422: lambda: _("Some of what was sent cannot be accepted"),
     429: lambda: _("Too many attempts"),
     500: lambda: _("Something went wrong on our side"),
 }
@@ -103,6 +105,18 @@ def register_error_handlers(app: Flask) -> None:
             message = _("Files can be at most %(mb)d MB each. Nothing you saved before was lost: go back and choose a smaller file.", mb=limit_mb)
         return render_template("errors/error.html", code=code, title=title, message=message), code
 
+    @app.errorhandler(DomainError)
+    def domain_error(error):
+        # A refusal no view turned into a form error: the same status and message on every page and endpoint.
+        db.session.rollback()
+        if request.path.startswith("/api/"):
+            body = problem_details(error, instance=request.path)
+            return current_app.response_class(json.dumps(body), status=error.status,
+                                              mimetype="application/problem+json")
+        title = ERROR_TITLES.get(error.status, ERROR_TITLES[400])()
+        return render_template("errors/error.html", code=error.status, title=title,
+                               message=str(error.message)), error.status
+
     @app.errorhandler(Exception)
     def unexpected_error(error):
         current_app.logger.exception("unhandled error on %s", request.path)
@@ -110,3 +124,7 @@ def register_error_handlers(app: Flask) -> None:
         if current_app.config.get("TESTING") and current_app.config.get("PROPAGATE_TEST_ERRORS", True):
             raise error
         return render_template("errors/error.html", code=500, title=ERROR_TITLES[500]()), 500
+
+
+from cade.core import views_rates  # noqa: E402,F401  (the exchange-rate pages, on this blueprint)
+from cade.core.runs import views as run_views  # noqa: E402,F401  (the run progress pages, on this blueprint)
