@@ -22,6 +22,9 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/cade_test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# Test processes (pytest-xdist): one per core; each has its own database (tests/conftest.py).
+TEST_PROCESSES ?= auto
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist loadfile
 # Python that fails unless PostgreSQL accepts a login and Redis answers a PING.
 SERVICES_ANSWER := import psycopg, redis; psycopg.connect("$(TEST_PG_URL)".rsplit("/", 1)[0] + "/postgres", connect_timeout=3).close(); redis.Redis.from_url("$(TEST_REDIS_URL)", socket_connect_timeout=3).ping()
 
@@ -101,14 +104,14 @@ lint: install
 
 test-embedded: install
 	@echo "=== pytest pass 1/2: embedded defaults (SQLite, in-memory broker) ==="
-	env -u TEST_DATABASE_URL -u TEST_BROKER_URL $(BIN)/python -m pytest -q
+	env -u TEST_DATABASE_URL -u TEST_BROKER_URL $(PYTEST)
 
 # Outside CI a machine without the servers skips this pass, loudly; in CI
 # (CI=true) a missing server is a failure, never a silent pass.
 test-services: install
 	@echo "=== pytest pass 2/2: PostgreSQL + Redis ==="
 	@if $(BIN)/python -c '$(SERVICES_ANSWER)' 2>/dev/null; then \
-		TEST_DATABASE_URL=$(TEST_PG_URL) TEST_BROKER_URL=$(TEST_REDIS_URL) $(BIN)/python -m pytest -q; \
+		TEST_DATABASE_URL=$(TEST_PG_URL) TEST_BROKER_URL=$(TEST_REDIS_URL) $(PYTEST); \
 	elif [ "$${CI:-}" = "true" ]; then \
 		echo "PostgreSQL ($(TEST_PG_URL)) or Redis ($(TEST_REDIS_URL)) is not answering, and CI=true: FAILING." >&2; \
 		exit 1; \

@@ -5,6 +5,13 @@ points at one (as `make test` does in its second pass). Tests commit for real,
 as the application does, and every table is emptied after each test: what a
 test sees is what a user would see, including what other connections and the
 Celery worker see.
+
+`make test` runs the suite on several processes (pytest-xdist); each has a
+database of its own (PostgreSQL: the URL's database name with the worker's
+id appended, `cade_test_gw0`; SQLite: a file in the worker's own temporary
+folder). Tables are emptied with DELETE, not TRUNCATE: on PostgreSQL,
+TRUNCATE of the 24 mostly empty tables took 131 ms a test against 5.6 ms for
+DELETE (measured on this machine), and the suite empties them 1,100 times.
 """
 
 import contextvars
@@ -27,6 +34,15 @@ from config import TestConfig
 from tests.notifications.smtp_sink import SMTPSink
 
 
+def per_worker(url: str) -> str:
+    """`url` with the xdist worker's id appended to a PostgreSQL database name (unchanged without xdist)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    parsed = make_url(url)
+    if not worker or not parsed.drivername.startswith("postgresql"):
+        return url
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
 def _ensure_postgres_database(url: str) -> None:
     parsed = make_url(url)
     if not parsed.drivername.startswith("postgresql"):
@@ -37,6 +53,16 @@ def _ensure_postgres_database(url: str) -> None:
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
+
+
+def _empty_database() -> None:
+    """Drop every table, also those an older schema left behind (drop_all knows only today's models)."""
+    if _db.engine.dialect.name == "postgresql":
+        with _db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        _db.drop_all()
 
 
 class IsolatedClient(FlaskClient):
@@ -66,7 +92,7 @@ def app(_test_dirs):
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_test_dirs['db']}"
     from config import database_url
 
-    url = database_url(url)
+    url = per_worker(database_url(url))
     _ensure_postgres_database(url)
     app = create_app(
         TestConfig,
@@ -76,7 +102,7 @@ def app(_test_dirs):
     )
     app.test_client_class = IsolatedClient
     with app.app_context():
-        _db.drop_all()
+        _empty_database()
         _db.create_all()
     yield app
     with app.app_context():

@@ -23,7 +23,8 @@ from cade import create_app
 from cade.extensions import db
 from config import TestConfig, database_url
 
-MIGRATIONS_DATABASE = "cade_migrations_test"
+# One per xdist worker, so that two processes never drop each other's database.
+MIGRATIONS_DATABASE = f"cade_migrations_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 def _targets() -> list[str]:
