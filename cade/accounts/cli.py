@@ -25,19 +25,17 @@ def register(app: Flask) -> None:
         """Create an administrator, or promote and verify an existing account."""
         # Commands speak English; no request is there to choose a language.
         with force_locale("en"):
-            # Refused before the password prompt, so no one types a password for nothing.
-            if problems := services.email_problems(email):
-                raise click.ClickException(" ".join(str(m) for m in problems))
-        if password is None and services.get_user_by_email(email) is None:
-            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        try:
-            with force_locale("en"):
-                user, done = services.create_admin(email, password=password, name=name)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            with force_locale("en"):
+            try:
+                # The address is refused before the password prompt, so no one types a password for nothing.
+                services.AdminInput.from_input({"email": email})
+                if password is None and services.get_user_by_email(email) is None:
+                    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+                command = services.AdminInput.from_input({"email": email, "password": password, "name": name})
+                user, done = services.create_admin(command)
+            except ValidationFailed as exc:
+                db.session.rollback()
                 messages = [str(m) for field_errors in exc.errors.values() for m in field_errors]
-            raise click.ClickException(" ".join(messages)) from exc
+                raise click.ClickException(" ".join(messages)) from exc
         db.session.commit()
         if not done:
             click.echo(f"{user.email} is already a verified administrator; nothing changed.")

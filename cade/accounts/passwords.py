@@ -6,13 +6,14 @@ scrypt default.
 """
 
 import gzip
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from cade.core.errors import ValidationFailed
+from cade.core.commands import Cleaner
 
 MIN_LENGTH = 12
 # Hashing cost grows with the input; nobody types more than this.
@@ -38,11 +39,26 @@ def password_problems(password: str | None) -> list:
     return []
 
 
-def check_password_rules(password: str | None, field: str = "password") -> None:
-    """Raise ValidationFailed (on `field`) when the password breaks a rule."""
-    problems = password_problems(password)
-    if problems:
-        raise ValidationFailed({field: problems})
+class Password(Cleaner):
+    """A password as typed: never stripped or changed (spaces count); anything but text is empty."""
+
+    def clean(self, raw, cleaning):
+        return raw if isinstance(raw, str) else ""
+
+
+@dataclass(frozen=True)
+class NewPassword(Password):
+    """A password being chosen, refused with `password_problems` when it breaks a rule."""
+
+    required: bool = True
+
+    def clean(self, raw, cleaning):
+        if raw is None and not self.required:
+            return None
+        password = super().clean(raw, cleaning)
+        for problem in password_problems(password):
+            cleaning.refuse(problem)
+        return password
 
 
 def hash_password(password: str) -> str:

@@ -48,8 +48,7 @@ def register():
     if form.validate_on_submit():
         try:
             with answer_no_sooner_than():
-                services.register_user(email=form.email.data, password=form.password.data, name=form.name.data,
-                                       locale=form.locale.data, timezone=form.timezone.data)
+                services.register_user(services.RegistrationInput.from_input(form.data))
                 db.session.commit()
         except ValidationFailed as error:
             db.session.rollback()
@@ -159,7 +158,7 @@ def reset(token):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            services.reset_password(token, form.password.data)
+            services.reset_password(token, services.PasswordResetInput.from_input(form.data))
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
@@ -179,8 +178,7 @@ def profile():
     if form.validate_on_submit():
         try:
             me = current_actor()
-            services.update_profile(me, me, name=form.name.data,
-                                    locale=form.locale.data, timezone=form.timezone.data)
+            services.update_profile(me, me.id, services.ProfileInput.from_input(form.data))
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
@@ -201,8 +199,8 @@ def change_password():
     if password_form.validate_on_submit():
         try:
             # The real user, not the proxy: login_user must not store current_user in itself.
-            user = services.change_password(current_actor(), password_form.current_password.data,
-                                            password_form.new_password.data)
+            user = services.change_password(current_actor(),
+                                            services.PasswordChangeInput.from_input(password_form.data))
             db.session.commit()
         except DomainError as error:
             db.session.rollback()

@@ -14,9 +14,9 @@ from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAr
 from wtforms.validators import Length, NumberRange, Optional
 
 from cade.applications.constants import BUDGET_CATEGORIES, MAX_BUDGET_LINES
-from cade.applications.services import BudgetLineInput, DraftInput
+from cade.applications.services import DraftInput
 from cade.core.forms import LocalDecimalField, check_money_places, select_choices
-from cade.core.money import from_minor, to_minor
+from cade.core.money import from_minor
 from cade.core.questionnaires import KINDS, kind_of
 
 # The kinds an autosave sends (the applications views ask for these by name).
@@ -140,39 +140,28 @@ def _data_from(application) -> dict:
     return data
 
 
-def _minor(value, currency):
-    return None if value is None else to_minor(value, currency)
-
-
 def draft_input(form: ApplicationForm, text_only: bool = False) -> DraftInput:
     """The validated form as a DraftInput; `text_only` keeps title, summary and text answers.
 
-    A field the browser did not send at all is left as it is (KEEP): a partial
-    post, such as an autosave of some fields, never wipes the others.
+    Only the fields the browser sent go in: a field it did not send at all is
+    left as it is (KEEP), so a partial post, such as an autosave of some
+    fields, never wipes the others. Raises ValidationFailed as the command does.
     """
-    currency = form.currency
-    answers = {}
+    data: dict = {"answers": {}}
     for question, field in form.question_fields():
         if field is None or (text_only and not kind_of(question.kind).is_text) or not _sent(field):
             continue
-        answers[question.id] = field.data
-    data = DraftInput(answers=answers)
-    if _sent(form.title):
-        data.title = form.title.data or ""
-    if _sent(form.summary):
-        data.summary = form.summary.data or ""
-    if text_only:
-        return data
-    if _sent(form.requested_amount):
-        data.requested_amount_minor = _minor(form.requested_amount.data, currency)
-    if any(_sent(sub) for entry in form.budget_lines for sub in entry.form):
-        data.budget_lines = [
-            BudgetLineInput(category=entry.form.category.data or "other",
-                            description=entry.form.description.data or "",
-                            amount_minor=_minor(entry.form.amount.data, currency) or 0)
+        data["answers"][question.id] = field.data
+    for name in ("title", "summary") + (() if text_only else ("requested_amount",)):
+        if _sent(form[name]):
+            data[name] = form[name].data
+    if not text_only and any(_sent(sub) for entry in form.budget_lines for sub in entry.form):
+        data["budget_lines"] = [
+            {"category": entry.form.category.data or "other", "description": entry.form.description.data,
+             "amount": entry.form.amount.data}
             for entry in form.budget_lines if not entry.form.is_blank()
         ]
-    return data
+    return DraftInput.from_input(data, currency=form.currency)
 
 
 class StartForm(FlaskForm):

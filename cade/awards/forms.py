@@ -12,7 +12,7 @@ from cade.awards.constants import DECISION_OUTCOME_LABELS, FEEDBACK_MAX_CHARS
 from cade.awards.services.ranking import RankingFilters
 from cade.core.countries import country_choices, get_country, region_choices
 from cade.core.forms import LocalDecimalField, check_money_places, select_choices
-from cade.core.money import from_minor, to_minor
+from cade.core.money import from_minor
 from cade.organisations.constants import ORGANISATION_TYPE_LABELS, STAKEHOLDER_GROUP_LABELS
 
 FLAG_LABELS = {
@@ -147,9 +147,6 @@ class DecisionForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         return check_money_places(self.amount, self.currency) and ok
-
-    def amount_minor(self) -> int | None:
-        return None if self.amount.data is None else to_minor(self.amount.data, self.currency)
 
 
 def decision_form(call, decision=None, formdata=None) -> DecisionForm:

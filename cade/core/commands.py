@@ -102,10 +102,16 @@ def field(cleaner: Cleaner | None = None, *, default=dataclasses.MISSING, defaul
 
 
 class Command:
-    """Base of every command: `from_input` cleans, `check` adds checks across fields, `changes` lists values."""
+    """Base of every command: `from_input` cleans, `check` adds checks across fields, `changes` lists values.
 
-    # Input keys a command accepts besides its fields (a form's submit button, its CSRF token).
-    ignored: ClassVar[frozenset[str]] = frozenset({"csrf_token", "submit"})
+    Input keys that name no field (a form's submit button, its CSRF token, a
+    field of a newer client) are not read: a command takes what it declares.
+    A `partial` command (an autosave, a PATCH) cleans only the fields the
+    input carries; the others keep their default, which the service reads as
+    "leave it as it is".
+    """
+
+    partial: ClassVar[bool] = False
 
     @classmethod
     def from_input(cls, data: Mapping[str, Any] | None = None, **context) -> Self:
@@ -125,6 +131,8 @@ class Command:
                     values[spec.name] = context[spec.name]
                 continue
             source = spec.metadata.get("source") or spec.name
+            if cls.partial and source not in data:
+                continue
             values[spec.name] = cleaner.clean(data.get(source), Cleaning(source, errors, context, values))
         command = cls(**values)
         command.check(errors)
@@ -149,21 +157,23 @@ def _stripped(raw) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Text(Cleaner):
-    """Text, stripped; None when empty (refused when required); at most `max_len` characters."""
+    """Text, stripped, with Windows line ends made plain; `empty` (None) when empty, refused when required;
+    at most `max_len` characters (no limit with None)."""
 
-    max_len: int
+    max_len: int | None
     required: bool = False
+    empty: Any = None
 
     def clean(self, raw, cleaning):
         if raw is not None and not isinstance(raw, str):
             cleaning.refuse(_l("Enter text."))
             return None
-        value = _stripped(raw)
+        value = _stripped(raw).replace("\r\n", "\n")
         if not value:
             if self.required:
                 cleaning.refuse(_l("This field is required."))
-            return None
-        if len(value) > self.max_len:
+            return self.empty
+        if self.max_len is not None and len(value) > self.max_len:
             cleaning.refuse(_l("Use at most %(n)d characters.", n=self.max_len))
         return value
 
@@ -175,24 +185,26 @@ class Integer(Cleaner):
     low: int
     high: int
     required: bool = True
+    message: Any = None  # a domain's own wording for every refusal, instead of the two below
 
     def clean(self, raw, cleaning):
         if raw is None or raw == "":
             if self.required:
-                cleaning.refuse(_l("Enter a whole number."))
+                cleaning.refuse(self.message or _l("Enter a whole number."))
             return None
         if isinstance(raw, bool):
-            cleaning.refuse(_l("Enter a whole number."))
+            cleaning.refuse(self.message or _l("Enter a whole number."))
             return None
         try:
             number = int(raw) if not isinstance(raw, float) or raw.is_integer() else None
         except (TypeError, ValueError, OverflowError):
             number = None
         if number is None:
-            cleaning.refuse(_l("Enter a whole number."))
+            cleaning.refuse(self.message or _l("Enter a whole number."))
             return None
         if not self.low <= number <= self.high:
-            cleaning.refuse(_l("Enter a number from %(low)d to %(high)d.", low=self.low, high=self.high))
+            cleaning.refuse(self.message or _l("Enter a number from %(low)d to %(high)d.", low=self.low,
+                                               high=self.high))
             return None
         return number
 
@@ -201,6 +213,8 @@ class Integer(Cleaner):
 class Amount(Cleaner):
     """A positive amount typed in major units (Decimal, str or int) → minor units of the context's `currency`.
 
+    With `allow_zero`, zero is an amount too (a draft's budget line not yet costed).
+
     The currency comes from the command's context (`currency_key`), or from a
     field cleaned before this one of that name: the programme an amount is in
     is known to the boundary, not typed with the amount.
@@ -208,6 +222,7 @@ class Amount(Cleaner):
 
     required: bool = True
     currency_key: str = "currency"
+    allow_zero: bool = False
 
     def clean(self, raw, cleaning):
         currency = cleaning.values.get(self.currency_key) or cleaning.context.get(self.currency_key)
@@ -226,7 +241,10 @@ class Amount(Cleaner):
         if amount is None or not amount.is_finite():
             cleaning.refuse(not_an_amount)
             return None
-        if amount <= 0:
+        if amount < 0 and self.allow_zero:
+            cleaning.refuse(_l("Enter an amount of zero or more."))
+            return None
+        if amount <= 0 and not self.allow_zero:
             cleaning.refuse(_l("The amount must be more than zero."))
             return None
         # Compared in major units before any scaling: scaling a huge exponent would overflow.
@@ -310,15 +328,16 @@ class Choice(Cleaner):
 
     allowed: Iterable
     required: bool = False
+    message: Any = None  # a domain's own wording for every refusal, instead of the two below
 
     def clean(self, raw, cleaning):
         value = _stripped(raw) if isinstance(raw, str | None) else raw
         if not value:
             if self.required:
-                cleaning.refuse(_l("Please choose one."))
+                cleaning.refuse(self.message or _l("Please choose one."))
             return None
         if str(value) not in {str(option) for option in self.allowed}:
-            cleaning.refuse(_l("Not a valid choice."))
+            cleaning.refuse(self.message or _l("Not a valid choice."))
             return None
         return str(value)
 
@@ -345,7 +364,8 @@ class Codes(Cleaner):
             return []
         codes = [_stripped(v).upper() if self.upper else _stripped(v) for v in values]
         codes = list(dict.fromkeys(code for code in codes if code))
-        if callable(self.allowed):
+        # An enum class is callable too, but it is a list of options, not a test.
+        if callable(self.allowed) and not isinstance(self.allowed, type):
             if any(not self.allowed(code) for code in codes):
                 cleaning.refuse(self.message)
             return codes

@@ -24,9 +24,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from cade.core.audit import record_event
+from cade.core.commands import Cleaner, Command, Currency, Day, FieldErrors, Text, field
 from cade.core.db import UTCDateTime, utcnow
-from cade.core.errors import AlreadyExists, DomainError, PermissionDenied, ValidationFailed
-from cade.core.money import Money, is_currency, round_to_minor
+from cade.core.errors import AlreadyExists, DomainError, PermissionDenied
+from cade.core.money import Money, round_to_minor
 from cade.core.permissions import is_admin
 from cade.extensions import db
 
@@ -128,18 +129,58 @@ def _latest_rate(from_currency: str, to_currency: str, on: date) -> ExchangeRate
     )
 
 
-def add_exchange_rate(actor, *, from_currency: str, to_currency: str, rate, rate_date: date,
-                      source: str) -> ExchangeRate:
+@dataclass(frozen=True)
+class RateValue(Cleaner):
+    """A rate above zero that the column stores exactly (a rate rounded on the way in would not be the source's)."""
+
+    def clean(self, raw, cleaning):
+        try:
+            value = Decimal(str(raw).strip()) if raw is not None and not isinstance(raw, bool) else None
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite():
+            cleaning.refuse(_l("Enter a rate, such as 1.0832."))
+            return None
+        if value <= 0:
+            cleaning.refuse(_l("Enter a rate above zero."))
+            return None
+        if value.adjusted() >= RATE_DIGITS - RATE_PLACES or value != value.quantize(Decimal(1).scaleb(-RATE_PLACES)):
+            cleaning.refuse(_l("Use at most %(places)d decimal places and %(digits)d digits before the point.",
+                               places=RATE_PLACES, digits=RATE_DIGITS - RATE_PLACES))
+            return None
+        return value
+
+
+_NOT_A_CURRENCY = _l("Enter an ISO 4217 currency code such as USD or EUR.")
+
+
+@dataclass(frozen=True)
+class ExchangeRateInput(Command):
+    """A rate as an administrator records it: the pair, the rate, the first day it applies, where it comes from."""
+
+    from_currency: str | None = field(Currency(message=_NOT_A_CURRENCY))
+    to_currency: str | None = field(Currency(message=_NOT_A_CURRENCY))
+    rate: Decimal | None = field(RateValue())
+    rate_date: date | None = field(Day(message=_l("Enter the day the rate applies from.")))
+    source: str | None = field(Text(max_len=200))
+
+    def check(self, errors: FieldErrors) -> None:
+        if self.from_currency and self.from_currency == self.to_currency:
+            errors.add("to_currency", _l("Choose a currency other than the one converted from."))
+        if not self.source and "source" not in errors:
+            errors.add("source", _l("Say where the rate comes from."))
+
+
+def add_exchange_rate(actor, command: ExchangeRateInput) -> ExchangeRate:
     """Record a rate of a pair for a day and audit it (flushes, never commits).
 
-    Raises PermissionDenied (not an administrator), ValidationFailed (unknown
-    or equal currencies, a rate not above zero or with more than RATE_PLACES
-    decimal places, no day, no source) and AlreadyExists (that pair already
-    has a rate that day: rates are never overwritten).
+    Raises PermissionDenied (not an administrator) and AlreadyExists (that
+    pair already has a rate that day: rates are never overwritten); what was
+    typed is checked by ExchangeRateInput.
     """
     if not can_manage_exchange_rates(actor):
         raise PermissionDenied()
-    values = _clean_rate(from_currency, to_currency, rate, rate_date, source)
+    values = command.changes()
     if _rate_on_day_exists(values):
         raise _already_recorded(values)
     row = ExchangeRate(**values, created_by_id=getattr(actor, "id", None))
@@ -161,48 +202,6 @@ def exchange_rates_page(page: int = 1, per_page: int = RATES_PAGE_SIZE):
              .order_by(ExchangeRate.rate_date.desc(), ExchangeRate.from_currency, ExchangeRate.to_currency,
                        ExchangeRate.id.desc()))
     return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False)
-
-
-def _clean_rate(from_currency, to_currency, rate, rate_date, source) -> dict:
-    errors: dict[str, list] = {}
-    from_currency = (from_currency or "").strip().upper()
-    to_currency = (to_currency or "").strip().upper()
-    for field, code in (("from_currency", from_currency), ("to_currency", to_currency)):
-        if not is_currency(code):
-            errors.setdefault(field, []).append(_l("Enter an ISO 4217 currency code such as USD or EUR."))
-    if from_currency and from_currency == to_currency:
-        errors.setdefault("to_currency", []).append(_l("Choose a currency other than the one converted from."))
-    value = _clean_rate_value(rate, errors)
-    if not isinstance(rate_date, date) or isinstance(rate_date, datetime):
-        errors.setdefault("rate_date", []).append(_l("Enter the day the rate applies from."))
-    source = (source or "").strip()
-    if not source:
-        errors.setdefault("source", []).append(_l("Say where the rate comes from."))
-    elif len(source) > 200:
-        errors.setdefault("source", []).append(_l("Use at most %(n)d characters.", n=200))
-    if errors:
-        raise ValidationFailed(errors)
-    return {"from_currency": from_currency, "to_currency": to_currency, "rate": value,
-            "rate_date": rate_date, "source": source}
-
-
-def _clean_rate_value(rate, errors: dict) -> Decimal | None:
-    def refuse(message):
-        errors.setdefault("rate", []).append(message)
-
-    try:
-        value = Decimal(str(rate).strip()) if rate is not None else None
-    except InvalidOperation:
-        value = None
-    if value is None or not value.is_finite():
-        return refuse(_l("Enter a rate, such as 1.0832."))
-    if value <= 0:
-        return refuse(_l("Enter a rate above zero."))
-    # Stored exactly or not at all: a rate rounded on the way in would not be the source's.
-    if value.adjusted() >= RATE_DIGITS - RATE_PLACES or value != value.quantize(Decimal(1).scaleb(-RATE_PLACES)):
-        return refuse(_l("Use at most %(places)d decimal places and %(digits)d digits before the point.",
-                         places=RATE_PLACES, digits=RATE_DIGITS - RATE_PLACES))
-    return value
 
 
 def _rate_on_day_exists(values: dict) -> bool:

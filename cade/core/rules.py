@@ -1,8 +1,9 @@
 """The eligibility-rule registry: which conditions a call may set on who applies, and how each is checked.
 
 Each rule is one small object (`Rule`): a key, the sentence the call page
-shows, the field on the admin's call form, how that field's value is cleaned
-into the call's settings, and `check(call, organisation) -> reasons` (with
+shows, the field on the admin's call form, the cleaner of cade/core/commands
+that reads that field's value into the call's settings, and
+`check(call, organisation) -> reasons` (with
 `notes` for what is worth saying but does not block). The domain that owns the
 data a rule reads writes the rule; `cade/wiring.py` registers every rule at
 start-up, so applications asks the registry and never imports the domains
@@ -19,6 +20,8 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from cade.core.commands import Cleaner
+
 EXTENSION = "cade.rules"
 
 
@@ -30,25 +33,28 @@ class Rule:
     """One condition a call may set. Subclasses fill in every method but `notes`.
 
     `key` is stable and unique; `field_name` names the admin form field and
-    the service argument; `columns` are the call attributes that keep the
-    rule's setting (written in audit snapshots).
+    the input key of the call's command; `columns` are the call attributes
+    that keep the rule's setting (written in audit snapshots); `cleaner`
+    reads the typed value, with the programme's currency in its context.
     """
 
     key: str
     field_name: str
     columns: tuple[str, ...]
+    cleaner: Cleaner
 
     def form_field(self, currency: str | None):
         """An unbound WTForms field for the admin's call form, labelled in the reader's language."""
         raise NotImplementedError
 
     def form_value(self, call) -> Any:
-        """The call's setting as the form field shows it (and as the service takes it back)."""
+        """The call's setting as the form field shows it (and as `cleaner` takes it back)."""
         raise NotImplementedError
 
-    def clean(self, value, currency: str) -> tuple[dict, list]:
-        """The call columns for a submitted `value`, and the messages that refuse it."""
-        raise NotImplementedError
+    def settings(self, value) -> dict[str, Any]:
+        """The call columns for a value `cleaner` returned: by default its one column, as cleaned."""
+        (column,) = self.columns
+        return {column: value}
 
     def is_set(self, call) -> bool:
         """Whether the call restricts anything through this rule."""

@@ -24,7 +24,7 @@ def _upper(value):
 
 
 class ExchangeRateForm(FlaskForm):
-    """Shape checks only: add_exchange_rate checks the currencies and the rate."""
+    """Shape checks only: ExchangeRateInput checks the currencies and the rate."""
 
     from_currency = StringField(_l("From currency"), validators=[InputRequired(), Length(min=3, max=3)],
                                 filters=[_upper], description=_l("ISO 4217 code such as EUR."))
@@ -44,10 +44,8 @@ class ExchangeRateForm(FlaskForm):
 def exchange_rates():
     form = ExchangeRateForm()
     if form.validate_on_submit():
-        values = {name: getattr(form, name).data for name in ("from_currency", "to_currency", "rate",
-                                                               "rate_date", "source")}
         try:
-            rates.add_exchange_rate(current_actor(), **values)
+            rates.add_exchange_rate(current_actor(), rates.ExchangeRateInput.from_input(form.data))
         except DomainError as exc:
             db.session.rollback()
             place_errors(form, exc)

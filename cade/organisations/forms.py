@@ -140,27 +140,6 @@ class OrganisationForm(FlaskForm):
         if self.annual_budget_amount.data is not None and not field.data:
             raise ValidationError(_l("Choose the currency of the budget."))
 
-    def to_data(self) -> dict:
-        """The profile values for the services; nothing server-owned is ever read."""
-        return {
-            "name": self.name.data,
-            "acronym": self.acronym.data,
-            "country": self.country.data,
-            "city": self.city.data,
-            "website": self.website.data,
-            "description": self.description.data,
-            "organisation_type": self.organisation_type.data,
-            "stakeholder_group": self.stakeholder_group.data,
-            "year_founded": self.year_founded.data,
-            "staff_band": self.staff_band.data,
-            "annual_budget_amount": self.annual_budget_amount.data,
-            "annual_budget_currency": self.annual_budget_currency.data,
-            "focus_areas": self.focus_areas.data or [],
-            "languages": self.languages.data or [],
-            "registration_number": self.registration_number.data,
-            "publish_consent": self.publish_consent.data,
-        }
-
 
 def organisation_form_data(org) -> dict:
     """An organisation's profile as the form's initial values."""

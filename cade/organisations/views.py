@@ -63,10 +63,6 @@ def _load_membership(org: Organisation, membership_id: int) -> Membership:
     return membership
 
 
-# The service checks the budget as one value; the form asks for it in two fields.
-BUDGET_ALIASES = {"annual_budget_minor": "annual_budget_amount"}
-
-
 @bp.get("/mine")
 @login_required
 def mine():
@@ -86,9 +82,10 @@ def create():
     form = OrganisationForm()
     if form.validate_on_submit():
         try:
-            org = services.create_organisation(current_actor(), form.to_data())
+            org = services.create_organisation(current_actor(),
+                                               services.OrganisationProfileInput.from_input(form.data))
         except DomainError as exc:
-            place_errors(form, exc, aliases=BUDGET_ALIASES)
+            place_errors(form, exc)
         else:
             db.session.commit()
             flash(_("Your organisation is registered. You can now invite colleagues and apply to calls."),
@@ -115,10 +112,10 @@ def edit(organisation_id: int):
     form = OrganisationForm(data=organisation_form_data(org))
     if form.validate_on_submit():
         try:
-            services.update_organisation(actor, org, form.to_data())
+            services.update_organisation(actor, org.id, services.OrganisationProfileInput.from_input(form.data))
         except DomainError as exc:
             db.session.rollback()
-            place_errors(form, exc, aliases=BUDGET_ALIASES)
+            place_errors(form, exc)
         else:
             db.session.commit()
             flash(_("The profile has been saved."), "success")
@@ -175,7 +172,7 @@ def invite(organisation_id: int):
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            invitation, _token = services.invite_member(actor, org, form.email.data, form.role.data)
+            invitation, _token = services.invite_member(actor, org.id, services.InviteMemberInput.from_input(form.data))
         except DomainError as exc:
             db.session.rollback()
             place_errors(form, exc)
@@ -212,7 +209,7 @@ def change_role(organisation_id: int, membership_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.change_member_role(actor, membership, form.role.data)
+        services.change_member_role(actor, membership.id, services.MemberRoleInput.from_input(form.data))
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc.message), "error")

@@ -18,6 +18,7 @@ from wtforms import SelectMultipleField
 from wtforms.validators import Optional
 
 from cade.core import countries
+from cade.core.commands import Amount, Codes
 from cade.core.countries import COUNTRY_LISTS, country_name, get_country, region_name
 from cade.core.forms import LocalDecimalField, select_choices
 from cade.core.money import format_money, from_minor
@@ -29,7 +30,6 @@ from cade.organisations.constants import (
     StakeholderGroup,
 )
 from cade.programmes.forms import MultiCheckboxField
-from cade.programmes.services.common import FieldErrors, clean_amount, clean_codes
 
 
 def _join(items, separator: str = ", ") -> str:
@@ -74,10 +74,9 @@ class ListRule(Rule):
     def form_value(self, call):
         return self.codes(call)
 
-    def clean(self, value, currency):
-        errors = FieldErrors()
-        codes = clean_codes({self.field_name: value}, self.field_name, self.allowed, errors, upper=self.upper)
-        return {self.field_name: codes}, errors.errors.get(self.field_name, [])
+    @property
+    def cleaner(self):
+        return Codes(self.allowed, upper=self.upper)
 
     def is_set(self, call) -> bool:
         return bool(self.codes(call))
@@ -227,6 +226,7 @@ class MaxAnnualBudgetRule(Rule):
     key = "max_annual_budget"
     field_name = "max_annual_budget"
     columns = ("max_annual_budget_minor",)
+    cleaner = Amount(required=False)
 
     def form_field(self, currency):
         description = (_l("In %(currency)s; leave empty for no limit.", currency=currency) if currency
@@ -238,11 +238,6 @@ class MaxAnnualBudgetRule(Rule):
     def form_value(self, call):
         limit = call.max_annual_budget_minor
         return None if limit is None else from_minor(limit, call.currency)
-
-    def clean(self, value, currency):
-        errors = FieldErrors()
-        limit = clean_amount({self.field_name: value}, self.field_name, currency, errors, required=False)
-        return {"max_annual_budget_minor": limit}, errors.errors.get(self.field_name, [])
 
     def is_set(self, call) -> bool:
         return call.max_annual_budget_minor is not None

@@ -15,10 +15,11 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from cade.core.forms import LocalDecimalField, select_choices
-from cade.core.money import from_minor, is_currency
+from cade.core.money import is_currency
 from cade.core.rules import registered_rules
 from cade.core.timeutil import timezone_names, utc_to_local
 from cade.programmes.constants import PROGRAMME_KIND_LABELS, QUESTION_KIND_LABELS
+from cade.programmes.services.calls import call_as_input
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 
@@ -58,11 +59,6 @@ def _strip(value):
 
 def _upper(value):
     return value.strip().upper() if isinstance(value, str) else value
-
-
-def form_data(form: FlaskForm) -> dict:
-    """The form's values as plain keyword arguments for a service."""
-    return {name: value for name, value in form.data.items() if name != "csrf_token"}
 
 
 class ProgrammeForm(FlaskForm):
@@ -134,20 +130,10 @@ def call_form(currency: str | None = None, **kwargs) -> CallForm:
 
 def call_form_data(call) -> dict:
     """A call's stored values as the form shows them: wall-clock times in its zone, major units."""
-    currency = call.currency
     return {
-        "title": call.title,
-        "reference_prefix": call.reference_prefix,
-        "description": call.description,
-        "timezone": call.timezone,
+        **call_as_input(call),
         "opens_at": utc_to_local(call.opens_at, call.timezone).replace(tzinfo=None),
         "closes_at": utc_to_local(call.closes_at, call.timezone).replace(tzinfo=None),
-        "budget_envelope": from_minor(call.budget_envelope_minor, currency),
-        "min_award": from_minor(call.min_award_minor, currency),
-        "max_award": from_minor(call.max_award_minor, currency),
-        "reviews_required": call.reviews_required,
-        "blind_review": call.blind_review,
-        **{rule.field_name: rule.form_value(call) for rule in registered_rules()},
     }
 
 

@@ -22,11 +22,11 @@ from cade.programmes.forms import (
     QuestionForm,
     call_form,
     call_form_data,
-    form_data,
     question_form_data,
 )
 from cade.programmes.models import Call, Programme, Question, RubricCriterion
 from cade.programmes.permissions import can_view_call
+from cade.programmes.services import CallInput, CriterionInput, ProgrammeInput, QuestionInput
 from cade.programmes.services.questions import call_of_question
 
 bp = Blueprint("programmes", __name__)
@@ -142,7 +142,7 @@ def programme_create():
     form = ProgrammeForm()
     if form.validate_on_submit():
         try:
-            services.create_programme(current_actor(), **form_data(form))
+            services.create_programme(current_actor(), ProgrammeInput.from_input(form.data))
         except ValidationFailed as exc:
             db.session.rollback()
             place_errors(form, exc)
@@ -160,7 +160,7 @@ def programme_edit(programme_id):
     form = ProgrammeForm(obj=programme)
     if form.validate_on_submit():
         try:
-            services.update_programme(current_actor(), programme.id, **form_data(form))
+            services.update_programme(current_actor(), programme.id, ProgrammeInput.from_input(form.data))
         except ValidationFailed as exc:
             db.session.rollback()
             place_errors(form, exc)
@@ -181,7 +181,8 @@ def call_create(programme_id):
     form = call_form(currency=programme.currency)
     if form.validate_on_submit():
         try:
-            new_call = services.create_call(current_actor(), programme.id, **form_data(form))
+            command = CallInput.from_input(form.data, currency=programme.currency)
+            new_call = services.create_call(current_actor(), programme.id, command)
         except ValidationFailed as exc:
             db.session.rollback()
             place_errors(form, exc)
@@ -199,7 +200,7 @@ def call_edit(call_id):
     form = call_form(currency=call.currency, data=call_form_data(call))
     if form.validate_on_submit():
         try:
-            services.update_call(current_actor(), call.id, **form_data(form))
+            services.update_call(current_actor(), call.id, CallInput.from_input(form.data, currency=call.currency))
         except ValidationFailed as exc:
             db.session.rollback()
             place_errors(form, exc)
@@ -253,7 +254,7 @@ def question_add(call_id):
     form = QuestionForm(prefix="question")
     if form.validate_on_submit():
         try:
-            services.add_question(current_actor(), call.id, **form_data(form))
+            services.add_question(current_actor(), call.id, QuestionInput.from_input(form.data))
         except ValidationFailed as exc:
             db.session.rollback()
             place_errors(form, exc)
@@ -272,7 +273,7 @@ def question_edit(question_id):
     form = QuestionForm(data=question_form_data(question))
     if form.validate_on_submit():
         try:
-            services.update_question(current_actor(), question.id, **form_data(form))
+            services.update_question(current_actor(), question.id, QuestionInput.from_input(form.data))
         except ValidationFailed as exc:
             db.session.rollback()
             place_errors(form, exc)
@@ -308,7 +309,7 @@ def criterion_add(call_id):
     form = CriterionForm(prefix="criterion")
     if form.validate_on_submit():
         try:
-            services.add_criterion(current_actor(), call.id, **form_data(form))
+            services.add_criterion(current_actor(), call.id, CriterionInput.from_input(form.data))
         except ValidationFailed as exc:
             db.session.rollback()
             place_errors(form, exc)
@@ -330,7 +331,7 @@ def criterion_edit(criterion_id):
     form = CriterionForm(obj=criterion)
     if form.validate_on_submit():
         try:
-            services.update_criterion(current_actor(), criterion.id, **form_data(form))
+            services.update_criterion(current_actor(), criterion.id, CriterionInput.from_input(form.data))
         except ValidationFailed as exc:
             db.session.rollback()
             place_errors(form, exc)

@@ -6,12 +6,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField
-from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms.validators import InputRequired, Optional
 
 from cade.core.forms import select_choices
 from cade.core.timeutil import utc_to_local
 from cade.programmes.forms import DATETIME_FORMATS, MomentField
-from cade.programmes.services.common import FieldErrors, clean_moment
 
 
 def _id_or_none(value):
@@ -25,19 +24,9 @@ class ReviewDeadlineForm(FlaskForm):
         if deadline_at is not None and "data" not in kwargs:
             kwargs["data"] = {"review_deadline": utc_to_local(deadline_at, tz_name).replace(tzinfo=None)}
         super().__init__(*args, **kwargs)
-        self.tz_name = tz_name
-        self.deadline_at: datetime | None = None
         self.review_deadline.description = _l(
             "In the call's time zone, %(zone)s. Reviews can be changed until then; leave empty for no deadline.",
             zone=tz_name)
-
-    def validate_review_deadline(self, field):
-        if field.data is None:
-            return
-        errors = FieldErrors()
-        self.deadline_at = clean_moment({field.name: field.data}, field.name, self.tz_name, errors)
-        if errors.errors:
-            raise ValidationError(errors.errors[field.name][0])
 
 
 class _ChoosesReviewer(FlaskForm):

@@ -24,7 +24,23 @@ def register(**overrides):
     values = dict(email="Amina@Example.org", password=GOOD_PASSWORD, name="Amina Diallo",
                   locale="fr", timezone="Africa/Dakar")
     values.update(overrides)
-    return services.register_user(**values)
+    return services.register_user(services.RegistrationInput.from_input(values))
+
+
+def new_password(password) -> services.PasswordResetInput:
+    return services.PasswordResetInput.from_input({"password": password})
+
+
+def password_change(current, new) -> services.PasswordChangeInput:
+    return services.PasswordChangeInput.from_input({"current_password": current, "new_password": new})
+
+
+def profile_of(name, locale, timezone) -> services.ProfileInput:
+    return services.ProfileInput.from_input({"name": name, "locale": locale, "timezone": timezone})
+
+
+def admin_input(email, password=None) -> services.AdminInput:
+    return services.AdminInput.from_input({"email": email, "password": password})
 
 
 def count_users(db):
@@ -297,7 +313,7 @@ def test_reset_password_sets_the_password_once_and_signs_out_everywhere(db, outb
     assert message.recipient_id == user.id
     token = message.context["token"]
 
-    services.reset_password(token, GOOD_PASSWORD)
+    services.reset_password(token, new_password(GOOD_PASSWORD))
     db.session.commit()
 
     assert user.session_version == version + 1
@@ -306,7 +322,7 @@ def test_reset_password_sets_the_password_once_and_signs_out_everywhere(db, outb
         services.authenticate("amina@example.org", PASSWORD)
     assert "user.password_reset" in audit_verbs(user)
     with pytest.raises(InvalidToken):
-        services.reset_password(token, "another good passphrase")
+        services.reset_password(token, new_password("another good passphrase"))
 
 
 def test_reset_link_expires(app, db, outbox):
@@ -316,7 +332,7 @@ def test_reset_link_expires(app, db, outbox):
         token = reset_token(outbox)
     with time_machine.travel(START + timedelta(seconds=app.config["RESET_TOKEN_MAX_AGE"] + 1), tick=False):
         with pytest.raises(TokenExpired):
-            services.reset_password(token, GOOD_PASSWORD)
+            services.reset_password(token, new_password(GOOD_PASSWORD))
     assert services.authenticate(user.email, PASSWORD).id == user.id
 
 
@@ -324,7 +340,7 @@ def test_reset_link_dies_when_the_password_changes_another_way(db, outbox):
     user = UserFactory()
     services.request_password_reset(user.email)
     token = reset_token(outbox)
-    services.change_password(user, PASSWORD, GOOD_PASSWORD)
+    services.change_password(user, password_change(PASSWORD, GOOD_PASSWORD))
     with pytest.raises(InvalidToken):
         services.check_reset_token(token)
 
@@ -334,15 +350,15 @@ def test_reset_refuses_a_weak_password_and_keeps_the_link_usable(db, outbox):
     services.request_password_reset(user.email)
     token = reset_token(outbox)
     with pytest.raises(ValidationFailed) as raised:
-        services.reset_password(token, "password1234")
+        services.reset_password(token, new_password("password1234"))
     assert list(raised.value.errors) == ["password"]
-    assert services.reset_password(token, GOOD_PASSWORD).id == user.id
+    assert services.reset_password(token, new_password(GOOD_PASSWORD)).id == user.id
 
 
 def test_reset_verifies_an_unverified_address(db, outbox):
     user = UserFactory(unverified=True)
     services.request_password_reset(user.email)
-    services.reset_password(reset_token(outbox), GOOD_PASSWORD)
+    services.reset_password(reset_token(outbox), new_password(GOOD_PASSWORD))
     assert user.is_verified
 
 
@@ -357,17 +373,17 @@ def test_no_reset_link_for_a_disabled_account(db, outbox):
 def test_change_password_needs_the_current_password(db):
     user = UserFactory()
     with pytest.raises(ValidationFailed) as raised:
-        services.change_password(user, "wrong password!", GOOD_PASSWORD)
+        services.change_password(user, password_change("wrong password!", GOOD_PASSWORD))
     assert list(raised.value.errors) == ["current_password"]
     with pytest.raises(ValidationFailed) as raised:
-        services.change_password(user, PASSWORD, "a" * 11)
+        services.change_password(user, password_change(PASSWORD, "a" * 11))
     assert list(raised.value.errors) == ["new_password"]
     assert user.session_version == 1
 
 
 def test_change_password_bumps_the_session_version(db):
     user = UserFactory()
-    services.change_password(user, PASSWORD, GOOD_PASSWORD)
+    services.change_password(user, password_change(PASSWORD, GOOD_PASSWORD))
     assert user.session_version == 2
     assert services.authenticate(user.email, GOOD_PASSWORD).id == user.id
     assert audit_verbs(user) == ["user.password_changed"]
@@ -378,12 +394,12 @@ def test_update_profile_by_self_and_admin_but_not_others(db):
     admin = UserFactory(roles=["admin"])
     other = UserFactory()
 
-    services.update_profile(user, user, name=" New Name ", locale="pt", timezone="America/Sao_Paulo")
+    services.update_profile(user, user.id, profile_of(" New Name ", "pt", "America/Sao_Paulo"))
     assert (user.name, user.locale, user.timezone) == ("New Name", "pt", "America/Sao_Paulo")
-    services.update_profile(admin, user, name="By Admin", locale="pt", timezone="America/Sao_Paulo")
+    services.update_profile(admin, user.id, profile_of("By Admin", "pt", "America/Sao_Paulo"))
     assert user.name == "By Admin"
     with pytest.raises(PermissionDenied):
-        services.update_profile(other, user, name="Hacked", locale="en", timezone="UTC")
+        services.update_profile(other, user.id, profile_of("Hacked", "en", "UTC"))
     assert user.name == "By Admin"
     [first, second] = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "user.profile_updated")
                                          .order_by(AuditEvent.id))
@@ -395,7 +411,7 @@ def test_update_profile_by_self_and_admin_but_not_others(db):
 def test_update_profile_refuses_bad_values(db):
     user = UserFactory()
     with pytest.raises(ValidationFailed) as raised:
-        services.update_profile(user, user, name="", locale="xx", timezone="Nowhere/Else")
+        services.update_profile(user, user.id, profile_of("", "xx", "Nowhere/Else"))
     assert set(raised.value.errors) == {"name", "locale", "timezone"}
 
 
@@ -448,7 +464,7 @@ def test_admin_cannot_remove_their_own_admin_role(db):
 # --- create_admin -------------------------------------------------------------
 
 def test_create_admin_creates_a_verified_administrator(db):
-    user, done = services.create_admin(" Boss@Example.org ", password=GOOD_PASSWORD)
+    user, done = services.create_admin(admin_input(" Boss@Example.org ", GOOD_PASSWORD))
     assert done == ["created"]
     assert user.email == "boss@example.org"
     assert user.is_verified and user.has_role("admin")
@@ -457,18 +473,18 @@ def test_create_admin_creates_a_verified_administrator(db):
 
 def test_create_admin_promotes_and_verifies_an_existing_account(db):
     existing = UserFactory(unverified=True, email="boss@example.org")
-    user, done = services.create_admin("boss@example.org")
+    user, done = services.create_admin(admin_input("boss@example.org"))
     assert user.id == existing.id
     assert done == ["verified", "promoted"]
     assert user.is_verified and user.has_role("admin")
     assert services.authenticate("boss@example.org", PASSWORD).id == user.id
-    assert services.create_admin("boss@example.org")[1] == []
+    assert services.create_admin(admin_input("boss@example.org"))[1] == []
 
 
 @pytest.mark.parametrize("email", ["x@@example.org", "a..b@example.org", "boss@", "boss@example", ".boss@example.org"])
 def test_create_admin_refuses_a_malformed_address(db, email):
     with pytest.raises(ValidationFailed) as raised:
-        services.create_admin(email, password=GOOD_PASSWORD)
+        services.create_admin(admin_input(email, GOOD_PASSWORD))
     assert raised.value.errors == {"email": ["Enter an e-mail address such as name@example.org."]}
     assert count_users(db) == 0
 
@@ -483,8 +499,8 @@ def test_register_refuses_a_malformed_address(db, outbox, email):
 
 def test_create_admin_refuses_weak_or_missing_passwords(db):
     with pytest.raises(ValidationFailed) as raised:
-        services.create_admin("boss@example.org", password="password1234")
+        services.create_admin(admin_input("boss@example.org", "password1234"))
     assert list(raised.value.errors) == ["password"]
     with pytest.raises(ValidationFailed):
-        services.create_admin("boss@example.org")
+        services.create_admin(admin_input("boss@example.org"))
     assert count_users(db) == 0

@@ -13,6 +13,15 @@ from tests.factories import PASSWORD, MembershipFactory, UserFactory
 GOOD_PASSWORD = "mango river telescope"
 
 
+def signing_up(email: str, name: str) -> services.RegistrationInput:
+    return services.RegistrationInput.from_input({"email": email, "password": GOOD_PASSWORD, "name": name,
+                                                  "locale": "en", "timezone": "UTC"})
+
+
+def invitation_to(email: str) -> organisation_services.InviteMemberInput:
+    return organisation_services.InviteMemberInput.from_input({"email": email})
+
+
 def signed_in(client) -> bool:
     return client.get("/auth/profile").status_code == 200
 
@@ -136,7 +145,7 @@ def test_create_admin_does_not_bring_back_a_disabled_account(app, db):
     user = UserFactory(email="gone@example.org", active=False)
     with app.test_request_context():
         with pytest.raises(ValidationFailed) as excinfo:
-            services.create_admin("gone@example.org")
+            services.create_admin(services.AdminInput.from_input({"email": "gone@example.org"}))
     assert "disabled" in str(excinfo.value.errors["email"][0])
     assert not user.has_role("admin")
     result = app.test_cli_runner().invoke(args=["create-admin", "gone@example.org"])
@@ -156,31 +165,32 @@ DECOMPOSED = unicodedata.normalize("NFD", "José")
     ("kofi@xn--bcher-kva.de", "kofi@bücher.de"),
 ])
 def test_addresses_are_stored_in_one_spelling(db, typed, stored):
-    user = services.register_user(email=typed, password=GOOD_PASSWORD, name="Someone")
+    user = services.register_user(signing_up(typed, "Someone"))
     assert user.email == stored
 
 
 def test_every_spelling_of_an_address_reaches_the_same_account(app, client, db):
-    user = services.register_user(email="José@Bücher.de", password=GOOD_PASSWORD, name="José")
+    user = services.register_user(signing_up("José@Bücher.de", "José"))
     db.session.commit()
     for spelling in (f"{DECOMPOSED}@xn--bcher-kva.de", " JOSÉ@BÜCHER.DE", "josé@bücher.de"):
         assert services.authenticate(spelling, GOOD_PASSWORD).id == user.id
         assert services.request_password_reset(spelling)
         # Registering again under another spelling finds the existing account.
-        assert services.register_user(email=spelling, password=GOOD_PASSWORD, name="José") is None
+        assert services.register_user(signing_up(spelling, "José")) is None
 
 
 def test_an_invitation_matches_the_account_whatever_the_spelling(app, db):
     owner = MembershipFactory(role="owner")
-    invitee = services.register_user(email=f"{DECOMPOSED}@xn--bcher-kva.de", password=GOOD_PASSWORD, name="J")
+    invitee = services.register_user(signing_up(f"{DECOMPOSED}@xn--bcher-kva.de", "J"))
     with app.test_request_context():
-        _invitation, token = organisation_services.invite_member(owner.user, owner.organisation,
-                                                                 "JOSÉ@Bücher.de")
+        _invitation, token = organisation_services.invite_member(owner.user, owner.organisation_id,
+                                                                 invitation_to("JOSÉ@Bücher.de"))
         membership = organisation_services.accept_invitation(invitee, token)
     assert membership.organisation_id == owner.organisation_id
     with app.test_request_context():
         with pytest.raises(AlreadyExists):
-            organisation_services.invite_member(owner.user, owner.organisation, "josé@xn--bcher-kva.de")
+            organisation_services.invite_member(owner.user, owner.organisation_id,
+                                                invitation_to("josé@xn--bcher-kva.de"))
 
 
 def test_accounts_stored_before_normalisation_are_still_found(db):

@@ -114,9 +114,9 @@ def test_a_save_during_a_submission_waits_and_cannot_change_what_was_checked(app
         with app.app_context():
             try:
                 submitter_paused.wait(timeout=10)
-                lines = [services.BudgetLineInput("equipment", "Half of it", 5_000_00)]
+                lines = [{"category": "equipment", "description": "Half of it", "amount": "5000"}]
                 services.save_draft(_db.session.get(User, colleague_id), application_id,
-                                    services.DraftInput(budget_lines=lines))
+                                    services.DraftInput.from_input({"budget_lines": lines}, currency="USD"))
                 _db.session.commit()
                 results["saver"] = "saved"
             except services.NotADraft:

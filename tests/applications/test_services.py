@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from cade.applications import services
 from cade.applications.constants import ApplicationStatus
 from cade.applications.models import APPLICATION_MACHINE, Application
-from cade.applications.services import BudgetLineInput, DraftInput
+from cade.applications.services import DraftInput
 from cade.core.audit import AuditEvent
 from cade.core.errors import (
     DeadlinePassed,
@@ -110,13 +110,18 @@ def questions(call):
     }
 
 
+def typed(application, **data) -> DraftInput:
+    """What a boundary hands save_draft: the input cleaned into a DraftInput, amounts in the call's currency."""
+    return DraftInput.from_input(data, currency=application.call.currency)
+
+
 def full_answers(q):
     return {q["short"].id: "Mesh for Kibera", q["long"].id: "Five words are enough here",
             q["number"].id: Decimal("300"), q["choice"].id: "Rural", q["date"].id: date(2026, 9, 1)}
 
 
 def test_save_draft_keeps_incomplete_work(draft, member, questions):
-    services.save_draft(member, draft.id, DraftInput(title="  ", answers={questions["short"].id: "Half"}))
+    services.save_draft(member, draft.id, typed(draft, title="  ", answers={questions["short"].id: "Half"}))
     _db.session.commit()
     _db.session.expire_all()
     assert draft.title == "" and draft.summary == "We will connect three villages."  # summary kept
@@ -124,10 +129,10 @@ def test_save_draft_keeps_incomplete_work(draft, member, questions):
 
 
 def test_save_draft_stores_every_question_type_and_replaces_budget(draft, member, questions):
-    services.save_draft(member, draft.id, DraftInput(
-        answers=full_answers(questions),
-        budget_lines=[BudgetLineInput("equipment", "Routers", 15_000_00),
-                      BudgetLineInput("training", "Workshops", 5_000_00)]))
+    services.save_draft(member, draft.id, typed(
+        draft, answers=full_answers(questions),
+        budget_lines=[{"category": "equipment", "description": "Routers", "amount": "15000"},
+                      {"category": "training", "description": "Workshops", "amount": Decimal("5000.00")}]))
     _db.session.commit()
     _db.session.expire_all()
     by_question = {a.question_id: a for a in draft.answers}
@@ -135,7 +140,7 @@ def test_save_draft_stores_every_question_type_and_replaces_budget(draft, member
     assert by_question[questions["date"].id].date_value == date(2026, 9, 1)
     assert [(line.category, line.amount_minor) for line in draft.budget_lines] == [
         ("equipment", 15_000_00), ("training", 5_000_00)]
-    services.save_draft(member, draft.id, DraftInput(answers={questions["short"].id: ""}))
+    services.save_draft(member, draft.id, typed(draft, answers={questions["short"].id: ""}))
     _db.session.commit()
     assert questions["short"].id not in {a.question_id for a in draft.answers}
 
@@ -145,26 +150,34 @@ def test_save_draft_stores_every_question_type_and_replaces_budget(draft, member
 ])
 def test_save_draft_refuses_wrong_shapes_and_saves_nothing(draft, member, questions, key, value):
     with pytest.raises(ValidationFailed) as info:
-        services.save_draft(member, draft.id, DraftInput(title="Changed", answers={questions[key].id: value}))
+        services.save_draft(member, draft.id, typed(draft, title="Changed", answers={questions[key].id: value}))
     _db.session.rollback()
     assert f"q_{questions[key].id}" in info.value.errors
     assert _db.session.get(Application, draft.id).title != "Changed"
 
 
-def test_save_draft_refuses_bad_budget_lines_and_amounts(draft, member):
+def test_a_draft_input_refuses_bad_budget_lines_and_amounts_by_name(draft):
     with pytest.raises(ValidationFailed) as info:
-        services.save_draft(member, draft.id, DraftInput(
-            requested_amount_minor=-5,
-            budget_lines=[BudgetLineInput("bribes", "x", 1), BudgetLineInput("travel", "y", -1)]))
+        typed(draft, requested_amount="-5",
+              budget_lines=[{"category": "bribes", "description": "x", "amount": "0.01"},
+                            {"category": "travel", "description": "y", "amount": "-1"}])
     assert set(info.value.errors) == {"requested_amount", "budget_lines-0-category", "budget_lines-1-amount"}
+    assert [str(m) for m in info.value.errors["budget_lines-1-amount"]] == ["Enter an amount of zero or more."]
+
+
+def test_a_draft_input_leaves_what_was_not_sent_as_it_is(draft):
+    command = typed(draft, title="Only the title")
+    assert command.title == "Only the title"
+    assert services.KEEP is command.summary is command.requested_amount_minor is command.budget_lines
+    assert command.answers == {}
 
 
 def test_save_draft_refuses_strangers_and_submitted_applications(draft, member):
     with pytest.raises(PermissionDenied):
-        services.save_draft(UserFactory(), draft.id, DraftInput(title="Hijack"))
+        services.save_draft(UserFactory(), draft.id, typed(draft, title="Hijack"))
     submitted = ApplicationFactory(submitted=True, organisation=draft.organisation)
     with pytest.raises(InvalidTransition):
-        services.save_draft(member, submitted.id, DraftInput(title="Late change"))
+        services.save_draft(member, submitted.id, typed(submitted, title="Late change"))
     _db.session.rollback()
     assert _db.session.get(Application, submitted.id).title != "Late change"
 
@@ -204,7 +217,7 @@ def test_incomplete_draft_lists_every_problem_by_field(call, organisation, membe
 
 
 def test_all_question_types_answered_pass(draft, member, questions):
-    services.save_draft(member, draft.id, DraftInput(answers=full_answers(questions)))
+    services.save_draft(member, draft.id, typed(draft, answers=full_answers(questions)))
     assert services.submit_application(member, draft.id).reference == "CN-2026-0001"
 
 
@@ -212,13 +225,13 @@ def test_word_limit_counts_words_not_characters(draft, member, questions):
     long_id = questions["long"].id
     answers = full_answers(questions)
     answers[long_id] = "one two three four five six"
-    services.save_draft(member, draft.id, DraftInput(answers=answers))  # a draft may be over the limit
+    services.save_draft(member, draft.id, typed(draft, answers=answers))  # a draft may be over the limit
     with pytest.raises(ValidationFailed) as info:
         services.submit_application(member, draft.id)
     assert list(info.value.errors) == [f"q_{long_id}"]
     assert "6" in str(info.value.errors[f"q_{long_id}"][0])
     answers[long_id] = "supercalifragilistic " * 5
-    services.save_draft(member, draft.id, DraftInput(answers=answers))
+    services.save_draft(member, draft.id, typed(draft, answers=answers))
     assert services.submit_application(member, draft.id).status == ApplicationStatus.SUBMITTED
 
 
@@ -468,8 +481,11 @@ def test_a_call_with_applications_keeps_its_reference_prefix_and_questions(db, a
 
     application = ApplicationFactory()
     question = QuestionFactory(call=application.call)
+    renamed = programme_services.CallInput.from_input(
+        {**programme_services.call_as_input(application.call), "reference_prefix": "OTHER-2026"},
+        currency=application.call.currency)
     with pytest.raises(DomainError):
-        programme_services.update_call(admin, application.call_id, reference_prefix="OTHER-2026")
+        programme_services.update_call(admin, application.call_id, renamed)
     with pytest.raises(DomainError):
         programme_services.delete_question(admin, question.id)
 

@@ -6,7 +6,7 @@ from cade.applications.constants import ApplicationStatus
 from cade.awards.constants import DecisionStatus
 from cade.awards.services import commitments
 from cade.awards.services.commitments import committed_total
-from cade.awards.services.decisions import decide_application
+from cade.awards.services.decisions import DecisionInput, decide_application
 from cade.awards.services.ranking import rank_call
 from cade.core.db import utcnow
 from cade.extensions import db as _db
@@ -62,7 +62,8 @@ def test_money_a_status_stops_committing_is_free_again_for_the_ranking_and_for_d
     assert committed_total(call.id) == 0
     ranking = rank_call(call.id)
     assert (ranking.awarded_minor, ranking.remaining_minor, ranking.region_shares) == (0, 50_000_00, [])
-    decision = decide_application(admin, waiting.id, outcome="award", amount_minor=40_000_00,
-                                  feedback="Funded.", rationale="Money freed.")
+    decision = decide_application(admin, waiting.id, DecisionInput.from_input(
+        {"outcome": "award", "amount": "40000", "feedback": "Funded.", "rationale": "Money freed."},
+        currency=call.currency))
     _db.session.commit()
     assert decision.amount_minor == 40_000_00 and committed_total(call.id) == 40_000_00

@@ -7,10 +7,11 @@ from cade.applications.constants import ApplicationStatus
 from cade.awards.constants import DecisionStatus
 from cade.awards.models import Decision
 from cade.awards.services.commitments import committed_total
-from cade.awards.services.decisions import decide_application
+from cade.awards.services.decisions import DecisionInput, decide_application
 from cade.core.audit import AuditEvent
 from cade.core.errors import BudgetExceeded, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from cade.core.db import utcnow
+from cade.core.money import from_minor
 from cade.extensions import db as _db
 from cade.notifications.models import Notification
 from tests.factories import (
@@ -42,9 +43,13 @@ def application(call):
 
 
 def decide(actor, application, **overrides):
+    """Decide as the decision page does: typed values cleaned by DecisionInput (amounts given in cents here)."""
     values = {"outcome": "award", "amount_minor": 20_000_00, "feedback": FEEDBACK, "rationale": RATIONALE}
     values.update(overrides)
-    return decide_application(actor, application.id, **values)
+    amount_minor = values.pop("amount_minor")
+    currency = application.call.currency
+    values["amount"] = None if amount_minor is None else from_minor(amount_minor, currency)
+    return decide_application(actor, application.id, DecisionInput.from_input(values, currency=currency))
 
 
 def errors_of(excinfo) -> dict[str, str]:
@@ -105,12 +110,20 @@ def test_waitlist_and_reject_carry_no_amount(admin, application, outcome):
 # ---------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("amount", [4_999_99, 40_000_01, 0])
+@pytest.mark.parametrize("amount", [4_999_99, 40_000_01])
 def test_an_award_outside_the_calls_bounds_is_refused_with_the_bounds(admin, call, amount):
     application = reviewed_application(call, requested_amount_minor=40_000_00)
     with pytest.raises(ValidationFailed) as excinfo:
         decide(admin, application, amount_minor=amount)
     assert "$5,000.00" in errors_of(excinfo)["amount"] and "$40,000.00" in errors_of(excinfo)["amount"]
+    assert _db.session.scalar(select(func.count(Decision.id))) == 0
+
+
+def test_an_award_of_nothing_is_refused_before_the_bounds_are_asked(admin, call):
+    application = reviewed_application(call, requested_amount_minor=40_000_00)
+    with pytest.raises(ValidationFailed) as excinfo:
+        decide(admin, application, amount_minor=0)
+    assert errors_of(excinfo) == {"amount": "The amount must be more than zero."}
     assert _db.session.scalar(select(func.count(Decision.id))) == 0
 
 
@@ -253,4 +266,5 @@ def test_only_admins_decide(call, application):
 
 def test_an_unknown_application_is_not_found(admin, db):
     with pytest.raises(NotFound):
-        decide_application(admin, 987654, outcome="reject", feedback=FEEDBACK, rationale=RATIONALE)
+        decide_application(admin, 987654, DecisionInput.from_input(
+            {"outcome": "reject", "feedback": FEEDBACK, "rationale": RATIONALE}, currency="USD"))

@@ -12,6 +12,7 @@ from cade.accounts.models import User
 from cade.awards.models import Decision
 from cade.awards.services import decisions
 from cade.core.errors import BudgetExceeded
+from cade.core.money import from_minor
 from cade.extensions import db as _db
 from tests.concurrency import run_side_by_side
 from tests.factories import CallFactory, UserFactory, reviewed_application
@@ -29,8 +30,10 @@ def _application_id(call) -> int:
 
 def _award(admin_id, application_id, amount_minor):
     def action():
-        decisions.decide_application(_db.session.get(User, admin_id), application_id, outcome="award",
-                                     amount_minor=amount_minor, feedback="Funded.", rationale="Top ranked.")
+        command = decisions.DecisionInput.from_input(
+            {"outcome": "award", "amount": from_minor(amount_minor, "USD"), "feedback": "Funded.",
+             "rationale": "Top ranked."}, currency="USD")
+        decisions.decide_application(_db.session.get(User, admin_id), application_id, command)
     return action
 
 

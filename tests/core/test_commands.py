@@ -142,3 +142,13 @@ def test_small_cleaners(app):
     with pytest.raises(ValidationFailed) as caught:
         Small.from_input({"email": "not an address", "on": "5/12/2026", "user_id": "-1", "languages": "de"})
     assert set(caught.value.errors) == {"email", "on", "user_id", "languages"}
+
+
+def test_codes_take_an_enum_as_the_list_of_options(app):
+    @dataclass(frozen=True)
+    class Types(Command):
+        types: list[str] = field(Codes(OrganisationType), default_factory=list)
+
+    assert Types.from_input({"types": ["ngo"]}).types == ["ngo"]
+    with pytest.raises(ValidationFailed):
+        Types.from_input({"types": ["club"]})

@@ -9,14 +9,15 @@ from sqlalchemy import select
 from cade.core.audit import AuditEvent
 from cade.core.errors import AlreadyExists, DomainError, PermissionDenied, ValidationFailed
 from cade.core.money import Money
-from cade.core.rates import ExchangeRate, ExchangeRateMissing, add_exchange_rate, convert
+from cade.core.rates import ExchangeRate, ExchangeRateInput, ExchangeRateMissing, add_exchange_rate, convert
 from tests.factories import UserFactory
 
 
 def add(actor, pair, rate, day, source="ECB reference rate"):
     from_currency, to_currency = pair.split("/")
-    return add_exchange_rate(actor, from_currency=from_currency, to_currency=to_currency, rate=rate,
-                             rate_date=day, source=source)
+    return add_exchange_rate(actor, ExchangeRateInput.from_input({
+        "from_currency": from_currency, "to_currency": to_currency, "rate": rate, "rate_date": day,
+        "source": source}))
 
 
 def test_converting_uses_the_latest_rate_on_or_before_the_day(db, admin):

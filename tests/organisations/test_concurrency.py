@@ -24,7 +24,8 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(app, db):
     def demote(actor_membership_id, target_membership_id):
         def action():
             actor = _membership(actor_membership_id).user
-            services.change_member_role(actor, _membership(target_membership_id), "member")
+            services.change_member_role(actor, target_membership_id,
+                                        services.MemberRoleInput.from_input({"role": "member"}))
         return action
 
     outcomes = run_side_by_side(app, [demote(ids[0], ids[1]), demote(ids[1], ids[0])], pause_after="count(")

@@ -11,7 +11,7 @@ from cade.core.errors import ValidationFailed
 from cade.organisations import services
 from cade.organisations.models import Invitation
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
-from tests.organisations.test_services import profile
+from tests.organisations.test_services import profile, profile_input
 
 M49_ROWS = {row["iso_alpha2"]: row for row in csv.DictReader(DATA.open(encoding="utf-8"))}
 ISO_COUNTRIES = sorted(country.alpha_2 for country in pycountry.countries)
@@ -30,7 +30,7 @@ def test_every_country_gives_its_region_and_a_name_in_each_language(db):
     for code in ISO_COUNTRIES:
         if code == "AQ":
             continue
-        org = services.create_organisation(founder, profile(country=code.lower()))
+        org = services.create_organisation(founder, profile_input(country=code.lower()))
         row = M49_ROWS[code]
         assert (org.country, org.region_code, org.subregion_code) == (code, row["region_code"], row["subregion_code"])
         assert org.region_code in {"002", "009", "019", "142", "150"}, code
@@ -42,7 +42,7 @@ def test_antarctica_belongs_to_no_m49_region_and_is_refused(client, db, login):
     # No UN region holds Antarctica: an organisation there could not be counted in any report.
     assert get_country("AQ") is None
     with pytest.raises(ValidationFailed) as excinfo:
-        services.create_organisation(UserFactory(), profile(country="AQ"))
+        services.create_organisation(UserFactory(), profile_input(country="AQ"))
     assert "country" in excinfo.value.errors
     login(UserFactory())
     form = client.get("/organisations/new").get_data(as_text=True)
@@ -61,14 +61,14 @@ def test_antarctica_belongs_to_no_m49_region_and_is_refused(client, db, login):
 ])
 def test_website_refuses_what_is_not_a_plain_web_link(db, url):
     with pytest.raises(ValidationFailed) as excinfo:
-        services.create_organisation(UserFactory(), profile(website=url))
+        services.create_organisation(UserFactory(), profile_input(website=url))
     assert "website" in excinfo.value.errors
 
 
 @pytest.mark.parametrize("url", ["https://[::1]:8443/x", "https://mesh.example.org:8080/a?b=c#d",
                                  "https://bücher.example/"])
 def test_website_accepts_ordinary_links(db, url):
-    assert services.create_organisation(UserFactory(), profile(website=url)).website == url
+    assert services.create_organisation(UserFactory(), profile_input(website=url)).website == url
 
 
 @pytest.mark.parametrize("url", ["http://[abc", "https://mesh.example.org:99999"])

@@ -40,6 +40,18 @@ def profile(**overrides) -> dict:
     return data
 
 
+def profile_input(**overrides) -> services.OrganisationProfileInput:
+    return services.OrganisationProfileInput.from_input(profile(**overrides))
+
+
+def invitation_to(email, role=None) -> services.InviteMemberInput:
+    return services.InviteMemberInput.from_input({"email": email, "role": role})
+
+
+def as_role(role) -> services.MemberRoleInput:
+    return services.MemberRoleInput.from_input({"role": role})
+
+
 def errors_of(excinfo) -> dict:
     return excinfo.value.errors
 
@@ -48,7 +60,7 @@ def errors_of(excinfo) -> dict:
 
 def test_create_derives_region_from_country_and_makes_creator_owner(db):
     user = UserFactory()
-    org = services.create_organisation(user, profile(country="sn"))
+    org = services.create_organisation(user, profile_input(country="sn"))
     db.session.commit()
 
     assert org.country == "SN"
@@ -64,8 +76,8 @@ def test_create_derives_region_from_country_and_makes_creator_owner(db):
 
 def test_a_user_may_belong_to_several_organisations(db):
     user = UserFactory()
-    first = services.create_organisation(user, profile(name="B org"))
-    second = services.create_organisation(user, profile(name="A org"))
+    first = services.create_organisation(user, profile_input(name="B org"))
+    second = services.create_organisation(user, profile_input(name="A org"))
     db.session.commit()
     assert services.organisations_for_user(user) == [second, first]
     assert services.is_member(user, first) and services.is_member(user, second)
@@ -74,7 +86,7 @@ def test_a_user_may_belong_to_several_organisations(db):
 def test_server_owned_fields_in_data_are_ignored(db):
     user = UserFactory()
     org = services.create_organisation(
-        user, profile(country="KE", verified=True, region_code="150", subregion_code="155", id=999))
+        user, profile_input(country="KE", verified=True, region_code="150", subregion_code="155", id=999))
     assert org.verified is False
     assert org.region_code == "002"
     assert org.id != 999
@@ -83,7 +95,7 @@ def test_server_owned_fields_in_data_are_ignored(db):
 @pytest.mark.parametrize("country", ["XX", "", None, "Kenya", "KEN"])
 def test_unknown_country_is_refused(db, country):
     with pytest.raises(ValidationFailed) as excinfo:
-        services.create_organisation(UserFactory(), profile(country=country))
+        services.create_organisation(UserFactory(), profile_input(country=country))
     assert "country" in errors_of(excinfo)
     assert db.session.scalar(select(func.count()).select_from(Organisation)) == 0
 
@@ -93,19 +105,20 @@ def test_unknown_country_is_refused(db, country):
                                  "https://exa mple.org"])
 def test_website_must_be_an_http_or_https_address(db, url):
     with pytest.raises(ValidationFailed) as excinfo:
-        services.create_organisation(UserFactory(), profile(website=url))
+        services.create_organisation(UserFactory(), profile_input(website=url))
     assert "website" in errors_of(excinfo)
 
 
 def test_website_is_optional_and_http_is_accepted(db):
-    assert services.create_organisation(UserFactory(), profile(website="")).website is None
-    assert services.create_organisation(UserFactory(), profile(website="http://a.example")).website == "http://a.example"
+    assert services.create_organisation(UserFactory(), profile_input(website="")).website is None
+    org = services.create_organisation(UserFactory(), profile_input(website="http://a.example"))
+    assert org.website == "http://a.example"
 
 
 @pytest.mark.parametrize("amount, currency", [("100.005", "USD"), ("1000.5", "XOF"), ("12.1", "JPY")])
 def test_budget_with_more_decimals_than_the_currency_is_refused(db, amount, currency):
     with pytest.raises(ValidationFailed) as excinfo:
-        services.create_organisation(UserFactory(), profile(annual_budget_amount=amount,
+        services.create_organisation(UserFactory(), profile_input(annual_budget_amount=amount,
                                                             annual_budget_currency=currency))
     assert "annual_budget_amount" in errors_of(excinfo)
 
@@ -119,7 +132,7 @@ def test_budget_with_more_decimals_than_the_currency_is_refused(db, amount, curr
 ])
 def test_bad_budget_is_refused(db, amount, currency, field):
     with pytest.raises(ValidationFailed) as excinfo:
-        services.create_organisation(UserFactory(), profile(annual_budget_amount=amount,
+        services.create_organisation(UserFactory(), profile_input(annual_budget_amount=amount,
                                                             annual_budget_currency=currency))
     assert field in errors_of(excinfo)
 
@@ -133,21 +146,21 @@ def test_bad_budget_is_refused(db, amount, currency, field):
 ])
 def test_a_budget_too_large_to_store_is_called_too_large(db, amount, currency):
     with pytest.raises(ValidationFailed) as excinfo:
-        services.create_organisation(UserFactory(), profile(annual_budget_amount=amount,
+        services.create_organisation(UserFactory(), profile_input(annual_budget_amount=amount,
                                                             annual_budget_currency=currency))
     assert [str(m) for m in errors_of(excinfo)["annual_budget_amount"]] == ["This amount is too large."]
 
 
 def test_the_largest_budget_that_fits_is_kept_exactly(db):
-    org = services.create_organisation(UserFactory(), profile(annual_budget_amount="9999999999999.99",
+    org = services.create_organisation(UserFactory(), profile_input(annual_budget_amount="9999999999999.99",
                                                               annual_budget_currency="USD"))
     assert org.annual_budget_minor == 999_999_999_999_999
 
 
 def test_budget_is_optional_and_exact(db):
-    org = services.create_organisation(UserFactory(), profile(annual_budget_amount=None))
+    org = services.create_organisation(UserFactory(), profile_input(annual_budget_amount=None))
     assert org.annual_budget_minor is None and org.annual_budget_currency is None
-    org = services.create_organisation(UserFactory(), profile(annual_budget_amount="1500000",
+    org = services.create_organisation(UserFactory(), profile_input(annual_budget_amount="1500000",
                                                               annual_budget_currency="XOF"))
     assert org.annual_budget_minor == 1_500_000
 
@@ -155,19 +168,19 @@ def test_budget_is_optional_and_exact(db):
 @pytest.mark.parametrize("year", [1799, "1066", "next", 3000])
 def test_year_founded_outside_1800_to_this_year_is_refused(db, year):
     with pytest.raises(ValidationFailed) as excinfo:
-        services.create_organisation(UserFactory(), profile(year_founded=year))
+        services.create_organisation(UserFactory(), profile_input(year_founded=year))
     assert "year_founded" in errors_of(excinfo)
 
 
 def test_year_founded_bounds_are_accepted(db):
-    assert services.create_organisation(UserFactory(), profile(year_founded=1800)).year_founded == 1800
+    assert services.create_organisation(UserFactory(), profile_input(year_founded=1800)).year_founded == 1800
     this_year = utcnow().year
-    assert services.create_organisation(UserFactory(), profile(year_founded=this_year)).year_founded == this_year
+    assert services.create_organisation(UserFactory(), profile_input(year_founded=this_year)).year_founded == this_year
 
 
 def test_every_problem_is_reported_at_once(db):
     with pytest.raises(ValidationFailed) as excinfo:
-        services.create_organisation(UserFactory(), profile(
+        services.create_organisation(UserFactory(), profile_input(
             name="  ", organisation_type="bank", stakeholder_group="", staff_band="huge",
             focus_areas=["connectivity", "weapons"], languages=["xx"], acronym="A" * 41))
     assert set(errors_of(excinfo)) >= {"name", "organisation_type", "stakeholder_group", "staff_band",
@@ -175,18 +188,18 @@ def test_every_problem_is_reported_at_once(db):
 
 
 def test_informal_group_needs_no_registration_number(db):
-    org = services.create_organisation(UserFactory(), profile(organisation_type="informal_group",
+    org = services.create_organisation(UserFactory(), profile_input(organisation_type="informal_group",
                                                               registration_number="  "))
     assert org.registration_number is None
 
 
 def test_anonymous_cannot_create(db):
     with pytest.raises(PermissionDenied):
-        services.create_organisation(None, profile())
+        services.create_organisation(None, profile_input())
 
 
 def test_owner_updates_profile_and_region_follows_country(db, org, owner):
-    services.update_organisation(owner, org, profile(country="BR", name="Nova Rede"))
+    services.update_organisation(owner, org.id, profile_input(country="BR", name="Nova Rede"))
     db.session.commit()
     assert org.name == "Nova Rede"
     assert org.region_code == get_country("BR").region_code == "019"
@@ -196,13 +209,13 @@ def test_owner_updates_profile_and_region_follows_country(db, org, owner):
 
 def test_admin_may_update_but_a_member_may_not(db, org, member, admin):
     with pytest.raises(PermissionDenied):
-        services.update_organisation(member, org, profile())
-    services.update_organisation(admin, org, profile(name="Renamed by admin"))
+        services.update_organisation(member, org.id, profile_input())
+    services.update_organisation(admin, org.id, profile_input(name="Renamed by admin"))
     assert org.name == "Renamed by admin"
 
 
 def test_update_never_sets_verified(db, org, owner):
-    services.update_organisation(owner, org, profile(verified=True))
+    services.update_organisation(owner, org.id, profile_input(verified=True))
     assert org.verified is False
 
 
@@ -222,15 +235,15 @@ def test_last_owner_cannot_be_removed_demoted_or_leave(db, org, owner):
     with pytest.raises(InvalidTransition, match="owner"):
         services.remove_member(owner, membership)
     with pytest.raises(InvalidTransition, match="owner"):
-        services.change_member_role(owner, membership, "member")
+        services.change_member_role(owner, membership.id, as_role("member"))
     with pytest.raises(InvalidTransition, match="owner"):
         services.leave_organisation(owner, org)
     assert services.membership_of(owner, org).role == "owner"
 
 
 def test_with_a_second_owner_the_first_may_step_down(db, org, owner, member):
-    services.change_member_role(owner, services.membership_of(member, org), "owner")
-    services.change_member_role(owner, services.membership_of(owner, org), "member")
+    services.change_member_role(owner, services.membership_of(member, org).id, as_role("owner"))
+    services.change_member_role(owner, services.membership_of(owner, org).id, as_role("member"))
     db.session.commit()
     assert services.membership_of(owner, org).role == "member"
     assert services.membership_of(member, org).role == "owner"
@@ -248,14 +261,14 @@ def test_members_cannot_manage_members(db, org, owner, member):
     with pytest.raises(PermissionDenied):
         services.remove_member(member, services.membership_of(owner, org))
     with pytest.raises(PermissionDenied):
-        services.change_member_role(member, services.membership_of(member, org), "owner")
+        services.change_member_role(member, services.membership_of(member, org).id, as_role("owner"))
     with pytest.raises(PermissionDenied):
-        services.invite_member(member, org, "new@example.org")
+        services.invite_member(member, org.id, invitation_to("new@example.org"))
 
 
 def test_unknown_role_is_refused(db, org, owner, member):
     with pytest.raises(ValidationFailed):
-        services.change_member_role(owner, services.membership_of(member, org), "admin")
+        services.change_member_role(owner, services.membership_of(member, org).id, as_role("admin"))
 
 
 def test_member_may_leave(db, org, member):
@@ -273,7 +286,7 @@ def test_leaving_an_organisation_one_does_not_belong_to(db, org, outsider):
 
 def test_invitation_stores_only_a_hash_and_queues_an_email(db, outbox, org, owner):
     owner.locale = "fr"
-    invitation, token = services.invite_member(owner, org, "  Amina@Example.ORG ", "member")
+    invitation, token = services.invite_member(owner, org.id, invitation_to("  Amina@Example.ORG ", "member"))
     db.session.commit()
 
     assert invitation.email == "amina@example.org"
@@ -290,10 +303,10 @@ def test_invitation_stores_only_a_hash_and_queues_an_email(db, outbox, org, owne
 
 
 def test_reinviting_refreshes_instead_of_duplicating(db, outbox, org, owner):
-    first, old_token = services.invite_member(owner, org, "amina@example.org", "member")
+    first, old_token = services.invite_member(owner, org.id, invitation_to("amina@example.org", "member"))
     db.session.commit()
     with time_machine.travel(utcnow() + timedelta(days=10), tick=False):
-        second, new_token = services.invite_member(owner, org, "AMINA@example.org", "owner")
+        second, new_token = services.invite_member(owner, org.id, invitation_to("AMINA@example.org", "owner"))
         db.session.commit()
         assert second.id == first.id
         assert second.role == "owner"
@@ -309,17 +322,17 @@ def test_reinviting_refreshes_instead_of_duplicating(db, outbox, org, owner):
 
 def test_inviting_an_existing_member_is_refused(db, org, owner, member):
     with pytest.raises(AlreadyExists):
-        services.invite_member(owner, org, member.email.upper())
+        services.invite_member(owner, org.id, invitation_to(member.email.upper()))
 
 
 @pytest.mark.parametrize("email", ["", "not-an-address", "a@b", "x@@example.org"])
 def test_invalid_invitation_address_is_refused(db, org, owner, email):
     with pytest.raises(ValidationFailed):
-        services.invite_member(owner, org, email)
+        services.invite_member(owner, org.id, invitation_to(email))
 
 
 def test_accepting_joins_with_the_invited_role(db, org, owner):
-    _, token = services.invite_member(owner, org, "amina@example.org", "owner")
+    _, token = services.invite_member(owner, org.id, invitation_to("amina@example.org", "owner"))
     amina = UserFactory(email="amina@example.org")
     membership = services.accept_invitation(amina, token)
     db.session.commit()
@@ -329,13 +342,13 @@ def test_accepting_joins_with_the_invited_role(db, org, owner):
 
 
 def test_email_match_is_case_insensitive(db, org, owner):
-    _, token = services.invite_member(owner, org, "amina@example.org")
+    _, token = services.invite_member(owner, org.id, invitation_to("amina@example.org"))
     amina = UserFactory(email="Amina@Example.org")
     assert services.accept_invitation(amina, token).user_id == amina.id
 
 
 def test_someone_else_cannot_use_the_link(db, org, owner):
-    _, token = services.invite_member(owner, org, "amina@example.org")
+    _, token = services.invite_member(owner, org.id, invitation_to("amina@example.org"))
     mallory = UserFactory(email="mallory@example.org")
     with pytest.raises(PermissionDenied, match="different e-mail"):
         services.accept_invitation(mallory, token)
@@ -343,7 +356,7 @@ def test_someone_else_cannot_use_the_link(db, org, owner):
 
 
 def test_expired_invitation_is_refused(db, org, owner):
-    _, token = services.invite_member(owner, org, "amina@example.org")
+    _, token = services.invite_member(owner, org.id, invitation_to("amina@example.org"))
     db.session.commit()
     amina = UserFactory(email="amina@example.org")
     with time_machine.travel(utcnow() + timedelta(days=14, seconds=1), tick=False):
@@ -354,7 +367,7 @@ def test_expired_invitation_is_refused(db, org, owner):
 
 
 def test_revoked_invitation_is_refused(db, org, owner):
-    invitation, token = services.invite_member(owner, org, "amina@example.org")
+    invitation, token = services.invite_member(owner, org.id, invitation_to("amina@example.org"))
     services.revoke_invitation(owner, invitation)
     services.revoke_invitation(owner, invitation)  # harmless twice
     db.session.commit()
@@ -365,13 +378,13 @@ def test_revoked_invitation_is_refused(db, org, owner):
 
 
 def test_members_cannot_revoke(db, org, owner, member):
-    invitation, _ = services.invite_member(owner, org, "amina@example.org")
+    invitation, _ = services.invite_member(owner, org.id, invitation_to("amina@example.org"))
     with pytest.raises(PermissionDenied):
         services.revoke_invitation(member, invitation)
 
 
 def test_accepting_twice_is_harmless(db, org, owner):
-    invitation, token = services.invite_member(owner, org, "amina@example.org")
+    invitation, token = services.invite_member(owner, org.id, invitation_to("amina@example.org"))
     amina = UserFactory(email="amina@example.org")
     first = services.accept_invitation(amina, token)
     db.session.commit()
@@ -385,7 +398,7 @@ def test_accepting_twice_is_harmless(db, org, owner):
 
 
 def test_used_invitation_cannot_be_reused_after_leaving(db, org, owner):
-    _, token = services.invite_member(owner, org, "amina@example.org")
+    _, token = services.invite_member(owner, org.id, invitation_to("amina@example.org"))
     amina = UserFactory(email="amina@example.org")
     services.accept_invitation(amina, token)
     services.leave_organisation(amina, org)
@@ -434,7 +447,7 @@ def test_invitation_email_carries_the_link_and_escapes_names(db, outbox, org, ow
     from cade.notifications.rendering import render_notification
 
     org.name = "Tom & <b>Jerry</b>"
-    invitation, token = services.invite_member(owner, org, "amina@example.org", "owner")
+    invitation, token = services.invite_member(owner, org.id, invitation_to("amina@example.org", "owner"))
     [mail] = outbox("organisations.invitation", email="amina@example.org")
     subject, text, html = render_notification(mail)
     assert "Tom & <b>Jerry</b>" in subject

@@ -23,6 +23,7 @@ from cade.core.questionnaires.kinds import UnknownKind, word_count
 from cade.programmes import services
 from cade.programmes.constants import QuestionKind as ProgrammeQuestionKind
 from tests.factories import CallFactory, QuestionFactory
+from tests.programmes.test_services import changed_question, question_input
 
 
 @dataclass
@@ -183,23 +184,25 @@ def test_a_call_is_born_with_a_questionnaire_of_its_own(db):
 
 def test_a_calls_questions_are_its_questionnaires_in_order(db, admin):
     call = CallFactory(draft=True)
-    second = services.add_question(admin, call.id, kind="number", label="How many?")
+    second = services.add_question(admin, call.id, question_input(kind="number", label="How many?"))
     services.move_question(admin, second.id, "up")
-    services.add_question(admin, call.id, kind="short_text", label="Where?")
+    services.add_question(admin, call.id, question_input(kind="short_text", label="Where?"))
     services.move_question(admin, second.id, "up")
     assert [q.label for q in call.questions] == ["How many?", "Where?"]
     assert all(q.questionnaire_id == call.questionnaire_id for q in call.questions)
-    assert services.update_question(admin, second.id, label="How many people?").label == "How many people?"
+    renamed = services.update_question(admin, second.id, changed_question(second, label="How many people?"))
+    assert renamed.label == "How many people?"
 
 
 def test_a_questions_word_limit_and_choices_are_kept_only_where_its_kind_takes_them(db, admin):
     call = CallFactory(draft=True)
-    text = services.add_question(admin, call.id, kind="short_text", label="A", word_limit=5, choices="x\ny")
+    text = services.add_question(admin, call.id, question_input(kind="short_text", label="A", word_limit=5,
+                                                                choices="x\ny"))
     assert text.word_limit is None and text.choices == []
-    essay = services.add_question(admin, call.id, kind="long_text", label="B", word_limit=5)
+    essay = services.add_question(admin, call.id, question_input(kind="long_text", label="B", word_limit=5))
     assert essay.word_limit == 5
     with pytest.raises(ValidationFailed) as refused:
-        services.add_question(admin, call.id, kind="essay", label="C")
+        services.add_question(admin, call.id, question_input(kind="essay", label="C"))
     assert "kind" in refused.value.errors
 
 
@@ -213,5 +216,5 @@ def test_an_answer_the_kind_refuses_is_refused_by_the_draft_with_the_field_named
     membership = MembershipFactory()
     application = ApplicationFactory(call=call, organisation=membership.organisation)
     with pytest.raises(ValidationFailed) as refused:
-        save_draft(membership.user, application.id, DraftInput(answers={number.id: "many", text.id: ["x"]}))
+        save_draft(membership.user, application.id, DraftInput.from_input({"answers": {number.id: "many", text.id: ["x"]}}))
     assert refused.value.errors == {f"q_{number.id}": ["Enter a number."], f"q_{text.id}": ["Enter text."]}

@@ -14,7 +14,7 @@ from cade.programmes import services
 from cade.programmes.models import Call, Question
 from tests.factories import CallFactory, ProgrammeFactory, QuestionFactory, RubricCriterionFactory, UserFactory
 from tests.concurrency import run_side_by_side
-from tests.programmes.test_services import call_data, errors_of
+from tests.programmes.test_services import call_input, changed_call, errors_of, question_input
 from tests.programmes.test_views import CALL_FORM
 
 
@@ -36,13 +36,14 @@ NOT_AN_AMOUNT = "Enter an amount in USD with at most 2 decimal places."
 ])
 def test_amounts_beyond_any_grant_or_not_finite_are_refused(db, admin, programme, value, message):
     with pytest.raises(ValidationFailed) as excinfo:
-        services.create_call(admin, programme.id, **call_data(budget_envelope=value))
+        services.create_call(admin, programme.id, call_input(programme, budget_envelope=value))
     assert errors_of(excinfo)["budget_envelope"] == [message]
 
 
 def test_the_largest_allowed_amount_is_stored_exactly(db, admin, programme):
     top = "10000000000000.00"  # 10**15 cents
-    call = services.create_call(admin, programme.id, **call_data(budget_envelope=top, max_award=top, min_award="1"))
+    call = services.create_call(admin, programme.id,
+                                call_input(programme, budget_envelope=top, max_award=top, min_award="1"))
     _db.session.commit()
     _db.session.expire_all()
     assert _db.session.get(Call, call.id).budget_envelope_minor == 10**15
@@ -79,11 +80,12 @@ def test_the_call_form_reads_amounts_the_way_the_admin_writes_them(client, login
 
 def test_a_time_in_the_repeated_hour_is_read_as_its_first_occurrence(db, admin, programme):
     # Paris goes from 03:00 summer time back to 02:00 on 25 October 2026: 02:30 happens twice.
-    call = services.create_call(admin, programme.id, **call_data(
-        timezone="Europe/Paris", opens_at=datetime(2026, 10, 1, 9, 0), closes_at=datetime(2026, 10, 25, 2, 30)))
+    call = services.create_call(admin, programme.id, call_input(
+        programme, timezone="Europe/Paris", opens_at=datetime(2026, 10, 1, 9, 0),
+        closes_at=datetime(2026, 10, 25, 2, 30)))
     assert call.closes_at == datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc)  # 02:30 CEST, not 02:30 CET
-    later = services.create_call(admin, programme.id, **call_data(
-        timezone="Europe/Paris", opens_at=datetime(2026, 10, 1, 9, 0),
+    later = services.create_call(admin, programme.id, call_input(
+        programme, timezone="Europe/Paris", opens_at=datetime(2026, 10, 1, 9, 0),
         closes_at=datetime(2026, 10, 25, 2, 30, fold=1)))
     assert later.closes_at == call.closes_at
 
@@ -99,22 +101,23 @@ def _local(moment, call):
 def test_a_published_deadline_cannot_move_into_the_past(db, admin):
     live = CallFactory()
     with pytest.raises(ValidationFailed) as excinfo:
-        services.update_call(admin, live.id, closes_at=_local(utcnow() - timedelta(hours=1), live))
+        services.update_call(admin, live.id, changed_call(live, closes_at=_local(utcnow() - timedelta(hours=1), live)))
     assert "already passed" in errors_of(excinfo)["closes_at"][0]
 
 
 def test_a_published_deadline_may_come_earlier_while_still_ahead(db, admin):
     live = CallFactory()
     sooner = _local(utcnow() + timedelta(days=2), live)
-    assert _local(services.update_call(admin, live.id, closes_at=sooner).closes_at, live) == sooner
+    assert _local(services.update_call(admin, live.id, changed_call(live, closes_at=sooner)).closes_at, live) == sooner
 
 
 def test_a_closed_call_can_still_be_corrected_and_a_draft_moved_freely(db, admin):
     closed = CallFactory(closed=True)
-    assert services.update_call(admin, closed.id, title="Corrected title").title == "Corrected title"
+    corrected = services.update_call(admin, closed.id, changed_call(closed, title="Corrected title"))
+    assert corrected.title == "Corrected title"
     draft = CallFactory(draft=True)
     past = _local(utcnow() - timedelta(days=1), draft)
-    assert services.update_call(admin, draft.id, closes_at=past).status == "draft"
+    assert services.update_call(admin, draft.id, changed_call(draft, closes_at=past)).status == "draft"
 
 
 def test_editing_a_call_through_the_form_keeps_a_deadline_to_the_second(client, login, admin):
@@ -146,7 +149,8 @@ def test_questions_added_at_the_same_moment_get_positions_of_their_own(app, db, 
 
     def add(label):
         def action():
-            services.add_question(_db.session.get(type(admin), admin_id), call_id, kind="short_text", label=label)
+            services.add_question(_db.session.get(type(admin), admin_id), call_id,
+                                  question_input(kind="short_text", label=label))
         return action
 
     outcomes = run_side_by_side(app, [add("First"), add("Second")], pause_after="max(")

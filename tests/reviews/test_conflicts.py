@@ -135,9 +135,11 @@ def test_a_review_submitted_while_a_conflict_is_declared_is_never_deleted(app, a
     reviewer_id, assignment_id, criterion_id = assignment.reviewer_id, assignment.id, criterion.id
     assert declaration.has_conflict is False
 
+    command = scoring.ReviewInput.from_input({"scores": {criterion_id: "3"}, "recommendation": "fund", "submit": True},
+                                             scales={criterion_id: criterion.max_score})
+
     def submit():
-        scoring.save_review(_db.session.get(User, reviewer_id), assignment_id, scores={criterion_id: "3"},
-                            recommendation="fund", comment_to_applicant="", confidential_comment="", submit=True)
+        scoring.save_review(_db.session.get(User, reviewer_id), assignment_id, command)
 
     def declare():
         conflicts.declare_conflict(_db.session.get(User, reviewer_id), assignment_id, True, "Found out just now.")

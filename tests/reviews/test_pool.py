@@ -31,6 +31,15 @@ from tests.factories import (
 from tests.querycount import count_statements
 
 
+def email_input(email):
+    return pool.ReviewerInput.from_input({"email": email})
+
+
+def profile_input(**values):
+    """The profile as the profile page hands it over: typed values cleaned by ReviewerProfileInput."""
+    return pool.ReviewerProfileInput.from_input(values)
+
+
 @pytest.fixture()
 def request_ctx(app, db):
     """Services translate their messages inside a request, as the views call them."""
@@ -58,7 +67,7 @@ def reload(model, object_id):
 
 def invite(admin, email="new.reviewer@example.net"):
     """Invite `email`; return the invitation and the token from the e-mail's context."""
-    result = pool.add_reviewer(admin, email)
+    result = pool.add_reviewer(admin, email_input(email))
     _db.session.commit()
     row = _db.session.scalars(select(Notification).where(Notification.kind == "reviews.invitation")
                               .order_by(Notification.id.desc())).first()
@@ -72,7 +81,7 @@ class TestAddReviewer:
     def test_an_existing_account_becomes_a_reviewer_with_a_profile_in_its_language(self, admin):
         user = UserFactory(email="amina@kijiji.example", locale="fr")
 
-        result = pool.add_reviewer(admin, "  Amina@Kijiji.EXAMPLE ")
+        result = pool.add_reviewer(admin, email_input("  Amina@Kijiji.EXAMPLE "))
         _db.session.commit()
 
         assert result.outcome is AddOutcome.ADDED and result.user.id == user.id
@@ -84,7 +93,7 @@ class TestAddReviewer:
         assert _db.session.scalar(select(func.count(ReviewerInvitation.id))) == 0
 
     def test_adding_a_reviewer_again_changes_nothing(self, admin, reviewer):
-        result = pool.add_reviewer(admin, reviewer.email)
+        result = pool.add_reviewer(admin, email_input(reviewer.email))
         _db.session.commit()
         assert result.outcome is AddOutcome.ALREADY
         assert _db.session.scalar(select(func.count(ReviewerProfile.id))) == 1
@@ -93,7 +102,7 @@ class TestAddReviewer:
     def test_a_removed_reviewer_comes_back_with_the_profile_they_had(self, admin, reviewer):
         pool.remove_reviewer(admin, reviewer.id)
         _db.session.commit()
-        result = pool.add_reviewer(admin, reviewer.email)
+        result = pool.add_reviewer(admin, email_input(reviewer.email))
         _db.session.commit()
         assert result.outcome is AddOutcome.ADDED
         assert reload(User, reviewer.id).has_role("reviewer")
@@ -103,19 +112,19 @@ class TestAddReviewer:
     def test_only_an_admin_may_add_reviewers(self, request, who):
         actor = request.getfixturevalue(who)
         with pytest.raises(PermissionDenied):
-            pool.add_reviewer(actor, "someone@example.net")
+            pool.add_reviewer(actor, email_input("someone@example.net"))
         assert _db.session.scalar(select(func.count(ReviewerInvitation.id))) == 0
 
     @pytest.mark.parametrize("email", ["", "   ", "not-an-address", "a@b", "two@@example.org"])
     def test_a_malformed_address_is_refused_beside_the_field(self, admin, email):
         with pytest.raises(ValidationFailed) as refused:
-            pool.add_reviewer(admin, email)
+            pool.add_reviewer(admin, email_input(email))
         assert "email" in refused.value.errors
 
     def test_a_disabled_account_is_not_made_a_reviewer(self, admin):
         user = UserFactory(active=False)
         with pytest.raises(ValidationFailed) as refused:
-            pool.add_reviewer(admin, user.email)
+            pool.add_reviewer(admin, email_input(user.email))
         assert "disabled" in str(refused.value.errors["email"][0])
         assert not reload(User, user.id).has_role("reviewer")
 
@@ -126,7 +135,7 @@ class TestAddReviewer:
 class TestInvitations:
     def test_an_unknown_address_gets_an_invitation_whose_token_only_travels_by_e_mail(self, admin):
         before = utcnow()
-        result = pool.add_reviewer(admin, "New.Reviewer@Example.NET")
+        result = pool.add_reviewer(admin, email_input("New.Reviewer@Example.NET"))
         _db.session.commit()
 
         assert result.outcome is AddOutcome.INVITED
@@ -250,7 +259,7 @@ GOOD = {"expertise": "Mesh networks, policy", "languages": ["en", "sw"], "region
 @pytest.mark.usefixtures("request_ctx")
 class TestProfiles:
     def test_an_admin_edits_a_profile_and_the_change_is_audited(self, admin, reviewer):
-        profile = pool.update_reviewer_profile(admin, reviewer.id, **GOOD)
+        profile = pool.update_reviewer_profile(admin, reviewer.id, profile_input(**GOOD))
         _db.session.commit()
         assert (profile.expertise, profile.languages, profile.regions, profile.max_load) == (
             ["mesh networks", "policy"], ["en", "sw"], ["002", "014"], 4)
@@ -259,19 +268,21 @@ class TestProfiles:
         assert updated.before["expertise"] == ["connectivity"] and updated.after["max_load"] == 4
 
     def test_saving_the_same_values_records_nothing(self, reviewer):
-        pool.update_reviewer_profile(reviewer, reviewer.id, **GOOD)
-        pool.update_reviewer_profile(reviewer, reviewer.id, **GOOD)
+        pool.update_reviewer_profile(reviewer, reviewer.id, profile_input(**GOOD))
+        pool.update_reviewer_profile(reviewer, reviewer.id, profile_input(**GOOD))
         assert len(events("reviewer.profile_updated")) == 1
 
     def test_expertise_tags_are_trimmed_lower_cased_and_de_duplicated(self, reviewer):
         profile = pool.update_reviewer_profile(
-            reviewer, reviewer.id, **dict(GOOD, expertise="  Mesh   Networks, policy ,mesh networks,, GENDER ,"))
+            reviewer, reviewer.id,
+            profile_input(**dict(GOOD, expertise="  Mesh   Networks, policy ,mesh networks,, GENDER ,")))
         assert profile.expertise == ["mesh networks", "policy", "gender"]
-        profile = pool.update_reviewer_profile(reviewer, reviewer.id, **dict(GOOD, expertise=["A, b", "B", " c "]))
+        profile = pool.update_reviewer_profile(reviewer, reviewer.id,
+                                               profile_input(**dict(GOOD, expertise=["A, b", "B", " c "])))
         assert profile.expertise == ["a", "b", "c"]
 
     def test_a_reviewer_edits_their_own_profile(self, reviewer):
-        pool.update_reviewer_profile(reviewer, reviewer.id, **dict(GOOD, max_load=0))
+        pool.update_reviewer_profile(reviewer, reviewer.id, profile_input(**dict(GOOD, max_load=0)))
         _db.session.commit()
         assert pool.profile_of(reviewer.id).max_load == 0
         assert events("reviewer.profile_updated")[0].actor_id == reviewer.id
@@ -280,7 +291,7 @@ class TestProfiles:
     def test_no_one_else_may_edit_a_profile(self, request, reviewer, who):
         actor = (ReviewerProfileFactory().user if who == "other_reviewer" else request.getfixturevalue(who))
         with pytest.raises(PermissionDenied):
-            pool.update_reviewer_profile(actor, reviewer.id, **GOOD)
+            pool.update_reviewer_profile(actor, reviewer.id, profile_input(**GOOD))
         assert pool.profile_of(reviewer.id).max_load == 10
 
     def test_a_former_reviewer_may_not_edit_their_profile_but_an_admin_may(self, admin, reviewer):
@@ -288,18 +299,18 @@ class TestProfiles:
         _db.session.commit()
         reviewer = reload(User, reviewer.id)
         with pytest.raises(PermissionDenied):
-            pool.update_reviewer_profile(reviewer, reviewer.id, **GOOD)
-        assert pool.update_reviewer_profile(admin, reviewer.id, **GOOD).max_load == 4
+            pool.update_reviewer_profile(reviewer, reviewer.id, profile_input(**GOOD))
+        assert pool.update_reviewer_profile(admin, reviewer.id, profile_input(**GOOD)).max_load == 4
 
     def test_an_admin_cannot_give_a_profile_to_someone_outside_the_pool(self, admin, applicant):
         with pytest.raises(NotFound):
-            pool.update_reviewer_profile(admin, applicant.id, **GOOD)
+            pool.update_reviewer_profile(admin, applicant.id, profile_input(**GOOD))
         with pytest.raises(NotFound):
-            pool.update_reviewer_profile(admin, 987654, **GOOD)
+            pool.update_reviewer_profile(admin, 987654, profile_input(**GOOD))
 
     def test_a_reviewer_without_a_profile_gets_one_on_first_save(self, admin):
         user = UserFactory(roles=["reviewer"])  # role granted on the accounts page, no profile yet
-        pool.update_reviewer_profile(admin, user.id, **GOOD)
+        pool.update_reviewer_profile(admin, user.id, profile_input(**GOOD))
         assert pool.profile_of(user.id).regions == ["002", "014"]
 
     @pytest.mark.parametrize("field, value", [
@@ -320,7 +331,7 @@ class TestProfiles:
     ])
     def test_bad_values_are_refused_beside_their_field_and_nothing_changes(self, reviewer, field, value):
         with pytest.raises(ValidationFailed) as refused:
-            pool.update_reviewer_profile(reviewer, reviewer.id, **dict(GOOD, **{field: value}))
+            pool.update_reviewer_profile(reviewer, reviewer.id, profile_input(**dict(GOOD, **{field: value})))
         assert list(refused.value.errors) == [field]
         _db.session.rollback()
         assert pool.profile_of(reviewer.id).expertise == ["connectivity"]
@@ -328,13 +339,13 @@ class TestProfiles:
     def test_the_limits_themselves_are_accepted(self, reviewer):
         tags = ", ".join(f"topic {n}" for n in range(19)) + ", " + "y" * 60
         profile = pool.update_reviewer_profile(reviewer, reviewer.id,
-                                               **dict(GOOD, expertise=tags, max_load=str(MAX_LOAD_LIMIT)))
+                                               profile_input(**dict(GOOD, expertise=tags, max_load=str(MAX_LOAD_LIMIT))))
         assert len(profile.expertise) == 20 and profile.max_load == MAX_LOAD_LIMIT
 
     def test_every_bad_field_is_reported_at_once(self, reviewer):
         with pytest.raises(ValidationFailed) as refused:
-            pool.update_reviewer_profile(reviewer, reviewer.id, expertise="x" * 61, languages=["zz"],
-                                         regions=["1"], max_load="many")
+            pool.update_reviewer_profile(reviewer, reviewer.id, profile_input(
+                expertise="x" * 61, languages=["zz"], regions=["1"], max_load="many"))
         assert set(refused.value.errors) == {"expertise", "languages", "regions", "max_load"}
 
 

@@ -22,8 +22,9 @@ def assignment(db):
 
 def save(assignment, score, *, submit):
     criterion = assignment.call.criteria[0]
-    return scoring.save_review(assignment.reviewer, assignment.id, scores={criterion.id: score},
-                               recommendation="fund", comment_to_applicant="", confidential_comment="", submit=submit)
+    command = scoring.ReviewInput.from_input({"scores": {criterion.id: score}, "recommendation": "fund",
+                                              "submit": submit}, scales={criterion.id: criterion.max_score})
+    return scoring.save_review(assignment.reviewer, assignment.id, command)
 
 
 def verbs(review):

@@ -50,9 +50,18 @@ def reviewer(assignment):
     return assignment.reviewer
 
 
+def review_input(criteria, scores, *, submit=False, recommendation=None, applicant="", panel=""):
+    """The review as the review page hands it over: typed values cleaned on the call's rubric."""
+    return scoring.ReviewInput.from_input(
+        {"scores": scores, "recommendation": recommendation, "comment_to_applicant": applicant,
+         "confidential_comment": panel, "submit": submit},
+        scales={criterion.id: criterion.max_score for criterion in criteria})
+
+
 def save(reviewer, assignment, scores, *, submit=False, recommendation=None, applicant="", panel=""):
-    return scoring.save_review(reviewer, assignment.id, scores=scores, recommendation=recommendation,
-                               comment_to_applicant=applicant, confidential_comment=panel, submit=submit)
+    return scoring.save_review(reviewer, assignment.id, review_input(
+        assignment.call.criteria, scores, submit=submit, recommendation=recommendation, applicant=applicant,
+        panel=panel))
 
 
 def stored_scores(assignment) -> dict[int, int]:
@@ -187,9 +196,10 @@ def test_two_submits_at_the_same_moment_make_one_review(app, reviewer, assignmen
     reviewer_id, assignment_id = reviewer.id, assignment.id
     scores = {criteria[0].id: "3", criteria[1].id: "7"}
 
+    command = review_input(criteria, scores, submit=True, recommendation="fund")
+
     def submit():
-        scoring.save_review(_db.session.get(User, reviewer_id), assignment_id, scores=scores, recommendation="fund",
-                            comment_to_applicant="", confidential_comment="", submit=True)
+        scoring.save_review(_db.session.get(User, reviewer_id), assignment_id, command)
 
     outcomes = run_side_by_side(app, [submit, submit], pause_after="from reviews")
     assert outcomes == ["done", "done"]
@@ -387,9 +397,10 @@ def test_a_criterion_deleted_while_the_first_review_is_saved_never_takes_a_score
     doomed_id = criteria[1].id
     scores = {c.id: "3" for c in criteria}
 
+    command = review_input(criteria, scores)
+
     def save_first_review():
-        scoring.save_review(_db.session.get(User, reviewer_id), assignment_id, scores=scores, recommendation=None,
-                            comment_to_applicant="", confidential_comment="", submit=False)
+        scoring.save_review(_db.session.get(User, reviewer_id), assignment_id, command)
 
     def delete():
         delete_criterion(_db.session.get(User, admin_id), doomed_id)

@@ -1,24 +1,29 @@
 """Account services: sign-up, verification, sign-in, password reset, profile and roles.
 
-Every function takes plain values and the acting user where there is one,
-flushes and never commits; the caller (view, CLI, task) owns the transaction.
+Every function takes plain values, or one command for what a person typed,
+and the acting user where there is one; it flushes and never commits: the
+caller (view, CLI, task) owns the transaction.
 
 A package of modules; every public function is importable from here."""
 
 from cade.accounts.services._common import (  # noqa: F401
+    ACCOUNT_ADDRESS,
     AuthenticationFailed,
-    email_problems,
     normalise_email,
     get_user_by_email,
     get_user,
 )
 from cade.accounts.services.registration import (  # noqa: F401
+    ProfileInput,
+    RegistrationInput,
     register_user,
     verify_email,
     resend_verification,
     update_profile,
 )
 from cade.accounts.services.signing_in import (  # noqa: F401
+    PasswordChangeInput,
+    PasswordResetInput,
     authenticate,
     request_password_reset,
     check_reset_token,
@@ -27,6 +32,7 @@ from cade.accounts.services.signing_in import (  # noqa: F401
     sign_out,
 )
 from cade.accounts.services.administration import (  # noqa: F401
+    AdminInput,
     set_user_active,
     grant_role,
     revoke_role,
@@ -34,8 +40,13 @@ from cade.accounts.services.administration import (  # noqa: F401
 )
 
 __all__ = [
+    "ACCOUNT_ADDRESS",
+    "AdminInput",
     "AuthenticationFailed",
-    "email_problems",
+    "PasswordChangeInput",
+    "PasswordResetInput",
+    "ProfileInput",
+    "RegistrationInput",
     "normalise_email",
     "get_user_by_email",
     "register_user",

@@ -1,4 +1,4 @@
-"""What the accounts services share: address normalisation, look-ups, checks."""
+"""What the accounts services share: the one spelling of an address, look-ups, the profile's cleaners."""
 
 import unicodedata
 
@@ -9,71 +9,70 @@ from sqlalchemy import func, select
 
 from cade.accounts import passwords
 from cade.accounts.models import User
+from cade.core.commands import Choice, Cleaner, Cleaning, Email, FieldErrors
 from cade.core.errors import DomainError, NotFound
 from cade.core.timeutil import is_timezone
 from cade.extensions import db
+
+# Every address an account or an invitation is given: core's Email cleaner (its spelling), accounts' wording.
+ACCOUNT_ADDRESS = Email(message=_l("Enter an e-mail address such as name@example.org."))
 
 
 class AuthenticationFailed(DomainError):
     # One message for an unknown address and a wrong password: it must not tell them apart.
     default_message = _l("The e-mail address or password is not correct.")
 
-def _validated(email: str | None):
-    address = unicodedata.normalize("NFC", (email or "").strip())
-    try:
-        return address, validate_email(address, check_deliverability=False)
-    except EmailNotValidError:
-        return address, None
+
+class Language(Cleaner):
+    """One of the languages the site is translated into (the app's LANGUAGES, read when cleaning)."""
+
+    def clean(self, raw, cleaning):
+        return Choice(current_app.config["LANGUAGES"], required=True,
+                      message=_l("Please choose one of the offered languages.")).clean(raw, cleaning)
+
+
+class TimeZone(Cleaner):
+    """An IANA time zone name (Africa/Dakar)."""
+
+    def clean(self, raw, cleaning):
+        if not isinstance(raw, str) or not is_timezone(raw):
+            cleaning.refuse(_l("Please choose a time zone from the list."))
+            return None
+        return raw
+
 
 def normalise_email(email: str | None) -> str:
     """The one spelling of an address that accounts and invitations store and compare.
 
-    Surrounding spaces go, letters are lower-cased, Unicode is composed (NFC:
-    "é" typed as e + accent is the same "é"), and an internationalised domain
-    is kept in Unicode whether it was typed so or in its xn-- (punycode) form.
-    An address that is not valid is only trimmed, composed and lower-cased;
-    the shape checks refuse it.
+    The spelling of core's Email cleaner: surrounding spaces go, letters are
+    lower-cased, Unicode is composed (NFC: "é" typed as e + accent is the
+    same "é"), and an internationalised domain is kept in Unicode whether it
+    was typed so or in its xn-- (punycode) form. An address that is not
+    valid is only trimmed, composed and lower-cased; the cleaner refuses it.
     """
-    address, valid = _validated(email)
-    return (valid.normalized if valid else address).lower()
+    address = ACCOUNT_ADDRESS.clean(email, Cleaning("email", FieldErrors(), {}, {}))
+    return address or unicodedata.normalize("NFC", email.strip() if isinstance(email, str) else "").lower()
+
 
 def _stored_spellings(email: str | None) -> set[str]:
     # Accounts stored before normalise_email composed Unicode and decoded xn-- domains
     # kept the address as typed (trimmed, lower-cased), possibly with its xn-- domain.
-    _address, valid = _validated(email)
-    spellings = {normalise_email(email), (email or "").strip().lower()}
-    if valid is not None and valid.ascii_email:
-        spellings.add(valid.ascii_email.lower())
+    address = normalise_email(email)
+    spellings = {address, (email or "").strip().lower()}
+    try:
+        ascii_email = validate_email(address, check_deliverability=False).ascii_email
+    except EmailNotValidError:
+        ascii_email = None
+    if ascii_email:  # None when the local part itself is not ASCII
+        spellings.add(ascii_email.lower())
     return spellings
+
 
 def get_user_by_email(email: str | None) -> User | None:
     if not normalise_email(email):
         return None
     query = select(User).where(func.lower(User.email).in_(_stored_spellings(email)))
     return db.session.scalar(query.order_by(User.id).limit(1))
-
-def _check_profile_values(name: str | None, locale: str | None, timezone: str | None) -> dict:
-    errors: dict[str, list] = {}
-    if not (name or "").strip():
-        errors["name"] = [_l("Please give your name.")]
-    elif len(name.strip()) > 200:
-        errors["name"] = [_l("Use at most %(n)d characters.", n=200)]
-    if locale not in current_app.config["LANGUAGES"]:
-        errors["locale"] = [_l("Please choose one of the offered languages.")]
-    if not is_timezone(timezone):
-        errors["timezone"] = [_l("Please choose a time zone from the list.")]
-    return errors
-
-def email_problems(email: str | None) -> list:
-    """Why `email` cannot be used as an address (empty when it can), checked as accounts check it.
-
-    The address's shape only (email_validator's rules: one @, no empty or
-    doubled dots, a real domain name); the domain is not looked up.
-    """
-    if _validated(email)[1] is None:
-        return [_l("Enter an e-mail address such as name@example.org.")]
-    return []
-
 
 
 def _valid_hours(setting: str) -> int:

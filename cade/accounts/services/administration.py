@@ -1,18 +1,20 @@
 """What administrators do to accounts: roles, disabling, create-admin."""
 
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
 
 from cade.accounts import passwords
 from cade.accounts.models import User, UserRole
 from cade.core.audit import record_event
+from cade.core.commands import Command, Text, field
 from cade.core.db import utcnow
 from cade.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from cade.core.permissions import ADMIN, ROLES, is_admin
 from cade.extensions import db
 from cade.accounts.services._common import (
-    normalise_email,
+    ACCOUNT_ADDRESS,
     get_user_by_email,
-    email_problems,
     _set_password,
     _end_sessions,
 )
@@ -83,19 +85,24 @@ def revoke_role(actor: User, user: User, role: str) -> User:
         record_event(actor, "user.role_revoked", user, before={"roles": before}, after={"roles": user.role_names})
     return user
 
-def create_admin(email: str, password: str | None = None, name: str | None = None) -> tuple[User, list[str]]:
+@dataclass(frozen=True)
+class AdminInput(Command):
+    """An administrator as the CLI is told of one: the address, and a password and name to create an account."""
+
+    email: str | None = field(ACCOUNT_ADDRESS)
+    password: str | None = field(passwords.NewPassword(required=False))
+    name: str | None = field(Text(max_len=200))
+
+
+def create_admin(command: AdminInput) -> tuple[User, list[str]]:
     """Create a verified administrator, or promote and verify an existing account (for the CLI).
 
     A password is required to create an account and, when given for an
     existing one, replaces its password. Returns the user and a list of what
     was done ("created", "promoted", "verified", "password_set").
-    Raises ValidationFailed on email or password.
+    Raises ValidationFailed on email (a disabled account) or password (none to create one).
     """
-    address = normalise_email(email)
-    if email_errors := email_problems(address):
-        raise ValidationFailed({"email": email_errors})
-    if password is not None:
-        passwords.check_password_rules(password)
+    address, password, name = command.email, command.password, command.name
     done: list[str] = []
     user = get_user_by_email(address)
     if user is not None and not user.active:
@@ -106,7 +113,7 @@ def create_admin(email: str, password: str | None = None, name: str | None = Non
         if password is None:
             raise ValidationFailed({"password": [_l("A password is needed to create an account.")]})
         user = User(email=address, password_hash=passwords.hash_password(password),
-                    name=(name or address.split("@")[0]).strip(), verified_at=utcnow())
+                    name=name or address.split("@")[0], verified_at=utcnow())
         db.session.add(user)
         db.session.flush()
         record_event(None, "user.registered", user, after={"email": address, "via": "create-admin"})

@@ -1,50 +1,65 @@
 """Signing up, confirming the address, and the profile."""
 
 import secrets
+from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 
 from cade.accounts import passwords, tokens
 from cade.accounts.models import User
 from cade.accounts.tokens import InvalidToken
 from cade.core.audit import record_event
 from cade.core.db import utcnow
-from cade.core.errors import PermissionDenied, ValidationFailed
+from cade.core.commands import Command, FieldErrors, Text, field
+from cade.core.errors import PermissionDenied
 from cade.core.permissions import is_admin
 from cade.extensions import db
 from cade.notifications.services import notify
 from cade.accounts.services._common import (
-    normalise_email,
+    ACCOUNT_ADDRESS,
+    Language,
+    TimeZone,
     get_user_by_email,
-    _check_profile_values,
-    email_problems,
+    get_user,
     _valid_hours,
 )
 
 
-def register_user(*, email: str, password: str, name: str, locale: str = "en",
-                  timezone: str = "UTC") -> User | None:
+@dataclass(frozen=True)
+class ProfileInput(Command):
+    """A person's name, language and time zone."""
+
+    name: str | None = field(Text(max_len=200))
+    locale: str | None = field(Language())
+    timezone: str | None = field(TimeZone())
+
+    def check(self, errors: FieldErrors) -> None:
+        if self.name is None and "name" not in errors:
+            errors.add("name", _l("Please give your name."))
+
+
+@dataclass(frozen=True)
+class RegistrationInput(ProfileInput):
+    """A sign-up: the profile, the address (in its one spelling) and a password that keeps the rules."""
+
+    email: str | None = field(ACCOUNT_ADDRESS)
+    password: str | None = field(passwords.NewPassword())
+
+
+def register_user(command: RegistrationInput) -> User | None:
     """Create an unverified account and send it a verification link.
 
     When the address already has an account nothing is created and that
     address is told someone tried to register with it; the caller shows the
     same page either way, so sign-up cannot be used to find out who has an
     account. Returns the new user, or None when the address was taken.
-    Raises ValidationFailed with field errors (email, password, name, locale, timezone).
     """
-    address = normalise_email(email)
-    errors = _check_profile_values(name, locale, timezone)
-    if email_errors := email_problems(address):
-        errors["email"] = email_errors
-    if password_errors := passwords.password_problems(password):
-        errors["password"] = password_errors
-    if errors:
-        raise ValidationFailed(errors)
-
     # Hash before looking the address up, so both outcomes take the same time.
-    password_hash = passwords.hash_password(password)
+    password_hash = passwords.hash_password(command.password)
+    address, locale, timezone = command.email, command.locale, command.timezone
     existing = get_user_by_email(address)
     if existing is None:
-        user = User(email=address, password_hash=password_hash, name=name.strip(),
+        user = User(email=address, password_hash=password_hash, name=command.name,
                     locale=locale, timezone=timezone)
         # A registration racing this one for the same address fails here on the
         # unique index (IntegrityError); the view shows the same page for it.
@@ -93,18 +108,16 @@ def resend_verification(email: str) -> bool:
     _send_verification(user)
     return True
 
-def update_profile(actor: User, user: User, *, name: str, locale: str, timezone: str) -> User:
+def update_profile(actor: User, user_id: int, command: ProfileInput) -> User:
     """Change a user's name, language and time zone (the user themself or an admin).
 
-    Raises PermissionDenied, or ValidationFailed on name, locale or timezone.
+    Raises PermissionDenied, or NotFound for an unknown user.
     """
-    if actor is None or (actor.id != user.id and not is_admin(actor)):
+    if actor is None or (actor.id != user_id and not is_admin(actor)):
         raise PermissionDenied()
-    errors = _check_profile_values(name, locale, timezone)
-    if errors:
-        raise ValidationFailed(errors)
+    user = get_user(user_id)
     before = {"name": user.name, "locale": user.locale, "timezone": user.timezone}
-    user.name, user.locale, user.timezone = name.strip(), locale, timezone
+    user.name, user.locale, user.timezone = command.name, command.locale, command.timezone
     after = {"name": user.name, "locale": user.locale, "timezone": user.timezone}
     if before != after:
         record_event(actor, "user.profile_updated", user, before=before, after=after)

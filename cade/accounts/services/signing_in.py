@@ -1,6 +1,7 @@
 """Signing in and out, and passwords: reset links and changes."""
 
 import secrets
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
@@ -8,6 +9,7 @@ from cade.accounts import passwords, tokens
 from cade.accounts.models import User
 from cade.accounts.tokens import InvalidToken
 from cade.core.audit import record_event
+from cade.core.commands import Command, field
 from cade.core.db import utcnow
 from cade.core.errors import ValidationFailed
 from cade.extensions import db
@@ -59,31 +61,44 @@ def check_reset_token(token: str) -> User:
         raise InvalidToken()
     return user
 
-def reset_password(token: str, new_password: str) -> User:
+@dataclass(frozen=True)
+class PasswordResetInput(Command):
+    """The new password chosen on a reset link's page."""
+
+    password: str | None = field(passwords.NewPassword())
+
+
+def reset_password(token: str, command: PasswordResetInput) -> User:
     """Set a new password from a reset link and sign out every session.
 
     The link works once (the password hash is part of its fingerprint). A
     reset proves the address, so an unverified account becomes verified.
-    Raises TokenExpired, InvalidToken, or ValidationFailed on `password`.
+    Raises TokenExpired or InvalidToken.
     """
     user = check_reset_token(token)
-    passwords.check_password_rules(new_password, field="password")
-    _set_password(user, new_password)
+    _set_password(user, command.password)
     if user.verified_at is None:
         user.verified_at = utcnow()
     record_event(user, "user.password_reset", user)
     db.session.flush()
     return user
 
-def change_password(user: User, current_password: str, new_password: str) -> User:
+@dataclass(frozen=True)
+class PasswordChangeInput(Command):
+    """The current password, to prove who is typing, and the new one."""
+
+    current_password: str | None = field(passwords.Password())
+    new_password: str | None = field(passwords.NewPassword())
+
+
+def change_password(user: User, command: PasswordChangeInput) -> User:
     """Change the user's own password after checking the current one; signs out other sessions.
 
-    Raises ValidationFailed on `current_password` or `new_password`.
+    Raises ValidationFailed on `current_password`.
     """
-    if not passwords.verify_password(user.password_hash, current_password):
+    if not passwords.verify_password(user.password_hash, command.current_password):
         raise ValidationFailed({"current_password": [_l("Your current password is not correct.")]})
-    passwords.check_password_rules(new_password, field="new_password")
-    _set_password(user, new_password)
+    _set_password(user, command.new_password)
     record_event(user, "user.password_changed", user)
     db.session.flush()
     return user

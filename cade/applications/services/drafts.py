@@ -1,9 +1,11 @@
 """Starting an application and saving its draft (which may be incomplete)."""
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -11,7 +13,6 @@ from sqlalchemy.orm import joinedload
 from cade.applications.constants import (
     BUDGET_CATEGORIES,
     LIVE_STATUSES,
-    MAX_AMOUNT_MINOR,
     MAX_BUDGET_LINES,
     ApplicationStatus,
 )
@@ -20,6 +21,7 @@ from cade.applications.models import Answer, Application, BudgetLine
 from cade.applications.services._common import load_application, lock_draft, require_member
 from cade.applications.permissions import is_member
 from cade.core.audit import record_event
+from cade.core.commands import Amount, Choice, Cleaner, Command, Text, field
 from cade.core.errors import (
     DeadlinePassed,
     InvalidTransition,
@@ -38,26 +40,72 @@ from cade.programmes.models import Call
 KEEP: Any = object()  # "leave this field as it is"
 
 
-@dataclass
-class BudgetLineInput:
-    category: str
-    description: str
-    amount_minor: int
+class BudgetLines(Cleaner):
+    """A draft's budget lines: each cleaned as a BudgetLineInput, its errors named budget_lines-<n>-<field>."""
+
+    def clean(self, raw, cleaning):
+        lines = raw or []
+        if isinstance(lines, (str, bytes, Mapping)) or not isinstance(lines, Iterable):
+            cleaning.refuse(_l("Not a valid choice."))
+            return []
+        lines = list(lines)
+        if len(lines) > MAX_BUDGET_LINES:
+            cleaning.refuse(_l("Use at most %(n)d budget lines.", n=MAX_BUDGET_LINES))
+        cleaned = []
+        for index, line in enumerate(lines[:MAX_BUDGET_LINES]):
+            try:
+                cleaned.append(BudgetLineInput.from_input(line if isinstance(line, Mapping) else {},
+                                                          **cleaning.context))
+            except ValidationFailed as exc:
+                for name, messages in exc.errors.items():
+                    for message in messages:
+                        cleaning.errors.add(f"{cleaning.name}-{index}-{name}", message)
+        return cleaned
 
 
-@dataclass
-class DraftInput:
-    """What a save changes; fields left at KEEP are not touched.
+class Answers(Cleaner):
+    """Raw answers by question id; each is cleaned against its question by `save_draft` (the call's questions)."""
 
-    `answers` maps a question id to its new value (str for text and choice,
-    Decimal for number, date for date; None or "" clears it).
+    def clean(self, raw, cleaning):
+        if not isinstance(raw, Mapping):
+            cleaning.refuse(_l("Not a valid choice."))
+            return {}
+        answers = {}
+        for key, value in raw.items():
+            try:
+                answers[int(key)] = value
+            except (TypeError, ValueError):
+                cleaning.errors.add(f"q_{key}", _l("This question is not part of the call."))
+        return answers
+
+
+@dataclass(frozen=True)
+class BudgetLineInput(Command):
+    """One budget line as typed; the amount in major units of the call's currency (context `currency`)."""
+
+    category: str | None = field(Choice(BUDGET_CATEGORIES, required=True, message=_l("Choose a category.")))
+    description: str = field(Text(max_len=300, empty=""))
+    amount_minor: int | None = field(Amount(required=False, allow_zero=True), source="amount")
+
+
+@dataclass(frozen=True)
+class DraftInput(Command):
+    """What a save changes, read from a partial input: a field the input does not carry stays KEEP (untouched).
+
+    Keys: title, summary, requested_amount and each budget line's amount in
+    major units of the call's currency (context `currency`), budget_lines (a
+    list of {category, description, amount}), answers ({question id: value},
+    cleaned against the call's questions when saved).
     """
 
-    title: Any = KEEP
-    summary: Any = KEEP
-    requested_amount_minor: Any = KEEP
-    answers: dict[int, Any] = field(default_factory=dict)
-    budget_lines: Any = KEEP
+    partial = True
+
+    title: Any = field(Text(max_len=200, empty=""), default=KEEP)
+    summary: Any = field(Text(max_len=None, empty=""), default=KEEP)
+    requested_amount_minor: Any = field(Amount(required=False, allow_zero=True), source="requested_amount",
+                                        default=KEEP)
+    budget_lines: Any = field(BudgetLines(), default=KEEP)
+    answers: dict[int, Any] = field(Answers(), default_factory=dict)
 
 
 # Applications a dashboard page: a member of a network of many organisations still gets a light page.
@@ -138,29 +186,12 @@ def start_application(actor, call_id: int, organisation_id: int, now=None) -> Ap
     return application
 
 
-def _clean_text(value, max_chars: int | None, field_name: str, errors: dict) -> str:
-    text = "" if value is None else str(value)
-    text = text.replace("\r\n", "\n").strip()
-    if max_chars is not None and len(text) > max_chars:
-        errors.setdefault(field_name, []).append(
-            _("Use at most %(n)d characters.", n=max_chars))
-    return text
-
-
-def _check_amount(amount, field_name: str, errors: dict) -> None:
-    """An amount in minor units: a whole number from zero up to MAX_AMOUNT_MINOR."""
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-        errors.setdefault(field_name, []).append(_("Enter an amount of zero or more."))
-    elif amount > MAX_AMOUNT_MINOR:
-        errors.setdefault(field_name, []).append(_("This number is too large."))
-
-
 def save_draft(actor, application_id: int, data: DraftInput) -> Application:
-    """Save what the applicant typed into a draft; incomplete is fine, wrong shapes are not.
+    """Save what the applicant typed into a draft (a DraftInput cleaned by `from_input`); incomplete is fine.
 
-    Raises NotFound, PermissionDenied, NotADraft (an InvalidTransition) and
-    ValidationFailed (errors keyed by field name: title, summary,
-    requested_amount, q_<id>, budget_lines-<n>-<field>); nothing is saved then.
+    Answers are cleaned here, against the call's questions. Raises NotFound,
+    PermissionDenied, NotADraft (an InvalidTransition) and ValidationFailed
+    (errors keyed q_<id>); nothing is saved then.
     """
     application = load_application(application_id)
     require_member(actor, application)
@@ -168,16 +199,8 @@ def save_draft(actor, application_id: int, data: DraftInput) -> Application:
     errors: dict[str, list] = {}
     questions = {q.id: q for q in application.call.questions}
 
-    changes = {}
-    if data.title is not KEEP:
-        changes["title"] = _clean_text(data.title, 200, "title", errors)
-    if data.summary is not KEEP:
-        changes["summary"] = _clean_text(data.summary, None, "summary", errors)
-    if data.requested_amount_minor is not KEEP:
-        amount = data.requested_amount_minor
-        if amount is not None:
-            _check_amount(amount, "requested_amount", errors)
-        changes["requested_amount_minor"] = amount
+    changes = {name: value for name, value in data.changes("title", "summary", "requested_amount_minor").items()
+               if value is not KEEP}
     answer_values = {}
     for question_id, value in data.answers.items():
         question = questions.get(question_id)
@@ -190,18 +213,9 @@ def save_draft(actor, application_id: int, data: DraftInput) -> Application:
         answer_values[question_id] = values
     lines = None
     if data.budget_lines is not KEEP:
-        lines = []
-        if len(data.budget_lines or []) > MAX_BUDGET_LINES:
-            errors.setdefault("budget_lines", []).append(
-                _("Use at most %(n)d budget lines.", n=MAX_BUDGET_LINES))
-        for index, line in enumerate((data.budget_lines or [])[:MAX_BUDGET_LINES]):
-            prefix = f"budget_lines-{index}"
-            if line.category not in BUDGET_CATEGORIES:
-                errors.setdefault(f"{prefix}-category", []).append(_("Choose a category."))
-            description = _clean_text(line.description, 300, f"{prefix}-description", errors)
-            _check_amount(line.amount_minor, f"{prefix}-amount", errors)
-            lines.append(BudgetLine(position=index, category=line.category,
-                                    description=description, amount_minor=line.amount_minor))
+        lines = [BudgetLine(position=index, category=line.category, description=line.description,
+                            amount_minor=line.amount_minor or 0)
+                 for index, line in enumerate(data.budget_lines)]
     if errors:
         raise ValidationFailed(errors)
 

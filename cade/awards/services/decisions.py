@@ -1,5 +1,7 @@
 """Deciding an application: award (inside the envelope), waitlist or reject, kept internal until release."""
 
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
@@ -11,8 +13,9 @@ from cade.awards.models import Decision
 from cade.awards.services.commitments import committed_total
 from cade.awards.permissions import can_change_decision, can_decide
 from cade.core.audit import record_event
+from cade.core.commands import Amount, Choice, Command, FieldErrors, Text, field
 from cade.core.db import lock_row, utcnow
-from cade.core.errors import BudgetExceeded, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from cade.core.errors import BudgetExceeded, InvalidTransition, NotFound, PermissionDenied
 from cade.core.money import format_money
 from cade.extensions import db
 from cade.programmes.models import Call
@@ -22,20 +25,42 @@ from cade.reviews.services.aggregation import counts_towards_scores
 SNAPSHOT = ("outcome", "amount_minor", "feedback", "rationale", "override_reason")
 
 
-def decide_application(actor, application_id: int, *, outcome: str, amount_minor: int | None = None,
-                       feedback: str, rationale: str, override_reason: str | None = None) -> Decision:
+@dataclass(frozen=True)
+class DecisionInput(Command):
+    """A decision as an admin types it; the amount is read in the currency of the call (context `currency`).
+
+    Only an award carries an amount. Whether the amount fits the call and the
+    envelope, and whether enough reviews are in, is decide_application's to say.
+    """
+
+    outcome: str | None = field(Choice(DecisionOutcome, required=True, message=_l("Choose award, waitlist or reject.")))
+    amount_minor: int | None = field(Amount(required=False), source="amount")
+    feedback: str | None = field(Text(max_len=FEEDBACK_MAX_CHARS))
+    rationale: str | None = field(Text(max_len=FEEDBACK_MAX_CHARS))
+    override_reason: str | None = field(Text(max_len=FEEDBACK_MAX_CHARS))
+
+    def check(self, errors: FieldErrors) -> None:
+        if self.outcome == DecisionOutcome.AWARD and self.amount_minor is None and "amount" not in errors:
+            errors.add("amount", _l("Enter the amount to award."))
+        for name, missing in (("feedback", _l("Write feedback for the applicant.")),
+                              ("rationale", _l("Write the rationale for the record."))):
+            if not getattr(self, name) and name not in errors:
+                errors.add(name, missing)
+
+
+def decide_application(actor, application_id: int, command: DecisionInput) -> Decision:
     """Record (or change, until release) the decision on a submitted application.
 
-    An award needs an amount within the call's minimum and maximum award and
-    at most the requested amount; waitlist and reject take none. Feedback and
-    rationale are required; fewer submitted reviews than the call requires
-    need an override reason. The call's row is locked before the envelope is
-    summed, so of two admins deciding at once the second sees the first's
-    award. The application's status does not change: the applicant learns
-    nothing until release. Raises PermissionDenied (not an admin), NotFound,
-    InvalidTransition (not submitted, or the decision is already released),
-    ValidationFailed (by field: outcome, amount, feedback, rationale,
-    override_reason) and BudgetExceeded (names the remaining amount).
+    An award's amount must lie within the call's minimum and maximum award and
+    be at most the requested amount; waitlist and reject keep none. Fewer
+    submitted reviews than the call requires need an override reason. The
+    call's row is locked before the envelope is summed, so of two admins
+    deciding at once the second sees the first's award. The application's
+    status does not change: the applicant learns nothing until release.
+    Raises PermissionDenied (not an admin), NotFound, InvalidTransition (not
+    submitted, or the decision is already released), ValidationFailed (by
+    field: amount, override_reason) and BudgetExceeded (names the remaining
+    amount).
     """
     if not can_decide(actor):
         raise PermissionDenied()
@@ -53,8 +78,7 @@ def decide_application(actor, application_id: int, *, outcome: str, amount_minor
         raise InvalidTransition(_l("Only submitted applications can be decided."))
 
     call = application.call
-    values = _checked(application, call, outcome=outcome, amount_minor=amount_minor, feedback=feedback,
-                      rationale=rationale, override_reason=override_reason)
+    values = _checked(application, call, command)
     if values["outcome"] == DecisionOutcome.AWARD:
         _check_envelope(call, application.id, values["amount_minor"])
 
@@ -87,52 +111,32 @@ def submitted_review_count(application_id: int) -> int:
         Review.application_id == application_id, counts_towards_scores())) or 0
 
 
-def _checked(application: Application, call: Call, *, outcome, amount_minor, feedback, rationale,
-             override_reason) -> dict:
-    errors: dict[str, list] = {}
-
-    def add(name, message):
-        errors.setdefault(name, []).append(message)
-
+def _checked(application: Application, call: Call, command: DecisionInput) -> dict:
+    """The decision's values once the call's bounds and its required reviews allow them; else ValidationFailed."""
+    errors = FieldErrors()
     currency = call.currency
-    if outcome not in set(DecisionOutcome):
-        add("outcome", _l("Choose award, waitlist or reject."))
-    elif outcome == DecisionOutcome.AWARD:
-        requested = application.requested_amount_minor
-        if amount_minor is None:
-            add("amount", _l("Enter the amount to award."))
-        elif not call.min_award_minor <= amount_minor <= call.max_award_minor:
-            add("amount", _l("Award between %(min)s and %(max)s.", min=format_money(call.min_award_minor, currency),
-                             max=format_money(call.max_award_minor, currency)))
-        elif requested is not None and amount_minor > requested:
-            add("amount", _l("The award cannot be more than the %(requested)s requested.",
-                             requested=format_money(requested, currency)))
-    else:
-        amount_minor = None  # only awards carry an amount
-    feedback, rationale = (feedback or "").strip(), (rationale or "").strip()
-    override_reason = (override_reason or "").strip() or None
-    for name, text, missing in (
-        ("feedback", feedback, _l("Write feedback for the applicant.")),
-        ("rationale", rationale, _l("Write the rationale for the record.")),
-        ("override_reason", override_reason or "", None),
-    ):
-        if not text and missing is not None:
-            add(name, missing)
-        elif len(text) > FEEDBACK_MAX_CHARS:
-            add(name, _l("Use at most %(n)d characters.", n=FEEDBACK_MAX_CHARS))
+    award = command.outcome == DecisionOutcome.AWARD
+    amount_minor = command.amount_minor if award else None  # only awards carry an amount
+    requested = application.requested_amount_minor
+    if award and not call.min_award_minor <= amount_minor <= call.max_award_minor:
+        errors.add("amount", _l("Award between %(min)s and %(max)s.", min=format_money(call.min_award_minor, currency),
+                                max=format_money(call.max_award_minor, currency)))
+    elif award and requested is not None and amount_minor > requested:
+        errors.add("amount", _l("The award cannot be more than the %(requested)s requested.",
+                                requested=format_money(requested, currency)))
+    override_reason = command.override_reason
     reviews = submitted_review_count(application.id)
     if reviews >= call.reviews_required:
         override_reason = None  # nothing to override
     elif override_reason is None:
-        add("override_reason", lazy_ngettext(
+        errors.add("override_reason", lazy_ngettext(
             "This application has %(num)d submitted review and the call requires %(required)d. "
             "To decide now, give the reason.",
             "This application has %(num)d submitted reviews and the call requires %(required)d. "
             "To decide now, give the reason.", reviews, required=call.reviews_required))
-    if errors:
-        raise ValidationFailed(errors)
-    return {"outcome": str(outcome), "amount_minor": amount_minor, "feedback": feedback, "rationale": rationale,
-            "override_reason": override_reason}
+    errors.raise_if_any()
+    return {"outcome": command.outcome, "amount_minor": amount_minor, "feedback": command.feedback,
+            "rationale": command.rationale, "override_reason": override_reason}
 
 
 def _check_envelope(call: Call, application_id: int, amount_minor: int) -> None:

@@ -26,7 +26,7 @@ from cade.organisations.constants import ORGANISATION_TYPE_LABELS, STAKEHOLDER_G
 from cade.programmes.models import Call
 from cade.reviews.constants import RECOMMENDATION_LABELS
 from cade.reviews.services.aggregation import score_summary
-from cade.reviews.services.settings import review_settings, set_selection_targets
+from cade.reviews.services.settings import SelectionTargetsInput, review_settings, set_selection_targets
 
 
 @bp.context_processor
@@ -70,7 +70,9 @@ def ranking(call_id: int):
     form = targets_form(review_settings(call.id), formdata=request.form)
     if form.validate():
         try:
-            set_selection_targets(current_actor(), call.id, form.region_targets(), form.stakeholder_targets())
+            command = SelectionTargetsInput.from_input({"region_targets": form.region_targets(),
+                                                        "stakeholder_targets": form.stakeholder_targets()})
+            set_selection_targets(current_actor(), call.id, command)
         except ValidationFailed as error:
             db.session.rollback()
             place_errors(form, error)
@@ -124,10 +126,8 @@ def decide(application_id: int):
     form = decision_form(call, formdata=request.form)
     if form.validate():
         try:
-            decisions.decide_application(
-                current_actor(), application.id, outcome=form.outcome.data, amount_minor=form.amount_minor(),
-                feedback=form.feedback.data, rationale=form.rationale.data,
-                override_reason=form.override_reason.data)
+            command = decisions.DecisionInput.from_input(form.data, currency=call.currency)
+            decisions.decide_application(current_actor(), application.id, command)
         except (ValidationFailed, BudgetExceeded) as error:
             db.session.rollback()
             place_errors(form, error)

@@ -1,50 +1,51 @@
 """Invitations by e-mail: a random token whose hash alone is stored, accepted once."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from cade.accounts.models import User
-from cade.accounts.services import email_problems, normalise_email
+from cade.accounts.services import ACCOUNT_ADDRESS, get_user_by_email, normalise_email
 from cade.core.audit import record_event
+from cade.core.commands import Choice, Command, field
 from cade.core.db import utcnow
-from cade.core.errors import AlreadyExists, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from cade.core.errors import AlreadyExists, InvalidTransition, NotFound, PermissionDenied
 from cade.core.tokens import new_link_token, token_digest
 from cade.extensions import db
 from cade.notifications.services import notify
 from cade.organisations.constants import MembershipRole
 from cade.organisations.models import Invitation, Membership, Organisation
 from cade.organisations.permissions import can_manage_members
-from cade.organisations.services.members import clean_role
 from cade.organisations.services.queries import is_member, membership_of
 
 
-def _normalise_email(email) -> str:
+@dataclass(frozen=True)
+class InviteMemberInput(Command):
+    """Whom to invite and as what: the address in accounts' one spelling, and a role (a member unless said)."""
+
     # Checked and spelled as accounts do, so the invitee's account matches whatever form was typed.
-    if problems := email_problems(email):
-        raise ValidationFailed({"email": problems})
-    return normalise_email(email)
+    email: str | None = field(ACCOUNT_ADDRESS)
+    role: str | None = field(Choice(MembershipRole))
 
 
-def invite_member(actor, org: Organisation, email: str, role=MembershipRole.MEMBER) -> tuple[Invitation, str]:
-    """Invite `email` to join `org` with `role`; return the invitation and its secret token.
+def invite_member(actor, organisation_id: int, command: InviteMemberInput) -> tuple[Invitation, str]:
+    """Invite an address to join the organisation with a role; return the invitation and its secret token.
 
     Only a hash of the token is stored; the token travels in the e-mail. An
     open invitation to the same address is refreshed (new token, new expiry,
-    new e-mail) rather than duplicated. Raises PermissionDenied,
-    ValidationFailed (bad address or role) or AlreadyExists (already a member).
+    new e-mail) rather than duplicated. Raises NotFound, PermissionDenied or
+    AlreadyExists (already a member).
     """
+    org = db.session.get(Organisation, organisation_id)
+    if org is None:
+        raise NotFound()
     if not can_manage_members(actor, org):
         raise PermissionDenied()
-    raw_email, email = email or "", _normalise_email(email)
-    role = clean_role(role)
-    existing_member = db.session.scalar(
-        select(Membership).join(User, User.id == Membership.user_id).where(
-            Membership.organisation_id == org.id, func.lower(User.email).in_({email, raw_email.strip().lower()}))
-    )
-    if existing_member is not None:
+    email, role = command.email, MembershipRole(command.role or MembershipRole.MEMBER)
+    invitee = get_user_by_email(email)
+    if invitee is not None and is_member(invitee, org):
         raise AlreadyExists(_("This person is already a member of the organisation."), field="email")
 
     token = new_link_token()

@@ -1,12 +1,16 @@
 """Roles, removal and leaving, guarding that an organisation always keeps an owner."""
 
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import ObjectDeletedError
 
 from cade.core.audit import record_event
+from cade.core.commands import Choice, Command, field
 from cade.core.db import lock_row
-from cade.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from cade.core.errors import InvalidTransition, NotFound, PermissionDenied
 from cade.extensions import db
 from cade.organisations.constants import MembershipRole
 from cade.organisations.models import Membership, Organisation
@@ -40,23 +44,26 @@ def _refuse_if_last_owner(membership: Membership, message) -> None:
         raise InvalidTransition(message)
 
 
-def clean_role(role) -> MembershipRole:
-    try:
-        return MembershipRole(role)
-    except ValueError:
-        raise ValidationFailed({"role": [_("Not a valid choice.")]}) from None
+@dataclass(frozen=True)
+class MemberRoleInput(Command):
+    """The role a member is to have."""
+
+    role: str | None = field(Choice(MembershipRole, required=True, message=_l("Not a valid choice.")))
 
 
-def change_member_role(actor, membership: Membership, role) -> Membership:
+def change_member_role(actor, membership_id: int, command: MemberRoleInput) -> Membership:
     """Make a member an owner or an owner a member (owners and admins).
 
-    Raises PermissionDenied, ValidationFailed for an unknown role, and
-    InvalidTransition when it would leave the organisation without an owner.
+    Raises NotFound, PermissionDenied, and InvalidTransition when it would
+    leave the organisation without an owner.
     """
+    membership = db.session.get(Membership, membership_id)
+    if membership is None:
+        raise NotFound()
     org = membership.organisation
     if not can_manage_members(actor, org):
         raise PermissionDenied()
-    role = clean_role(role)
+    role = MembershipRole(command.role)
     _lock_organisation(org, membership)
     if not can_manage_members(actor, org):  # the actor may have lost ownership meanwhile
         raise PermissionDenied()

@@ -1,15 +1,17 @@
 """Creating and changing organisation profiles, and their verification."""
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from cade.core.audit import record_event
+from cade.core.commands import Choice, Cleaner, Codes, Command, Currency, Flag, Integer, Text, field
 from cade.core.countries import get_country
 from cade.core.db import utcnow
-from cade.core.errors import PermissionDenied, ValidationFailed
-from cade.core.money import is_currency, to_minor
+from cade.core.errors import NotFound, PermissionDenied
+from cade.core.money import to_minor
 from cade.extensions import db
 from cade.organisations.constants import (
     WORKING_LANGUAGES,
@@ -35,18 +37,6 @@ EARLIEST_YEAR_FOUNDED = 1800
 MAX_BUDGET_DIGITS = 15
 
 
-def _clean_text(value, field: str, errors: dict, *, required: bool = False) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    if not text:
-        if required:
-            errors.setdefault(field, []).append(_("This field is required."))
-        return None
-    if len(text) > MAX_LENGTHS.get(field, 200):
-        errors.setdefault(field, []).append(
-            _("Please use at most %(n)d characters.", n=MAX_LENGTHS.get(field, 200)))
-    return text
-
-
 def is_web_address(url: str | None) -> bool:
     """True for an http(s) address with a host that a browser can open as a link.
 
@@ -65,135 +55,132 @@ def is_web_address(url: str | None) -> bool:
             and "@" not in parts.netloc and "\\" not in url)
 
 
-def _clean_website(value, errors: dict) -> str | None:
-    url = _clean_text(value, "website", errors)
-    if url is None:
-        return None
-    if not is_web_address(url):
-        errors.setdefault("website", []).append(
-            _("Enter a web address starting with http:// or https://"))
-    return url
+@dataclass(frozen=True)
+class WebAddress(Text):
+    """Text that is an http(s) link a browser can open (`is_web_address`)."""
+
+    def clean(self, raw, cleaning):
+        url = super().clean(raw, cleaning)
+        if url is not None and not is_web_address(url):
+            cleaning.refuse(_l("Enter a web address starting with http:// or https://"))
+        return url
 
 
-def _clean_choice(value, field: str, allowed, errors: dict, *, required: bool = False) -> str | None:
-    value = (value or "").strip() if isinstance(value, str) else value
-    if not value:
-        if required:
-            errors.setdefault(field, []).append(_("Please choose one."))
-        return None
-    if value not in {str(a) for a in allowed}:
-        errors.setdefault(field, []).append(_("Not a valid choice."))
-        return None
-    return str(value)
+class CountryCode(Cleaner):
+    """A country of the list, in any case → its ISO code (a country without a UN region is not on the list)."""
+
+    def clean(self, raw, cleaning):
+        country = get_country(raw.strip()) if isinstance(raw, str) else None
+        if country is None:
+            cleaning.refuse(_l("Choose a country from the list."))
+            return None
+        return country.code
 
 
-def _clean_multi(values, field: str, allowed, errors: dict) -> list[str]:
-    values = list(values or [])
-    allowed = [str(a) for a in allowed]
-    unknown = [v for v in values if v not in allowed]
-    if unknown:
-        errors.setdefault(field, []).append(_("Not a valid choice."))
-    # Kept in the order of the fixed list, once each.
-    return [a for a in allowed if a in values]
+class YearFounded(Cleaner):
+    """A year from EARLIEST_YEAR_FOUNDED to this year, read when cleaning: the year turns."""
+
+    def clean(self, raw, cleaning):
+        last = utcnow().year
+        return Integer(EARLIEST_YEAR_FOUNDED, last, required=False, message=_l(
+            "Enter a year between %(first)d and %(last)d.", first=EARLIEST_YEAR_FOUNDED, last=last),
+        ).clean(raw, cleaning)
 
 
-def _clean_year(value, errors: dict) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        year = int(value)
-    except (TypeError, ValueError):
-        errors.setdefault("year_founded", []).append(_("Enter a year, such as 2012."))
-        return None
-    this_year = utcnow().year
-    if not EARLIEST_YEAR_FOUNDED <= year <= this_year:
-        errors.setdefault("year_founded", []).append(
-            _("Enter a year between %(first)d and %(last)d.", first=EARLIEST_YEAR_FOUNDED, last=this_year))
-        return None
-    return year
+class Budget(Cleaner):
+    """Last year's spending in major units of `annual_budget_currency` (a field before it) → minor units.
+
+    Not core's Amount: a budget may be zero (a volunteer group spends
+    nothing), where every amount Amount cleans is a payment above zero.
+    Optional; with an amount, its currency is required.
+    """
+
+    currency_field = "annual_budget_currency"
+
+    def clean(self, raw, cleaning):
+        if raw is None or raw == "":
+            return None
+        currency = cleaning.values.get(self.currency_field)
+        if currency is None:
+            if self.currency_field not in cleaning.errors:
+                cleaning.errors.add(self.currency_field, _l("Choose the currency of the budget."))
+            return None
+        try:
+            value = Decimal(str(raw).strip()) if not isinstance(raw, bool) else Decimal("NaN")
+        except InvalidOperation:
+            cleaning.refuse(_l("Enter an amount, such as 25000.50"))
+            return None
+        if not value.is_finite() or value < 0:
+            cleaning.refuse(_l("Enter an amount of zero or more."))
+            return None
+        # Before to_minor, which refuses these too but cannot say why.
+        if value and value.adjusted() >= MAX_BUDGET_DIGITS:
+            cleaning.refuse(_l("This amount is too large."))
+            return None
+        try:
+            minor = to_minor(value, currency)
+        except ValueError:
+            cleaning.refuse(_l("This amount has more decimal places than %(currency)s allows.", currency=currency))
+            return None
+        if minor >= 10**MAX_BUDGET_DIGITS:
+            cleaning.refuse(_l("This amount is too large."))
+            return None
+        return minor
 
 
-def _clean_budget(amount, currency, errors: dict) -> tuple[int | None, str | None]:
-    if amount in (None, ""):
-        return None, None
-    currency = (currency or "").strip().upper()
-    if not is_currency(currency):
-        errors.setdefault("annual_budget_currency", []).append(_("Choose the currency of the budget."))
-        return None, None
-
-    def refuse(message):
-        errors.setdefault("annual_budget_amount", []).append(message)
-        return None, None
-
-    try:
-        value = Decimal(str(amount).strip())
-    except InvalidOperation:
-        return refuse(_("Enter an amount, such as 25000.50"))
-    if not value.is_finite() or value < 0:
-        return refuse(_("Enter an amount of zero or more."))
-    # Before to_minor, which refuses these too but cannot say why.
-    if value and value.adjusted() >= MAX_BUDGET_DIGITS:
-        return refuse(_("This amount is too large."))
-    try:
-        minor = to_minor(value, currency)
-    except ValueError:
-        return refuse(_("This amount has more decimal places than %(currency)s allows.", currency=currency))
-    if minor >= 10**MAX_BUDGET_DIGITS:
-        return refuse(_("This amount is too large."))
-    return minor, currency
+def _text(name: str, *, required: bool = False) -> Text:
+    return Text(max_len=MAX_LENGTHS[name], required=required)
 
 
-def _clean_profile(data: dict) -> dict:
-    """Validate the person-editable fields of `data`; raise ValidationFailed listing every problem."""
-    errors: dict[str, list] = {}
-    clean = {
-        "name": _clean_text(data.get("name"), "name", errors, required=True),
-        "acronym": _clean_text(data.get("acronym"), "acronym", errors),
-        "city": _clean_text(data.get("city"), "city", errors),
-        "website": _clean_website(data.get("website"), errors),
-        "description": _clean_text(data.get("description"), "description", errors),
-        "registration_number": _clean_text(data.get("registration_number"), "registration_number", errors),
-        "organisation_type": _clean_choice(data.get("organisation_type"), "organisation_type",
-                                           OrganisationType, errors, required=True),
-        "stakeholder_group": _clean_choice(data.get("stakeholder_group"), "stakeholder_group",
-                                           StakeholderGroup, errors, required=True),
-        "staff_band": _clean_choice(data.get("staff_band"), "staff_band", StaffBand, errors),
-        "year_founded": _clean_year(data.get("year_founded"), errors),
-        "focus_areas": _clean_multi(data.get("focus_areas"), "focus_areas", FocusArea, errors),
-        "languages": _clean_multi(data.get("languages"), "languages", WORKING_LANGUAGES, errors),
-        "publish_consent": bool(data.get("publish_consent")),
-    }
-    clean["annual_budget_minor"], clean["annual_budget_currency"] = _clean_budget(
-        data.get("annual_budget_amount"), data.get("annual_budget_currency"), errors)
+@dataclass(frozen=True)
+class OrganisationProfileInput(Command):
+    """An organisation's profile as a person types it; `verified`, ids and the region are never read.
 
-    country = get_country((data.get("country") or "").strip())
-    if country is None:
-        errors.setdefault("country", []).append(_("Choose a country from the list."))
-    else:
-        clean["country"] = country.code
-        # The region is the server's: derived from the country, never typed.
-        clean["region_code"] = country.region_code
-        clean["subregion_code"] = country.subregion_code
+    The budget is typed as `annual_budget_amount` in major units and kept in
+    minor units; its errors are named after what was typed.
+    """
 
-    if errors:
-        raise ValidationFailed(errors)
-    return clean
+    name: str | None = field(_text("name", required=True))
+    acronym: str | None = field(_text("acronym"))
+    country: str | None = field(CountryCode())
+    city: str | None = field(_text("city"))
+    website: str | None = field(WebAddress(max_len=MAX_LENGTHS["website"]))
+    description: str | None = field(_text("description"))
+    registration_number: str | None = field(_text("registration_number"))
+    organisation_type: str | None = field(Choice(OrganisationType, required=True))
+    stakeholder_group: str | None = field(Choice(StakeholderGroup, required=True))
+    staff_band: str | None = field(Choice(StaffBand))
+    year_founded: int | None = field(YearFounded())
+    # A tuple, not the enum: an enum class is callable, and Codes would take it for a predicate.
+    focus_areas: list[str] = field(Codes(tuple(FocusArea), message=_l("Not a valid choice.")), default_factory=list)
+    languages: list[str] = field(Codes(WORKING_LANGUAGES, message=_l("Not a valid choice.")), default_factory=list)
+    publish_consent: bool = field(Flag(), default=False)
+    annual_budget_currency: str | None = field(Currency(required=False,
+                                                        message=_l("Choose the currency of the budget.")))
+    annual_budget_minor: int | None = field(Budget(), source="annual_budget_amount")
+
+    def profile(self) -> dict:
+        """The columns of the profile, the region derived from the country (the server's, never typed)."""
+        values = self.changes()
+        if self.annual_budget_minor is None:
+            values["annual_budget_currency"] = None  # a currency alone says nothing
+        country = get_country(self.country)
+        values["region_code"], values["subregion_code"] = country.region_code, country.subregion_code
+        return values
 
 
 def _snapshot(org: Organisation) -> dict:
     return {field: getattr(org, field) for field in PROFILE_FIELDS + ("verified",)}
 
 
-def create_organisation(actor, data: dict) -> Organisation:
-    """Create an organisation from `data` with `actor` as its owner.
+def create_organisation(actor, command: OrganisationProfileInput) -> Organisation:
+    """Create an organisation from `command` with `actor` as its owner.
 
-    Raises PermissionDenied for an anonymous actor and ValidationFailed
-    (field → messages) for bad input. Only profile fields are read from `data`.
+    Raises PermissionDenied for an anonymous actor.
     """
     if actor is None or getattr(actor, "id", None) is None:
         raise PermissionDenied()
-    clean = _clean_profile(data)
-    org = Organisation(**clean, verified=False)
+    org = Organisation(**command.profile(), verified=False)
     db.session.add(org)
     db.session.flush()
     membership = Membership(user_id=actor.id, organisation=org, role=MembershipRole.OWNER)
@@ -205,18 +192,19 @@ def create_organisation(actor, data: dict) -> Organisation:
     return org
 
 
-def update_organisation(actor, org: Organisation, data: dict) -> Organisation:
-    """Replace the profile of `org` with `data` (owners and admins).
+def update_organisation(actor, organisation_id: int, command: OrganisationProfileInput) -> Organisation:
+    """Replace the profile of the organisation with `command` (owners and admins).
 
-    Raises PermissionDenied or ValidationFailed; `verified`, ids and the
-    region are never taken from `data`.
+    Raises NotFound or PermissionDenied; `verified` and the region are never typed.
     """
+    org = db.session.get(Organisation, organisation_id)
+    if org is None:
+        raise NotFound()
     if not can_edit_organisation(actor, org):
         raise PermissionDenied()
-    clean = _clean_profile(data)
     before = _snapshot(org)
-    for field, value in clean.items():
-        setattr(org, field, value)
+    for name, value in command.profile().items():
+        setattr(org, name, value)
     db.session.flush()
     after = _snapshot(org)
     changed = [k for k in after if before[k] != after[k]]

@@ -1,8 +1,11 @@
 """Programmes, calls, questions and rubric criteria: every rule and change, with audit rows.
 
-Services take the acting user first and plain values as keyword arguments,
-flush but never commit, and raise `cade.core.errors` domain errors
-(`ValidationFailed.errors` maps a field name to its messages).
+Services take the acting user first, then the ids they act on, then, when
+they take typed input, one command (`ProgrammeInput`, `CallInput`,
+`QuestionInput`, `CriterionInput`: cade/core/commands.py) that the boundary
+built with `XInput.from_input(data, **context)`. They flush but never commit,
+and raise `cade.core.errors` domain errors (`ValidationFailed.errors` maps a
+field name to its messages, the same names the commands use).
 
 Hook for the domains above this one
 -----------------------------------
@@ -32,7 +35,8 @@ point up the stack.)
 """
 
 from cade.programmes.services.calls import (
-    CALL_FIELDS,
+    CallInput,
+    call_as_input,
     create_call,
     publish_call,
     publish_problems,
@@ -40,7 +44,7 @@ from cade.programmes.services.calls import (
     update_call,
 )
 from cade.programmes.services.common import call_lock_checks, is_call_locked, is_rubric_locked, rubric_lock_checks
-from cade.programmes.services.programmes import PROGRAMME_FIELDS, create_programme, update_programme
+from cade.programmes.services.programmes import PROGRAMME_FIELDS, ProgrammeInput, create_programme, update_programme
 from cade.programmes.services.queries import (
     RECENTLY_CLOSED_DAYS,
     call_counts_by_programme,
@@ -55,6 +59,8 @@ from cade.programmes.services.queries import (
 from cade.programmes.services.questions import (
     CRITERION_FIELDS,
     QUESTION_FIELDS,
+    CriterionInput,
+    QuestionInput,
     add_criterion,
     add_question,
     delete_criterion,
@@ -66,8 +72,9 @@ from cade.programmes.services.questions import (
 )
 
 __all__ = [
-    "CALL_FIELDS", "CRITERION_FIELDS", "PROGRAMME_FIELDS", "QUESTION_FIELDS", "RECENTLY_CLOSED_DAYS",
-    "add_criterion", "add_question", "call_lock_checks", "create_call", "create_programme",
+    "CRITERION_FIELDS", "PROGRAMME_FIELDS", "QUESTION_FIELDS", "RECENTLY_CLOSED_DAYS",
+    "CallInput", "CriterionInput", "ProgrammeInput", "QuestionInput",
+    "add_criterion", "add_question", "call_as_input", "call_lock_checks", "create_call", "create_programme",
     "delete_criterion", "delete_question", "is_call_locked", "is_rubric_locked", "move_criterion", "move_question",
     "call_counts_by_programme", "latest_calls_by_programme", "open_calls", "open_calls_page",
     "programme_calls_page", "programmes_page", "publish_call", "publish_problems", "recently_closed_calls",

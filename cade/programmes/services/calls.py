@@ -1,12 +1,27 @@
 """Calls: create, change, publish and unpublish them, with dates read in the call's time zone."""
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Self
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from cade.core.audit import record_event
+from cade.core.commands import (
+    Amount,
+    Cleaner,
+    Cleaning,
+    Command,
+    FieldErrors,
+    Flag,
+    Integer,
+    Moment,
+    Text,
+    field,
+)
 from cade.core.db import utcnow
 from cade.core.errors import InvalidTransition, ValidationFailed
 from cade.core.money import from_minor
@@ -15,26 +30,15 @@ from cade.core.timeutil import is_timezone
 from cade.extensions import db
 from cade.programmes.constants import CallStatus
 from cade.programmes.models import CALL_MACHINE, Call, Programme
-from cade.programmes.services.common import (
-    FieldErrors,
-    clean_amount,
-    clean_integer,
-    clean_moment,
-    clean_text,
-    get_or_raise,
-    is_call_locked,
-    reject_unknown,
-    require_admin,
-    snapshot,
-)
+from cade.programmes.services.common import get_or_raise, is_call_locked, require_admin, snapshot
 
 REFERENCE_PREFIX = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
 MAX_REVIEWS = 10
 
-# The call's own fields; each registered eligibility rule adds its field (and its columns to the snapshot).
-CALL_FIELDS = (
+# The call's own columns, as CallInput cleans them; each registered eligibility rule adds its columns.
+CALL_COLUMNS = (
     "title", "reference_prefix", "description", "timezone", "opens_at", "closes_at",
-    "budget_envelope", "min_award", "max_award", "reviews_required", "blind_review",
+    "budget_envelope_minor", "min_award_minor", "max_award_minor", "reviews_required", "blind_review",
 )
 CALL_SNAPSHOT = (
     "title", "reference_prefix", "description", "status", "timezone", "opens_at", "closes_at",
@@ -42,59 +46,97 @@ CALL_SNAPSHOT = (
 )
 
 
-def _call_fields() -> tuple[str, ...]:
-    return CALL_FIELDS + tuple(rule.field_name for rule in registered_rules())
-
-
 def _call_snapshot() -> tuple[str, ...]:
     return CALL_SNAPSHOT + tuple(column for rule in registered_rules() for column in rule.columns)
 
 
-def _clean_call(data: dict, currency: str) -> dict:
-    errors = FieldErrors()
-    values = {
-        "title": clean_text(data, "title", errors, max_len=200, required=True),
-        "description": clean_text(data, "description", errors, max_len=50_000),
-        "blind_review": bool(data.get("blind_review")),
-    }
-    prefix = (data.get("reference_prefix") or "").strip().upper()
-    if not prefix:
-        errors.add("reference_prefix", _l("This field is required."))
-    elif len(prefix) > 40 or not REFERENCE_PREFIX.fullmatch(prefix):
-        errors.add("reference_prefix", _l("Use only letters, digits and single dashes, e.g. CADE-2026."))
-    values["reference_prefix"] = prefix
+class ReferencePrefix(Cleaner):
+    """Letters, digits and single dashes, upper-cased: every application reference of the call starts with it."""
 
-    tz_name = data.get("timezone") or "UTC"
-    if not is_timezone(tz_name):
-        errors.add("timezone", _l("Choose a time zone from the list."))
-        tz_name = None
-    values["timezone"] = tz_name
-    values["opens_at"] = clean_moment(data, "opens_at", tz_name, errors)
-    values["closes_at"] = clean_moment(data, "closes_at", tz_name, errors)
-    if values["opens_at"] and values["closes_at"] and values["closes_at"] <= values["opens_at"]:
-        errors.add("closes_at", _l("The call must close after it opens."))
-
-    envelope = clean_amount(data, "budget_envelope", currency, errors)
-    low = clean_amount(data, "min_award", currency, errors)
-    high = clean_amount(data, "max_award", currency, errors)
-    if low and high and low > high:
-        errors.add("min_award", _l("The minimum award cannot be more than the maximum award."))
-    if high and envelope and high > envelope:
-        errors.add("max_award", _l("The maximum award cannot be more than the budget envelope."))
-    values.update(budget_envelope_minor=envelope, min_award_minor=low, max_award_minor=high)
-    values["reviews_required"] = clean_integer(data, "reviews_required", errors, 1, MAX_REVIEWS)
-
-    for rule in registered_rules():
-        columns, problems = rule.clean(data.get(rule.field_name), currency)
-        for problem in problems:
-            errors.add(rule.field_name, problem)
-        values.update(columns)
-    errors.raise_if_any()
-    return values
+    def clean(self, raw, cleaning):
+        prefix = str(raw).strip().upper() if raw is not None else ""
+        if not prefix:
+            cleaning.refuse(_l("This field is required."))
+        elif len(prefix) > 40 or not REFERENCE_PREFIX.fullmatch(prefix):
+            cleaning.refuse(_l("Use only letters, digits and single dashes, e.g. CADE-2026."))
+        return prefix
 
 
-def _call_values(call: Call) -> dict:
-    """The call as service input, so a partial update can be merged over it."""
+class TimeZone(Cleaner):
+    """An IANA time zone name, UTC when none is given; None when refused, so no time is read in it."""
+
+    def clean(self, raw, cleaning):
+        if raw is None or raw == "":
+            return "UTC"
+        if not isinstance(raw, str) or not is_timezone(raw):
+            cleaning.refuse(_l("Choose a time zone from the list."))
+            return None
+        return raw
+
+
+class Eligibility(Cleaner):
+    """The settings of every registered eligibility rule, by call column: each rule's field read by its cleaner.
+
+    The rules are registered per app, so their fields cannot be fields of the
+    dataclass: CallInput.from_input gathers them under this field's key, and
+    each rule's errors are named by the rule's own field.
+    """
+
+    def clean(self, raw, cleaning):
+        settings: dict[str, Any] = {}
+        for rule in registered_rules():
+            value = rule.cleaner.clean(raw.get(rule.field_name),
+                                       Cleaning(rule.field_name, cleaning.errors, cleaning.context, cleaning.values))
+            settings.update(rule.settings(value))
+        return settings
+
+
+@dataclass(frozen=True)
+class CallInput(Command):
+    """A call as the admin types it, whole: a change restates every field (see `call_as_input`).
+
+    `opens_at`/`closes_at` are naive wall-clock times in `timezone` (as typed
+    into the form) or aware datetimes; amounts are major units of `currency`,
+    the programme's, which the boundary gives as context.
+    """
+
+    currency: str  # from the context, never typed: a call's amounts are in its programme's currency
+    title: str | None = field(Text(max_len=200, required=True))
+    reference_prefix: str | None = field(ReferencePrefix())
+    description: str | None = field(Text(max_len=50_000))
+    timezone: str | None = field(TimeZone())
+    opens_at: datetime | None = field(Moment())
+    closes_at: datetime | None = field(Moment())
+    budget_envelope_minor: int | None = field(Amount(), source="budget_envelope")
+    min_award_minor: int | None = field(Amount(), source="min_award")
+    max_award_minor: int | None = field(Amount(), source="max_award")
+    reviews_required: int | None = field(Integer(1, MAX_REVIEWS))
+    blind_review: bool = field(Flag(), default=False)
+    eligibility: dict[str, Any] = field(Eligibility(), default_factory=dict)
+
+    @classmethod
+    def from_input(cls, data: Mapping[str, Any] | None = None, **context) -> Self:
+        data = dict(data or {})
+        data.setdefault("reviews_required", 2)  # as the form offers it, for a body that leaves it out
+        data["eligibility"] = {rule.field_name: data.get(rule.field_name) for rule in registered_rules()}
+        return super().from_input(data, **context)
+
+    def check(self, errors: FieldErrors) -> None:
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            errors.add("closes_at", _l("The call must close after it opens."))
+        low, high, envelope = self.min_award_minor, self.max_award_minor, self.budget_envelope_minor
+        if low and high and low > high:
+            errors.add("min_award", _l("The minimum award cannot be more than the maximum award."))
+        if high and envelope and high > envelope:
+            errors.add("max_award", _l("The maximum award cannot be more than the budget envelope."))
+
+    def columns(self) -> dict[str, Any]:
+        """The call's columns as the command sets them, the eligibility rules' included."""
+        return {**self.changes(*CALL_COLUMNS), **self.eligibility}
+
+
+def call_as_input(call: Call) -> dict:
+    """The call's stored values as CallInput reads them, so a change can be merged over them (an edit, a PATCH)."""
     currency = call.currency
     return {
         "title": call.title, "reference_prefix": call.reference_prefix, "description": call.description,
@@ -116,28 +158,30 @@ def _refuse_taken_prefix(prefix: str, call_id: int | None) -> None:
         raise ValidationFailed({"reference_prefix": [_l("Another call already uses this reference prefix.")]})
 
 
-def create_call(actor, programme_id: int, **data) -> Call:
-    """Create a draft call in a programme.
+def _require_currency(command: CallInput, currency: str) -> None:
+    # Amounts read in one currency must not be stored as another's (cade/core/money.py says why).
+    if command.currency != currency:
+        raise ValueError(f"the call's amounts were read in {command.currency}, but its programme counts in {currency}")
 
-    `opens_at`/`closes_at` are naive wall-clock times in `timezone` (as typed
-    into the form) or aware datetimes; amounts are major units of the
-    programme's currency. Raises PermissionDenied, NotFound, ValidationFailed.
+
+def create_call(actor, programme_id: int, command: CallInput) -> Call:
+    """Create a draft call in a programme, its amounts read in the programme's currency.
+
+    Raises PermissionDenied, NotFound, ValidationFailed.
     """
     require_admin(actor)
-    reject_unknown(data, _call_fields())
     programme = get_or_raise(Programme, programme_id)
-    data.setdefault("reviews_required", 2)
-    values = _clean_call(data, programme.currency)
-    _refuse_taken_prefix(values["reference_prefix"], None)
-    call = Call(programme=programme, status=CallStatus.DRAFT, **values)
+    _require_currency(command, programme.currency)
+    _refuse_taken_prefix(command.reference_prefix, None)
+    call = Call(programme=programme, status=CallStatus.DRAFT, **command.columns())
     db.session.add(call)
     db.session.flush()
     record_event(actor, "call.created", call, None, snapshot(call, _call_snapshot()))
     return call
 
 
-def update_call(actor, call_id: int, **changes) -> Call:
-    """Change a call, published or not; the reference prefix is fixed once the call is locked.
+def update_call(actor, call_id: int, command: CallInput) -> Call:
+    """Change a call, published or not, to `command`; the reference prefix is fixed once the call is locked.
 
     A published call's deadline may move earlier or later, but not to a
     moment already past: that would close the call at once, behind the back
@@ -145,20 +189,19 @@ def update_call(actor, call_id: int, **changes) -> Call:
     has applied). Raises PermissionDenied, NotFound, ValidationFailed.
     """
     require_admin(actor)
-    reject_unknown(changes, _call_fields())
     call = get_or_raise(Call, call_id)
-    values = _clean_call({**_call_values(call), **changes}, call.currency)
-    if (call.status == CallStatus.PUBLISHED and values["closes_at"] != call.closes_at
-            and values["closes_at"] <= utcnow()):
+    _require_currency(command, call.currency)
+    if (call.status == CallStatus.PUBLISHED and command.closes_at != call.closes_at
+            and command.closes_at <= utcnow()):
         raise ValidationFailed({"closes_at": [_l(
             "This call is published: its deadline cannot be moved to a time that has already passed.")]})
-    if values["reference_prefix"] != call.reference_prefix and is_call_locked(call):
+    if command.reference_prefix != call.reference_prefix and is_call_locked(call):
         raise ValidationFailed(
             {"reference_prefix": [_l("The reference prefix cannot change once applications exist.")]})
-    _refuse_taken_prefix(values["reference_prefix"], call.id)
+    _refuse_taken_prefix(command.reference_prefix, call.id)
     before = snapshot(call, _call_snapshot())
-    for field, value in values.items():
-        setattr(call, field, value)
+    for name, value in command.columns().items():
+        setattr(call, name, value)
     db.session.flush()
     record_event(actor, "call.updated", call, before, snapshot(call, _call_snapshot()))
     return call

@@ -4,10 +4,15 @@ A call's questions live in its questionnaire (cade/core/questionnaires); what
 each kind of question allows (a word limit, choices) is asked of the kind.
 """
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Self
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from cade.core.audit import record_event
+from cade.core.commands import Choice, Cleaner, Command, FieldErrors, Flag, Integer, Text, field
 from cade.core.db import lock_row
 from cade.core.errors import InvalidTransition, NotFound, ValidationFailed
 from cade.core.questionnaires import KINDS, Question, Questionnaire
@@ -15,13 +20,9 @@ from cade.core.questionnaires.kinds import MAX_WORD_LIMIT
 from cade.extensions import db
 from cade.programmes.models import Call, RubricCriterion
 from cade.programmes.services.common import (
-    FieldErrors,
-    clean_integer,
-    clean_text,
     get_or_raise,
     is_call_locked,
     is_rubric_locked,
-    reject_unknown,
     require_admin,
     snapshot,
 )
@@ -92,49 +93,68 @@ def call_of_question(question: Question) -> Call:
     return call
 
 
-def _clean_question(data: dict) -> dict:
-    errors = FieldErrors()
-    kind = KINDS.get(data.get("kind"))
-    if kind is None:
-        errors.add("kind", _l("Choose a kind of question."))
-    values = {
-        "kind": data.get("kind"),
-        "label": clean_text(data, "label", errors, max_len=300, required=True),
-        "help_text": clean_text(data, "help_text", errors, max_len=5_000),
-        "required": bool(data.get("required")),
-        "word_limit": None,
-        "choices": [],
-    }
-    if kind is not None and kind.takes_word_limit and data.get("word_limit") not in (None, ""):
-        values["word_limit"] = clean_integer(data, "word_limit", errors, 1, MAX_WORD_LIMIT)
-    if kind is not None and kind.takes_choices:
-        raw = data.get("choices") or []
-        lines = raw.splitlines() if isinstance(raw, str) else raw
+def _kind_takes(cleaning, setting: str) -> bool:
+    kind = KINDS.get(cleaning.values.get("kind"))
+    return kind is not None and getattr(kind, setting)
+
+
+class WordLimit(Integer):
+    """A word limit, kept only on a kind of question that takes one (another kind's is dropped, not judged)."""
+
+    def clean(self, raw, cleaning):
+        return super().clean(raw, cleaning) if _kind_takes(cleaning, "takes_word_limit") else None
+
+
+class ChoiceLines(Cleaner):
+    """The options of a choice question, one a line (or a list): stripped, once each whatever their case.
+
+    Kept only on a kind of question that takes choices; another kind's are dropped, not judged.
+    """
+
+    def clean(self, raw, cleaning):
+        if not _kind_takes(cleaning, "takes_choices"):
+            return []
+        lines = raw.splitlines() if isinstance(raw, str) else (raw or [])
         # Choices that differ only in letter case would look the same to an applicant.
-        by_key = {}
+        by_key: dict[str, str] = {}
         for line in lines:
-            if line and line.strip():
+            if isinstance(line, str) and line.strip():
                 by_key.setdefault(line.strip().casefold(), line.strip())
         choices = list(by_key.values())
         if len(choices) < 2:
-            errors.add("choices", _l("Give at least two different choices, one per line."))
+            cleaning.refuse(_l("Give at least two different choices, one per line."))
         elif any(len(choice) > 200 for choice in choices):
-            errors.add("choices", _l("Each choice can have at most 200 characters."))
-        values["choices"] = choices
-    errors.raise_if_any()
-    return values
+            cleaning.refuse(_l("Each choice can have at most 200 characters."))
+        return choices
 
 
-def add_question(actor, call_id: int, **data) -> Question:
-    """Append a question to a call's application form. Raises PermissionDenied, NotFound, ValidationFailed."""
+@dataclass(frozen=True)
+class QuestionInput(Command):
+    """A question as the admin types it, whole: a change restates every field.
+
+    A new question is required unless the input says otherwise.
+    """
+
+    kind: str | None = field(Choice(KINDS, required=True, message=_l("Choose a kind of question.")))
+    label: str | None = field(Text(max_len=300, required=True))
+    help_text: str | None = field(Text(max_len=5_000))
+    required: bool = field(Flag(), default=True)
+    word_limit: int | None = field(WordLimit(1, MAX_WORD_LIMIT, required=False))
+    choices: list[str] = field(ChoiceLines(), default_factory=list)
+
+    @classmethod
+    def from_input(cls, data: Mapping[str, Any] | None = None, **context) -> Self:
+        return super().from_input({"required": True, **(data or {})}, **context)
+
+
+def add_question(actor, call_id: int, command: QuestionInput) -> Question:
+    """Append a question to a call's application form. Raises PermissionDenied, NotFound."""
     require_admin(actor)
-    reject_unknown(data, QUESTION_FIELDS)
     call = get_or_raise(Call, call_id)
-    data.setdefault("required", True)
     questionnaire_id = call.questionnaire_id
     _lock_list(Questionnaire, questionnaire_id)
     question = Question(questionnaire_id=questionnaire_id, position=_next_position(Question, questionnaire_id),
-                        **_clean_question(data))
+                        **command.changes())
     db.session.add(question)
     db.session.flush()
     db.session.expire(call.questionnaire, ["questions"])
@@ -142,20 +162,18 @@ def add_question(actor, call_id: int, **data) -> Question:
     return question
 
 
-def update_question(actor, question_id: int, **changes) -> Question:
-    """Change a question; its kind is fixed once the call is locked.
+def update_question(actor, question_id: int, command: QuestionInput) -> Question:
+    """Change a question to `command`; its kind is fixed once the call is locked.
 
     Raises PermissionDenied, NotFound, ValidationFailed.
     """
     require_admin(actor)
-    reject_unknown(changes, QUESTION_FIELDS)
     question = get_or_raise(Question, question_id)
     before = snapshot(question, QUESTION_FIELDS)
-    values = _clean_question({**before, **changes})
-    if values["kind"] != question.kind and is_call_locked(call_of_question(question)):
+    if command.kind != question.kind and is_call_locked(call_of_question(question)):
         raise ValidationFailed({"kind": [_l("The kind of question cannot change once applications exist.")]})
-    for field, value in values.items():
-        setattr(question, field, value)
+    for name, value in command.changes().items():
+        setattr(question, name, value)
     db.session.flush()
     record_event(actor, "question.updated", question, before, snapshot(question, QUESTION_FIELDS))
     return question
@@ -187,23 +205,30 @@ def move_question(actor, question_id: int, direction: str) -> None:
     record_event(actor, "question.moved", question, None, {"direction": direction, "position": question.position})
 
 
-def _clean_criterion(data: dict, call_id: int, criterion_id: int | None) -> dict:
-    errors = FieldErrors()
-    values = {
-        "label": clean_text(data, "label", errors, max_len=200, required=True),
-        "guidance": clean_text(data, "guidance", errors, max_len=5_000),
-        "weight": clean_integer(data, "weight", errors, 1, 100),
-        "max_score": clean_integer(data, "max_score", errors, 1, 100),
-    }
-    if values["label"]:
-        clash = db.session.scalar(select(func.count(RubricCriterion.id)).where(
-            RubricCriterion.call_id == call_id,
-            func.lower(RubricCriterion.label) == values["label"].lower(),
-            RubricCriterion.id != (criterion_id or 0)))
-        if clash:
-            errors.add("label", _l("This call already has a criterion with this label."))
-    errors.raise_if_any()
-    return values
+@dataclass(frozen=True)
+class CriterionInput(Command):
+    """A rubric criterion as the admin types it, whole: a change restates every field.
+
+    A new criterion weighs 1 and is scored out of 5 unless the input says otherwise.
+    """
+
+    label: str | None = field(Text(max_len=200, required=True))
+    guidance: str | None = field(Text(max_len=5_000))
+    weight: int | None = field(Integer(1, 100))
+    max_score: int | None = field(Integer(1, 100))
+
+    @classmethod
+    def from_input(cls, data: Mapping[str, Any] | None = None, **context) -> Self:
+        return super().from_input({"weight": 1, "max_score": 5, **(data or {})}, **context)
+
+
+def _refuse_taken_label(label: str, call_id: int, criterion_id: int | None) -> None:
+    clash = db.session.scalar(select(func.count(RubricCriterion.id)).where(
+        RubricCriterion.call_id == call_id,
+        func.lower(RubricCriterion.label) == label.lower(),
+        RubricCriterion.id != (criterion_id or 0)))
+    if clash:
+        raise ValidationFailed({"label": [_l("This call already has a criterion with this label.")]})
 
 
 def _refuse_if_rubric_locked(call: Call, message) -> None:
@@ -213,19 +238,17 @@ def _refuse_if_rubric_locked(call: Call, message) -> None:
         raise InvalidTransition(message)
 
 
-def add_criterion(actor, call_id: int, **data) -> RubricCriterion:
+def add_criterion(actor, call_id: int, command: CriterionInput) -> RubricCriterion:
     """Append a rubric criterion to a call, unless reviews of the call exist.
 
     Raises PermissionDenied, NotFound, ValidationFailed, InvalidTransition.
     """
     require_admin(actor)
-    reject_unknown(data, CRITERION_FIELDS)
     call = get_or_raise(Call, call_id)
-    data.setdefault("weight", 1)
-    data.setdefault("max_score", 5)
     _refuse_if_rubric_locked(call, _l("Criteria cannot be added once reviews exist."))
+    _refuse_taken_label(command.label, call.id, None)
     criterion = RubricCriterion(call_id=call.id, position=_next_position(RubricCriterion, call.id),
-                                **_clean_criterion(data, call.id, None))
+                                **command.changes())
     db.session.add(criterion)
     db.session.flush()
     db.session.expire(call, ["criteria"])
@@ -233,26 +256,25 @@ def add_criterion(actor, call_id: int, **data) -> RubricCriterion:
     return criterion
 
 
-def update_criterion(actor, criterion_id: int, **changes) -> RubricCriterion:
-    """Change a rubric criterion; once reviews of the call exist, only its label and guidance.
+def update_criterion(actor, criterion_id: int, command: CriterionInput) -> RubricCriterion:
+    """Change a rubric criterion to `command`; once reviews of the call exist, only its label and guidance.
 
     A changed weight or maximum score would silently change the meaning of
     scores already given. Raises PermissionDenied, NotFound, ValidationFailed.
     """
     require_admin(actor)
-    reject_unknown(changes, CRITERION_FIELDS)
     criterion = get_or_raise(RubricCriterion, criterion_id)
     _lock_list(Call, criterion.call_id)
     before = snapshot(criterion, CRITERION_FIELDS)
-    values = _clean_criterion({**before, **changes}, criterion.call_id, criterion.id)
+    _refuse_taken_label(command.label, criterion.call_id, criterion.id)
     if is_rubric_locked(criterion.call):
         errors = FieldErrors()
-        for field in ("weight", "max_score"):
-            if values[field] != before[field]:
-                errors.add(field, _l("This cannot change once reviews exist."))
+        for name in ("weight", "max_score"):
+            if getattr(command, name) != before[name]:
+                errors.add(name, _l("This cannot change once reviews exist."))
         errors.raise_if_any()
-    for field, value in values.items():
-        setattr(criterion, field, value)
+    for name, value in command.changes().items():
+        setattr(criterion, name, value)
     db.session.flush()
     record_event(actor, "criterion.updated", criterion, before, snapshot(criterion, CRITERION_FIELDS))
     return criterion

@@ -10,10 +10,11 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, func, select
 
 from cade.accounts.models import User, UserRole
-from cade.accounts.services import email_problems, get_user_by_email, grant_role, normalise_email, revoke_role
+from cade.accounts.services import get_user_by_email, grant_role, revoke_role
 from cade.applications.constants import IN_REVIEW_STATUSES
 from cade.applications.models import Application
 from cade.core.audit import record_event
+from cade.core.commands import Cleaner, Codes, Command, Email, Integer, field
 from cade.core.countries import region_choices
 from cade.core.db import utcnow
 from cade.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
@@ -85,26 +86,25 @@ def _profile_values(profile: ReviewerProfile) -> dict:
             "regions": list(profile.regions or []), "max_load": profile.max_load}
 
 
-def _checked_email(email: str | None) -> str:
-    address = (email or "").strip()
-    problems = email_problems(address)
-    if problems:
-        raise ValidationFailed({"email": problems})
-    return normalise_email(address)
+@dataclass(frozen=True)
+class ReviewerInput(Command):
+    """The address of someone to make a reviewer, as an admin types it."""
+
+    email: str | None = field(Email(message=_l("Enter an e-mail address such as name@example.org.")))
 
 
-def add_reviewer(actor, email: str) -> AddResult:
+def add_reviewer(actor, command: ReviewerInput) -> AddResult:
     """Make the account with `email` a reviewer, or invite the address if no account has it (admins).
 
     An existing account gets the reviewer role and a profile (its own language
     to start with). An unknown address gets an invitation valid for 14 days by
     e-mail; inviting an address again while its invitation waits sends a new
     link instead of a second invitation. Raises PermissionDenied, or
-    ValidationFailed for a malformed address or a disabled account.
+    ValidationFailed for a disabled account.
     """
     if not can_manage_reviews(actor):
         raise PermissionDenied()
-    address = _checked_email(email)
+    address = command.email
     user = get_user_by_email(address)
     if user is None:
         return _invite(actor, address)
@@ -219,62 +219,60 @@ def revoke_reviewer_invitation(actor, invitation_id: int) -> ReviewerInvitation:
     return invitation
 
 
-def _clean_expertise(value, errors: dict) -> list[str]:
-    # A text field ("Mesh networks, policy") or a list of tags, each of which may hold commas itself.
-    items = [value] if isinstance(value, str) else list(value or [])
-    tags: list[str] = []
-    for item in items:
-        for part in str(item).split(","):
-            tag = " ".join(part.split()).lower()
-            if tag and tag not in tags:
-                tags.append(tag)
-    too_long = [tag for tag in tags if len(tag) > EXPERTISE_TAG_MAX_CHARS]
-    if too_long:
-        errors["expertise"] = [_l("Keep each tag to at most %(n)d characters (too long: %(tag)s).",
-                                  n=EXPERTISE_TAG_MAX_CHARS, tag=too_long[0][:EXPERTISE_TAG_MAX_CHARS] + "…")]
-    elif len(tags) > EXPERTISE_MAX_TAGS:
-        errors["expertise"] = [_l("Give at most %(n)d expertise tags (you gave %(count)d).",
-                                  n=EXPERTISE_MAX_TAGS, count=len(tags))]
-    return tags
-
-
-def _clean_choices(values, allowed, field: str, message, errors: dict) -> list[str]:
-    chosen: list[str] = []
-    for value in [values] if isinstance(values, str) else list(values or []):
-        if value not in chosen:
-            chosen.append(value)
-    if any(value not in allowed for value in chosen):
-        errors[field] = [message]
-    return chosen
-
-
-def _clean_max_load(value, errors: dict) -> int | None:
-    message = _l("Give a whole number from 0 to %(max)d.", max=MAX_LOAD_LIMIT)
-    try:
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise ValueError
-        number = int(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        errors["max_load"] = [message]
-        return None
-    if not 0 <= number <= MAX_LOAD_LIMIT:
-        errors["max_load"] = [message]
-    return number
-
-
 def region_codes() -> set[str]:
     return {code for code, _name in region_choices()}
 
 
-def update_reviewer_profile(actor, user_id: int, expertise, languages, regions, max_load) -> ReviewerProfile:
+@dataclass(frozen=True)
+class ExpertiseTags(Cleaner):
+    """Expertise as tags: a text field ("Mesh networks, policy") or a list, each item perhaps holding commas itself.
+
+    Split on commas, spaces collapsed, lower-cased, once each; at most
+    EXPERTISE_MAX_TAGS tags of EXPERTISE_TAG_MAX_CHARS characters.
+    """
+
+    def clean(self, raw, cleaning):
+        if isinstance(raw, list | tuple):
+            items = list(raw)
+        elif raw is None or isinstance(raw, str):
+            items = [raw or ""]
+        else:
+            cleaning.refuse(_l("Enter text."))
+            return []
+        tags: list[str] = []
+        for item in items:
+            for part in str(item).split(","):
+                tag = " ".join(part.split()).lower()
+                if tag and tag not in tags:
+                    tags.append(tag)
+        too_long = [tag for tag in tags if len(tag) > EXPERTISE_TAG_MAX_CHARS]
+        if too_long:
+            cleaning.refuse(_l("Keep each tag to at most %(n)d characters (too long: %(tag)s).",
+                               n=EXPERTISE_TAG_MAX_CHARS, tag=too_long[0][:EXPERTISE_TAG_MAX_CHARS] + "…"))
+        elif len(tags) > EXPERTISE_MAX_TAGS:
+            cleaning.refuse(_l("Give at most %(n)d expertise tags (you gave %(count)d).",
+                               n=EXPERTISE_MAX_TAGS, count=len(tags)))
+        return tags
+
+
+@dataclass(frozen=True)
+class ReviewerProfileInput(Command):
+    """A reviewer's profile as typed: expertise tags, ISO 639-1 languages, UN M49 regions, maximum load per call."""
+
+    expertise: list[str] = field(ExpertiseTags(), default_factory=list)
+    languages: list[str] = field(Codes(REVIEWER_LANGUAGES.__contains__, message=_l("Choose languages from the list.")),
+                                 default_factory=list)
+    regions: list[str] = field(Codes(lambda code: code in region_codes(), message=_l("Choose regions from the list.")),
+                               default_factory=list)
+    max_load: int | None = field(Integer(0, MAX_LOAD_LIMIT, message=_l("Give a whole number from 0 to %(max)d.",
+                                                                        max=MAX_LOAD_LIMIT)))
+
+
+def update_reviewer_profile(actor, user_id: int, command: ReviewerProfileInput) -> ReviewerProfile:
     """Replace a reviewer's expertise tags, languages, regions and maximum load per call.
 
     Administrators edit anyone in the pool (or who was in it); a reviewer edits
-    their own. Expertise is free text split on commas, trimmed, lower-cased and
-    de-duplicated (at most 20 tags of 60 characters); languages are ISO 639-1
-    codes from REVIEWER_LANGUAGES; regions are UN M49 codes; the load is 0 to
-    MAX_LOAD_LIMIT. Raises NotFound, PermissionDenied, or ValidationFailed with
-    every bad field at once.
+    their own. Raises NotFound, PermissionDenied.
     """
     user = db.session.get(User, user_id)
     if user is None:
@@ -284,16 +282,7 @@ def update_reviewer_profile(actor, user_id: int, expertise, languages, regions, 
     profile = profile_of(user_id)
     if profile is None and not user.has_role(REVIEWER):
         raise NotFound()
-    errors: dict[str, list] = {}
-    values = {
-        "expertise": _clean_expertise(expertise, errors),
-        "languages": _clean_choices(languages, REVIEWER_LANGUAGES, "languages",
-                                    _l("Choose languages from the list."), errors),
-        "regions": _clean_choices(regions, region_codes(), "regions", _l("Choose regions from the list."), errors),
-        "max_load": _clean_max_load(max_load, errors),
-    }
-    if errors:
-        raise ValidationFailed(errors)
+    values = {name: list(value) if isinstance(value, list) else value for name, value in command.changes().items()}
     if profile is None:
         profile, _created = _ensure_profile(user)
     before = _profile_values(profile)

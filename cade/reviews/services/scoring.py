@@ -10,6 +10,7 @@ finish.
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,8 +20,9 @@ from sqlalchemy.exc import IntegrityError
 
 from cade.applications.models import Application
 from cade.core.audit import record_event
+from cade.core.commands import Choice, Cleaner, Command, FieldErrors, Flag, Text, field
 from cade.core.db import lock_row, utcnow
-from cade.core.errors import DeadlinePassed, ValidationFailed
+from cade.core.errors import DeadlinePassed
 from cade.extensions import db
 from cade.organisations.models import Membership, Organisation
 from cade.programmes.models import Call, RubricCriterion
@@ -129,57 +131,68 @@ def reviews_closed(call_id: int) -> bool:
 
 # --- scoring ---------------------------------------------------------------------
 
-def _parse_score(raw, criterion: RubricCriterion) -> int | None:
-    """A posted score as a whole number within 0..max, None when left blank; ValueError otherwise."""
-    if raw is None or isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        value = raw
-    else:
-        text = str(raw).strip()
-        if not text:
-            return None
-        if not _WHOLE_NUMBER.fullmatch(text):
-            raise ValueError
-        value = int(text)
-    if not 0 <= value <= criterion.max_score:
-        raise ValueError
-    return value
+def _out_of_scale(max_score: int):
+    return _l("Enter a whole number from 0 to %(max)d.", max=max_score)
 
 
-def _checked_review(criteria, existing: dict[int, int], scores: dict, recommendation, comments: dict[str, str],
-                    complete: bool) -> tuple[dict[int, int | None], str | None]:
-    """The scores to store ({criterion id: score, or None to clear}) and the recommendation; or ValidationFailed.
+@dataclass(frozen=True)
+class Scores(Cleaner):
+    """Scores by criterion id as typed, checked against the rubric's scales (context `scales`: {id: maximum}).
 
-    Criteria absent from `scores` keep their stored score. With `complete`
-    (submitting), every criterion must end up scored and a recommendation
-    chosen.
+    Blank clears a score (None); anything else must be ASCII digits within
+    0..maximum ("2.5", "-1", "+3" and "٣" are not). Ids of no criterion in
+    `scales` are left out. A refusal lands on ``score_<criterion id>``.
     """
-    errors: dict[str, list] = {}
-    changes: dict[int, int | None] = {}
-    for criterion in criteria:
-        if criterion.id not in scores:
-            continue
-        try:
-            changes[criterion.id] = _parse_score(scores[criterion.id], criterion)
-        except ValueError:
-            errors[f"score_{criterion.id}"] = [_l("Enter a whole number from 0 to %(max)d.", max=criterion.max_score)]
+
+    def clean(self, raw, cleaning):
+        scales = cleaning.context.get("scales") or {}
+        scores: dict[int, int | None] = {}
+        for key, typed in (raw.items() if isinstance(raw, Mapping) else ()):
+            criterion_id = int(key) if isinstance(key, int) or _WHOLE_NUMBER.fullmatch(str(key)) else None
+            if criterion_id not in scales:
+                continue
+            text = "" if typed is None else str(typed).strip()
+            if isinstance(typed, bool) or (text and not _WHOLE_NUMBER.fullmatch(text)) \
+                    or (text and int(text) > scales[criterion_id]):
+                cleaning.errors.add(f"score_{criterion_id}", _out_of_scale(scales[criterion_id]))
+                continue
+            scores[criterion_id] = int(text) if text else None
+        return scores
+
+
+@dataclass(frozen=True)
+class ReviewInput(Command):
+    """A reviewer's review as typed: scores by criterion id (None clears one), recommendation, comments, submit."""
+
+    scores: dict[int, int | None] = field(Scores(), default_factory=dict)
+    recommendation: str | None = field(Choice(Recommendation, message=_l("Choose one of the recommendations.")))
+    comment_to_applicant: str | None = field(Text(max_len=COMMENT_MAX_CHARS))
+    confidential_comment: str | None = field(Text(max_len=COMMENT_MAX_CHARS))
+    submit: bool = field(Flag(), default=False)
+
+
+def _checked_scores(criteria, existing: dict[int, int], command: ReviewInput, complete: bool) -> dict[int, int | None]:
+    """The scores to store ({criterion id: score, or None to clear}) on the rubric as it is now; or ValidationFailed.
+
+    The rubric may have changed since the form was read (until the first review locks it): scores of
+    criteria gone are dropped, a score above a criterion's new maximum refused. With `complete`
+    (submitting), every criterion must end up scored and a recommendation chosen.
+    """
+    errors = FieldErrors()
+    by_id = {criterion.id: criterion for criterion in criteria}
+    changes = {cid: value for cid, value in command.scores.items() if cid in by_id}
+    for criterion_id, value in changes.items():
+        if value is not None and value > by_id[criterion_id].max_score:
+            errors.add(f"score_{criterion_id}", _out_of_scale(by_id[criterion_id].max_score))
     if complete:
         for criterion in criteria:
             key = f"score_{criterion.id}"
             if key not in errors and changes.get(criterion.id, existing.get(criterion.id)) is None:
-                errors[key] = [_l("Give a score from 0 to %(max)d before submitting.", max=criterion.max_score)]
-    recommendation = (recommendation or "").strip() or None
-    if recommendation is not None and recommendation not in set(Recommendation):
-        errors["recommendation"] = [_l("Choose one of the recommendations.")]
-    elif recommendation is None and complete:
-        errors["recommendation"] = [_l("Choose a recommendation before submitting.")]
-    for name, text in comments.items():
-        if len(text) > COMMENT_MAX_CHARS:
-            errors[name] = [_l("Use at most %(n)d characters.", n=COMMENT_MAX_CHARS)]
-    if errors:
-        raise ValidationFailed(errors)
-    return changes, recommendation
+                errors.add(key, _l("Give a score from 0 to %(max)d before submitting.", max=criterion.max_score))
+        if command.recommendation is None:
+            errors.add("recommendation", _l("Choose a recommendation before submitting."))
+    errors.raise_if_any()
+    return changes
 
 
 def _new_review(assignment: Assignment) -> Review:
@@ -204,12 +217,10 @@ def _snapshot(review: Review) -> dict:
             "scores": {str(score.criterion_id): score.score for score in review.scores}}
 
 
-def save_review(actor, assignment_id: int, *, scores: dict, recommendation: str | None,
-                comment_to_applicant: str, confidential_comment: str, submit: bool) -> Review:
-    """Save the reviewer's scores, recommendation and comments; submit them when `submit`.
+def save_review(actor, assignment_id: int, command: ReviewInput) -> Review:
+    """Save the reviewer's scores, recommendation and comments; submit them when `command.submit`.
 
-    `scores` maps criterion ids to what was typed (blank clears a score;
-    ids that are not the call's criteria are ignored). A draft may be partial;
+    Scores of criteria that are not the call's are ignored. A draft may be partial;
     submitting needs every criterion and a recommendation. A submitted review
     stays submitted: saving it again re-submits it, complete. Changes stop at
     the call's review deadline (DeadlinePassed), drafts included. Raises
@@ -233,11 +244,8 @@ def save_review(actor, assignment_id: int, *, scores: dict, recommendation: str 
                                   .order_by(RubricCriterion.position, RubricCriterion.id)).all()
     review = db.session.scalar(select(Review).where(Review.assignment_id == assignment.id))
     stored = {score.criterion_id: score for score in review.scores} if review is not None else {}
-    submit = submit or (review is not None and review.status == ReviewStatus.SUBMITTED)
-    comments = {"comment_to_applicant": (comment_to_applicant or "").strip(),
-                "confidential_comment": (confidential_comment or "").strip()}
-    changes, recommendation = _checked_review(criteria, {cid: s.score for cid, s in stored.items()}, scores,
-                                              recommendation, comments, complete=submit)
+    submit = command.submit or (review is not None and review.status == ReviewStatus.SUBMITTED)
+    changes = _checked_scores(criteria, {cid: s.score for cid, s in stored.items()}, command, complete=submit)
     if review is None:
         review = _new_review(assignment)
     before = _snapshot(review)
@@ -250,9 +258,9 @@ def save_review(actor, assignment_id: int, *, scores: dict, recommendation: str 
             review.scores.append(ReviewScore(criterion_id=criterion_id, score=value))
         else:
             row.score = value
-    review.recommendation = recommendation
-    review.comment_to_applicant = comments["comment_to_applicant"]
-    review.confidential_comment = comments["confidential_comment"]
+    review.recommendation = command.recommendation
+    review.comment_to_applicant = command.comment_to_applicant or ""
+    review.confidential_comment = command.confidential_comment or ""
     if submit and REVIEW_MACHINE.can(review, ReviewStatus.SUBMITTED):
         # The move writes the one audit row, with the scores before and after beside the status.
         return REVIEW_MACHINE.move(actor, review, ReviewStatus.SUBMITTED, submitted_at=utcnow(),

@@ -1,12 +1,15 @@
 """Each call's review settings: the review deadline and the selection targets for the ranking."""
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from cade.core.audit import record_event
-from cade.core.errors import NotFound, PermissionDenied, ValidationFailed
+from cade.core.commands import Cleaner, Command, Integer, Moment, field
+from cade.core.errors import NotFound, PermissionDenied
 from cade.extensions import db
 from cade.programmes.models import Call
 from cade.reviews.models import CallReviewSettings
@@ -46,8 +49,26 @@ def _settings_for_update(actor, call_id: int) -> CallReviewSettings:
     return settings
 
 
-def set_review_deadline(actor, call_id: int, deadline_at: datetime | None) -> CallReviewSettings:
-    """Set (or clear) the call's review deadline; assignments without their own due date follow it."""
+class OptionalMoment(Moment):
+    """A moment, or None when nothing was typed (no deadline)."""
+
+    def clean(self, raw, cleaning):
+        return None if raw in (None, "") else super().clean(raw, cleaning)
+
+
+@dataclass(frozen=True)
+class ReviewDeadlineInput(Command):
+    """The call's review deadline as typed, read in the call's time zone (context `timezone`); None clears it."""
+
+    review_deadline_at: datetime | None = field(OptionalMoment(), source="review_deadline")
+
+
+def set_review_deadline(actor, call_id: int, command: ReviewDeadlineInput) -> CallReviewSettings:
+    """Set (or clear) the call's review deadline; assignments without their own due date follow it.
+
+    Raises PermissionDenied, NotFound.
+    """
+    deadline_at = command.review_deadline_at
     settings = _settings_for_update(actor, call_id)
     before = {"review_deadline_at": settings.review_deadline_at.isoformat() if settings.review_deadline_at else None}
     settings.review_deadline_at = deadline_at
@@ -57,20 +78,43 @@ def set_review_deadline(actor, call_id: int, deadline_at: datetime | None) -> Ca
     return settings
 
 
-def _checked_targets(field: str, targets: dict[str, int]) -> dict[str, int]:
-    cleaned = {str(key): int(value) for key, value in targets.items() if value not in (None, "", 0)}
-    if any(value < 0 or value > 100 for value in cleaned.values()):
-        raise ValidationFailed({field: [_l("Each target is a percentage from 0 to 100.")]})
-    if sum(cleaned.values()) > 100:
-        raise ValidationFailed({field: [_l("The targets add up to more than %(limit)s.", limit="100%")]})
-    return cleaned
+@dataclass(frozen=True)
+class Percentages(Cleaner):
+    """Target shares by code: whole percents from 0 to 100 that add up to at most 100; blanks and zeros left out."""
+
+    def clean(self, raw, cleaning):
+        each = Integer(0, 100, message=_l("Each target is a percentage from 0 to 100."))
+        if raw is not None and not isinstance(raw, Mapping):
+            cleaning.refuse(each.message)
+            return {}
+        targets: dict[str, int] = {}
+        for code, value in (raw or {}).items():
+            if value in (None, ""):
+                continue
+            number = each.clean(value, cleaning)
+            if number is None:
+                return {}
+            if number:
+                targets[str(code)] = number
+        if sum(targets.values()) > 100:
+            cleaning.refuse(_l("The targets add up to more than %(limit)s.", limit="100%"))
+        return targets
 
 
-def set_selection_targets(actor, call_id: int, region_targets: dict[str, int],
-                          stakeholder_targets: dict[str, int]) -> CallReviewSettings:
-    """Set the share of the awarded amount the admin aims for, by region and by stakeholder group (percent)."""
-    regions = _checked_targets("region_targets", region_targets)
-    stakeholders = _checked_targets("stakeholder_targets", stakeholder_targets)
+@dataclass(frozen=True)
+class SelectionTargetsInput(Command):
+    """The shares of the awarded amount an admin aims for, by region code and by stakeholder group (percent)."""
+
+    region_targets: dict[str, int] = field(Percentages(), default_factory=dict)
+    stakeholder_targets: dict[str, int] = field(Percentages(), default_factory=dict)
+
+
+def set_selection_targets(actor, call_id: int, command: SelectionTargetsInput) -> CallReviewSettings:
+    """Set the share of the awarded amount the admin aims for, by region and by stakeholder group.
+
+    Raises PermissionDenied, NotFound.
+    """
+    regions, stakeholders = dict(command.region_targets), dict(command.stakeholder_targets)
     settings = _settings_for_update(actor, call_id)
     before = {"region_targets": dict(settings.region_targets or {}),
               "stakeholder_targets": dict(settings.stakeholder_targets or {})}

@@ -69,13 +69,15 @@ def call_review_deadline(call_id):
     form = ReviewDeadlineForm(tz_name=call.timezone)
     if form.validate_on_submit():
         try:
-            settings.set_review_deadline(current_actor(), call.id, form.deadline_at)
+            command = settings.ReviewDeadlineInput.from_input(form.data, timezone=call.timezone)
+            settings.set_review_deadline(current_actor(), call.id, command)
         except DomainError as exc:
             db.session.rollback()
             place_errors(form, exc)
         else:
             db.session.commit()
-            flash(_("Review deadline saved.") if form.deadline_at else _("Review deadline cleared."), "success")
+            flash(_("Review deadline saved.") if command.review_deadline_at else _("Review deadline cleared."),
+                  "success")
             return _back(call.id, "deadline")
     return _render_call_review(call, deadline_form=form)
 

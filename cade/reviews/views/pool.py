@@ -44,7 +44,7 @@ def pool():
     if not form.validate_on_submit():
         return _render_pool(form, 400)
     try:
-        result = service.add_reviewer(current_actor(), form.email.data)
+        result = service.add_reviewer(current_actor(), service.ReviewerInput.from_input(form.data))
     except DomainError as exc:
         db.session.rollback()
         place_errors(form, exc)
@@ -73,9 +73,7 @@ def _revoke_invitation(invitation_id: int | None):
 def _save_profile(user: User, form: ReviewerProfileForm) -> bool:
     """Save the form through the service; False (with the errors on the form) when it refuses."""
     try:
-        service.update_reviewer_profile(current_actor(), user.id, expertise=form.expertise.data or "",
-                                        languages=form.languages.data or [], regions=form.regions.data or [],
-                                        max_load=form.max_load.data)
+        service.update_reviewer_profile(current_actor(), user.id, service.ReviewerProfileInput.from_input(form.data))
     except DomainError as exc:
         db.session.rollback()
         place_errors(form, exc)

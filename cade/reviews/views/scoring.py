@@ -79,10 +79,10 @@ def _save(assignment: Assignment):
     if not form.validate():
         return _render_review(assignment, form, status=422)
     try:
-        review = scoring.save_review(current_actor(), assignment.id, scores=form.scores(),
-                                     recommendation=form.recommendation.data,
-                                     comment_to_applicant=form.comment_to_applicant.data,
-                                     confidential_comment=form.confidential_comment.data, submit=submit)
+        command = scoring.ReviewInput.from_input(
+            {**form.data, "scores": form.scores(), "submit": submit},
+            scales={criterion.id: criterion.max_score for criterion in form.criteria})
+        review = scoring.save_review(current_actor(), assignment.id, command)
         db.session.commit()
     except ValidationFailed as error:
         db.session.rollback()
