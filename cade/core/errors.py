@@ -18,6 +18,14 @@ class DomainError(Exception):
     # RFC 9457 `type`: a stable name for the kind of refusal, relative to the site (see problem_details).
     slug = "refused"
 
+    def __init_subclass__(cls, *, status: int | None = None, slug: str | None = None, **kwargs):
+        # `class NotFound(DomainError, status=404, slug="not-found")`: each refusal says what it means in HTTP.
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status = status
+        if slug is not None:
+            cls.slug = slug
+
     def __init__(self, message=None, *, field: str | None = None, **params):
         self.message = message if message is not None else self.default_message
         self.field = field
@@ -28,70 +36,50 @@ class DomainError(Exception):
         return str(self.message)
 
 
-class NotFound(DomainError):
+class NotFound(DomainError, status=404, slug="not-found"):
     default_message = _l("Not found.")
-    status = 404
-    slug = "not-found"
 
 
-class PermissionDenied(DomainError):
+class PermissionDenied(DomainError, status=403, slug="forbidden"):
     default_message = _l("You are not allowed to do this.")
-    status = 403
-    slug = "forbidden"
 
 
-class InvalidTransition(DomainError):
+class InvalidTransition(DomainError, status=409, slug="invalid-transition"):
     default_message = _l("This cannot be done in the current state.")
-    status = 409
-    slug = "invalid-transition"
 
 
-class DeadlinePassed(DomainError):
+class DeadlinePassed(DomainError, status=409, slug="deadline-passed"):
     default_message = _l("The deadline has passed.")
-    status = 409
-    slug = "deadline-passed"
 
 
-class NotEligible(DomainError):
+class NotEligible(DomainError, status=403, slug="not-eligible"):
     default_message = _l("Your organisation is not eligible for this call.")
-    status = 403
-    slug = "not-eligible"
 
 
-class ValidationFailed(DomainError):
+class ValidationFailed(DomainError, status=422, slug="validation-failed"):
     """Several field errors at once: `errors` maps a field name to messages."""
 
     default_message = _l("Please correct the marked fields.")
-    status = 422
-    slug = "validation-failed"
 
     def __init__(self, errors: dict[str, list], message=None):
         super().__init__(message)
         self.errors = errors
 
 
-class AlreadyExists(DomainError):
+class AlreadyExists(DomainError, status=409, slug="already-exists"):
     default_message = _l("This already exists.")
-    status = 409
-    slug = "already-exists"
 
 
-class UploadRejected(DomainError):
+class UploadRejected(DomainError, status=422, slug="upload-rejected"):
     default_message = _l("This file cannot be accepted.")
-    status = 422
-    slug = "upload-rejected"
 
 
-class ConflictOfInterest(DomainError):
+class ConflictOfInterest(DomainError, status=409, slug="conflict-of-interest"):
     default_message = _l("This reviewer has a conflict of interest with this application.")
-    status = 409
-    slug = "conflict-of-interest"
 
 
-class BudgetExceeded(DomainError):
+class BudgetExceeded(DomainError, status=409, slug="budget-exceeded"):
     default_message = _l("This would exceed the call's budget envelope.")
-    status = 409
-    slug = "budget-exceeded"
 
 
 def problem_details(error: DomainError, instance: str | None = None) -> dict:
