@@ -1,10 +1,11 @@
 """What every domain's forms and views share: numbers as people type them, and a service's errors placed on the form."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 
 from babel.numbers import NumberFormatError, get_group_symbol, parse_decimal
+from flask import flash
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 
 from cade.core.errors import DomainError, ValidationFailed
 from cade.core.money import minor_units, to_minor
+from cade.extensions import db
 
 
 def select_choices(pairs) -> list[SelectChoice]:
@@ -56,6 +58,25 @@ def place_errors(form, error: DomainError | Mapping, *, aliases: Mapping[str, st
         for texts in unplaced.values():
             form.form_errors.extend(texts)
     return unplaced
+
+
+def save_form(form, action: Callable[[], object], success_message: str, *,
+              refusal: type[DomainError] = ValidationFailed) -> bool:
+    """Run the one service behind a valid form, as a view's unit of work; True when it was saved.
+
+    Commits and flashes `success_message`, or, when the service raises
+    `refusal`, rolls back and places the refusal on the form (place_errors).
+    Any other error propagates.
+    """
+    try:
+        action()
+    except refusal as exc:
+        db.session.rollback()
+        place_errors(form, exc)
+        return False
+    db.session.commit()
+    flash(success_message, "success")
+    return True
 
 
 def find_field(form, name: str) -> Field | None:

@@ -4,7 +4,7 @@ Its routes live on the core blueprint (imported at the end of cade/core/views.py
 as the rates themselves live in core.
 """
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -13,10 +13,9 @@ from wtforms.validators import InputRequired, Length
 
 from cade.core import rates
 from cade.core.errors import DomainError
-from cade.core.forms import LocalDecimalField, current_actor, place_errors
+from cade.core.forms import LocalDecimalField, current_actor, save_form
 from cade.core.permissions import admin_required
 from cade.core.views import bp
-from cade.extensions import db
 
 
 def _upper(value):
@@ -43,15 +42,9 @@ class ExchangeRateForm(FlaskForm):
 @admin_required
 def exchange_rates():
     form = ExchangeRateForm()
-    if form.validate_on_submit():
-        try:
-            rates.add_exchange_rate(current_actor(), rates.ExchangeRateInput.from_input(form.data))
-        except DomainError as exc:
-            db.session.rollback()
-            place_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Exchange rate added."), "success")
-            return redirect(url_for(".exchange_rates"))
+    if form.validate_on_submit() and save_form(
+            form, lambda: rates.add_exchange_rate(current_actor(), rates.ExchangeRateInput.from_input(form.data)),
+            _("Exchange rate added."), refusal=DomainError):
+        return redirect(url_for(".exchange_rates"))
     page = rates.exchange_rates_page(request.args.get("page", 1, type=int))
     return render_template("core/exchange_rates.html", form=form, page=page)

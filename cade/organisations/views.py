@@ -6,7 +6,7 @@ from flask_login import login_required
 
 from cade.core.db import utcnow
 from cade.core.errors import DomainError
-from cade.core.forms import current_actor, place_errors
+from cade.core.forms import current_actor, place_errors, save_form
 from cade.core.views import http_status_for
 from cade.extensions import db
 from cade.organisations import services
@@ -110,16 +110,11 @@ def edit(organisation_id: int):
     if not can_edit_organisation(actor, org):
         abort(403)
     form = OrganisationForm(data=organisation_form_data(org))
-    if form.validate_on_submit():
-        try:
-            services.update_organisation(actor, org.id, services.OrganisationProfileInput.from_input(form.data))
-        except DomainError as exc:
-            db.session.rollback()
-            place_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("The profile has been saved."), "success")
-            return redirect(url_for(".view", organisation_id=org.id))
+    if form.validate_on_submit() and save_form(
+            form, lambda: services.update_organisation(actor, org.id,
+                                                       services.OrganisationProfileInput.from_input(form.data)),
+            _("The profile has been saved."), refusal=DomainError):
+        return redirect(url_for(".view", organisation_id=org.id))
     return render_template("organisations/form.html", form=form, organisation=org)
 
 

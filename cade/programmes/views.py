@@ -11,7 +11,7 @@ from werkzeug.routing import BuildError
 from cade.core.db import utcnow
 from cade.core.errors import DomainError, ValidationFailed
 from cade.core.permissions import admin_required
-from cade.core.forms import current_actor, place_errors
+from cade.core.forms import current_actor, place_errors, save_form
 from cade.core.rules import call_conditions
 from cade.extensions import db
 from cade.programmes import services
@@ -140,16 +140,10 @@ def programme_admin(programme_id):
 @admin_required
 def programme_create():
     form = ProgrammeForm()
-    if form.validate_on_submit():
-        try:
-            services.create_programme(current_actor(), ProgrammeInput.from_input(form.data))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            place_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Programme created."), "success")
-            return redirect(url_for(".admin_index"))
+    if form.validate_on_submit() and save_form(
+            form, lambda: services.create_programme(current_actor(), ProgrammeInput.from_input(form.data)),
+            _("Programme created.")):
+        return redirect(url_for(".admin_index"))
     return render_template("programmes/programme_form.html", form=form, programme=None)
 
 
@@ -158,16 +152,10 @@ def programme_create():
 def programme_edit(programme_id):
     programme = db.get_or_404(Programme, programme_id)
     form = ProgrammeForm(obj=programme)
-    if form.validate_on_submit():
-        try:
-            services.update_programme(current_actor(), programme.id, ProgrammeInput.from_input(form.data))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            place_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Programme saved."), "success")
-            return redirect(url_for(".admin_index"))
+    if form.validate_on_submit() and save_form(
+            form, lambda: services.update_programme(current_actor(), programme.id, ProgrammeInput.from_input(form.data)),
+            _("Programme saved.")):
+        return redirect(url_for(".admin_index"))
     return render_template("programmes/programme_form.html", form=form, programme=programme)
 
 
@@ -198,16 +186,11 @@ def call_create(programme_id):
 def call_edit(call_id):
     call = db.get_or_404(Call, call_id)
     form = call_form(currency=call.currency, data=call_form_data(call))
-    if form.validate_on_submit():
-        try:
-            services.update_call(current_actor(), call.id, CallInput.from_input(form.data, currency=call.currency))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            place_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Call saved."), "success")
-            return redirect(url_for(".call_admin", call_id=call.id))
+    if form.validate_on_submit() and save_form(
+            form, lambda: services.update_call(current_actor(), call.id,
+                                               CallInput.from_input(form.data, currency=call.currency)),
+            _("Call saved.")):
+        return redirect(url_for(".call_admin", call_id=call.id))
     return render_template("programmes/call_form.html", form=form, programme=call.programme, call=call)
 
 
@@ -252,16 +235,10 @@ def call_unpublish(call_id):
 def question_add(call_id):
     call = db.get_or_404(Call, call_id)
     form = QuestionForm(prefix="question")
-    if form.validate_on_submit():
-        try:
-            services.add_question(current_actor(), call.id, QuestionInput.from_input(form.data))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            place_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Question added."), "success")
-            return redirect(url_for(".call_admin", call_id=call.id, _anchor="questions"))
+    if form.validate_on_submit() and save_form(
+            form, lambda: services.add_question(current_actor(), call.id, QuestionInput.from_input(form.data)),
+            _("Question added.")):
+        return redirect(url_for(".call_admin", call_id=call.id, _anchor="questions"))
     return _render_call_admin(call, question_form=form)
 
 
@@ -271,16 +248,10 @@ def question_edit(question_id):
     question = db.get_or_404(Question, question_id)
     call = call_of_question(question)
     form = QuestionForm(data=question_form_data(question))
-    if form.validate_on_submit():
-        try:
-            services.update_question(current_actor(), question.id, QuestionInput.from_input(form.data))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            place_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Question saved."), "success")
-            return redirect(url_for(".call_admin", call_id=call.id, _anchor="questions"))
+    if form.validate_on_submit() and save_form(
+            form, lambda: services.update_question(current_actor(), question.id, QuestionInput.from_input(form.data)),
+            _("Question saved.")):
+        return redirect(url_for(".call_admin", call_id=call.id, _anchor="questions"))
     return render_template("programmes/question_form.html", form=form, question=question, call=call)
 
 
@@ -309,17 +280,12 @@ def criterion_add(call_id):
     form = CriterionForm(prefix="criterion")
     if form.validate_on_submit():
         try:
-            services.add_criterion(current_actor(), call.id, CriterionInput.from_input(form.data))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            place_errors(form, exc)
+            if save_form(form, lambda: services.add_criterion(current_actor(), call.id, CriterionInput.from_input(form.data)),
+                     _("Criterion added.")):
+                return redirect(url_for(".call_admin", call_id=call.id, _anchor="rubric"))
         except DomainError as exc:  # the rubric became fixed while the page was open
             db.session.rollback()
             _flash_error(exc)
-            return redirect(url_for(".call_admin", call_id=call.id, _anchor="rubric"))
-        else:
-            db.session.commit()
-            flash(_("Criterion added."), "success")
             return redirect(url_for(".call_admin", call_id=call.id, _anchor="rubric"))
     return _render_call_admin(call, criterion_form=form)
 
@@ -329,16 +295,10 @@ def criterion_add(call_id):
 def criterion_edit(criterion_id):
     criterion = db.get_or_404(RubricCriterion, criterion_id)
     form = CriterionForm(obj=criterion)
-    if form.validate_on_submit():
-        try:
-            services.update_criterion(current_actor(), criterion.id, CriterionInput.from_input(form.data))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            place_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Criterion saved."), "success")
-            return redirect(url_for(".call_admin", call_id=criterion.call_id, _anchor="rubric"))
+    if form.validate_on_submit() and save_form(
+            form, lambda: services.update_criterion(current_actor(), criterion.id, CriterionInput.from_input(form.data)),
+            _("Criterion saved.")):
+        return redirect(url_for(".call_admin", call_id=criterion.call_id, _anchor="rubric"))
     return render_template("programmes/criterion_form.html", form=form, criterion=criterion, call=criterion.call,
                            rubric_locked=services.is_rubric_locked(criterion.call))
 

@@ -66,6 +66,15 @@ def silent_for(app, run, extra=timedelta(minutes=1)):
     _db.session.commit()
 
 
+def claimed_then_silent(app, requester, kind_name="test"):
+    """A run of `kind_name` that a worker claimed and then stopped reporting on."""
+    run = start_run(requester, kind_name, {})
+    claim_run(run)
+    _db.session.commit()
+    silent_for(app, run)
+    return run
+
+
 # --- starting -------------------------------------------------------------------------------------------
 
 
@@ -224,10 +233,7 @@ def test_a_run_no_worker_took_is_handed_out_once_more(app, db, kind, requester, 
 
 
 def test_a_kind_that_must_not_run_twice_fails_at_once(app, db, once_only, requester, broker):
-    run = start_run(requester, "test_once", {})
-    claim_run(run)
-    db.session.commit()
-    silent_for(app, run)
+    run = claimed_then_silent(app, requester, "test_once")
 
     sweep_stale_runs()
     db.session.commit()
@@ -251,10 +257,7 @@ def test_the_sweep_leaves_live_and_finished_runs_alone(app, db, kind, requester)
 
 
 def test_the_sweep_task_commits_what_it_did(app, db, kind, requester, broker):
-    run = start_run(requester, "test", {})
-    claim_run(run)
-    db.session.commit()
-    silent_for(app, run)
+    run = claimed_then_silent(app, requester)
     broker()
 
     assert app.extensions["celery"].tasks["runs.sweep_stale"].apply().get() == 1

@@ -285,21 +285,17 @@ def test_admin_creates_a_call_with_local_times(client, login, admin):
     assert 'value="2030-07-15T17:00"' in page
 
 
-def test_call_form_refuses_closing_before_opening(client, login, admin):
+@pytest.mark.parametrize("change, shown", [
+    ({"closes_at": "2030-01-01T09:00"}, ["The call must close after it opens.", 'id="closes_at-error"']),
+    ({"min_award": "50000"}, ["cannot be more than the maximum award"]),
+], ids=["closing_before_opening", "minimum_above_maximum"])
+def test_call_form_refuses_inconsistent_values(client, login, admin, change, shown):
     programme = ProgrammeFactory()
     login(admin)
     page = client.post(f"/admin/programmes/{programme.id}/calls/new",
-                       data={**CALL_FORM, "closes_at": "2030-01-01T09:00"}).get_data(as_text=True)
-    assert "The call must close after it opens." in page
-    assert 'id="closes_at-error"' in page
-
-
-def test_call_form_refuses_minimum_above_maximum(client, login, admin):
-    programme = ProgrammeFactory()
-    login(admin)
-    page = client.post(f"/admin/programmes/{programme.id}/calls/new",
-                       data={**CALL_FORM, "min_award": "50000"}).get_data(as_text=True)
-    assert "cannot be more than the maximum award" in page
+                       data={**CALL_FORM, **change}).get_data(as_text=True)
+    for text in shown:
+        assert text in page
 
 
 def test_admin_edits_a_published_call(client, login, admin):

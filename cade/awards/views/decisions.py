@@ -19,7 +19,7 @@ from cade.awards.services.release import release_decisions, unreleased_decision_
 from cade.awards.services.ranking import rank_call
 from cade.awards.views import bp
 from cade.core.errors import BudgetExceeded, DomainError, InvalidTransition, ValidationFailed
-from cade.core.forms import current_actor, place_errors
+from cade.core.forms import current_actor, place_errors, save_form
 from cade.core.permissions import admin_required
 from cade.extensions import db
 from cade.organisations.constants import ORGANISATION_TYPE_LABELS, STAKEHOLDER_GROUP_LABELS
@@ -68,18 +68,11 @@ def ranking(call_id: int):
     if request.form.get("action") != "targets":
         abort(400)
     form = targets_form(review_settings(call.id), formdata=request.form)
-    if form.validate():
-        try:
-            command = SelectionTargetsInput.from_input({"region_targets": form.region_targets(),
-                                                        "stakeholder_targets": form.stakeholder_targets()})
-            set_selection_targets(current_actor(), call.id, command)
-        except ValidationFailed as error:
-            db.session.rollback()
-            place_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Selection targets saved."), "success")
-            return redirect(url_for(".ranking", call_id=call.id, **request.args) + "#targets")
+    if form.validate() and save_form(form, lambda: set_selection_targets(
+            current_actor(), call.id, SelectionTargetsInput.from_input(
+                {"region_targets": form.region_targets(), "stakeholder_targets": form.stakeholder_targets()})),
+            _("Selection targets saved.")):
+        return redirect(url_for(".ranking", call_id=call.id, **request.args) + "#targets")
     return _render_ranking(call, form, status=422)
 
 

@@ -12,7 +12,7 @@ from cade.core.audit import record_event
 from cade.core.commands import Choice, Command, field
 from cade.core.db import utcnow
 from cade.core.errors import AlreadyExists, InvalidTransition, NotFound, PermissionDenied
-from cade.core.tokens import new_link_token, token_digest
+from cade.core.tokens import new_link_token, revoke_invitation_link, token_digest
 from cade.extensions import db
 from cade.notifications.services import notify
 from cade.organisations.constants import MembershipRole
@@ -100,12 +100,7 @@ def revoke_invitation(actor, invitation: Invitation) -> Invitation:
     """
     if not can_manage_members(actor, invitation.organisation):
         raise PermissionDenied()
-    if invitation.accepted_at is not None:
-        raise InvalidTransition(_("This invitation has already been accepted."))
-    if invitation.revoked_at is None:
-        invitation.revoked_at = utcnow()
-        db.session.flush()
-        record_event(actor, "invitation.revoked", invitation, None, {"email": invitation.email})
+    revoke_invitation_link(actor, invitation, "invitation.revoked")
     return invitation
 
 

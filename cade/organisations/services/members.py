@@ -51,6 +51,13 @@ class MemberRoleInput(Command):
     role: str | None = field(Choice(MembershipRole, required=True, message=_l("Not a valid choice.")))
 
 
+def _delete_membership(actor, membership: Membership, verb: str) -> None:
+    record_event(actor, verb, membership, {"user_id": membership.user_id,
+                                           "organisation_id": membership.organisation_id, "role": membership.role}, None)
+    db.session.delete(membership)
+    db.session.flush()
+
+
 def change_member_role(actor, membership_id: int, command: MemberRoleInput) -> Membership:
     """Make a member an owner or an owner a member (owners and admins).
 
@@ -92,10 +99,7 @@ def remove_member(actor, membership: Membership) -> None:
         raise PermissionDenied()
     _refuse_if_last_owner(membership, _(
         "The last owner cannot be removed. Make someone else an owner first."))
-    record_event(actor, "membership.removed", membership,
-                 {"user_id": membership.user_id, "organisation_id": org.id, "role": membership.role}, None)
-    db.session.delete(membership)
-    db.session.flush()
+    _delete_membership(actor, membership, "membership.removed")
 
 
 def leave_organisation(user, org: Organisation) -> None:
@@ -109,7 +113,4 @@ def leave_organisation(user, org: Organisation) -> None:
     _lock_organisation(org, membership)
     _refuse_if_last_owner(membership, _(
         "You are the last owner: make someone else an owner before you leave."))
-    record_event(user, "membership.left", membership,
-                 {"user_id": user.id, "organisation_id": org.id, "role": membership.role}, None)
-    db.session.delete(membership)
-    db.session.flush()
+    _delete_membership(user, membership, "membership.left")

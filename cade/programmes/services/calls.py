@@ -9,7 +9,6 @@ from typing import Any, Self
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from cade.core.audit import record_event
 from cade.core.commands import (
     Amount,
     Cleaner,
@@ -30,7 +29,13 @@ from cade.core.timeutil import is_timezone
 from cade.extensions import db
 from cade.programmes.constants import CallStatus
 from cade.programmes.models import CALL_MACHINE, Call, Programme
-from cade.programmes.services.common import get_or_raise, is_call_locked, require_admin, snapshot
+from cade.programmes.services.common import (
+    add_audited,
+    change_audited,
+    get_or_raise,
+    is_call_locked,
+    require_admin,
+)
 
 REFERENCE_PREFIX = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
 MAX_REVIEWS = 10
@@ -174,9 +179,7 @@ def create_call(actor, programme_id: int, command: CallInput) -> Call:
     _require_currency(command, programme.currency)
     _refuse_taken_prefix(command.reference_prefix, None)
     call = Call(programme=programme, status=CallStatus.DRAFT, **command.columns())
-    db.session.add(call)
-    db.session.flush()
-    record_event(actor, "call.created", call, None, snapshot(call, _call_snapshot()))
+    add_audited(actor, call, "call.created", _call_snapshot())
     return call
 
 
@@ -199,11 +202,7 @@ def update_call(actor, call_id: int, command: CallInput) -> Call:
         raise ValidationFailed(
             {"reference_prefix": [_l("The reference prefix cannot change once applications exist.")]})
     _refuse_taken_prefix(command.reference_prefix, call.id)
-    before = snapshot(call, _call_snapshot())
-    for name, value in command.columns().items():
-        setattr(call, name, value)
-    db.session.flush()
-    record_event(actor, "call.updated", call, before, snapshot(call, _call_snapshot()))
+    change_audited(actor, call, command.columns(), "call.updated", _call_snapshot())
     return call
 
 

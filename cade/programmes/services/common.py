@@ -1,8 +1,10 @@
-"""What the programme services share: the lock hooks, permission and loading, audit snapshots."""
+"""What the programme services share: the lock hooks, permission and loading, audited writes."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
+from cade.core.audit import record_event
 from cade.core.errors import NotFound, PermissionDenied
 from cade.extensions import db
 from cade.programmes.models import Call
@@ -37,6 +39,22 @@ def snapshot(obj, fields: Iterable[str]) -> dict:
         value = getattr(obj, field)
         out[field] = value.isoformat() if isinstance(value, datetime) else value
     return out
+
+
+def add_audited(actor, obj, verb: str, fields: Iterable[str]) -> None:
+    """Add a new `obj` (flushed, so it has its id) and audit `verb` with its `fields`."""
+    db.session.add(obj)
+    db.session.flush()
+    record_event(actor, verb, obj, None, snapshot(obj, fields))
+
+
+def change_audited(actor, obj, changes: Mapping[str, Any], verb: str, fields: tuple[str, ...]) -> None:
+    """Set `changes` on `obj` (flushed) and audit `verb` with its `fields` before and after."""
+    before = snapshot(obj, fields)
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    db.session.flush()
+    record_event(actor, verb, obj, before, snapshot(obj, fields))
 
 
 def get_or_raise(model, object_id: int):

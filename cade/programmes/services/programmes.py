@@ -5,13 +5,12 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from cade.core.audit import record_event
 from cade.core.commands import Choice, Command, Currency, Text, field
 from cade.core.errors import ValidationFailed
 from cade.extensions import db
 from cade.programmes.constants import ProgrammeKind
 from cade.programmes.models import Call, Programme
-from cade.programmes.services.common import get_or_raise, require_admin, snapshot
+from cade.programmes.services.common import add_audited, change_audited, get_or_raise, require_admin
 
 PROGRAMME_FIELDS = ("name", "kind", "description", "funder_name", "funder_identifier", "currency")
 
@@ -32,9 +31,7 @@ def create_programme(actor, command: ProgrammeInput) -> Programme:
     """Create a programme. Raises PermissionDenied."""
     require_admin(actor)
     programme = Programme(**command.changes(*PROGRAMME_FIELDS))
-    db.session.add(programme)
-    db.session.flush()
-    record_event(actor, "programme.created", programme, None, snapshot(programme, PROGRAMME_FIELDS))
+    add_audited(actor, programme, "programme.created", PROGRAMME_FIELDS)
     return programme
 
 
@@ -45,15 +42,11 @@ def update_programme(actor, programme_id: int, command: ProgrammeInput) -> Progr
     """
     require_admin(actor)
     programme = get_or_raise(Programme, programme_id)
-    before = snapshot(programme, PROGRAMME_FIELDS)
     # Every amount of a call is in its programme's currency (cade/core/money.py says why):
     # changing it would re-denominate money already recorded.
     if command.currency != programme.currency:
         has_calls = db.session.scalar(select(func.count(Call.id)).where(Call.programme_id == programme.id))
         if has_calls:
             raise ValidationFailed({"currency": [_l("The currency cannot change once the programme has a call.")]})
-    for name, value in command.changes(*PROGRAMME_FIELDS).items():
-        setattr(programme, name, value)
-    db.session.flush()
-    record_event(actor, "programme.updated", programme, before, snapshot(programme, PROGRAMME_FIELDS))
+    change_audited(actor, programme, command.changes(*PROGRAMME_FIELDS), "programme.updated", PROGRAMME_FIELDS)
     return programme

@@ -20,6 +20,8 @@ from cade.core.questionnaires.kinds import MAX_WORD_LIMIT
 from cade.extensions import db
 from cade.programmes.models import Call, RubricCriterion
 from cade.programmes.services.common import (
+    add_audited,
+    change_audited,
     get_or_raise,
     is_call_locked,
     is_rubric_locked,
@@ -155,10 +157,8 @@ def add_question(actor, call_id: int, command: QuestionInput) -> Question:
     _lock_list(Questionnaire, questionnaire_id)
     question = Question(questionnaire_id=questionnaire_id, position=_next_position(Question, questionnaire_id),
                         **command.changes())
-    db.session.add(question)
-    db.session.flush()
+    add_audited(actor, question, "question.added", QUESTION_FIELDS)
     db.session.expire(call.questionnaire, ["questions"])
-    record_event(actor, "question.added", question, None, snapshot(question, QUESTION_FIELDS))
     return question
 
 
@@ -169,13 +169,9 @@ def update_question(actor, question_id: int, command: QuestionInput) -> Question
     """
     require_admin(actor)
     question = get_or_raise(Question, question_id)
-    before = snapshot(question, QUESTION_FIELDS)
     if command.kind != question.kind and is_call_locked(call_of_question(question)):
         raise ValidationFailed({"kind": [_l("The kind of question cannot change once applications exist.")]})
-    for name, value in command.changes().items():
-        setattr(question, name, value)
-    db.session.flush()
-    record_event(actor, "question.updated", question, before, snapshot(question, QUESTION_FIELDS))
+    change_audited(actor, question, command.changes(), "question.updated", QUESTION_FIELDS)
     return question
 
 
@@ -249,10 +245,8 @@ def add_criterion(actor, call_id: int, command: CriterionInput) -> RubricCriteri
     _refuse_taken_label(command.label, call.id, None)
     criterion = RubricCriterion(call_id=call.id, position=_next_position(RubricCriterion, call.id),
                                 **command.changes())
-    db.session.add(criterion)
-    db.session.flush()
+    add_audited(actor, criterion, "criterion.added", CRITERION_FIELDS)
     db.session.expire(call, ["criteria"])
-    record_event(actor, "criterion.added", criterion, None, snapshot(criterion, CRITERION_FIELDS))
     return criterion
 
 
@@ -265,18 +259,14 @@ def update_criterion(actor, criterion_id: int, command: CriterionInput) -> Rubri
     require_admin(actor)
     criterion = get_or_raise(RubricCriterion, criterion_id)
     _lock_list(Call, criterion.call_id)
-    before = snapshot(criterion, CRITERION_FIELDS)
     _refuse_taken_label(command.label, criterion.call_id, criterion.id)
     if is_rubric_locked(criterion.call):
         errors = FieldErrors()
         for name in ("weight", "max_score"):
-            if getattr(command, name) != before[name]:
+            if getattr(command, name) != getattr(criterion, name):
                 errors.add(name, _l("This cannot change once reviews exist."))
         errors.raise_if_any()
-    for name, value in command.changes().items():
-        setattr(criterion, name, value)
-    db.session.flush()
-    record_event(actor, "criterion.updated", criterion, before, snapshot(criterion, CRITERION_FIELDS))
+    change_audited(actor, criterion, command.changes(), "criterion.updated", CRITERION_FIELDS)
     return criterion
 
 

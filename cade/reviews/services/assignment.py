@@ -240,12 +240,7 @@ def remove_assignment(actor, assignment_id: int) -> None:
     if review is not None and review.status == ReviewStatus.SUBMITTED:
         raise InvalidTransition(_l("%(name)s has submitted their review, so the assignment can no longer be "
                                    "removed.", name=assignment.reviewer.name))
-    record_event(actor, "assignment.removed", assignment,
-                 {"application_id": assignment.application_id, "reviewer_id": assignment.reviewer_id,
-                  "review_status": review.status if review else None},
-                 {"reason": "removed_by_admin"})
-    db.session.delete(assignment)
-    db.session.flush()
+    conflicts.delete_assignment(actor, assignment, review, "removed_by_admin")
 
 
 # ---------------------------------------------------------------- the admin's review page of a call

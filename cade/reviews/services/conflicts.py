@@ -144,7 +144,7 @@ def declare_conflict(actor, assignment_id: int, has_conflict: bool, reason: str 
             record_event(actor, "review.excluded", review, {"counted": True},
                          {"counted": False, "reason": "conflict_declared"})
         else:
-            _remove_conflicted_assignment(actor, assignment, review)
+            delete_assignment(actor, assignment, review, "conflict_declared")
         _tell_admins(actor, application, declaration, review_kept=review_kept)
     return declaration
 
@@ -164,11 +164,12 @@ def locked_review(assignment: Assignment) -> Review | None:
     return review
 
 
-def _remove_conflicted_assignment(actor, assignment: Assignment, review: Review | None) -> None:
+def delete_assignment(actor, assignment: Assignment, review: Review | None, reason: str) -> None:
+    """Delete `assignment` (its draft `review` goes with it) and audit why (`reason`); checks nothing."""
     record_event(actor, "assignment.removed", assignment,
                  {"application_id": assignment.application_id, "reviewer_id": assignment.reviewer_id,
                   "review_status": review.status if review else None},
-                 {"reason": "conflict_declared"})
+                 {"reason": reason})
     db.session.delete(assignment)
     db.session.flush()
 

@@ -19,7 +19,7 @@ from cade.core.countries import region_choices
 from cade.core.db import utcnow
 from cade.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from cade.core.permissions import REVIEWER, has_role, is_admin
-from cade.core.tokens import new_link_token, token_digest
+from cade.core.tokens import new_link_token, revoke_invitation_link, token_digest
 from cade.extensions import db
 from cade.notifications.services import notify
 from cade.organisations.constants import WORKING_LANGUAGES
@@ -210,12 +210,7 @@ def revoke_reviewer_invitation(actor, invitation_id: int) -> ReviewerInvitation:
     invitation = db.session.get(ReviewerInvitation, invitation_id)
     if invitation is None:
         raise NotFound()
-    if invitation.accepted_at is not None:
-        raise InvalidTransition(_l("This invitation has already been accepted."))
-    if invitation.revoked_at is None:
-        invitation.revoked_at = utcnow()
-        db.session.flush()
-        record_event(actor, "reviewer.invitation_revoked", invitation, None, {"email": invitation.email})
+    revoke_invitation_link(actor, invitation, "reviewer.invitation_revoked")
     return invitation
 
 
