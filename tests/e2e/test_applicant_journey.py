@@ -28,7 +28,8 @@ def deliver_pending(db):
 
 def open_latest_mail(page, subject_part: str) -> str:
     page.goto("/dev/mailbox")
-    page.get_by_role("link", name=re.compile(subject_part)).first.click()
+    with page.expect_navigation():  # read the page that answers, not the one leaving
+        page.get_by_role("link", name=re.compile(subject_part)).first.click()
     return page.content()
 
 
@@ -41,7 +42,8 @@ def test_a_newcomer_registers_applies_and_gets_a_receipt(page, db, tmp_path):
 
     # The public list of open calls leads to the call page.
     page.goto("/")
-    page.get_by_role("link", name="Connecting rural communities 2026").first.click()
+    with page.expect_navigation():  # read the page that answers, not the one leaving
+        page.get_by_role("link", name="Connecting rural communities 2026").first.click()
     assert "Africa/Nairobi" in page.content()
 
     # Register, then verify through the link in the e-mail.
@@ -68,7 +70,8 @@ def test_a_newcomer_registers_applies_and_gets_a_receipt(page, db, tmp_path):
     page.get_by_label("City or town").fill("Nanyuki")
     page.get_by_label("Type of organisation").select_option("community_network")
     page.get_by_label("Stakeholder group").select_option("civil_society")
-    page.get_by_role("button", name="Register the organisation").click()
+    with page.expect_navigation():  # read the page that answers, not the one leaving
+        page.get_by_role("button", name="Register the organisation").click()
     assert "Kijiji Community Network" in page.content()
 
     # Apply: eligibility first, then the draft with a budget and a PDF.
@@ -84,10 +87,12 @@ def test_a_newcomer_registers_applies_and_gets_a_receipt(page, db, tmp_path):
     pdf = tmp_path / "budget-plan.pdf"
     pdf.write_bytes(PDF)
     page.get_by_label("Add a file").set_input_files(str(pdf))
-    page.get_by_role("button", name="Save draft").click()
+    with page.expect_navigation():  # read the page that answers, not the one leaving
+        page.get_by_role("button", name="Save draft").click()
     assert "budget-plan.pdf" in page.content()
 
-    page.get_by_role("button", name="Submit application").click()
+    with page.expect_navigation():  # read the page that answers, not the one leaving
+        page.get_by_role("button", name="Submit application").click()
     body = page.content()
     assert "CN-2026-0001" in body
 
