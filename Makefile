@@ -73,10 +73,15 @@ seed: install
 # worker runs tasks in its own process (--pool=solo), one at a time, which is
 # plenty for one developer. With Redis or RabbitMQ in CELERY_BROKER_URL use
 # `celery -A wsgi.celery_app worker` with its default prefork pool instead.
+# Links in e-mails (BASE_URL, read by the web server and the worker alike) follow the
+# host and port served here unless BASE_URL is set in the environment or in .env.
 # Background jobs ignore Ctrl-C in a non-interactive shell, so the trap is what
 # stops the worker and beat when the web server exits, however it exits.
 run: install translations migrate seed
 	@mkdir -p instance; \
+	if [ -z "$${BASE_URL:-}" ] && ! grep -qs '^BASE_URL=' .env; then \
+		export BASE_URL="http://$(HOST):$(PORT)"; \
+	fi; \
 	pids=""; \
 	trap 'echo "Stopping the Celery worker and beat..."; kill $$pids 2>/dev/null || true; wait $$pids 2>/dev/null || true' EXIT; \
 	trap 'exit 130' INT TERM; \

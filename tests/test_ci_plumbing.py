@@ -133,3 +133,43 @@ def test_ci_script_is_executable_bash_that_starts_the_services_and_runs_make_tes
     assert ('redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" '
             "--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log") in text
     assert text.rstrip().endswith("make test </dev/null")
+
+
+RUN_STAND_IN = """#!/bin/sh
+# Stand-in for a tool of the virtualenv during `make run`: logs how it was called and with which BASE_URL.
+echo "$(basename "$0") $* BASE_URL=${BASE_URL:-}" >> "$FAKE_LOG"
+"""
+
+
+@pytest.fixture()
+def fake_run(tmp_path):
+    """`make run` with stand-ins for python, flask, celery and pybabel that log their BASE_URL and return."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    for tool in ("python", "flask", "celery", "pybabel"):
+        stand_in = venv / "bin" / tool
+        stand_in.write_text(RUN_STAND_IN)
+        stand_in.chmod(stand_in.stat().st_mode | stat.S_IEXEC)
+    (venv / ".requirements-installed").touch()
+    log = tmp_path / "run.log"
+    log.touch()
+
+    def run(*args: str, **env: str) -> list[str]:
+        environ = {k: v for k, v in os.environ.items() if k not in ("BASE_URL", "MAKEFLAGS", "MFLAGS")}
+        environ.update(FAKE_LOG=str(log), **env)
+        result = subprocess.run(["make", "--no-print-directory", "run", f"VENV={venv}", *args],
+                                cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return [line for line in log.read_text().splitlines() if line.startswith("flask --app wsgi run")]
+
+    return run
+
+
+def test_make_run_links_e_mails_to_the_port_it_serves_on(fake_run):
+    assert fake_run("PORT=5050") == ["flask --app wsgi run --host 127.0.0.1 --port 5050 "
+                                     "BASE_URL=http://127.0.0.1:5050"]
+
+
+def test_a_base_url_set_by_hand_wins_over_the_port(fake_run):
+    served = fake_run("PORT=5050", BASE_URL="https://grants.example.org")
+    assert served == ["flask --app wsgi run --host 127.0.0.1 --port 5050 BASE_URL=https://grants.example.org"]
