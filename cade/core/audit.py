@@ -45,10 +45,13 @@ def record_event(actor, verb: str, obj, before: dict | None = None, after: dict 
     return event_row
 
 
-def record_events(actor, verb: str, object_type: str, changes) -> None:
-    """Add one audit row per `(object_id, before, after)` of `changes`, in one INSERT (flushes, never commits)."""
+def record_events(actor, verb: str, object_type: str, changes, *, connection=None) -> None:
+    """Add one audit row per `(object_id, before, after)` of `changes`, in one INSERT (flushes, never commits).
+
+    `connection` writes them in another transaction than the session's (work done after a commit).
+    """
     rows = [{"actor_id": getattr(actor, "id", None), "verb": verb, "object_type": object_type,
              "object_id": object_id, "before": before, "after": after, "at": utcnow()}
             for object_id, before, after in changes]
     if rows:
-        db.session.execute(insert(AuditEvent), rows)
+        (connection or db.session).execute(insert(AuditEvent.__table__) if connection else insert(AuditEvent), rows)

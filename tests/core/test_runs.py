@@ -134,6 +134,10 @@ def test_a_refusing_broker_fails_the_run_at_once(app, db, kind, requester, monke
     db.session.commit()
 
     assert (reload(run).status, reload(run).error) == (RunStatus.FAILED, ABANDONED)
+    moves = db.session.execute(select(AuditEvent.verb, AuditEvent.before, AuditEvent.after)
+                               .where(AuditEvent.object_type == "Run", AuditEvent.object_id == run.id,
+                                      AuditEvent.verb == "run.failed")).all()
+    assert moves == [("run.failed", {"status": "queued"}, {"status": "failed"})]  # audited, as every move is
     start_run(requester, "test", {}, scope="call:1")  # the next may start
     db.session.commit()
 

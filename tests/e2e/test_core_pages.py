@@ -46,10 +46,7 @@ def test_a_run_page_reloads_itself_without_javascript(browser, live_server, db):
     context = browser.new_context(base_url=live_server, java_script_enabled=False, locale="en-GB")
     page = context.new_page()
     try:
-        page.goto("/auth/login")
-        page.locator("main input[name=email]").fill(requester.email)
-        page.locator("main input[name=password]").fill("correct horse battery staple")
-        send(page, page.locator("main form button[type=submit]"))
+        sign_in(page, requester)
         page.goto(f"/runs/{run.id}")
         assert page.locator("progress").get_attribute("value") == "30"
         finish_run(run)

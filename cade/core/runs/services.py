@@ -19,11 +19,11 @@ from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from cade.core.after_commit import after_commit
-from cade.core.audit import AuditEvent, record_event
+from cade.core.audit import record_event, record_events
 from cade.core.db import utcnow
 from cade.core.errors import AlreadyExists, InvalidTransition
 from cade.core.runs.kinds import KINDS, get_kind
@@ -229,6 +229,6 @@ def _abandon(run_id: int) -> None:
             .values(status=RunStatus.FAILED, error=ABANDONED, finished_at=now)
         ).rowcount
         if moved:
-            connection.execute(insert(AuditEvent.__table__).values(
-                actor_id=None, verb=f"run.{RunStatus.FAILED}", object_type="Run", object_id=run_id,
-                before={"status": RunStatus.QUEUED.value}, after={"status": RunStatus.FAILED.value}, at=now))
+            record_events(None, f"run.{RunStatus.FAILED}", "Run",
+                          [(run_id, {"status": RunStatus.QUEUED.value}, {"status": RunStatus.FAILED.value})],
+                          connection=connection)
