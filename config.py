@@ -112,7 +112,8 @@ class Config:
 
     # Reset, resend-verification and sign-up answers take at least this long either way.
     ACCOUNT_ANSWER_FLOOR_SECONDS = 0.4
-    EMAIL_TOKEN_MAX_AGE = 3 * 24 * 3600
+    # The verification link signs the person in: short-lived, like a sign-in should be.
+    EMAIL_TOKEN_MAX_AGE = 48 * 3600
     RESET_TOKEN_MAX_AGE = 2 * 3600
     INVITATION_MAX_AGE = 14 * 24 * 3600
 

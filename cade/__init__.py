@@ -35,10 +35,15 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
 
     wiring.init_extensions(app)
     wiring.register_rules(app)
+    wiring.register_hooks(app)
     wiring.register_blueprints(app)
     wiring.register_templates(app)
     wiring.register_errors(app)
     wiring.register_commands(app)
+
+    from cade.core import caching
+
+    caching.init_app(app)  # what browsers and proxies may keep, and versioned static URLs
 
     from cade.celery_app import celery_init_app
 

@@ -105,6 +105,21 @@ def register_rules(app: Flask) -> None:
         registry.register(rule)
 
 
+def register_hooks(app: Flask) -> None:
+    """Hand a lower domain the answers only a domain above it holds (each hook is described where it is offered).
+
+    The awards domain knows the amount committed in a call; the programmes
+    domain, which may not import it, needs it to keep a call's envelope above
+    it (`cade.programmes.services.commitment_sources`). Registering twice
+    (a second app in one process) adds nothing.
+    """
+    from cade.awards.services.commitments import committed_total
+    from cade.programmes import services as programme_services
+
+    if committed_total not in programme_services.commitment_sources:
+        programme_services.commitment_sources.append(committed_total)
+
+
 def register_blueprints(app: Flask) -> None:
     for domain in DOMAINS:
         views = importlib.import_module(f"cade.{domain}.views")

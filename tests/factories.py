@@ -280,6 +280,9 @@ class DecisionFactory(BaseFactory):
     # A decision given a release time was released (DECISION_MACHINE); pass status= for any other.
     status = factory.LazyAttribute(
         lambda d: DecisionStatus.RELEASED if getattr(d, "released_at", None) else DecisionStatus.DECIDED)
+    # A released decision keeps the text it was sent with (release_decisions): here its feedback, no comment.
+    released_feedback = factory.LazyAttribute(lambda d: d.feedback if d.status != DecisionStatus.DECIDED else None)
+    released_comments = factory.LazyAttribute(lambda d: [] if d.status != DecisionStatus.DECIDED else None)
 
 
 def reviewed_application(call, reviews: int = 2, *, scores=None, members: int = 0, **kwargs) -> Application:

@@ -3,17 +3,21 @@
 A token carries the user's id and a fingerprint of the state it is meant to
 change (for verification: the address and "not verified yet"; for a reset: the
 password hash). Once the change is made the fingerprint no longer matches, so
-the link works once without storing anything.
+the link works once without storing anything. A verification token may also
+carry the page to return to afterwards (`next`, a path on this site): signed
+with the rest, so it works on whichever device the mail is opened.
 """
 
 import hashlib
 import hmac
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from cade.core.errors import DomainError
+from cade.core.urls import safe_relative_path
 
 VERIFY_EMAIL = "accounts.verify-email"
 RESET_PASSWORD = "accounts.reset-password"
@@ -26,7 +30,15 @@ class InvalidToken(DomainError):
 
 
 class TokenExpired(InvalidToken):
+    """`params` hold the token's `user_id` and `next`: the signature was good, only the time ran out."""
+
     default_message = _l("This link has expired. Please ask for a new one.")
+
+
+class TokenData(NamedTuple):
+    user_id: int
+    fingerprint: str
+    next: str | None = None
 
 
 def fingerprint(user, purpose: str) -> str:
@@ -43,22 +55,36 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=purpose)
 
 
-def make_token(user, purpose: str) -> str:
-    return _serializer(purpose).dumps({"u": user.id, "f": fingerprint(user, purpose)})
+def make_token(user, purpose: str, next_url: str | None = None) -> str:
+    data = {"u": user.id, "f": fingerprint(user, purpose)}
+    next_url = safe_relative_path(next_url)
+    if next_url:
+        data["n"] = next_url
+    return _serializer(purpose).dumps(data)
 
 
-def read_token(token: str, purpose: str) -> tuple[int, str]:
-    """(user id, fingerprint) from a token; raises TokenExpired or InvalidToken."""
-    max_age = current_app.config[_MAX_AGE_SETTING[purpose]]
-    try:
-        data = _serializer(purpose).loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise TokenExpired() from exc
-    except BadSignature as exc:
-        raise InvalidToken() from exc
+def _token_data(data) -> TokenData:
     if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("f"), str):
         raise InvalidToken()
-    return data["u"], data["f"]
+    # Checked again on the way out: a token signed before a rule tightened is read by today's rule.
+    return TokenData(data["u"], data["f"], safe_relative_path(data.get("n")))
+
+
+def read_token(token: str, purpose: str) -> TokenData:
+    """(user id, fingerprint, next) from a token; raises TokenExpired or InvalidToken."""
+    serializer = _serializer(purpose)
+    max_age = current_app.config[_MAX_AGE_SETTING[purpose]]
+    try:
+        return _token_data(serializer.loads(token, max_age=max_age))
+    except SignatureExpired as exc:
+        # The signature checked out; only the age did not. Who it was for still helps the page say what next.
+        try:
+            expired = _token_data(serializer.load_payload(exc.payload))
+        except (BadData, InvalidToken):
+            raise TokenExpired() from exc
+        raise TokenExpired(user_id=expired.user_id, next=expired.next) from exc
+    except BadSignature as exc:
+        raise InvalidToken() from exc
 
 
 def matches(user, purpose: str, token_fingerprint: str) -> bool:

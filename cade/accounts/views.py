@@ -7,11 +7,20 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from cade.accounts import services
-from cade.accounts.forms import ChangePasswordForm, EmailForm, LoginForm, ProfileForm, RegisterForm, ResetPasswordForm
+from cade.accounts.forms import (
+    ChangePasswordForm,
+    EmailForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResendVerificationForm,
+    ResetPasswordForm,
+)
+from cade.accounts.tokens import TokenExpired
 from cade.core.errors import DomainError, ValidationFailed
 from cade.core.forms import current_actor, place_errors
 from cade.core.security import answer_no_sooner_than
-from cade.core.urls import safe_next_url
+from cade.core.urls import safe_next_url, safe_relative_path
 from cade.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__, url_prefix="/auth")
@@ -21,6 +30,12 @@ PASSWORD_PREFIX = "password"
 
 def _next_url(*candidates: str | None) -> str:
     return safe_next_url(next((c for c in candidates if c), None))
+
+
+def _address_hint(value: str | None) -> str:
+    # An address to fill in (the invited one, the one a used link was for): shown, never trusted.
+    value = (value or "").strip()
+    return value if len(value) <= 254 else ""
 
 
 def _account_key() -> str:
@@ -41,10 +56,13 @@ def _start_session(user, locale: str | None) -> None:
 @limiter.limit("10 per minute", methods=["POST"])
 def register():
     if current_user.is_authenticated:
-        return redirect(url_for("programmes.index"))
+        return redirect(_next_url(request.args.get("next")))
     form = RegisterForm()
     if request.method == "GET":
         form.locale.data = str(get_locale() or "en")
+        form.email.data = _address_hint(request.args.get("email"))
+    # Where to come back to once the address is confirmed (an invitation): only a page of this site.
+    form.next.data = safe_relative_path(request.args.get("next") if request.method == "GET" else form.next.data)
     if form.validate_on_submit():
         try:
             with answer_no_sooner_than():
@@ -56,42 +74,63 @@ def register():
         except IntegrityError:
             # The same address was registered a moment ago: answer as for any taken address.
             db.session.rollback()
-            return redirect(url_for("accounts.check_email"))
+            return redirect(url_for("accounts.check_email", next=form.next.data))
         else:
-            return redirect(url_for("accounts.check_email"))
+            return redirect(url_for("accounts.check_email", next=form.next.data))
     return render_template("accounts/register.html", form=form)
 
 
 @bp.get("/register/check-email")
 def check_email():
-    return render_template("accounts/check_email.html")
+    return render_template("accounts/check_email.html", next_url=safe_relative_path(request.args.get("next")))
+
+
+def _spent_link(error: DomainError):
+    """A verification link used already or expired: offer sign-in with the address, towards the same page."""
+    email, next_url = error.params.get("email"), error.params.get("next")
+    if current_user.is_authenticated and current_user.email == email:
+        # The person is signed in already (often: the same link clicked twice); this session stays as it is.
+        if isinstance(error, TokenExpired):
+            flash(str(error), "error")
+            return redirect(url_for("accounts.resend_verification", next=next_url))
+        flash(_("Your e-mail address is already confirmed."), "info")
+        return redirect(_next_url(next_url))
+    flash(str(error), "error" if isinstance(error, TokenExpired) else "info")
+    return redirect(url_for("accounts.login", email=email, next=next_url))
 
 
 @bp.get("/verify/<token>")
 def verify(token):
     try:
-        services.verify_email(token)
+        verification = services.verify_email(token)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
+        if "email" in error.params:  # used already or expired: signing in is the way on
+            return _spent_link(error)
         return render_template("accounts/link_problem.html", message=str(error),
                                retry_endpoint="accounts.resend_verification"), 400
-    flash(_("Thank you: your e-mail address is confirmed."), "success")
-    return redirect(url_for("accounts.profile" if current_user.is_authenticated else "accounts.login"))
+    # The link proves the address: sign in, on a new session, the way the sign-in page does.
+    _start_session(verification.user, session.get("locale"))
+    flash(_("Thank you: your e-mail address is confirmed, and you are signed in."), "success")
+    return redirect(_next_url(verification.next_url))
 
 
 @bp.route("/resend-verification", methods=["GET", "POST"])
 @limiter.limit("3 per 10 minutes", methods=["POST"])
 @limiter.limit("10 per day", methods=["POST"], key_func=_account_key)
 def resend_verification():
-    form = EmailForm()
-    if request.method == "GET" and current_user.is_authenticated:
-        form.email.data = current_user.email
+    form = ResendVerificationForm()
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            form.email.data = current_user.email
+        form.next.data = safe_relative_path(request.args.get("next"))
     if form.validate_on_submit():
+        next_url = safe_relative_path(form.next.data)
         with answer_no_sooner_than():
-            services.resend_verification(form.email.data)
+            services.resend_verification(form.email.data, next_url)
             db.session.commit()
-        return redirect(url_for("accounts.check_email"))
+        return redirect(url_for("accounts.check_email", next=next_url))
     return render_template("accounts/resend_verification.html", form=form)
 
 
@@ -103,7 +142,8 @@ def login():
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(_next_url(request.args.get("next")))
-        form.next.data = request.args.get("next", "")
+        form.next.data = safe_relative_path(request.args.get("next")) or ""
+        form.email.data = _address_hint(request.args.get("email"))
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.email.data, form.password.data)

@@ -69,6 +69,7 @@ class ApplicationForm(FlaskForm):
 
     currency = "USD"
     questions: list = []
+    lines_changed = False
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -88,12 +89,15 @@ class ApplicationForm(FlaskForm):
         self.budget_lines.append_entry()
         return True
 
-    def remove_line(self, index: int) -> None:
-        rows = [entry.data for i, entry in enumerate(self.budget_lines) if i != index]
-        while len(self.budget_lines):
-            self.budget_lines.pop_entry()
-        for row in rows or [{}]:
-            self.budget_lines.append_entry(row)
+    def remove_line(self, index: int) -> bool:
+        """Drop the `index`th row as posted, the others keeping what was typed; False if there is no such row."""
+        if not 0 <= index < len(self.budget_lines.entries):
+            return False
+        del self.budget_lines.entries[index]
+        self.lines_changed = True  # saved even when no row is left to say that the budget was sent
+        if not self.budget_lines.entries:
+            self.budget_lines.append_entry()
+        return True
 
 
 def application_form(call, application=None, formdata=None, **kwargs) -> ApplicationForm:
@@ -155,7 +159,7 @@ def draft_input(form: ApplicationForm, text_only: bool = False) -> DraftInput:
     for name in ("title", "summary") + (() if text_only else ("requested_amount",)):
         if _sent(form[name]):
             data[name] = form[name].data
-    if not text_only and any(_sent(sub) for entry in form.budget_lines for sub in entry.form):
+    if not text_only and (form.lines_changed or any(_sent(sub) for entry in form.budget_lines for sub in entry.form)):
         data["budget_lines"] = [
             {"category": entry.form.category.data or "other", "description": entry.form.description.data,
              "amount": entry.form.amount.data}

@@ -10,17 +10,18 @@ from cade.applications import services
 from cade.applications.constants import (
     APPLICATION_STATUS_LABELS,
     BUDGET_CATEGORIES,
+    MAX_BUDGET_LINES,
     ApplicationStatus,
 )
-from cade.applications.eligibility import assess_eligibility
 from cade.applications.forms import TEXT_KINDS, StartForm, application_form, draft_input
 from cade.applications.models import Application
 from cade.applications.permissions import can_edit_application, can_view_application
-from cade.organisations.services import is_member, organisations_for_user
+from cade.organisations.services import is_member
 from cade.core.errors import DomainError, NotFound, UploadRejected, ValidationFailed
 from cade.core.forms import current_actor, place_errors, select_choices
 from cade.extensions import db
 from cade.programmes.constants import CallStatus
+from cade.programmes.eligibility import other_calls
 from cade.programmes.models import Call
 
 bp = Blueprint("applications", __name__)
@@ -54,6 +55,15 @@ def dashboard():
     return render_template("applications/dashboard.html", page=page)
 
 
+@bp.app_context_processor
+def _applicant_standing():
+    # The public call page (programmes) asks this before it offers "Apply"; programmes cannot import applications.
+    def standing(call):
+        return services.applicant_standing(current_actor() if current_user.is_authenticated else None, call)
+
+    return {"applicant_standing": standing}
+
+
 @bp.route("/calls/<int:call_id>/apply", methods=["GET", "POST"])
 @login_required
 def start(call_id: int):
@@ -62,12 +72,14 @@ def start(call_id: int):
         abort(404)
     if not current_user.is_verified:
         return render_template("applications/verify_first.html", call=call), 403
-    organisations = organisations_for_user(current_actor())
-    if not organisations:
+    standing = services.applicant_standing(current_actor(), call)
+    if not standing.options:
         flash(_("Before you apply, tell us about your organisation."), "info")
         return redirect(url_for("organisations.create"))
     form = StartForm()
-    form.organisation_id.choices = select_choices((o.id, o.display_name) for o in organisations)
+    # Any of the user's organisations may be posted: the service itself says why one may not start.
+    form.organisation_id.choices = select_choices((o.organisation.id, o.organisation.display_name)
+                                                  for o in standing.options)
     if form.validate_on_submit():
         try:
             application = services.start_application(current_actor(), call.id, form.organisation_id.data)
@@ -75,23 +87,27 @@ def start(call_id: int):
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
+            standing = services.applicant_standing(current_actor(), call)  # the call may have closed meanwhile
         else:
             if application.status == ApplicationStatus.DRAFT:
                 return redirect(url_for("applications.edit", application_id=application.id))
             flash(_("Your organisation has already submitted an application to this call."), "info")
             return redirect(url_for("applications.view", application_id=application.id))
-    live = services.live_applications_by_organisation(call.id, [org.id for org in organisations])
-    options = [
-        {"organisation": org, "eligibility": assess_eligibility(call, org), "live": live.get(org.id)}
-        for org in organisations
-    ]
-    return render_template("applications/start.html", call=call, form=form, options=options,
-                           is_open=call.is_open())
+    # Only the organisations that can start are offered; the others are told why, and what they can do.
+    form.organisation_id.choices = select_choices((o.organisation.id, o.organisation.display_name)
+                                                  for o in standing.startable)
+    return render_template("applications/start.html", call=call, form=form, standing=standing,
+                           other_calls=other_calls())
 
 
-def _render_edit(application, form, other_errors=None, status=200):
+def _render_edit(application, form, other_errors=None, status=200, new_row=None):
     return render_template("applications/edit.html", application=application, call=application.call,
-                           form=form, other_errors=other_errors or {}), status
+                           form=form, other_errors=other_errors or {}, new_row=new_row), status
+
+
+def _edit_url(application, code=303, **values):
+    # 303: whatever button posted, the browser then asks for the page, and a reload posts nothing again.
+    return redirect(url_for("applications.edit", application_id=application.id, **values), code=code)
 
 
 @bp.route("/applications/<int:application_id>/edit", methods=["GET", "POST"])
@@ -102,60 +118,118 @@ def edit(application_id: int):
         if application.status != ApplicationStatus.DRAFT:
             flash(_("This application has been submitted and can no longer be changed."), "info")
         return redirect(url_for("applications.view", application_id=application.id))
-    call = application.call
     if request.method == "GET":
-        return _render_edit(application, application_form(call, application))
-    form = application_form(call)
+        return _show_draft(application)
+    form = application_form(application.call)
     action = request.form.get("action", "save")
     if action == "add_line":
-        if not form.add_line():
-            return _render_edit(application, form, {"budget_lines": form.budget_lines.errors}, status=422)
-        return _render_edit(application, form)
+        return _add_line(application, form)
     if action.startswith("remove_line:"):
-        index = action.partition(":")[2]
-        if _LINE_INDEX.fullmatch(index):
-            form.remove_line(int(index))
-        return _render_edit(application, form)
+        return _remove_line(application, form, action.partition(":")[2])
     failed, attached = _save_posted(application, form)
     if failed is not None:
         return failed
-    flash(_("Your draft was saved and the file attached.") if attached else _("Your draft was saved."), "success")
+    _flash_saved(attached)
     return redirect(url_for("applications.edit", application_id=application.id))
+
+
+def _show_draft(application):
+    """The saved draft; `rows` asks for empty budget rows up to that many, `check` for a refused submission's errors."""
+    form = application_form(application.call, application)
+    other_errors = {}
+    if request.args.get("check"):
+        # Read again from the saved draft, so a reload shows what is still missing, not what was.
+        other_errors = place_errors(form, services.completeness_errors(application), form_level=False)
+    new_row = None
+    rows = request.args.get("rows", "")
+    if _LINE_INDEX.fullmatch(rows) and len(form.budget_lines) < int(rows):
+        new_row = min(int(rows), MAX_BUDGET_LINES)
+        while len(form.budget_lines) < new_row:
+            form.budget_lines.append_entry()
+    return _render_edit(application, form, other_errors, new_row=new_row)
+
+
+def _flash_saved(attached: bool) -> None:
+    flash(_("Your draft was saved and the file attached.") if attached else _("Your draft was saved."), "success")
+
+
+def _add_line(application, form):
+    # The empty row goes in first: should what was typed be refused, the form comes back with it.
+    limit_errors = [] if form.add_line() else list(form.budget_lines.errors)
+    failed, attached = _save_posted(application, form)
+    if failed is not None:
+        return failed
+    _flash_saved(attached)
+    if limit_errors:
+        for message in limit_errors:
+            flash(message, "error")
+        return _edit_url(application, _anchor="budget")
+    # No #fragment: the new row takes the focus (autofocus), which browsers skip on an address naming one.
+    return _edit_url(application, rows=len(form.budget_lines))
+
+
+def _remove_line(application, form, index: str):
+    removed = _LINE_INDEX.fullmatch(index) is not None and form.remove_line(int(index))
+    failed, attached = _save_posted(application, form)
+    if failed is not None:
+        return failed
+    _flash_saved(attached)
+    if removed:
+        flash(_("Budget line %(n)d was removed.", n=int(index) + 1), "success")
+    return _edit_url(application, _anchor="budget")
 
 
 def _save_posted(application, form):
     """Save what the edit page posted, then attach the file chosen there.
 
-    Every button of the edit page posts the whole form (save, submit, remove a
-    file): what was typed and chosen is kept whichever was pressed. Returns
-    (the response to give instead, or None; whether a file was attached).
+    Every button of the edit page posts the whole form (save, submit, add or
+    remove a line, remove a file): what was typed and chosen is kept whichever
+    was pressed. Typing refused by the form or the service is shown again to
+    correct, nothing of it saved, but the file chosen with it is attached all
+    the same: a browser cannot show a chosen file again. Returns (the response
+    to give instead, or None; whether a file was attached).
     """
+    refused = None
     if not form.validate():
-        return _render_edit(application, form, status=422), False
-    try:
-        services.save_draft(current_actor(), application.id, draft_input(form))
-        db.session.commit()
-    except ValidationFailed as error:
-        db.session.rollback()
-        return _render_edit(application, form, place_errors(form, error.errors, form_level=False), status=422), False
-    except services.NotADraft as error:
-        db.session.rollback()
-        flash(error.message, "info")
-        return redirect(url_for("applications.view", application_id=application.id)), False
+        refused = {}
+    else:
+        try:
+            services.save_draft(current_actor(), application.id, draft_input(form))
+            db.session.commit()
+        except ValidationFailed as error:
+            db.session.rollback()
+            refused = place_errors(form, error.errors, form_level=False)
+        except services.NotADraft as error:
+            db.session.rollback()
+            flash(error.message, "info")
+            return redirect(url_for("applications.view", application_id=application.id)), False
+    attached, file_error = _attach_posted(application, form)
+    if refused is not None:
+        if attached:
+            flash(_("The file was attached. Correct what is marked below to save the rest."), "success")
+        elif file_error:
+            flash(_("The file was not attached: %(reason)s", reason=file_error), "error")
+        return _render_edit(application, form, refused, status=422), attached
+    if file_error:
+        flash(_("Your draft was saved, but the file was not attached: %(reason)s", reason=file_error), "error")
+        return redirect(url_for("applications.edit", application_id=application.id)), False
+    return None, attached
+
+
+def _attach_posted(application, form) -> tuple[bool, str | None]:
+    """Attach the file chosen in the form, if any: (attached, why not)."""
     upload = form.file.data
-    if upload is None or not upload.filename:
-        return None, False
+    if upload is None or not getattr(upload, "filename", None):
+        return False, None
     question_id = int(form.attach_to.data) if _LINE_INDEX.fullmatch(form.attach_to.data or "") else None
     try:
         services.add_attachment(current_actor(), application.id, upload.stream, upload.filename,
                                 question_id=question_id)
         db.session.commit()
-    except (UploadRejected, ValidationFailed) as error:
+    except (UploadRejected, ValidationFailed, services.NotADraft) as error:
         db.session.rollback()
-        flash(_("Your draft was saved, but the file was not attached: %(reason)s",
-                reason=error.message), "error")
-        return redirect(url_for("applications.edit", application_id=application.id)), False
-    return None, True
+        return False, error.message
+    return True, None
 
 
 @bp.post("/applications/<int:application_id>/autosave")
@@ -199,10 +273,11 @@ def submit(application_id: int):
     if application.status != ApplicationStatus.DRAFT:
         flash(_("This application has already been submitted."), "info")
         return redirect(view_url)
-    call = application.call
-    if "title" in request.form:
+    from_edit_page = "title" in request.form
+    attached = False
+    if from_edit_page:
         # Sent from the edit page: keep what was typed, and the file chosen, before checking it.
-        failed, _attached = _save_posted(application, application_form(call))
+        failed, attached = _save_posted(application, application_form(application.call))
         if failed is not None:
             return failed
     try:
@@ -213,11 +288,12 @@ def submit(application_id: int):
         flash(error.message, "info")
         return redirect(view_url)
     except ValidationFailed as error:
+        # Shown at the edit page's own address (the draft is saved), where a reload posts nothing again.
         db.session.rollback()
-        application = db.session.get(Application, application_id)
-        form = application_form(call, application)
+        if from_edit_page:
+            _flash_saved(attached)
         flash(error.message, "error")
-        return _render_edit(application, form, place_errors(form, error.errors, form_level=False), status=422)
+        return _edit_url(application, check=1)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")

@@ -159,3 +159,12 @@ def decision_form(call, decision=None, formdata=None) -> DecisionForm:
     form = DecisionForm(formdata=formdata, data=data)
     form.currency = call.currency
     return form
+
+
+class ReleaseConfirmForm(FlaskForm):
+    """Confirming a release: the number of decisions the admin was shown, sent back in a hidden field.
+
+    The release service compares it with the number it would release now, under the call's lock.
+    """
+
+    expected = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=1_000_000)])

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -30,6 +30,10 @@ class Decision(TimestampMixin, db.Model):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(16), default=DecisionStatus.DECIDED)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set by the move to released
+    # What the applicant was sent at release, kept as sent: the decision's feedback and the reviewers'
+    # comments may be edited later, what the applicant was told may not. None until released.
+    released_feedback: Mapped[str | None] = mapped_column(Text)
+    released_comments: Mapped[list[str] | None] = mapped_column(JSON)
 
     application: Mapped[Application] = relationship()
     decided_by: Mapped[User | None] = relationship()

@@ -4,7 +4,8 @@ Each rule is one small object (`Rule`): a key, the sentence the call page
 shows, the field on the admin's call form, the cleaner of cade/core/commands
 that reads that field's value into the call's settings, and
 `check(call, organisation) -> reasons` (with
-`notes` for what is worth saying but does not block). The domain that owns the
+`notes` for what is worth saying but does not block, and `remedies` for what
+the organisation can do about either). The domain that owns the
 data a rule reads writes the rule; `cade/wiring.py` registers every rule at
 start-up, so applications asks the registry and never imports the domains
 (training, awards) whose rules it enforces.
@@ -15,7 +16,8 @@ once. Registering two rules under one key is a programming error and stops
 the app from starting.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
@@ -29,8 +31,26 @@ class DuplicateRule(RuntimeError):
     """A second rule under a key already taken: two domains claim one condition."""
 
 
+@dataclass(frozen=True)
+class Remedy:
+    """What an organisation a rule turned away (or warned) can do: one sentence, and the page to do it on.
+
+    The page is named (`endpoint` and its `values`), not built: rules are asked
+    by services and tasks too, and the page that shows a remedy makes its
+    link. `profile` marks a change to the organisation's own profile, which
+    only those who may edit it can make; the page tells anyone else whom to ask
+    rather than link to a page that would refuse them.
+    """
+
+    text: str
+    link_text: str | None = None
+    endpoint: str | None = None
+    values: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    profile: bool = False
+
+
 class Rule:
-    """One condition a call may set. Subclasses fill in every method but `notes`.
+    """One condition a call may set. Subclasses fill in every method but `notes` and `remedies`.
 
     `key` is stable and unique; `field_name` names the admin form field and
     the input key of the call's command; `columns` are the call attributes
@@ -70,6 +90,14 @@ class Rule:
 
     def notes(self, call, organisation) -> list[str]:
         """What the applicant should know though it does not block (the programme team will check)."""
+        return []
+
+    def remedies(self, call, organisation) -> list[Remedy]:
+        """What `organisation` can do about what `check` and `notes` say; empty when they say nothing.
+
+        The one place a rule's way out is written: the start page and the call
+        page show it under each reason, so no page offers a button that cannot work.
+        """
         return []
 
 

@@ -4,13 +4,14 @@ import json
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request, session
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 from cade.core.errors import DomainError, InvalidTransition, problem_details
 from cade.core.urls import safe_next_url
-from cade.extensions import db
+from cade.extensions import csrf, db
 
 bp = Blueprint("core", __name__)
 
@@ -44,7 +45,13 @@ def _check_broker() -> bool:
 
 
 @bp.post("/language")
+@csrf.exempt
 def set_language():
+    # A visitor's language menu carries no CSRF token, so that public pages stay cacheable
+    # (cade/core/caching.py); a visitor has nothing a forged request could change. A signed-in
+    # person's menu carries one and is checked here.
+    if current_user.is_authenticated and current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
     locale = request.form.get("locale", "")
     if locale in current_app.config["LANGUAGES"]:
         session["locale"] = locale

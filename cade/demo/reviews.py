@@ -7,6 +7,7 @@ from sqlalchemy import select
 from cade.applications.models import Application
 from cade.awards.constants import DecisionStatus
 from cade.awards.models import Decision
+from cade.awards.services.release import applicant_comments
 from cade.core.money import to_minor
 from cade.demo import review_data as data
 from cade.extensions import db
@@ -110,5 +111,7 @@ def _decision(now, admin, application: Application, call_key: str, spec: tuple, 
         amount_minor=to_minor(amount, application.call.programme.currency) if amount is not None else None,
         feedback=feedback, rationale=rationale, decided_by_id=admin.id,
         decided_at=released_at - timedelta(days=2), status=DecisionStatus.RELEASED, released_at=released_at,
+        # What release keeps: the text the applicant was sent (the reviews above are flushed by this query).
+        released_feedback=feedback, released_comments=applicant_comments([application.id])[application.id],
     ))
     report.created["decisions"] += 1

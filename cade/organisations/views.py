@@ -2,11 +2,12 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from cade.core.db import utcnow
 from cade.core.errors import DomainError
 from cade.core.forms import current_actor, place_errors, save_form
+from cade.core.tokens import invitation_page_for_visitor
 from cade.core.views import http_status_for
 from cade.extensions import db
 from cade.organisations import services
@@ -261,9 +262,14 @@ def leave(organisation_id: int):
     return redirect(url_for("organisations.mine"))
 
 
+def _invitation_for_visitor(token: str):
+    return invitation_page_for_visitor(Invitation, token, "organisations/invitation.html", already_member=False)
+
+
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
-@login_required
 def accept_invitation(token: str):
+    if not current_user.is_authenticated:
+        return _invitation_for_visitor(token)
     actor = current_actor()
     form = ConfirmForm()
     try:

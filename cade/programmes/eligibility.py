@@ -10,6 +10,10 @@ is registered beside these.
 
 The entries of one rule combine with OR (a call for "LDC or SIDS" admits a
 country on either list), the rules with AND.
+
+Each rule also says what a refused organisation can do (`remedies`): correct
+the part of its profile the rule read, if that is wrong, or look at the other
+calls open now, since none of these rules bends for one organisation.
 """
 
 from flask_babel import gettext as _
@@ -22,7 +26,7 @@ from cade.core.commands import Amount, Codes
 from cade.core.countries import COUNTRY_LISTS, country_name, get_country, region_name
 from cade.core.forms import LocalDecimalField, select_choices
 from cade.core.money import format_money, from_minor
-from cade.core.rules import Rule
+from cade.core.rules import Remedy, Rule
 from cade.organisations.constants import (
     ORGANISATION_TYPE_LABELS,
     STAKEHOLDER_GROUP_LABELS,
@@ -40,6 +44,18 @@ def _where(organisation) -> str:
     return country_name(organisation.country) or organisation.country or "?"
 
 
+def other_calls() -> Remedy:
+    """The way out of any rule: the calls open now (the public list) may have rules that fit."""
+    return Remedy(_("Other calls may be open to your organisation."), _("See the calls open now"),
+                  "programmes.index")
+
+
+def correct_profile(organisation, text) -> Remedy:
+    """Change the organisation's profile (owners only), when what the rule read there is wrong or missing."""
+    return Remedy(str(text), _("Edit the organisation's profile"), "organisations.edit",
+                  {"organisation_id": organisation.id}, profile=True)
+
+
 class ListRule(Rule):
     """A rule whose setting is a list of codes on the call; an empty list restricts nothing."""
 
@@ -49,6 +65,7 @@ class ListRule(Rule):
     upper = False
     intro = ""
     separator = ", "
+    profile_hint = _l("If the profile gives the wrong country, correct it.")
 
     def __init__(self, key: str, column: str):
         self.key, self.field_name, self.columns = key, column, (column,)
@@ -83,6 +100,11 @@ class ListRule(Rule):
 
     def sentence(self, call) -> str:
         return f"{self.intro} {_join((self.name_of(code) for code in self.codes(call)), self.separator)}"
+
+    def remedies(self, call, organisation):
+        if not self.check(call, organisation):
+            return []
+        return [correct_profile(organisation, self.profile_hint), other_calls()]
 
 
 class CountriesRule(ListRule):
@@ -168,6 +190,7 @@ class RegionsRule(ListRule):
 class OrganisationTypesRule(ListRule):
     label = _l("Eligible organisation types")
     checkboxes = True
+    profile_hint = _l("If the profile gives the wrong type of organisation, correct it.")
 
     @property
     def intro(self):
@@ -193,6 +216,7 @@ class OrganisationTypesRule(ListRule):
 class StakeholderGroupsRule(ListRule):
     label = _l("Eligible stakeholder groups")
     checkboxes = True
+    profile_hint = _l("If the profile gives the wrong stakeholder group, correct it.")
 
     @property
     def intro(self):
@@ -272,6 +296,16 @@ class MaxAnnualBudgetRule(Rule):
 
     def notes(self, call, organisation):
         return self._compare(call, organisation)[1]
+
+    def remedies(self, call, organisation):
+        reasons, notes = self._compare(call, organisation)
+        if reasons:
+            return [correct_profile(organisation, _("If the annual budget in the profile is out of date, "
+                                                    "update it.")), other_calls()]
+        if notes and (organisation.annual_budget_minor is None or not organisation.annual_budget_currency):
+            return [correct_profile(organisation, _("Add the annual budget to the profile, so that the "
+                                                    "programme team need not ask for it."))]
+        return []  # a budget in another currency: the programme team checks it, nothing to do
 
 
 def call_rules() -> list[Rule]:

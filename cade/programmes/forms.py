@@ -19,7 +19,7 @@ from cade.core.money import is_currency
 from cade.core.rules import registered_rules
 from cade.core.timeutil import timezone_names, utc_to_local
 from cade.programmes.constants import PROGRAMME_KIND_LABELS, QUESTION_KIND_LABELS
-from cade.programmes.services.calls import call_as_input
+from cade.programmes.services.calls import REASON_MAX_CHARS, call_as_input
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 
@@ -116,16 +116,39 @@ class CallForm(FlaskForm):
         return [self[rule.field_name] for rule in registered_rules()]
 
 
-def call_form(currency: str | None = None, **kwargs) -> CallForm:
+class ShownRequired:
+    """Marks a field required (the label's asterisk) while the service decides when it is: a reason is
+    needed only for a change, and the service names it together with every other refusal."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        pass
+
+
+def call_form(currency: str | None = None, *, in_review: bool = False, blind_review: bool = True,
+              **kwargs) -> CallForm:
     """The admin's call form with one field per registered eligibility rule (built per request,
-    so that labels and choices are in the reader's language)."""
+    so that labels and choices are in the reader's language).
+
+    `in_review` adds the reason for the change; without `blind_review` the
+    form has no such box, so the call keeps its setting (the page says why).
+    """
 
     class RuledCallForm(CallForm):
         pass
 
     for rule in registered_rules():
         setattr(RuledCallForm, rule.field_name, rule.form_field(currency))
-    return RuledCallForm(currency=currency, **kwargs)
+    if in_review:
+        RuledCallForm.reason = TextAreaField(
+            _l("Reason for the change"), validators=[ShownRequired(), Length(max=REASON_MAX_CHARS)],
+            filters=[_strip], render_kw={"rows": 3},
+            description=_l("This call is in review: the reason is kept in the audit log with what changed."))
+    form = RuledCallForm(currency=currency, **kwargs)
+    if not blind_review:
+        del form["blind_review"]
+    return form
 
 
 def call_form_data(call) -> dict:

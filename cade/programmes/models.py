@@ -93,6 +93,11 @@ class Call(TimestampMixin, db.Model):
     def is_open(self, now: datetime | None = None) -> bool:
         return self.phase(now) == CallPhase.OPEN
 
+    def is_in_review(self, now: datetime | None = None) -> bool:
+        """Published and past its deadline: its applications are being reviewed and decided (or have been),
+        so every change to it is explained (`update_call`)."""
+        return self.phase(now) == CallPhase.CLOSED
+
 
 
 # Whether a call is public; its phase (upcoming, open, closed) follows from its dates, not from a move.

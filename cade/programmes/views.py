@@ -185,13 +185,18 @@ def call_create(programme_id):
 @admin_required
 def call_edit(call_id):
     call = db.get_or_404(Call, call_id)
-    form = call_form(currency=call.currency, data=call_form_data(call))
+    rules = services.call_edit_rules(call)
+    # A locked blind review is shown as text, so the post leaves it out and the call keeps it; a box ticked
+    # on a page opened before the lock still reaches the service, which says why it cannot change.
+    form = call_form(currency=call.currency, data=call_form_data(call), in_review=rules.in_review,
+                     blind_review=not rules.blind_review_locked or "blind_review" in request.form)
     if form.validate_on_submit() and save_form(
             form, lambda: services.update_call(current_actor(), call.id,
                                                CallInput.from_input(form.data, currency=call.currency)),
             _("Call saved.")):
         return redirect(url_for(".call_admin", call_id=call.id))
-    return render_template("programmes/call_form.html", form=form, programme=call.programme, call=call)
+    return render_template("programmes/call_form.html", form=form, programme=call.programme, call=call,
+                           rules=rules)
 
 
 def _render_call_admin(call, question_form=None, criterion_form=None):

@@ -177,7 +177,7 @@ def test_verify_email_marks_the_user_verified_once(db, outbox):
 
     verified = services.verify_email(token)
     db.session.commit()
-    assert verified.id == user.id
+    assert verified.user.id == user.id and verified.next_url is None
     assert user.verified_at is not None
     assert audit_verbs(user) == ["user.registered", "user.verified"]
 

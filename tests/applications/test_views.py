@@ -143,16 +143,19 @@ def test_server_owned_fields_are_ignored(client, login, draft, member):
     assert saved.reference is None and saved.call_id == draft.call_id
 
 
-def test_add_and_remove_budget_lines_keep_what_was_typed(client, login, draft, member):
+def test_add_and_remove_budget_lines_save_what_was_typed(client, login, draft, member):
+    # More in tests/applications/test_budget_rows.py.
     login(member)
-    data = edit_data(draft, title="Typed but unsaved", action="add_line")
-    page = client.post(f"/applications/{draft.id}/edit", data=data).get_data(as_text=True)
-    assert 'name="budget_lines-1-amount"' in page and "Typed but unsaved" in page
+    data = edit_data(draft, title="Typed, then a line added", action="add_line")
+    response = client.post(f"/applications/{draft.id}/edit", data=data)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'name="budget_lines-1-amount"' in page and "Typed, then a line added" in page
     data.update({"budget_lines-1-category": "travel", "budget_lines-1-description": "Bus fares",
                  "budget_lines-1-amount": "12.50", "action": "remove_line:0"})
-    page = client.post(f"/applications/{draft.id}/edit", data=data).get_data(as_text=True)
-    assert "Bus fares" in page and "Routers" not in page and "Typed but unsaved" in page
-    assert reload(draft).title != "Typed but unsaved"  # nothing saved until "Save draft"
+    response = client.post(f"/applications/{draft.id}/edit", data=data)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Bus fares" in page and "Routers" not in page and "Typed, then a line added" in page
+    assert [line.description for line in reload(draft).budget_lines] == ["Bus fares"]
 
 
 def test_shape_errors_are_shown_with_the_input_kept(client, login, draft, member, call):
@@ -228,11 +231,12 @@ def test_submit_saves_what_was_typed_first(client, login, draft, member):
 
 
 def test_incomplete_submission_shows_errors_by_field(client, login, draft, member, call):
+    # More in tests/applications/test_refused_submit.py.
     question = QuestionFactory(call=call, kind=QuestionKind.SHORT_TEXT, label="Where?")
     login(member)
-    response = client.post(f"/applications/{draft.id}/submit")
+    response = client.post(f"/applications/{draft.id}/submit", follow_redirects=True)
     page = response.get_data(as_text=True)
-    assert response.status_code == 422
+    assert response.status_code == 200 and response.request.path == f"/applications/{draft.id}/edit"
     assert f'id="q_{question.id}-error"' in page and "Answer this question" in page
     assert reload(draft).status == "draft"
 

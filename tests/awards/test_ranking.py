@@ -126,6 +126,24 @@ def test_running_total_adds_requested_amounts_down_the_table(world):
     assert ranking.requested_total_minor == 75_000_00
 
 
+def test_running_total_awarded_adds_the_awards_down_the_table(world):
+    ranking = rank_call(world.call.id)
+
+    # A (award 20 000, released), D (undecided), B (award 10 000), C (reject): only awards add up.
+    assert titles(ranking) == ["A", "D", "B", "C"]
+    assert [row.running_awarded_minor for row in ranking.rows] == [20_000_00, 20_000_00, 30_000_00, 30_000_00]
+    assert ranking.rows[-1].running_awarded_minor == ranking.awarded_minor
+
+
+def test_running_total_awarded_follows_the_filtered_sorted_table(world):
+    ranking = rank(world, sort="requested", descending=True)
+
+    assert titles(ranking) == ["B", "A", "D", "C"]
+    assert [row.running_awarded_minor for row in ranking.rows] == [10_000_00, 30_000_00, 30_000_00, 30_000_00]
+    africa = rank(world, region="002", sort="requested", descending=False)
+    assert [row.running_awarded_minor for row in africa.rows] == [0, 20_000_00]
+
+
 def test_running_total_follows_the_filtered_sorted_table(world):
     ranking = rank(world, region="002", sort="requested", descending=False)
 
@@ -318,7 +336,9 @@ def test_a_large_call_is_ranked_a_page_at_a_time_with_totals_over_every_page(db)
 
     call = CallFactory(closed=True)
     for n in range(7):
-        ApplicationFactory(call=call, submitted=True, requested_amount_minor=(n + 1) * 1_000_00)
+        application = ApplicationFactory(call=call, submitted=True, requested_amount_minor=(n + 1) * 1_000_00)
+        if n in (0, 5):  # two awards, on pages 1 and 2: 1 000 + 6 000
+            DecisionFactory(application=application, amount_minor=(n + 1) * 1_000_00)
     everything = rank_call(call.id, per_page=50)
     first, last = rank_call(call.id, page=1, per_page=3), rank_call(call.id, page=3, per_page=3)
 
@@ -326,8 +346,9 @@ def test_a_large_call_is_ranked_a_page_at_a_time_with_totals_over_every_page(db)
     assert last.first_rank == 7 and last.has_prev and not last.has_next
     assert [r.application_id for r in first.rows + rank_call(call.id, page=2, per_page=3).rows + last.rows] == \
         [r.application_id for r in everything.rows]
-    # The running total on the last page counts the rows of the earlier pages.
+    # The running totals on the last page count the rows of the earlier pages.
     assert last.rows[-1].running_requested_minor == everything.requested_total_minor == 28_000_00
+    assert [r.running_awarded_minor for r in last.rows] == [everything.rows[-1].running_awarded_minor] == [7_000_00]
     assert first.requested_total_minor == 28_000_00
     beyond = rank_call(call.id, page=9, per_page=3)
     assert beyond.rows == [] and beyond.total_rows == 7 and beyond.requested_total_minor == 28_000_00

@@ -299,3 +299,128 @@ def test_a_review_whose_reviewer_declared_a_conflict_after_submitting_is_not_pas
     sent = {tuple(m.context["comments"]) for m in _messages() if m.kind == "awards.decision_released"
             and m.context["application_id"] == award.id}
     assert sent == {("Strong community plan.", "Budget needs two quotes.")}
+
+
+# ---------------------------------------------------------------- what was released is kept with the decision
+
+
+def test_each_decision_keeps_the_feedback_and_comments_it_was_released_with(admin, call, decided):
+    release_decisions(admin, call.id)
+    _db.session.commit()
+
+    kept = {application_id: (feedback, comments) for application_id, feedback, comments in _db.session.execute(
+        select(Decision.application_id, Decision.released_feedback, Decision.released_comments))}
+    assert kept == {
+        decided["award"].id: (FEEDBACK, ["Strong community plan.", "Budget needs two quotes."]),
+        decided["waitlist"].id: ("On the waiting list.", []),
+        decided["reject"].id: ("Not this time.", []),
+    }
+    # What is kept is exactly what each member was sent.
+    for message in _messages():
+        feedback, comments = kept[message.context["application_id"]]
+        assert (message.context["feedback"], message.context["comments"]) == (feedback, comments)
+
+
+def test_the_kept_text_does_not_follow_later_changes(admin, call, decided):
+    from sqlalchemy import update
+
+    from cade.reviews.models import Review
+
+    release_decisions(admin, call.id)
+    _db.session.commit()
+    # What a later edit would do, straight in the database: nothing the service would refuse stops it here.
+    _db.session.execute(update(Decision).values(feedback="Rewritten after the release."))
+    _db.session.execute(update(Review).values(comment_to_applicant="Rewritten comment."))
+    _db.session.commit()
+
+    award = _db.session.scalar(select(Decision).where(Decision.application_id == decided["award"].id))
+    assert award.released_feedback == FEEDBACK
+    assert award.released_comments == ["Strong community plan.", "Budget needs two quotes."]
+
+
+def test_a_released_decision_is_refused_by_the_decide_service_and_its_kept_text_stays(admin, call, decided):
+    from cade.awards.services.decisions import DecisionInput, decide_application
+    from cade.core.errors import InvalidTransition
+
+    release_decisions(admin, call.id)
+    _db.session.commit()
+    command = DecisionInput.from_input({"outcome": "reject", "feedback": "Changed my mind.", "rationale": "No."},
+                                       currency="USD")
+    with pytest.raises(InvalidTransition, match="released"):
+        decide_application(admin, decided["award"].id, command)
+    _db.session.rollback()
+    award = _db.session.scalar(select(Decision).where(Decision.application_id == decided["award"].id))
+    assert (award.outcome, award.feedback, award.released_feedback) == ("award", FEEDBACK, FEEDBACK)
+
+
+# ---------------------------------------------------------------- what a release would send, and its confirmation
+
+
+def test_the_preview_counts_the_decisions_and_the_people_a_release_would_tell(admin, call, decided):
+    from cade.awards.services.release import release_preview
+    from tests.factories import MembershipFactory
+
+    # One person in two applicant organisations is one person (told twice, once per application);
+    # a disabled member is not told at all.
+    both = MembershipFactory(organisation=decided["award"].organisation).user
+    MembershipFactory(organisation=decided["waitlist"].organisation, user=both)
+    MembershipFactory(organisation=decided["reject"].organisation, user=UserFactory(active=False))
+    _db.session.commit()
+
+    preview = release_preview(call.id)
+    assert (preview.decisions, preview.people) == (3, 5)
+    assert preview.by_outcome == {"award": 1, "waitlist": 1, "reject": 1}
+
+    assert release_decisions(admin, call.id, expected=preview.decisions) == 3
+    _db.session.commit()
+    assert len({m.recipient_id for m in _messages()}) == preview.people
+    after = release_preview(call.id)
+    assert (after.decisions, after.people, after.by_outcome) == (0, 0, {})
+
+
+def test_a_release_confirmed_for_another_number_of_decisions_releases_nothing(admin, call, decided):
+    from cade.awards.services.release import ReleaseCountChanged, release_preview
+
+    previewed = release_preview(call.id).decisions
+    # Meanwhile another admin decides one more.
+    DecisionFactory(application=reviewed_application(call, reviews=0, members=1), outcome="reject", amount_minor=None)
+    _db.session.commit()
+
+    with pytest.raises(ReleaseCountChanged) as excinfo:
+        release_decisions(admin, call.id, expected=previewed)
+    assert excinfo.value.params == {"expected": 3, "count": 4}
+    _db.session.rollback()
+    assert unreleased_decision_count(call.id) == 4
+    assert _messages() == []
+
+    assert release_decisions(admin, call.id, expected=4) == 4
+
+
+def test_a_confirmation_sent_twice_releases_once_and_the_second_finds_nothing(admin, call, decided):
+    assert release_decisions(admin, call.id, expected=3) == 3
+    _db.session.commit()
+    sent = len(_messages())
+    # The same confirmation again (a double click): nothing left, which is not a change to complain about.
+    assert release_decisions(admin, call.id, expected=3) == 0
+    _db.session.commit()
+    assert len(_messages()) == sent
+
+
+def test_two_confirmations_of_the_same_preview_at_once_release_once_and_refuse_nothing(app, admin, call, decided):
+    other_admin = UserFactory(roles=["admin"])
+    admin_id, other_id, call_id = admin.id, other_admin.id, call.id
+    counts = []
+
+    def confirmer(user_id):
+        def action():
+            from cade.accounts.models import User
+
+            counts.append(release_decisions(_db.session.get(User, user_id), call_id, expected=3))
+        return action
+
+    # Both read the call before either holds its lock; the second then finds nothing left, which is no change.
+    outcomes = run_side_by_side(app, [confirmer(admin_id), confirmer(other_id)], pause_after="from calls")
+    assert outcomes == ["done", "done"]
+    assert sorted(counts) == [0, 3]
+    _db.session.expire_all()
+    assert len(_messages()) == 4

@@ -55,6 +55,7 @@ def admin_pages(call, application):
         ("post", f"/admin/calls/{call.id}/ranking"),
         ("get", f"/admin/applications/{application.id}/decision"),
         ("post", f"/admin/applications/{application.id}/decision"),
+        ("get", f"/admin/calls/{call.id}/release"),
         ("post", f"/admin/calls/{call.id}/release"),
     ]
 
@@ -103,7 +104,7 @@ def test_the_outcome_is_hidden_from_members_until_release_and_never_shown_to_oth
     assert "Read the decision" not in text_of(client.get(f"/applications/{application.id}"))
 
     login(admin)
-    client.post(f"/admin/calls/{call.id}/release")
+    client.post(f"/admin/calls/{call.id}/release", data={"confirm": "1", "expected": "1"})
 
     login(applicant)
     page = client.get(url)
@@ -147,6 +148,25 @@ def test_the_ranking_shows_scores_the_envelope_and_narrows_by_filters(client, lo
     assert "Andes link" in text_of(americas) and "Solar mesh" not in text_of(americas)
     undecided = text_of(client.get(f"/admin/calls/{call.id}/ranking?flag=undecided&sort=reference&direction=asc"))
     assert "Andes link" not in undecided and "Solar mesh" in undecided and "Unreviewed idea" in undecided
+
+
+def test_the_ranking_shows_the_running_total_awarded_beside_the_requested_against_the_envelope(
+        client, login, admin, call, application):
+    second = reviewed_application(call, scores=(10, 10), requested_amount_minor=30_000_00, title="Andes link")
+    third = reviewed_application(call, scores=(4, 4), requested_amount_minor=30_000_00, title="Delta radio")
+    DecisionFactory(application=second, amount_minor=25_000_00)
+    DecisionFactory(application=application, outcome="reject", amount_minor=None)
+    DecisionFactory(application=third, amount_minor=25_000_00)
+    login(admin)
+
+    html = client.get(f"/admin/calls/{call.id}/ranking").get_data(as_text=True)
+    table = text_of_html(html[html.index('id="ranking"'):html.index("</table>", html.index('id="ranking"'))])
+    assert "Running total requested Running total awarded (envelope $50,000.00)" in table
+    # Andes (award 25 000), Solar mesh (rejected), Delta (award 25 000): requested, then awarded, per row.
+    assert "$30,000.00 $25,000.00" in table
+    assert "$60,000.00 beyond the envelope $25,000.00" in table
+    assert "$90,000.00 beyond the envelope $50,000.00" in table
+    assert table.count("beyond the envelope") == 2  # the awards reach the envelope, never beyond
 
 
 def test_bad_filters_are_marked_and_the_ranking_still_shows(client, login, admin, call, application):
@@ -282,13 +302,133 @@ def test_release_tells_how_many_went_out_and_a_second_click_sends_nothing(client
     login(admin)
     assert "1 decision has not been released yet" in text_of(client.get(f"/admin/calls/{call.id}/ranking"))
 
-    response = client.post(f"/admin/calls/{call.id}/release")
+    response = client.post(f"/admin/calls/{call.id}/release", data=CONFIRM_ONE)
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/admin/calls/{call.id}/ranking")
     assert "1 decision released" in text_of(client.get(response.headers["Location"]))
-    response = client.post(f"/admin/calls/{call.id}/release")
+    response = client.post(f"/admin/calls/{call.id}/release", data=CONFIRM_ONE)  # the second click
+    assert response.status_code == 302
     assert "nothing new to release" in text_of(client.get(response.headers["Location"]))
     assert _db.session.scalar(select(Notification.recipient_id)) == applicant.id
     assert len(_db.session.scalars(select(Notification)).all()) == 1
+
+
+CONFIRM_ONE = {"confirm": "1", "expected": "1"}
+
+
+def test_the_release_button_first_says_what_will_go_out_and_to_how_many_people(client, login, admin, call,
+                                                                                application, applicant):
+    DecisionFactory(application=application, amount_minor=20_000_00)
+    second = reviewed_application(call, scores=(8, 6), members=2, title="Andes link")
+    DecisionFactory(application=second, outcome="reject", amount_minor=None)
+    login(admin)
+
+    ranking = client.get(f"/admin/calls/{call.id}/ranking").get_data(as_text=True)
+    # Without JavaScript: the ranking's button is a plain GET form to the confirmation.
+    assert re.search(rf'<form method="get" action="/admin/calls/{call.id}/release"', ranking)
+    for page in (client.get(f"/admin/calls/{call.id}/release"),
+                 client.post(f"/admin/calls/{call.id}/release")):  # an old page's POST without `confirm`
+        assert page.status_code == 200
+        text = text_of(page)
+        assert "2 decisions will be released and 3 people told" in text
+        assert "Award 1 Waitlist 0 Reject 1" in text
+        html = page.get_data(as_text=True)
+        assert '<input type="hidden" name="expected" value="2">' in html
+        assert "Release 2 decisions</button>" in html
+        assert f'href="/admin/calls/{call.id}/ranking#release"' in html  # cancel
+    assert _db.session.scalar(select(Notification.id)) is None
+    assert _db.session.scalar(select(Decision.released_at)) is None
+
+    response = client.post(f"/admin/calls/{call.id}/release", data={"confirm": "1", "expected": "2"})
+    assert response.status_code == 302
+    assert "2 decisions released" in text_of(client.get(response.headers["Location"]))
+    assert len(_db.session.scalars(select(Notification)).all()) == 3
+
+
+def test_a_changed_count_is_said_and_asked_again_rather_than_released(client, login, admin, call, application,
+                                                                      applicant):
+    DecisionFactory(application=application, amount_minor=20_000_00)
+    login(admin)
+    assert "Release 1 decision</button>" in client.get(f"/admin/calls/{call.id}/release").get_data(as_text=True)
+    # Another admin decides one more before the confirmation arrives.
+    DecisionFactory(application=reviewed_application(call, scores=(8, 6), members=1), outcome="reject",
+                    amount_minor=None)
+
+    response = client.post(f"/admin/calls/{call.id}/release", data=CONFIRM_ONE)
+    assert response.status_code == 409
+    text = text_of(response)
+    assert "changed since you looked: 1 then, 2 now" in text
+    assert "2 decisions will be released" in text
+    assert '<input type="hidden" name="expected" value="2">' in response.get_data(as_text=True)
+    assert _db.session.scalar(select(Notification.id)) is None
+    assert _db.session.scalar(select(Decision.released_at)) is None
+
+    response = client.post(f"/admin/calls/{call.id}/release", data={"confirm": "1", "expected": "2"})
+    assert response.status_code == 302
+    assert len(_db.session.scalars(select(Notification)).all()) == 2
+
+
+@pytest.mark.parametrize("expected", ["", "many", "-1", "99999999999999999999"])
+def test_a_confirmation_without_a_readable_count_is_asked_again(client, login, admin, call, application, expected):
+    DecisionFactory(application=application, amount_minor=20_000_00)
+    login(admin)
+    response = client.post(f"/admin/calls/{call.id}/release", data={"confirm": "1", "expected": expected})
+    assert response.status_code == 400
+    assert "Release 1 decision</button>" in response.get_data(as_text=True)
+    assert _db.session.scalar(select(Decision.released_at)) is None
+
+
+def test_with_nothing_to_release_the_confirmation_says_so(client, login, admin, call, application):
+    login(admin)
+    page = client.get(f"/admin/calls/{call.id}/release")
+    assert page.status_code == 200
+    assert "There is no decision to release." in text_of(page)
+    assert 'name="confirm"' not in page.get_data(as_text=True)
+
+
+def test_the_confirmation_page_runs_the_same_number_of_queries_for_few_and_many(client, login, admin, call):
+    login(admin)
+
+    def statements() -> int:
+        response, count = count_statements(lambda: client.get(f"/admin/calls/{call.id}/release"))
+        assert response.status_code == 200
+        return count
+
+    DecisionFactory(application=reviewed_application(call, reviews=0, members=1), outcome="reject", amount_minor=None)
+    few = statements()
+    for _ in range(4):
+        DecisionFactory(application=reviewed_application(call, reviews=0, members=2), outcome="reject",
+                        amount_minor=None)
+    assert statements() == few
+
+
+# ---------------------------------------------------------------- what the applicant was told stays told
+
+
+def test_the_outcome_page_shows_what_was_released_not_what_was_changed_later(client, login, admin, call,
+                                                                            application, applicant):
+    from sqlalchemy import update
+
+    from cade.reviews.models import Review
+
+    DecisionFactory(application=application, amount_minor=20_000_00, feedback="Well argued.")
+    login(admin)
+    assert client.post(f"/admin/calls/{call.id}/release", data=CONFIRM_ONE).status_code == 302
+    # What a later edit would do, straight in the database.
+    _db.session.execute(update(Decision).values(feedback="Rewritten after the release."))
+    _db.session.execute(update(Review).values(comment_to_applicant="Rewritten comment."))
+    _db.session.commit()
+
+    login(applicant)
+    text = text_of(client.get(f"/applications/{application.id}/decision"))
+    assert "Well argued." in text and "Comment 0 on Solar mesh" in text and "Comment 1 on Solar mesh" in text
+    assert "Rewritten" not in text
+
+
+def test_before_release_an_admin_previews_the_text_a_release_would_send(client, login, admin, application):
+    DecisionFactory(application=application, amount_minor=20_000_00, feedback="Well argued.")
+    login(admin)
+    text = text_of(client.get(f"/applications/{application.id}/decision"))
+    assert "Not released yet" in text and "Well argued." in text and "Comment 1 on Solar mesh" in text
 
 
 # ---------------------------------------------------------------- a fixed number of queries

@@ -112,8 +112,9 @@ def test_a_published_deadline_may_come_earlier_while_still_ahead(db, admin):
 
 
 def test_a_closed_call_can_still_be_corrected_and_a_draft_moved_freely(db, admin):
-    closed = CallFactory(closed=True)
-    corrected = services.update_call(admin, closed.id, changed_call(closed, title="Corrected title"))
+    closed = CallFactory(closed=True)  # in review: a correction says why (tests/programmes/test_call_in_review.py)
+    corrected = services.update_call(admin, closed.id, changed_call(closed, title="Corrected title",
+                                                                    reason="A typo in the title."))
     assert corrected.title == "Corrected title"
     draft = CallFactory(draft=True)
     past = _local(utcnow() - timedelta(days=1), draft)

@@ -14,12 +14,15 @@ from cade.accounts.services._common import (  # noqa: F401
     get_user,
 )
 from cade.accounts.services.registration import (  # noqa: F401
+    LinkAlreadyUsed,
     ProfileInput,
     RegistrationInput,
+    Verification,
     register_user,
     verify_email,
     resend_verification,
     update_profile,
+    default_timezone_from_country,
 )
 from cade.accounts.services.signing_in import (  # noqa: F401
     PasswordChangeInput,
@@ -43,10 +46,12 @@ __all__ = [
     "ACCOUNT_ADDRESS",
     "AdminInput",
     "AuthenticationFailed",
+    "LinkAlreadyUsed",
     "PasswordChangeInput",
     "PasswordResetInput",
     "ProfileInput",
     "RegistrationInput",
+    "Verification",
     "normalise_email",
     "get_user_by_email",
     "register_user",
@@ -60,6 +65,7 @@ __all__ = [
     "sign_out",
     "set_user_active",
     "update_profile",
+    "default_timezone_from_country",
     "grant_role",
     "revoke_role",
     "create_admin",

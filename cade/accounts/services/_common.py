@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 from cade.accounts import passwords
 from cade.accounts.models import User
 from cade.core.commands import Choice, Cleaner, Cleaning, Email, FieldErrors
+from cade.core.db import utcnow
 from cade.core.errors import DomainError, NotFound
 from cade.core.timeutil import is_timezone
+from cade.core.urls import safe_relative_path
 from cade.extensions import db
 
 # Every address an account or an invitation is given: core's Email cleaner (its spelling), accounts' wording.
@@ -39,6 +41,18 @@ class TimeZone(Cleaner):
             cleaning.refuse(_l("Please choose a time zone from the list."))
             return None
         return raw
+
+
+class ReturnPath(Cleaner):
+    """A page of this site to come back to afterwards ("/organisations/invitations/…").
+
+    Anything else (another site, "//host", a backslash trick) is dropped
+    without a word: it was never typed by the person, so there is nothing to
+    tell them.
+    """
+
+    def clean(self, raw, cleaning):
+        return safe_relative_path(raw if isinstance(raw, str) else None)
 
 
 def normalise_email(email: str | None) -> str:
@@ -77,6 +91,10 @@ def get_user_by_email(email: str | None) -> User | None:
 
 def _valid_hours(setting: str) -> int:
     return max(1, current_app.config[setting] // 3600)
+
+def _record_sign_in(user: User) -> None:
+    # Every way in (password, verification link) leaves the same trace.
+    user.last_login_at = utcnow()
 
 def _set_password(user: User, new_password: str) -> None:
     user.password_hash = passwords.hash_password(new_password)

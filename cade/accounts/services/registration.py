@@ -1,13 +1,15 @@
-"""Signing up, confirming the address, and the profile."""
+"""Signing up, confirming the address (which signs the person in), and the profile."""
 
 import secrets
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
 
 from cade.accounts import passwords, tokens
 from cade.accounts.models import User
-from cade.accounts.tokens import InvalidToken
+from cade.accounts.timezones import DEFAULT_ZONE, country_zone
+from cade.accounts.tokens import InvalidToken, TokenExpired
 from cade.core.audit import record_event
 from cade.core.db import utcnow
 from cade.core.commands import Command, FieldErrors, Text, field
@@ -18,11 +20,19 @@ from cade.notifications.services import notify
 from cade.accounts.services._common import (
     ACCOUNT_ADDRESS,
     Language,
+    ReturnPath,
     TimeZone,
     get_user_by_email,
     get_user,
+    _record_sign_in,
     _valid_hours,
 )
+
+
+class LinkAlreadyUsed(InvalidToken):
+    """The address was confirmed already; `params` hold the `email` and the `next` page, to offer sign-in."""
+
+    default_message = _l("This link has already been used: your address is confirmed. Please sign in.")
 
 
 @dataclass(frozen=True)
@@ -40,14 +50,16 @@ class ProfileInput(Command):
 
 @dataclass(frozen=True)
 class RegistrationInput(ProfileInput):
-    """A sign-up: the profile, the address (in its one spelling) and a password that keeps the rules."""
+    """A sign-up: the profile, the address (in its one spelling), a password that keeps the rules, and
+    the page of this site to return to once the address is confirmed (an invitation), if any."""
 
     email: str | None = field(ACCOUNT_ADDRESS)
     password: str | None = field(passwords.NewPassword())
+    next_url: str | None = field(ReturnPath(), source="next")
 
 
 def register_user(command: RegistrationInput) -> User | None:
-    """Create an unverified account and send it a verification link.
+    """Create an unverified account and send it a verification link (carrying `next_url`).
 
     When the address already has an account nothing is created and that
     address is told someone tried to register with it; the caller shows the
@@ -67,7 +79,7 @@ def register_user(command: RegistrationInput) -> User | None:
         db.session.flush()
         record_event(user, "user.registered", user,
                      after={"email": address, "locale": locale, "timezone": timezone})
-        _send_verification(user)
+        _send_verification(user, command.next_url)
         return user
 
     # One warning a day at most, however often someone tries.
@@ -75,29 +87,59 @@ def register_user(command: RegistrationInput) -> User | None:
            key=f"already-registered:{existing.id}:{utcnow().date().isoformat()}")
     return None
 
-def _send_verification(user: User) -> None:
-    token = tokens.make_token(user, tokens.VERIFY_EMAIL)
+def _send_verification(user: User, next_url: str | None = None) -> None:
+    # `next` travels inside the signed link, so it works on whichever device the mail is opened.
+    token = tokens.make_token(user, tokens.VERIFY_EMAIL, next_url=next_url)
     context = {"token": token, "email": user.email, "valid_hours": _valid_hours("EMAIL_TOKEN_MAX_AGE")}
     notify("accounts.verify_email", recipient=user, context=context,
            key=f"verify:{user.id}:{secrets.token_hex(8)}", in_app=False)
 
-def verify_email(token: str) -> User:
-    """Mark the token's user verified; the link then stops working.
 
-    Raises TokenExpired, or InvalidToken for a forged, used or foreign token.
+@dataclass(frozen=True)
+class Verification:
+    """A confirmed address: its user, whom the caller now signs in, and the page they were heading for."""
+
+    user: User
+    next_url: str | None
+
+
+def verify_email(token: str) -> Verification:
+    """Confirm the token's address and record a sign-in: the link proves the address.
+
+    The link works once. Its fingerprint stops matching once the address is
+    confirmed, and the confirmation itself is a compare-and-set on
+    `verified_at`, so of two uses at the same moment only one gets through.
+    Raises TokenExpired or LinkAlreadyUsed (both with the account's `email`
+    and the `next` page in `params`, to offer sign-in), or InvalidToken for
+    a forged or foreign link, a disabled account or a changed address.
     """
-    user_id, token_fingerprint = tokens.read_token(token, tokens.VERIFY_EMAIL)
-    user = db.session.get(User, user_id)
-    if (user is None or not user.active or user.is_verified
-            or not tokens.matches(user, tokens.VERIFY_EMAIL, token_fingerprint)):
+    try:
+        data = tokens.read_token(token, tokens.VERIFY_EMAIL)
+    except TokenExpired as exc:
+        user = db.session.get(User, exc.params["user_id"]) if "user_id" in exc.params else None
+        if user is None or not user.active:
+            raise InvalidToken() from exc
+        raise TokenExpired(email=user.email, next=exc.params.get("next")) from exc
+    user = db.session.get(User, data.user_id)
+    if user is None or not user.active:
         raise InvalidToken()
-    user.verified_at = utcnow()
+    if not tokens.matches(user, tokens.VERIFY_EMAIL, data.fingerprint):
+        if user.is_verified:
+            raise LinkAlreadyUsed(email=user.email, next=data.next)
+        raise InvalidToken()
+    claimed = db.session.execute(
+        update(User).where(User.id == user.id, User.verified_at.is_(None)).values(verified_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        raise LinkAlreadyUsed(email=user.email, next=data.next)
+    db.session.refresh(user, ["verified_at"])
+    _record_sign_in(user)
     record_event(user, "user.verified", user, after={"email": user.email})
     db.session.flush()
-    return user
+    return Verification(user, data.next)
 
-def resend_verification(email: str) -> bool:
-    """Send a new verification link if `email` belongs to an unverified active account.
+def resend_verification(email: str, next_url: str | None = None) -> bool:
+    """Send a new verification link (carrying `next_url`) if `email` belongs to an unverified active account.
 
     Says nothing about whether it did (the caller shows one answer); returns
     True when a message was queued, for tests and logs.
@@ -105,7 +147,7 @@ def resend_verification(email: str) -> bool:
     user = get_user_by_email(email)
     if user is None or not user.active or user.is_verified:
         return False
-    _send_verification(user)
+    _send_verification(user, next_url)
     return True
 
 def update_profile(actor: User, user_id: int, command: ProfileInput) -> User:
@@ -123,3 +165,20 @@ def update_profile(actor: User, user_id: int, command: ProfileInput) -> User:
         record_event(actor, "user.profile_updated", user, before=before, after=after)
     db.session.flush()
     return user
+
+def default_timezone_from_country(user: User, country: str | None) -> bool:
+    """Give `user` the time zone of `country` when they never chose one (still the sign-up default, UTC).
+
+    Only a country that keeps one clock gives a zone (`country_zone`); a
+    chosen zone is never changed. Returns whether it changed; audited.
+    """
+    if user is None or user.timezone != DEFAULT_ZONE:
+        return False
+    zone = country_zone(country)
+    if zone is None or zone == user.timezone:
+        return False
+    record_event(user, "user.timezone_from_country", user, before={"timezone": user.timezone},
+                 after={"timezone": zone, "country": country})
+    user.timezone = zone
+    db.session.flush()
+    return True

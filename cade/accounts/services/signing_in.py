@@ -17,6 +17,7 @@ from cade.notifications.services import notify
 from cade.accounts.services._common import (
     AuthenticationFailed,
     get_user_by_email,
+    _record_sign_in,
     _valid_hours,
     _set_password,
     _end_sessions,
@@ -34,7 +35,7 @@ def authenticate(email: str, password: str) -> User:
     password_ok = passwords.verify_password(user.password_hash if user else None, password)
     if user is None or not password_ok or not user.active:
         raise AuthenticationFailed()
-    user.last_login_at = utcnow()
+    _record_sign_in(user)
     db.session.flush()
     return user
 
@@ -55,9 +56,9 @@ def request_password_reset(email: str) -> bool:
 
 def check_reset_token(token: str) -> User:
     """The user a reset link is for, changing nothing; raises TokenExpired or InvalidToken."""
-    user_id, token_fingerprint = tokens.read_token(token, tokens.RESET_PASSWORD)
-    user = db.session.get(User, user_id)
-    if user is None or not user.active or not tokens.matches(user, tokens.RESET_PASSWORD, token_fingerprint):
+    data = tokens.read_token(token, tokens.RESET_PASSWORD)
+    user = db.session.get(User, data.user_id)
+    if user is None or not user.active or not tokens.matches(user, tokens.RESET_PASSWORD, data.fingerprint):
         raise InvalidToken()
     return user
 

@@ -25,6 +25,7 @@ from cade.applications.services.drafts import (
     start_application,
 )
 from cade.applications.services.reminders import queue_call_closing_reminders
+from cade.applications.services.standing import Standing, StartOption, applicant_standing
 from cade.applications.services.submission import (
     AlreadySubmitted,
     completeness_errors,
@@ -44,7 +45,8 @@ def _call_has_applications(call) -> bool:
 programme_services.call_lock_checks.append(_call_has_applications)
 
 __all__ = [
-    "KEEP", "AlreadySubmitted", "NotADraft", "BudgetLineInput", "DraftInput", "add_attachment", "find_live_application",
+    "KEEP", "AlreadySubmitted", "NotADraft", "BudgetLineInput", "DraftInput", "Standing", "StartOption",
+    "add_attachment", "applicant_standing", "find_live_application",
     "completeness_errors", "delete_attachment", "download_name", "list_applications_for_user", "open_attachment",
     "live_applications_by_organisation", "queue_call_closing_reminders", "save_draft", "start_application",
     "submit_application", "withdraw_application",

@@ -7,7 +7,7 @@ settings, the ranked rows, and the awarded amounts by region and stakeholder gro
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import false, func, literal, select, union_all
+from sqlalchemy import case, false, func, literal, select, union_all
 
 from cade.applications.constants import ApplicationStatus
 from cade.applications.models import Application
@@ -68,6 +68,7 @@ class RankingRow:
     decision_amount_minor: int | None
     decision_released: bool
     running_requested_minor: int  # requested amounts of this row and all rows above it
+    running_awarded_minor: int = 0  # amounts committed by the awards of this row and all rows above it
 
 
 @dataclass
@@ -132,8 +133,8 @@ def rank_call(call_id: int, filters: RankingFilters | None = None, page: int = 1
               per_page: int = RANKING_PAGE_SIZE) -> Ranking:
     """The call's ranked applications with their scores and decisions, and the awarded shares against targets.
 
-    One page of rows; ranks, the running total and the requested total count
-    every row the filters keep, on earlier pages too. Unreviewed applications sort last in either direction; ties break by
+    One page of rows; ranks, the running totals (requested, and awarded) and
+    the requested total count every row the filters keep, on earlier pages too. Unreviewed applications sort last in either direction; ties break by
     reference. Raises NotFound for an unknown call and ValidationFailed for an
     unknown sort or flag, or a score range upside down.
     """
@@ -164,7 +165,7 @@ def rank_call(call_id: int, filters: RankingFilters | None = None, page: int = 1
 def _ranked_rows(call: Call, filters: RankingFilters, page: int, per_page: int) -> tuple[list[RankingRow], int, int]:
     """One page of rows, the number of rows on all pages and their requested total.
 
-    Window functions are computed before LIMIT, so the running total and the
+    Window functions are computed before LIMIT, so the running totals and the
     totals cover every row the filters keep, whatever the page.
     """
     scores = application_scores(call.id)
@@ -185,6 +186,9 @@ def _ranked_rows(call: Call, filters: RankingFilters, page: int, per_page: int) 
     )
     requested = func.coalesce(Application.requested_amount_minor, 0)
     running = func.sum(requested).over(order_by=order, rows=(None, 0))
+    # What the awards commit, as the envelope counts it (commitments.py); a row without one adds nothing.
+    awarded = case((commits_funds(), Decision.amount_minor), else_=0)
+    running_awarded = func.coalesce(func.sum(awarded).over(order_by=order, rows=(None, 0)), 0)
     query = (
         select(
             Application.id, Application.reference, Application.title, Organisation.name, Organisation.country,
@@ -192,7 +196,7 @@ def _ranked_rows(call: Call, filters: RankingFilters, page: int, per_page: int) 
             Application.requested_amount_minor, review_count, scores.c.mean_score, scores.c.median_score,
             scores.c.normalised_score, scores.c.spread, func.coalesce(scores.c.disagreement, false()), few_reviews,
             Decision.outcome, Decision.amount_minor, Decision.is_released, running,
-            func.count().over(), func.sum(requested).over(),
+            func.count().over(), func.sum(requested).over(), running_awarded,
         )
         .join(Organisation, Organisation.id == Application.organisation_id)
         .outerjoin(scores, scores.c.application_id == Application.id)
@@ -219,7 +223,7 @@ def _ranked_rows(call: Call, filters: RankingFilters, page: int, per_page: int) 
     rows = [
         RankingRow(*row[:14], disagreement=bool(row[14]), few_reviews=bool(row[15]), decision_outcome=row[16],
                    decision_amount_minor=row[17], decision_released=bool(row[18]),
-                   running_requested_minor=int(row[19]))
+                   running_requested_minor=int(row[19]), running_awarded_minor=int(row[22]))
         for row in found
     ]
     if found:

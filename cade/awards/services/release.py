@@ -1,7 +1,14 @@
-"""Releasing a call's decisions: applications take their outcome and each applicant is told, once."""
+"""Releasing a call's decisions: applications take their outcome and each applicant is told, once.
 
-from collections import defaultdict
+What each applicant is told (the feedback and the reviewers' comments) is
+kept with the decision as it went out: the outcome page reads that, never
+the live decision or reviews, which may be edited afterwards.
+"""
 
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
@@ -13,7 +20,7 @@ from cade.awards.models import DECISION_MACHINE, Decision
 from cade.awards.permissions import can_decide
 from cade.core.audit import record_event
 from cade.core.db import lock_row, utcnow
-from cade.core.errors import NotFound, PermissionDenied
+from cade.core.errors import DomainError, NotFound, PermissionDenied
 from cade.core.money import Money
 from cade.extensions import db
 from cade.notifications.services import notify, queued_keys
@@ -30,25 +37,63 @@ def _waiting(call_id: int):
     return (Decision.call_id == call_id, Decision.application_id.in_(waiting))
 
 
+def _releasable():
+    """Decisions their machine may still move to released."""
+    return Decision.status.in_(DECISION_MACHINE.sources(DecisionStatus.RELEASED))
+
+
 def unreleased_decision_count(call_id: int) -> int:
     """How many of the call's decisions a release would send now."""
-    releasable = Decision.status.in_(DECISION_MACHINE.sources(DecisionStatus.RELEASED))
-    return db.session.scalar(select(func.count(Decision.id)).where(*_waiting(call_id), releasable)) or 0
+    return db.session.scalar(select(func.count(Decision.id)).where(*_waiting(call_id), _releasable())) or 0
 
 
-def release_decisions(actor, call_id: int) -> int:
+@dataclass(frozen=True)
+class ReleasePreview:
+    """What releasing the call's decisions now would send: how many decisions, to how many people."""
+
+    decisions: int
+    people: int  # distinct active members of the applicant organisations: each is sent one message per decision
+    by_outcome: dict[str, int] = field(default_factory=dict)
+
+
+def release_preview(call_id: int) -> ReleasePreview:
+    """What release_decisions would send now, counted as it counts (two queries whatever the numbers)."""
+    rows = db.session.execute(
+        select(Decision.outcome, Application.organisation_id).join(Decision.application)
+        .where(*_waiting(call_id), _releasable())
+    ).all()
+    members = members_of_organisations(organisation_id for _outcome, organisation_id in rows)
+    people = {user.id for users in members.values() for user in users}
+    return ReleasePreview(decisions=len(rows), people=len(people),
+                          by_outcome=dict(Counter(outcome for outcome, _organisation_id in rows)))
+
+
+class ReleaseCountChanged(DomainError, status=409, slug="release-count-changed"):
+    """The number of decisions to release is not the one the admin confirmed (params: expected, count)."""
+
+    default_message = _l("The number of decisions to release has changed since you looked.")
+
+
+def release_decisions(actor, call_id: int, *, expected: int | None = None) -> int:
     """Release the call's unreleased decisions; return how many were released now.
 
     Each released application moves to its outcome's status (through
     under_review when it is still only submitted) and every active member of
     the applicant organisation is sent the outcome, the feedback and the
-    reviewers' comments for the applicant, never a reviewer's name. The
-    call's row is locked and the decisions are claimed by their machine's
-    compare-and-set move to released (each audited), so a second click, or a
-    second admin at the same moment, finds nothing left and sends nothing
-    (returns 0). The statements run do not grow with the number of
-    decisions, bar one INSERT per message. Raises PermissionDenied and
-    NotFound.
+    reviewers' comments for the applicant, never a reviewer's name. Each
+    decision keeps that feedback and those comments as sent
+    (`released_feedback`, `released_comments`). The call's row is locked
+    and the decisions are claimed by their machine's compare-and-set move to
+    released (each audited), so a second click, or a second admin at the
+    same moment, finds nothing left and sends nothing (returns 0).
+
+    `expected` is the number of decisions the admin confirmed: when, under
+    the lock, there are others to release than that number (another admin
+    decided meanwhile), nothing is released and ReleaseCountChanged says how
+    many there are now; none left is no change, but a second click (returns 0).
+
+    The statements run do not grow with the number of decisions, bar one
+    INSERT per message. Raises PermissionDenied, NotFound and ReleaseCountChanged.
     """
     if not can_decide(actor):
         raise PermissionDenied()
@@ -56,7 +101,13 @@ def release_decisions(actor, call_id: int) -> int:
     if call is None:
         raise NotFound()
     lock_row(Call, call_id)
-    claimed = DECISION_MACHINE.move_where(actor, DecisionStatus.RELEASED, *_waiting(call_id), released_at=utcnow())
+    if expected is not None:
+        count = unreleased_decision_count(call_id)
+        if count not in (0, expected):
+            raise ReleaseCountChanged(expected=expected, count=count)
+    # The feedback is kept in the claiming UPDATE itself: what is sent is what the row held when it was claimed.
+    claimed = DECISION_MACHINE.move_where(actor, DecisionStatus.RELEASED, *_waiting(call_id), released_at=utcnow(),
+                                          released_feedback=Decision.feedback)
     if not claimed:
         return 0
     decisions = db.session.scalars(
@@ -65,8 +116,12 @@ def release_decisions(actor, call_id: int) -> int:
         .execution_options(populate_existing=True)
     ).all()
     application_ids = [decision.application_id for decision in decisions]
+    comments = applicant_comments(application_ids)
+    for decision in decisions:
+        decision.released_comments = comments.get(decision.application_id, [])
+    db.session.flush()  # one executemany UPDATE for them all
     _move_to_outcomes(actor, decisions)
-    _tell_members(call, decisions, applicant_comments(application_ids))
+    _tell_members(call, decisions)
     record_event(actor, "decisions.released", call, None,
                  {"count": len(decisions), "application_ids": application_ids})
     return len(decisions)
@@ -84,7 +139,7 @@ def _move_to_outcomes(actor, decisions: list[Decision]) -> None:
         APPLICATION_MACHINE.move_many(actor, application_ids, status, from_statuses=[ApplicationStatus.UNDER_REVIEW])
 
 
-def _tell_members(call: Call, decisions: list[Decision], comments: dict[int, list[str]]) -> None:
+def _tell_members(call: Call, decisions: list[Decision]) -> None:
     """One message per active member of each applicant organisation; a key already queued is skipped."""
     members = members_of_organisations(decision.application.organisation_id for decision in decisions)
     messages = [(decision, user, f"decision-released:{decision.application_id}:{user.id}")
@@ -92,7 +147,7 @@ def _tell_members(call: Call, decisions: list[Decision], comments: dict[int, lis
     queued = queued_keys(key for _decision, _user, key in messages)
     for decision, user, key in messages:
         if key not in queued:
-            _notify_member(user, call, decision, comments[decision.application_id], key)
+            _notify_member(user, call, decision, key)
 
 
 def applicant_comments(application_ids) -> dict[int, list[str]]:
@@ -114,7 +169,7 @@ def applicant_comments(application_ids) -> dict[int, list[str]]:
     return found
 
 
-def _notify_member(user: User, call: Call, decision: Decision, comments: list[str], key: str) -> None:
+def _notify_member(user: User, call: Call, decision: Decision, key: str) -> None:
     application = decision.application
     locale = user.locale or "en"
     notify("awards.decision_released", recipient=user, locale=locale, key=key, known_new=True,
@@ -127,6 +182,18 @@ def _notify_member(user: User, call: Call, decision: Decision, comments: list[st
                # Raw: each template writes it in the language it is read in (cade/core/money.py).
                "amount": (None if decision.amount_minor is None
                           else Money(decision.amount_minor, call.currency).to_json()),
-               "feedback": decision.feedback,
-               "comments": comments,
+               # The text kept with the decision: the message and the outcome page say the same.
+               "feedback": decision.released_feedback,
+               "comments": decision.released_comments,
            })
+
+
+def outcome_text(decision: Decision) -> tuple[str, list[str]]:
+    """The feedback and the reviewers' comments the outcome page shows for `decision`.
+
+    Once released, the text kept at release, whatever was edited since; before
+    (only admins see the page then), what a release would send now.
+    """
+    if decision.is_released:
+        return decision.released_feedback or "", list(decision.released_comments or [])
+    return decision.feedback, applicant_comments([decision.application_id])[decision.application_id]

@@ -10,12 +10,18 @@ from cade.awards.constants import DECISION_OUTCOME_LABELS, RELEASED_STATUS
 from cade.awards.forms import (
     FLAG_LABELS,
     RankingFilterForm,
+    ReleaseConfirmForm,
     decision_form,
     targets_form,
 )
 from cade.awards.services import decisions
 from cade.awards.services.commitments import committed_total
-from cade.awards.services.release import release_decisions, unreleased_decision_count
+from cade.awards.services.release import (
+    ReleaseCountChanged,
+    release_decisions,
+    release_preview,
+    unreleased_decision_count,
+)
 from cade.awards.services.ranking import rank_call
 from cade.awards.views import bp
 from cade.core.errors import BudgetExceeded, DomainError, InvalidTransition, ValidationFailed
@@ -76,12 +82,26 @@ def ranking(call_id: int):
     return _render_ranking(call, form, status=422)
 
 
-@bp.post("/admin/calls/<int:call_id>/release")
+def _render_release(call: Call, form: ReleaseConfirmForm, *, changed_from: int | None = None, status: int = 200):
+    return render_template("awards/release.html", call=call, form=form, preview=release_preview(call.id),
+                           changed_from=changed_from), status
+
+
+@bp.route("/admin/calls/<int:call_id>/release", methods=["GET", "POST"])
 @admin_required
 def release(call_id: int):
     call = db.get_or_404(Call, call_id)
+    if request.method == "GET" or "confirm" not in request.form:
+        # First what would go out, and to whom. A POST without `confirm` (a page from before this step) asks too.
+        return _render_release(call, ReleaseConfirmForm(formdata=None))
+    form = ReleaseConfirmForm()
+    if not form.validate():
+        return _render_release(call, form, status=400)
     try:
-        count = release_decisions(current_actor(), call.id)
+        count = release_decisions(current_actor(), call.id, expected=form.expected.data)
+    except ReleaseCountChanged:
+        db.session.rollback()
+        return _render_release(call, form, changed_from=form.expected.data, status=409)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")

@@ -1,4 +1,4 @@
-"""The applicant's page for a released decision: outcome, amount, feedback and the reviewers' comments."""
+"""The applicant's page for a released decision: outcome, amount, and the feedback and comments as released."""
 
 from flask import abort, render_template
 from flask_login import current_user, login_required
@@ -8,7 +8,7 @@ from cade.applications.models import Application
 from cade.awards.constants import RELEASED_STATUS
 from cade.awards.permissions import can_view_outcome
 from cade.awards.services.decisions import decision_for
-from cade.awards.services.release import applicant_comments
+from cade.awards.services.release import outcome_text
 from cade.awards.views import bp
 from cade.extensions import db
 
@@ -25,6 +25,6 @@ def outcome(application_id: int):
     # Before release the decision does not exist for the applicant: 404, as for any stranger.
     if not can_view_outcome(current_user, application, decision):
         abort(404)
+    feedback, comments = outcome_text(decision)
     return render_template("awards/outcome.html", application=application, call=application.call,
-                           decision=decision, comments=applicant_comments([application.id])[application.id],
-                           outcome_labels=OUTCOME_LABELS)
+                           decision=decision, feedback=feedback, comments=comments, outcome_labels=OUTCOME_LABELS)

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 
+from cade.accounts.services import default_timezone_from_country
 from cade.core.audit import record_event
 from cade.core.commands import Choice, Cleaner, Codes, Command, Currency, Flag, Integer, Text, field
 from cade.core.countries import get_country
@@ -176,7 +177,9 @@ def _snapshot(org: Organisation) -> dict:
 def create_organisation(actor, command: OrganisationProfileInput) -> Organisation:
     """Create an organisation from `command` with `actor` as its owner.
 
-    Raises PermissionDenied for an anonymous actor.
+    An owner who never chose a time zone gets the one of the organisation's
+    country, when it keeps one clock. Raises PermissionDenied for an
+    anonymous actor.
     """
     if actor is None or getattr(actor, "id", None) is None:
         raise PermissionDenied()
@@ -189,6 +192,7 @@ def create_organisation(actor, command: OrganisationProfileInput) -> Organisatio
     record_event(actor, "organisation.created", org, None, _snapshot(org))
     record_event(actor, "membership.created", membership, None,
                  {"user_id": actor.id, "organisation_id": org.id, "role": str(MembershipRole.OWNER)})
+    default_timezone_from_country(actor, org.country)
     return org
 
 

@@ -30,20 +30,42 @@ meaning. While any check says so, criteria cannot be added or deleted and their
 weight and maximum score cannot change; labels and guidance stay editable. The
 reviews domain registers its check in `cade.reviews.services`.
 
-(Programmes cannot ask about applications or reviews itself: the import would
-point up the stack.)
+`blind_review_lock_checks` works the same way for blind review: a check
+returns True once a reviewer has opened an application of the call (answered
+its conflict question). While any check says so, blind review cannot change.
+The reviews domain registers its check in `cade.reviews.services`.
+
+`commitment_sources` is a list of functions `committed(call_id) -> int`: the
+amount, in minor units, that the call's decisions hold against its budget
+envelope (`committed_in_call` adds them up). The envelope cannot be lowered
+below it. The awards domain's `committed_total` is registered by
+`cade.wiring.register_hooks`.
+
+(Programmes cannot ask about applications, reviews or awards itself: the
+import would point up the stack.)
 """
 
 from cade.programmes.services.calls import (
+    CallEditRules,
     CallInput,
     call_as_input,
+    call_edit_rules,
     create_call,
     publish_call,
     publish_problems,
     unpublish_call,
     update_call,
 )
-from cade.programmes.services.common import call_lock_checks, is_call_locked, is_rubric_locked, rubric_lock_checks
+from cade.programmes.services.common import (
+    blind_review_lock_checks,
+    call_lock_checks,
+    commitment_sources,
+    committed_in_call,
+    is_blind_review_locked,
+    is_call_locked,
+    is_rubric_locked,
+    rubric_lock_checks,
+)
 from cade.programmes.services.programmes import PROGRAMME_FIELDS, ProgrammeInput, create_programme, update_programme
 from cade.programmes.services.queries import (
     RECENTLY_CLOSED_DAYS,
@@ -73,8 +95,10 @@ from cade.programmes.services.questions import (
 
 __all__ = [
     "CRITERION_FIELDS", "PROGRAMME_FIELDS", "QUESTION_FIELDS", "RECENTLY_CLOSED_DAYS",
-    "CallInput", "CriterionInput", "ProgrammeInput", "QuestionInput",
-    "add_criterion", "add_question", "call_as_input", "call_lock_checks", "create_call", "create_programme",
+    "CallEditRules", "CallInput", "CriterionInput", "ProgrammeInput", "QuestionInput",
+    "add_criterion", "add_question", "blind_review_lock_checks", "call_as_input", "call_edit_rules",
+    "call_lock_checks", "commitment_sources", "committed_in_call", "create_call", "create_programme",
+    "is_blind_review_locked",
     "delete_criterion", "delete_question", "is_call_locked", "is_rubric_locked", "move_criterion", "move_question",
     "call_counts_by_programme", "latest_calls_by_programme", "open_calls", "open_calls_page",
     "programme_calls_page", "programmes_page", "publish_call", "publish_problems", "recently_closed_calls",

@@ -21,9 +21,9 @@ from cade.core.commands import (
     Text,
     field,
 )
-from cade.core.db import utcnow
-from cade.core.errors import InvalidTransition, ValidationFailed
-from cade.core.money import from_minor
+from cade.core.db import lock_row, utcnow
+from cade.core.errors import InvalidTransition, NotFound, ValidationFailed
+from cade.core.money import format_money, from_minor
 from cade.core.rules import registered_rules
 from cade.core.timeutil import is_timezone
 from cade.extensions import db
@@ -32,13 +32,17 @@ from cade.programmes.models import CALL_MACHINE, Call, Programme
 from cade.programmes.services.common import (
     add_audited,
     change_audited,
+    committed_in_call,
     get_or_raise,
+    is_blind_review_locked,
     is_call_locked,
+    plain,
     require_admin,
 )
 
 REFERENCE_PREFIX = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
 MAX_REVIEWS = 10
+REASON_MAX_CHARS = 2000
 
 # The call's own columns, as CallInput cleans them; each registered eligibility rule adds its columns.
 CALL_COLUMNS = (
@@ -79,6 +83,17 @@ class TimeZone(Cleaner):
         return raw
 
 
+class KeptFlag(Cleaner):
+    """A tick box, or None when the input leaves it out: the call keeps its setting.
+
+    The edit form shows a setting that can no longer change as text, not as a
+    box, so it sends nothing for it; a new call left without it is not blind.
+    """
+
+    def clean(self, raw, cleaning):
+        return None if raw is None else Flag().clean(raw, cleaning)
+
+
 class Eligibility(Cleaner):
     """The settings of every registered eligibility rule, by call column: each rule's field read by its cleaner.
 
@@ -102,7 +117,9 @@ class CallInput(Command):
 
     `opens_at`/`closes_at` are naive wall-clock times in `timezone` (as typed
     into the form) or aware datetimes; amounts are major units of `currency`,
-    the programme's, which the boundary gives as context.
+    the programme's, which the boundary gives as context. `blind_review` is
+    None when not given (unchanged). `reason` says why a call in review is
+    changed; it is not a column but goes to the audit row.
     """
 
     currency: str  # from the context, never typed: a call's amounts are in its programme's currency
@@ -116,8 +133,9 @@ class CallInput(Command):
     min_award_minor: int | None = field(Amount(), source="min_award")
     max_award_minor: int | None = field(Amount(), source="max_award")
     reviews_required: int | None = field(Integer(1, MAX_REVIEWS))
-    blind_review: bool = field(Flag(), default=False)
+    blind_review: bool | None = field(KeptFlag())
     eligibility: dict[str, Any] = field(Eligibility(), default_factory=dict)
+    reason: str | None = field(Text(max_len=REASON_MAX_CHARS))
 
     @classmethod
     def from_input(cls, data: Mapping[str, Any] | None = None, **context) -> Self:
@@ -136,8 +154,11 @@ class CallInput(Command):
             errors.add("max_award", _l("The maximum award cannot be more than the budget envelope."))
 
     def columns(self) -> dict[str, Any]:
-        """The call's columns as the command sets them, the eligibility rules' included."""
-        return {**self.changes(*CALL_COLUMNS), **self.eligibility}
+        """The call's columns as the command sets them, the eligibility rules' included (not those left out)."""
+        columns = {**self.changes(*CALL_COLUMNS), **self.eligibility}
+        if self.blind_review is None:
+            del columns["blind_review"]
+        return columns
 
 
 def call_as_input(call: Call) -> dict:
@@ -154,13 +175,15 @@ def call_as_input(call: Call) -> dict:
     }
 
 
-def _refuse_taken_prefix(prefix: str, call_id: int | None) -> None:
+PREFIX_TAKEN = _l("Another call already uses this reference prefix.")
+
+
+def _prefix_taken(prefix: str, call_id: int | None) -> bool:
     # References are unique across calls, so each call needs a prefix of its own.
     query = select(Call.id).where(Call.reference_prefix == prefix)
     if call_id is not None:
         query = query.where(Call.id != call_id)
-    if db.session.scalar(query.limit(1)) is not None:
-        raise ValidationFailed({"reference_prefix": [_l("Another call already uses this reference prefix.")]})
+    return db.session.scalar(query.limit(1)) is not None
 
 
 def _require_currency(command: CallInput, currency: str) -> None:
@@ -177,33 +200,81 @@ def create_call(actor, programme_id: int, command: CallInput) -> Call:
     require_admin(actor)
     programme = get_or_raise(Programme, programme_id)
     _require_currency(command, programme.currency)
-    _refuse_taken_prefix(command.reference_prefix, None)
+    if _prefix_taken(command.reference_prefix, None):
+        raise ValidationFailed({"reference_prefix": [PREFIX_TAKEN]})
     call = Call(programme=programme, status=CallStatus.DRAFT, **command.columns())
     add_audited(actor, call, "call.created", _call_snapshot())
     return call
 
 
 def update_call(actor, call_id: int, command: CallInput) -> Call:
-    """Change a call, published or not, to `command`; the reference prefix is fixed once the call is locked.
+    """Change a call, published or not, to `command`, within the rules that hold for it by then.
 
-    A published call's deadline may move earlier or later, but not to a
-    moment already past: that would close the call at once, behind the back
-    of everyone writing an application (unpublish it instead, while nobody
-    has applied). Raises PermissionDenied, NotFound, ValidationFailed.
+    - The reference prefix is fixed once the call is locked (applications exist).
+    - A published call's deadline may move earlier or later, but not to a
+      moment already past: that would close the call at once, behind the back
+      of everyone writing an application (unpublish it instead, while nobody
+      has applied).
+    - The budget envelope never goes below the amount already committed in the
+      call. The call's row is locked before that amount is read, as deciding
+      an award locks it, so an award decided at the same moment is counted.
+    - Blind review cannot change once a reviewer has opened an application of
+      the call; a command that leaves it out (None) keeps it.
+    - A call in review (`Call.is_in_review`) changes only with a reason; the
+      audit row keeps it with what changed (before and after, by column).
+
+    Every refusal is named at once. Raises PermissionDenied, NotFound, ValidationFailed.
     """
     require_admin(actor)
-    call = get_or_raise(Call, call_id)
+    lock_row(Call, call_id)
+    call = db.session.get(Call, call_id, populate_existing=True)  # as it stands now that it is ours
+    if call is None:
+        raise NotFound()
     _require_currency(command, call.currency)
-    if (call.status == CallStatus.PUBLISHED and command.closes_at != call.closes_at
-            and command.closes_at <= utcnow()):
-        raise ValidationFailed({"closes_at": [_l(
-            "This call is published: its deadline cannot be moved to a time that has already passed.")]})
-    if command.reference_prefix != call.reference_prefix and is_call_locked(call):
-        raise ValidationFailed(
-            {"reference_prefix": [_l("The reference prefix cannot change once applications exist.")]})
-    _refuse_taken_prefix(command.reference_prefix, call.id)
-    change_audited(actor, call, command.columns(), "call.updated", _call_snapshot())
+    columns = command.columns()
+    changed = {name: value for name, value in columns.items() if getattr(call, name) != value}
+    now = utcnow()
+    errors = FieldErrors()
+    if call.status == CallStatus.PUBLISHED and "closes_at" in changed and command.closes_at <= now:
+        errors.add("closes_at", _l(
+            "This call is published: its deadline cannot be moved to a time that has already passed."))
+    if "reference_prefix" in changed:
+        if is_call_locked(call):
+            errors.add("reference_prefix", _l("The reference prefix cannot change once applications exist."))
+        elif _prefix_taken(command.reference_prefix, call.id):
+            errors.add("reference_prefix", PREFIX_TAKEN)
+    if "budget_envelope_minor" in changed:
+        committed = committed_in_call(call.id)
+        if command.budget_envelope_minor < committed:
+            errors.add("budget_envelope", _l("The envelope cannot be below the %(committed)s already awarded.",
+                                             committed=format_money(committed, call.currency)))
+    if "blind_review" in changed and is_blind_review_locked(call):
+        errors.add("blind_review", _l(
+            "Blind review cannot change: reviewers have already opened applications of this call."))
+    if changed and call.is_in_review(now) and not command.reason:
+        errors.add("reason", _l(
+            "This call is in review: say why you are changing it. The reason is kept in the audit log."))
+    errors.raise_if_any()
+    what_changed = {name: {"before": plain(getattr(call, name)), "after": plain(value)}
+                    for name, value in changed.items()}
+    change_audited(actor, call, columns, "call.updated", _call_snapshot(),
+                   note={"reason": command.reason, "changed": what_changed})
     return call
+
+
+@dataclass(frozen=True)
+class CallEditRules:
+    """What holds while a call is edited, for the edit page to say before anything is typed (`update_call`)."""
+
+    in_review: bool  # every change needs a reason
+    committed_minor: int  # the budget envelope cannot go below it
+    blind_review_locked: bool  # a reviewer has opened an application
+
+
+def call_edit_rules(call: Call, now: datetime | None = None) -> CallEditRules:
+    """The rules `update_call` will apply to `call`, as they stand now (two queries)."""
+    return CallEditRules(in_review=call.is_in_review(now), committed_minor=committed_in_call(call.id),
+                         blind_review_locked=is_blind_review_locked(call))
 
 
 def publish_problems(call: Call, now: datetime | None = None) -> list:

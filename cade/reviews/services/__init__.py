@@ -9,7 +9,8 @@ from sqlalchemy import exists, select
 
 from cade.extensions import db
 from cade.programmes import services as programme_services
-from cade.reviews.models import Review
+from cade.applications.models import Application
+from cade.reviews.models import ConflictDeclaration, Review
 
 
 def _call_has_reviews(call) -> bool:
@@ -18,3 +19,18 @@ def _call_has_reviews(call) -> bool:
 
 
 programme_services.rubric_lock_checks.append(_call_has_reviews)
+
+
+def _call_has_opened_applications(call) -> bool:
+    """The programmes hook: once a reviewer has met an application of the call, its blind review stays as it is.
+
+    "No conflict" opens the application; a declared conflict counts too, as the
+    declaration keeps only the latest answer (a conflict may follow a "no
+    conflict") and in an open call the reviewer saw the organisation's name
+    to answer at all.
+    """
+    return bool(db.session.scalar(select(exists().where(
+        ConflictDeclaration.application_id == Application.id, Application.call_id == call.id))))
+
+
+programme_services.blind_review_lock_checks.append(_call_has_opened_applications)

@@ -59,18 +59,28 @@ def counts_towards_scores() -> ColumnElement[bool]:
     return and_(Review.status == ReviewStatus.SUBMITTED, ~conflicted)
 
 
+def weighted_score() -> ColumnElement[float]:
+    """A review's score, 0–100: the module's formula as an aggregate over its ReviewScore rows joined to their criteria.
+
+    100 × Σ(score × weight) / Σ(max_score × weight); NULL when no scored criterion carries weight. The one
+    place the formula is written: the ranking (`review_scores`) and the reviewer's own total
+    (cade.reviews.services.scoring.review_total) both ask it, and the review page's script
+    (cade/static/review-total.js) repeats the same arithmetic.
+    """
+    weight = RubricCriterion.weight
+    return 100.0 * cast(func.sum(ReviewScore.score * weight), Float) / func.nullif(
+        func.sum(RubricCriterion.max_score * weight), 0)
+
+
 def review_scores(call_id: int | ColumnElement[int]) -> CTE:
     """One row per counted review of the call: review_id, application_id, reviewer_id, recommendation, score."""
-    weight = RubricCriterion.weight
-    score = 100.0 * cast(func.sum(ReviewScore.score * weight), Float) / func.nullif(
-        func.sum(RubricCriterion.max_score * weight), 0)
     return (
         select(Review.id.label("review_id"), Review.application_id, Review.reviewer_id, Review.recommendation,
-               score.label("score"))
+               weighted_score().label("score"))
         .join(ReviewScore, ReviewScore.review_id == Review.id)
         .join(RubricCriterion, and_(RubricCriterion.id == ReviewScore.criterion_id,
                                     RubricCriterion.call_id == Review.call_id))
-        .where(Review.call_id == call_id, counts_towards_scores(), weight > 0)
+        .where(Review.call_id == call_id, counts_towards_scores(), RubricCriterion.weight > 0)
         .group_by(Review.id, Review.application_id, Review.reviewer_id, Review.recommendation)
         .cte("scored_reviews")
     )

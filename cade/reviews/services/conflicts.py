@@ -2,9 +2,11 @@
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from cade.accounts.models import User, UserRole
 from cade.applications.models import Application
@@ -15,8 +17,10 @@ from cade.core.permissions import ADMIN
 from cade.extensions import db
 from cade.notifications.services import notify
 from cade.organisations.models import Membership
+from cade.programmes.models import Call
 from cade.reviews.constants import CONFLICT_REASON_MAX_CHARS, PUBLIC_EMAIL_DOMAINS, ReviewStatus
 from cade.reviews.models import Assignment, ConflictDeclaration, Review
+from cade.reviews.services.finality import refuse_if_final
 
 
 def email_domain(email: str) -> str:
@@ -70,6 +74,41 @@ def declared_conflicts(application_ids: Iterable[int]) -> set[tuple[int, int]]:
     return {(a, r) for a, r in rows}
 
 
+@dataclass(frozen=True)
+class DeclaredConflict:
+    """A conflict of interest a reviewer declared, as the call's administrators read it."""
+
+    reviewer_id: int
+    reviewer_name: str
+    application_id: int
+    reference: str | None
+    title: str
+    declared_at: datetime
+    reason: str | None  # the reviewer's own words: for administrators only
+    review_kept: bool  # declared after submitting: the review stays on record and no longer counts
+
+
+def declared_conflicts_in_call(call_id: int) -> list[DeclaredConflict]:
+    """The conflicts of interest declared on the call's applications, newest first, in one query.
+
+    Who declared, on which application, when and why. The reason is shown to
+    administrators only: no reviewer or applicant page reads it.
+    """
+    submitted = exists().where(Review.application_id == ConflictDeclaration.application_id,
+                               Review.reviewer_id == ConflictDeclaration.reviewer_id,
+                               Review.status == ReviewStatus.SUBMITTED)
+    rows = db.session.execute(
+        select(ConflictDeclaration.reviewer_id, User.name, ConflictDeclaration.application_id,
+               Application.reference, Application.title, ConflictDeclaration.declared_at,
+               ConflictDeclaration.reason, submitted.label("review_kept"))
+        .join(User, User.id == ConflictDeclaration.reviewer_id)
+        .join(Application, Application.id == ConflictDeclaration.application_id)
+        .where(Application.call_id == call_id, ConflictDeclaration.has_conflict.is_(True))
+        .order_by(ConflictDeclaration.declared_at.desc(), ConflictDeclaration.id.desc())
+    ).all()
+    return [DeclaredConflict(*row[:7], review_kept=bool(row[7])) for row in rows]
+
+
 def all_conflicts(application_ids: Iterable[int], reviewer_ids: Iterable[int]) -> dict[tuple[int, int], str]:
     """Automatic and declared conflicts together; a declared one reads "declared"."""
     application_ids = set(application_ids)
@@ -108,7 +147,8 @@ def declare_conflict(actor, assignment_id: int, has_conflict: bool, reason: str 
     A reviewer who said "no conflict" may still declare one later; the other
     way round is not possible. Raises NotFound for anyone but the assigned
     reviewer, PermissionDenied once a conflict has been declared,
-    ValidationFailed for a missing or over-long reason.
+    ValidationFailed for a missing or over-long reason, ReviewFinal when a
+    review (draft or submitted) exists and the decision has been released.
     """
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None or assignment.reviewer_id != getattr(actor, "id", None):
@@ -120,8 +160,14 @@ def declare_conflict(actor, assignment_id: int, has_conflict: bool, reason: str 
         raise ValidationFailed({"reason": [_l("Use at most %(n)d characters.",
                                               n=CONFLICT_REASON_MAX_CHARS)]})
     application = assignment.application
+    if has_conflict:
+        # The call first, as saving a review and releasing the call's decisions take it: a release is either
+        # seen here or waits, and once released the review is final (finality.ReviewFinal).
+        lock_row(Call, assignment.call_id)
     # Held from here on: a review submitted at this very moment is never removed with a draft.
     review = locked_review(assignment) if has_conflict else None
+    if review is not None:
+        refuse_if_final(assignment.application_id)
     review_kept = review is not None and review.status == ReviewStatus.SUBMITTED
     declaration = declaration_for(actor.id, assignment.application_id, fresh=True)
     before = None

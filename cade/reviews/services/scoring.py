@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from cade.applications.models import Application
@@ -35,6 +35,8 @@ from cade.reviews.models import (
     Review,
     ReviewScore,
 )
+from cade.reviews.services.aggregation import weighted_score
+from cade.reviews.services.finality import refuse_if_final, released
 from cade.reviews.services.reading import readable_assignment
 from cade.reviews.services.settings import review_deadline
 
@@ -60,6 +62,7 @@ class AssignmentSummary:
     review_status: str | None
     scored: int
     criteria: int
+    final: bool = False  # the decision on the application is released: the review no longer changes
 
     @property
     def submitted(self) -> bool:
@@ -80,7 +83,8 @@ def reviewer_assignments(user) -> list[AssignmentSummary]:
     The organisation's name is read only for calls that are not blind.
     Assignments to the reviewer's own organisation's applications are left
     out: the reviewer may not open them; so are those they declared a conflict
-    with after submitting (kept on record, closed to them).
+    with after submitting (kept on record, closed to them). `final` marks those
+    whose decision has been released.
     """
     score_counts = (select(ReviewScore.review_id, func.count(ReviewScore.id).label("n"))
                     .group_by(ReviewScore.review_id).subquery())
@@ -93,7 +97,7 @@ def reviewer_assignments(user) -> list[AssignmentSummary]:
         select(Assignment.id, Assignment.call_id, Call.title, Application.reference, Application.title,
                case((Call.blind_review.is_(False), Organisation.name)), due, CallReviewSettings.review_deadline_at,
                ConflictDeclaration.has_conflict, Review.status,
-               func.coalesce(score_counts.c.n, 0), func.coalesce(criteria_counts.c.n, 0))
+               func.coalesce(score_counts.c.n, 0), func.coalesce(criteria_counts.c.n, 0), released())
         .join(Call, Call.id == Assignment.call_id)
         .join(Application, Application.id == Assignment.application_id)
         .join(Organisation, Organisation.id == Application.organisation_id)
@@ -109,9 +113,9 @@ def reviewer_assignments(user) -> list[AssignmentSummary]:
     return [AssignmentSummary(assignment_id=a_id, call_id=call_id, call_title=call_title, reference=reference,
                               title=title, organisation_name=organisation_name, due_at=due_at, deadline_at=deadline_at,
                               declared=has_conflict is not None, review_status=status, scored=scored,
-                              criteria=criteria)
+                              criteria=criteria, final=bool(final))
             for (a_id, call_id, call_title, reference, title, organisation_name, due_at, deadline_at, has_conflict,
-                 status, scored, criteria) in rows]
+                 status, scored, criteria, final) in rows]
 
 
 def review_deadline_for(assignment: Assignment) -> datetime | None:
@@ -130,6 +134,30 @@ def reviews_closed(call_id: int) -> bool:
 
 
 # --- scoring ---------------------------------------------------------------------
+
+def review_total(review_id: int | None) -> float | None:
+    """The review's weighted total, 0–100, as the ranking counts it (aggregation.weighted_score); one query.
+
+    None until every criterion of the call has a score: a review counts only once
+    submitted, and submitting needs every score. None too when no scored
+    criterion carries weight, as the ranking then leaves the review out. A
+    draft gets the total it will count with once submitted.
+    """
+    if review_id is None:
+        return None
+    total = (select(weighted_score()).select_from(ReviewScore)
+             .join(Review, Review.id == ReviewScore.review_id)
+             .join(RubricCriterion, and_(RubricCriterion.id == ReviewScore.criterion_id,
+                                         RubricCriterion.call_id == Review.call_id))
+             .where(ReviewScore.review_id == review_id).scalar_subquery())
+    unscored = (select(func.count(RubricCriterion.id))
+                .join(Review, Review.call_id == RubricCriterion.call_id)
+                .outerjoin(ReviewScore, and_(ReviewScore.review_id == Review.id,
+                                             ReviewScore.criterion_id == RubricCriterion.id))
+                .where(Review.id == review_id, ReviewScore.id.is_(None)).scalar_subquery())
+    score, missing = db.session.execute(select(total, unscored)).one()
+    return score if missing == 0 else None
+
 
 def _out_of_scale(max_score: int):
     return _l("Enter a whole number from 0 to %(max)d.", max=max_score)
@@ -223,7 +251,9 @@ def save_review(actor, assignment_id: int, command: ReviewInput) -> Review:
     Scores of criteria that are not the call's are ignored. A draft may be partial;
     submitting needs every criterion and a recommendation. A submitted review
     stays submitted: saving it again re-submits it, complete. Changes stop at
-    the call's review deadline (DeadlinePassed), drafts included. Raises
+    the call's review deadline (DeadlinePassed), drafts included, and for good
+    once the decision on the application is released (ReviewFinal, checked
+    under the call's row lock that the release takes too). Raises
     NotFound unless `actor` is the assigned reviewer and has declared no
     conflict, ValidationFailed (keys "score_<criterion id>", "recommendation",
     "comment_to_applicant", "confidential_comment") on any bad value, in
@@ -238,6 +268,7 @@ def save_review(actor, assignment_id: int, command: ReviewInput) -> Review:
     # the lock, so that an assignment taken away meanwhile (a conflict declared in another tab) is seen to be gone.
     lock_row(Assignment, assignment_id)
     assignment = readable_assignment(actor, assignment_id, fresh=True)
+    refuse_if_final(assignment.application_id)
     if reviews_closed(assignment.call_id):
         raise DeadlinePassed(_l("The review deadline has passed: reviews of this call can no longer change."))
     criteria = db.session.scalars(select(RubricCriterion).where(RubricCriterion.call_id == assignment.call_id)

@@ -1,4 +1,5 @@
-"""The admin's review page of a call: deadline, reviewers per application, bulk and automatic assignment."""
+"""The admin's review page of a call: deadline, reviewers per application, bulk and automatic assignment,
+and the conflicts of interest reviewers declared."""
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,7 +16,7 @@ from cade.reviews.constants import REVIEW_STATUS_LABELS
 from cade.reviews.forms_assignment import AssignReviewerForm, BulkAssignForm, ReviewDeadlineForm, reviewer_choices
 from cade.reviews.models import Assignment
 from cade.reviews.services import assignment as assignments
-from cade.reviews.services import runs, settings
+from cade.reviews.services import conflicts, runs, settings
 from cade.reviews.views import bp
 
 
@@ -52,7 +53,8 @@ def _render_call_review(call: Call, *, deadline_form=None, bulk_form=None, faile
         assign_forms[application_id] = form
     html = render_template("reviews/assignment_call.html", call=call, overview=overview, page=overview.page,
                            deadline_form=deadline_form, bulk_form=bulk_form, assign_forms=assign_forms,
-                           failed_form=failed[1] if failed else None, **_labels())
+                           failed_form=failed[1] if failed else None,
+                           declared_conflicts=conflicts.declared_conflicts_in_call(call.id), **_labels())
     return html, 400 if request.method == "POST" else 200
 
 

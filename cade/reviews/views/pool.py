@@ -2,17 +2,19 @@
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user
 
 from cade.accounts.models import User
 from cade.core.db import utcnow
 from cade.core.errors import DomainError, NotFound
 from cade.core.forms import current_actor, place_errors
 from cade.core.permissions import REVIEWER, admin_required, role_required
+from cade.core.tokens import invitation_page_for_visitor
 from cade.core.views import http_status_for
 from cade.extensions import db
 from cade.organisations.forms import ConfirmForm, language_choices
 from cade.reviews.constants import DEFAULT_MAX_LOAD
+from cade.reviews.models import ReviewerInvitation
 from cade.reviews.forms_pool import AddReviewerForm, ReviewerProfileForm, profile_form_data
 from cade.reviews.services import pool as service
 from cade.reviews.views import bp
@@ -130,9 +132,14 @@ def profile():
                            is_reviewer=True), _status()
 
 
+def _invitation_for_visitor(token: str):
+    return invitation_page_for_visitor(ReviewerInvitation, token, "reviews/invitation.html", already=False)
+
+
 @bp.route("/review/invitations/<token>", methods=["GET", "POST"])
-@login_required
 def accept_invitation(token: str):
+    if not current_user.is_authenticated:
+        return _invitation_for_visitor(token)
     form = ConfirmForm()
     try:
         invitation = service.find_reviewer_invitation(current_actor(), token)

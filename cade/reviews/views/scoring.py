@@ -14,7 +14,7 @@ from cade.reviews.constants import RECOMMENDATION_LABELS, ReviewStatus
 from cade.reviews.forms_scoring import DeclarationForm, review_form
 from cade.reviews.models import Assignment
 from cade.reviews.permissions import can_declare_conflict, can_read_application_for_review
-from cade.reviews.services import conflicts, reading, scoring, settings
+from cade.reviews.services import conflicts, finality, reading, scoring, settings
 from cade.reviews.views import bp
 
 
@@ -54,6 +54,12 @@ def _declare(assignment: Assignment, after_reading: bool):
         except ValidationFailed as error:
             db.session.rollback()
             place_errors(form, error)
+        except finality.ReviewFinal as error:
+            db.session.rollback()
+            # Sent from a page read before the release: the review stays as it was, now read-only.
+            review = review_form(assignment.call.criteria, assignment.review)
+            place_errors(review, error)
+            return _render_review(assignment, review, status=error.status)
         else:
             if not form.conflict:
                 flash(_("Thank you. The application is open for your review."), "success")
@@ -89,19 +95,20 @@ def _save(assignment: Assignment):
         # Nothing was saved: the page shows again with everything as it was typed, the bad fields marked.
         place_errors(form, error)
         return _render_review(assignment, form, status=422)
-    except DeadlinePassed as error:
+    except (DeadlinePassed, finality.ReviewFinal) as error:
         db.session.rollback()
         # Nothing was saved and the review is closed: the page shows it read-only, with what was typed to copy.
         place_errors(form, error)
-        return _render_review(assignment, form, unsaved=True, status=409)
+        return _render_review(assignment, form, unsaved=True, status=error.status)
     except NotFound:
         db.session.rollback()
         abort(404)
     if review.status == ReviewStatus.SUBMITTED:
         flash(_("Your review was submitted. You may change it until the review deadline."), "success")
-    else:
-        flash(_("Your draft review was saved. Come back to finish it before the due date."), "success")
-    return redirect(url_for("reviews.dashboard"))
+        return redirect(url_for("reviews.dashboard"))
+    flash(_("Your draft review was saved. Come back to finish it before the due date."), "success")
+    # Back to the review, where the total of the saved scores shows (without JavaScript, the only way to see it).
+    return redirect(url_for("reviews.assignment", assignment_id=assignment.id, _anchor="review-total"))
 
 
 def _render_declaration(assignment_id: int, form: DeclarationForm, status: int = 200):
@@ -116,7 +123,9 @@ def _render_review(assignment: Assignment, form, declaration_form=None, unsaved:
         "reviews/review_assignment.html", assignment=assignment, form=form, review=review, unsaved=unsaved,
         reading=reading.application_for_review(current_actor(), assignment.id),
         declaration_form=declaration_form or DeclarationForm(formdata=None),
+        final=finality.decision_released(assignment.application_id),
         closed=scoring.reviews_closed(assignment.call_id),
+        total=scoring.review_total(review.id if review else None),
         deadline_at=settings.review_deadline(assignment.call_id),
         due_at=scoring.review_deadline_for(assignment), zone=current_user.timezone or "UTC",
         scores={score.criterion_id: score.score for score in review.scores} if review else {},
