@@ -60,6 +60,14 @@ def _beat_schedule() -> dict:
             "task": "runs.sweep_stale",
             "schedule": timedelta(minutes=5),
         },
+        "delete-expired-report-files": {
+            "task": "reports.delete_expired",
+            "schedule": crontab(minute=30, hour=3),
+        },
+        "monthly-funding-summary": {
+            "task": "reports.monthly_summary",
+            "schedule": crontab(minute=0, hour=6, day_of_month=1),
+        },
     }
 
 
@@ -99,6 +107,10 @@ class Config:
     # A background run that shows no sign of life (queued, claimed or progress reported) for this long
     # has lost its worker: the sweep hands it out once more, or marks it failed.
     RUN_STALE_AFTER = timedelta(minutes=int(_env("RUN_STALE_AFTER_MINUTES", "15")))
+    # A compiled report's files (CSV, XLSX, PDF) are kept this many days, then deleted by beat.
+    REPORT_KEEP_DAYS = int(_env("REPORT_KEEP_DAYS", "30"))
+    # The currency of the monthly funding summary and of `flask compile-report` without --currency.
+    REPORT_CURRENCY = _env("REPORT_CURRENCY", "USD")
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"

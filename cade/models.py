@@ -1,7 +1,7 @@
 """Imports every model module, so SQLAlchemy and Alembic see the whole schema."""
 
 from cade.accounts.models import User, UserRole  # noqa: F401
-from cade.applications.models import Answer, Application, Attachment, BudgetLine  # noqa: F401
+from cade.applications.models import Answer, Application, ApplicationFocusArea, Attachment, BudgetLine  # noqa: F401
 from cade.core.audit import AuditEvent  # noqa: F401
 from cade.core.runs.models import Run  # noqa: F401
 from cade.core.rates import ExchangeRate  # noqa: F401
@@ -9,6 +9,7 @@ from cade.notifications.models import Notification  # noqa: F401
 from cade.organisations.models import Invitation, Membership, Organisation  # noqa: F401
 from cade.programmes.models import Call, Programme, Question, RubricCriterion  # noqa: F401
 from cade.awards.models import Decision  # noqa: F401
+from cade.reports.models import RepresentationTarget  # noqa: F401
 from cade.reviews.models import (  # noqa: F401
     Assignment,
     CallReviewSettings,

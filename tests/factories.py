@@ -275,6 +275,7 @@ class DecisionFactory(BaseFactory):
     call_id = factory.LazyAttribute(lambda d: d.application.call_id)
     outcome = DecisionOutcome.AWARD
     amount_minor = 10_000_00
+    currency = factory.LazyAttribute(lambda d: d.application.call.programme.currency)
     feedback = "A strong proposal; please send quarterly updates."
     rationale = "Ranked in the top third; fits the region target."
     # A decision given a release time was released (DECISION_MACHINE); pass status= for any other.

@@ -29,6 +29,17 @@ class Application(TimestampMixin, db.Model):
     requested_amount_minor: Mapped[int | None] = mapped_column(BigInteger)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the organisation's profile said at submission (cade/applications/snapshots.py): reports count
+    # by these, so a profile edited later does not move an application between regions or groups.
+    org_country: Mapped[str | None] = mapped_column(String(2))
+    org_region_code: Mapped[str | None] = mapped_column(String(3))
+    org_subregion_code: Mapped[str | None] = mapped_column(String(3))
+    org_stakeholder_group: Mapped[str | None] = mapped_column(String(32))
+    org_type: Mapped[str | None] = mapped_column(String(32))
+    org_ldc: Mapped[bool | None]
+    org_lldc: Mapped[bool | None]
+    org_sids: Mapped[bool | None]
+    org_first_time: Mapped[bool | None]  # the organisation's first submitted application
 
     call: Mapped[Call] = relationship()
     organisation: Mapped[Organisation] = relationship()
@@ -101,6 +112,16 @@ class Answer(db.Model):
     question: Mapped[Question] = relationship()
 
     __table_args__ = (UniqueConstraint("application_id", "question_id"),)
+
+
+class ApplicationFocusArea(db.Model):
+    """One focus area of the organisation at submission (an application counts under each in reports)."""
+
+    __tablename__ = "application_focus_areas"
+
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    focus_area: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
 class BudgetLine(db.Model):

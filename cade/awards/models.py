@@ -22,6 +22,8 @@ class Decision(TimestampMixin, db.Model):
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
     outcome: Mapped[str] = mapped_column(String(16))
     amount_minor: Mapped[int | None] = mapped_column(BigInteger)  # awards only
+    # The currency the amount is in, kept with it (the call's at the time of the decision): reports read it.
+    currency: Mapped[str | None] = mapped_column(String(3))
     feedback: Mapped[str] = mapped_column(Text, default="")  # for the applicant, sent at release
     rationale: Mapped[str] = mapped_column(Text, default="")  # for the record, never sent
     # Deciding with fewer submitted reviews than the call requires needs a stated reason.

@@ -430,3 +430,24 @@ class Id(Cleaner):
             cleaning.refuse(_l("Not a valid choice."))
             return None
         return number
+
+
+@dataclasses.dataclass(frozen=True)
+class Ids(Cleaner):
+    """Several row ids (a list, or one): positive whole numbers, once each, in the order given."""
+
+    message: Any = _l("Choose only from the listed options.")
+
+    def clean(self, raw, cleaning):
+        values = raw if isinstance(raw, list | tuple) else ([] if raw in (None, "") else [raw])
+        found = []
+        for value in values:
+            try:
+                number = int(str(value).strip()) if not isinstance(value, bool) else 0
+            except (TypeError, ValueError):
+                number = 0
+            if not 0 < number < 2**63:
+                cleaning.refuse(self.message)
+                return []
+            found.append(number)
+        return list(dict.fromkeys(found))

@@ -109,7 +109,7 @@ def _decision(now, admin, application: Application, call_key: str, spec: tuple, 
     db.session.add(Decision(
         application_id=application.id, call_id=application.call_id, outcome=outcome,
         amount_minor=to_minor(amount, application.call.programme.currency) if amount is not None else None,
-        feedback=feedback, rationale=rationale, decided_by_id=admin.id,
+        currency=application.call.programme.currency, feedback=feedback, rationale=rationale, decided_by_id=admin.id,
         decided_at=released_at - timedelta(days=2), status=DecisionStatus.RELEASED, released_at=released_at,
         # What release keeps: the text the applicant was sent (the reviews above are flushed by this query).
         released_feedback=feedback, released_comments=applicant_comments([application.id])[application.id],

@@ -26,11 +26,13 @@ from werkzeug.security import generate_password_hash
 from cade.accounts.models import User, UserRole
 from cade.applications.constants import ApplicationStatus
 from cade.applications.models import Answer, Application, Attachment, BudgetLine
+from cade.applications.snapshots import snapshot_applicant
 from cade.core.countries import get_country
 from cade.core.db import utcnow
 from cade.core.money import minor_units, to_minor
 from cade.core.storage import get_storage
 from cade.demo import data, review_data
+from cade.demo.history import seed_history
 from cade.demo.reviews import seed_reviews
 from cade.extensions import db
 from cade.organisations.models import Membership, Organisation
@@ -302,8 +304,18 @@ def seed_demo(now: datetime | None = None) -> SeedReport:
         for email, name, locale, tz in review_data.EXTRA_REVIEWERS:
             seeder.user(email, name, locale, tz, ["reviewer"])
     db.session.flush()
+    _snapshot_submitted(seeder)
     seed_reviews(seeder.now, seeder.users, calls, organisations, seeder.report)
+    seed_history(seeder, programmes)
     return seeder.report
+
+
+def _snapshot_submitted(seeder: "_Seeder") -> None:
+    """What submission keeps of the organisation (cade/applications/snapshots.py), for submitted demo rows without it."""
+    for application in db.session.scalars(select(Application).where(Application.submitted_at.is_not(None),
+                                                                    Application.org_country.is_(None))
+                                          .order_by(Application.submitted_at)):
+        snapshot_applicant(application)
 
 
 def _all_emails() -> list[str]:

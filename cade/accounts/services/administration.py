@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from cade.accounts import passwords
 from cade.accounts.models import User, UserRole
@@ -131,3 +132,9 @@ def create_admin(command: AdminInput) -> tuple[User, list[str]]:
         done.append("promoted")
     db.session.flush()
     return user, done
+
+
+def active_admins() -> list[User]:
+    """Every active administrator, oldest account first: who is told what concerns all of them."""
+    return list(db.session.scalars(select(User).join(UserRole, UserRole.user_id == User.id)
+                                   .where(UserRole.role == ADMIN, User.active.is_(True)).order_by(User.id)))

@@ -8,6 +8,7 @@ from cade.applications.eligibility import check_eligibility
 from cade.applications.models import APPLICATION_MACHINE, Application
 from cade.applications.permissions import is_withdrawable
 from cade.applications.services._common import NotADraft, load_application, lock_draft, require_member
+from cade.applications.snapshots import snapshot_applicant
 from cade.core.db import utcnow
 from cade.core.errors import DeadlinePassed, InvalidTransition, NotEligible, ValidationFailed
 from cade.core.money import format_money
@@ -119,7 +120,7 @@ def submit_application(actor, application_id: int, now=None) -> Application:
     ).scalar_one()
     db.session.expire(call, ["last_reference_number"])
     application.reference = f"{call.reference_prefix}-{number:04d}"
-    db.session.flush()
+    snapshot_applicant(application)  # flushes
     _queue_receipts(application)
     return application
 

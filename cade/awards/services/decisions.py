@@ -84,7 +84,7 @@ def decide_application(actor, application_id: int, command: DecisionInput) -> De
 
     before = _snapshot(decision) if decision is not None else None
     if decision is None:
-        decision = Decision(application_id=application.id, call_id=call.id)
+        decision = Decision(application_id=application.id, call_id=call.id, currency=call.currency)
         db.session.add(decision)
     for name, value in values.items():
         setattr(decision, name, value)

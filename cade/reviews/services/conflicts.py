@@ -8,12 +8,12 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
-from cade.accounts.models import User, UserRole
+from cade.accounts.models import User
+from cade.accounts.services.administration import active_admins
 from cade.applications.models import Application
 from cade.core.audit import record_event
 from cade.core.db import lock_row, utcnow
 from cade.core.errors import NotFound, PermissionDenied, ValidationFailed
-from cade.core.permissions import ADMIN
 from cade.extensions import db
 from cade.notifications.services import notify
 from cade.organisations.models import Membership
@@ -221,11 +221,7 @@ def delete_assignment(actor, assignment: Assignment, review: Review | None, reas
 
 
 def _tell_admins(actor, application: Application, declaration: ConflictDeclaration, *, review_kept: bool) -> None:
-    admins = db.session.scalars(
-        select(User).join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == ADMIN, User.active.is_(True)).order_by(User.id)
-    ).all()
-    for admin in admins:
+    for admin in active_admins():
         notify("reviews.conflict_declared", recipient=admin, locale=admin.locale,
                key=f"conflict-declared:{declaration.id}:{admin.id}", context={
                    "reviewer_name": actor.name,

@@ -1,0 +1,136 @@
+"""A compiled funding summary (JSON of codes and minor units) as tables in the reader's language.
+
+The dashboard, the CSV, the XLSX and the PDF are all written from these
+tables, so their figures agree by construction: one row per group and
+currency, with that currency's sums converted beside them, then the
+representation targets and the rates used.
+"""
+
+from decimal import Decimal
+
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from cade.core.countries import COUNTRY_LISTS, country_name, region_name
+from cade.core.money import Money
+from cade.extensions import db
+from cade.organisations.constants import FOCUS_AREA_LABELS, ORGANISATION_TYPE_LABELS, STAKEHOLDER_GROUP_LABELS
+from cade.programmes.models import Call, Programme
+from cade.reports.constants import DIMENSION_TITLES, FIRST_TIME_KEYS, Dimension
+from cade.reports.tables import Column, Table
+
+
+def labeller(summary: dict):
+    """label(dimension, key) in the current language; programme and call names in two queries, not one per row."""
+    breakdowns = summary["breakdowns"]
+    programme_ids = {int(row["key"]) for row in breakdowns.get(Dimension.PROGRAMME, []) if row["key"].isdigit()}
+    programme_ids |= {target["programme_id"] for target in summary["targets"]}
+    call_ids = {int(row["key"]) for row in breakdowns.get(Dimension.CALL, []) if row["key"].isdigit()}
+    programmes = dict(db.session.execute(select(Programme.id, Programme.name).where(Programme.id.in_(programme_ids))
+                                         ).tuples().all()) if programme_ids else {}
+    calls = dict(db.session.execute(select(Call.id, Call.title).where(Call.id.in_(call_ids))).tuples().all()
+                 ) if call_ids else {}
+
+    def label(dimension: str, key: str) -> str:
+        if key == "unknown":
+            return _("Not recorded")
+        match Dimension(dimension):
+            case Dimension.PROGRAMME:
+                return programmes.get(int(key), key)
+            case Dimension.CALL:
+                return calls.get(int(key), key)
+            case Dimension.REGION | Dimension.SUBREGION:
+                return region_name(key) or key
+            case Dimension.COUNTRY:
+                return country_name(key) or key
+            case Dimension.STAKEHOLDER_GROUP:
+                return str(STAKEHOLDER_GROUP_LABELS.get(key, key))
+            case Dimension.ORGANISATION_TYPE:
+                return str(ORGANISATION_TYPE_LABELS.get(key, key))
+            case Dimension.FOCUS_AREA:
+                return str(FOCUS_AREA_LABELS.get(key, key))
+            case Dimension.FIRST_TIME:
+                return str(FIRST_TIME_KEYS.get(key, key))
+            case Dimension.COUNTRY_LIST:
+                return str(COUNTRY_LISTS.get(key, _("None of these lists")))
+        return key
+
+    return label, programmes
+
+
+def _rate(awards: int, applications: int) -> Decimal | None:
+    return None if not applications else (Decimal(awards) / Decimal(applications)).quantize(Decimal("0.0001"))
+
+
+def _figure_columns(currency: str) -> list[Column]:
+    return [
+        Column("currency", _("Currency")),
+        Column("applications", _("Applications"), "count"),
+        Column("awards", _("Awards"), "count"),
+        Column("success_rate", _("Success rate"), "percent"),
+        Column("requested", _("Requested"), "money"),
+        Column("awarded", _("Awarded"), "money"),
+        Column("requested_converted", _("Requested in %(currency)s", currency=currency), "money"),
+        Column("awarded_converted", _("Awarded in %(currency)s", currency=currency), "money"),
+    ]
+
+
+def _figure_cells(row: dict, reporting: str) -> list:
+    return [row["currency"], row["applications"], row["awards"], _rate(row["awards"], row["applications"]),
+            Money(row["requested"], row["currency"]), Money(row["awarded"], row["currency"]),
+            Money(row["requested_converted"], reporting), Money(row["awarded_converted"], reporting)]
+
+
+def summary_tables(summary: dict) -> list[Table]:
+    """The summary's tables: the totals, each breakdown, the representation targets, the rates used."""
+    reporting = summary["currency"]
+    label, programmes = labeller(summary)
+    rates = rates_note(summary)
+    tables = [Table("total", _("All applications"), [Column("group", _("Group")), *_figure_columns(reporting)],
+                    [[_("All"), *_figure_cells(row, reporting)] for row in summary["total"]["by_currency"]],
+                    note=rates)]
+    for dimension, groups in summary["breakdowns"].items():
+        title = str(DIMENSION_TITLES[Dimension(dimension)])
+        rows = [[label(dimension, group["key"]), *_figure_cells(row, reporting)]
+                for group in groups for row in group["by_currency"]]
+        tables.append(Table(f"by-{dimension.replace('_', '-')}", title,
+                            [Column("group", _("Group")), *_figure_columns(reporting)], rows, note=rates))
+    if summary["targets"]:
+        tables.append(_targets_table(summary, label, programmes))
+    return tables
+
+
+def _share(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _targets_table(summary: dict, label, programmes) -> Table:
+    reporting = summary["currency"]
+    columns = [Column("programme", _("Programme")), Column("dimension", _("Breakdown")), Column("group", _("Group")),
+               Column("target", _("Target share"), "percent"), Column("baseline", _("Baseline"), "percent"),
+               Column("count_share", _("Share of awards"), "percent"),
+               Column("amount_share", _("Share of amount awarded"), "percent"),
+               Column("awards", _("Awards"), "count"), Column("awarded", _("Awarded"), "money"),
+               Column("shortfall", _("Below target")), Column("baseline_source", _("Source of the baseline"))]
+    rows = [[programmes.get(t["programme_id"], str(t["programme_id"])),
+             str(DIMENSION_TITLES[Dimension(t["dimension"])]), label(t["dimension"], t["value"]),
+             _share(t["target_share"]), _share(t["baseline_share"]), _share(t["count_share"]),
+             _share(t["amount_share"]), t["awards"], Money(t["awarded"], reporting),
+             _("Yes") if t["shortfall"] else _("No"), t["baseline_source"]]
+            for t in summary["targets"]]
+    return Table("targets", _("Representation: actual, target and baseline"), columns, rows)
+
+
+def rates_note(summary: dict) -> str:
+    """Which rates converted the figures, in one sentence per rate (or that none was needed)."""
+    if not summary["rates"]:
+        return _("All amounts are in %(currency)s: no conversion was needed.", currency=summary["currency"])
+    parts = []
+    for rate in summary["rates"]:
+        value = format_decimal(Decimal(rate["rate"]).normalize(), format="#,##0.##########")
+        pair = (f"1 {rate['to']} = {value} {rate['from']}" if rate["inverted"]
+                else f"1 {rate['from']} = {value} {rate['to']}")
+        parts.append(_("%(pair)s (rate of %(date)s, %(source)s)", pair=pair, date=rate["date"],
+                       source=rate["source"] or _("no source given")))
+    return _("Converted to %(currency)s at: %(rates)s.", currency=summary["currency"], rates="; ".join(parts))
