@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from flask_babel import force_locale, gettext
 from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import func, select
 
@@ -91,7 +92,10 @@ def test_verification_link_works_once(client, db, outbox):
     token = outbox("accounts.verify_email")[0].context["token"]
 
     response = client.get(f"/auth/verify/{token}", follow_redirects=True)
-    assert "your e-mail address is confirmed" in page_text(response)
+    # Signed in, the person reads the page in the language of their account (French here).
+    with force_locale("fr"):
+        confirmed = gettext("Thank you: your e-mail address is confirmed, and you are signed in.")
+    assert confirmed in page_text(response)
     assert db.session.scalar(select(User)).is_verified
 
     # Used once: opened again without the session it created, it leads to sign-in, not into the account.
