@@ -42,6 +42,7 @@ from cade.extensions import db
 from cade.programmes.models import Call, Programme
 from cade.reports.constants import COUNTRY_LIST_KEYS, TARGET_DIMENSIONS, Dimension
 from cade.reports.models import RepresentationTarget
+from cade.reports.services.review_figures import review_figures
 
 
 @dataclass(frozen=True)
@@ -316,6 +317,7 @@ def funding_summary(command: FundingSummaryInput, *, today: date | None = None) 
         "total": total,
         "breakdowns": breakdowns,
         "targets": _target_rows(targets, per_programme, grouped.get((Dimension.PROGRAMME,), {}), converter),
+        "reviews": review_figures(_joined(select(Application.id)).where(*_filters(command))),
     }
 
 

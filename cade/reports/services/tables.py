@@ -98,6 +98,8 @@ def summary_tables(summary: dict) -> list[Table]:
                             [Column("group", _("Group")), *_figure_columns(reporting)], rows, note=rates))
     if summary["targets"]:
         tables.append(_targets_table(summary, label, programmes))
+    if "reviews" in summary:  # runs compiled before review figures existed have none
+        tables.extend(_review_tables(summary["reviews"]))
     return tables
 
 
@@ -134,3 +136,23 @@ def rates_note(summary: dict) -> str:
         parts.append(_("%(pair)s (rate of %(date)s, %(source)s)", pair=pair, date=rate["date"],
                        source=rate["source"] or _("no source given")))
     return _("Converted to %(currency)s at: %(rates)s.", currency=summary["currency"], rates="; ".join(parts))
+
+
+def _review_tables(reviews: dict) -> list[Table]:
+    """The review figures: one row for all reviews, then one per reviewer."""
+    overview = Table("reviews", _("Reviews"), [
+        Column("assigned", _("Assignments"), "count"), Column("submitted", _("Reviews submitted"), "count"),
+        Column("completion", _("Completion"), "percent"),
+        Column("mean_days", _("Mean days from assignment to submission")),
+        Column("reviewed", _("Applications reviewed"), "count"),
+        Column("disagreement", _("Applications where reviewers disagreed"), "percent"),
+        Column("conflicts", _("Conflicts of interest declared"), "count"),
+    ], [[reviews["assigned"], reviews["submitted"], _share(reviews["completion"]), reviews["mean_days"] or "—",
+         reviews["reviewed_applications"], _share(reviews["disagreement_rate"]), reviews["conflicts"]]])
+    by_reviewer = Table("by-reviewer", _("By reviewer"), [
+        Column("reviewer", _("Reviewer")), Column("assigned", _("Assignments"), "count"),
+        Column("submitted", _("Reviews submitted"), "count"), Column("completion", _("Completion"), "percent"),
+        Column("mean_days", _("Mean days from assignment to submission")),
+    ], [[r["name"], r["assigned"], r["submitted"], _share(r["completion"]), r["mean_days"] or "—"]
+        for r in reviews["reviewers"]])
+    return [overview, by_reviewer]

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Float, and_, case, cast, exists, func, literal, null, or_, select
-from sqlalchemy.sql import ColumnElement, Subquery
+from sqlalchemy.sql import ColumnElement, Select, Subquery
 from sqlalchemy.sql.selectable import CTE
 
 from cade.accounts.models import User
@@ -72,15 +72,20 @@ def weighted_score() -> ColumnElement[float]:
         func.sum(RubricCriterion.max_score * weight), 0)
 
 
-def review_scores(call_id: int | ColumnElement[int]) -> CTE:
-    """One row per counted review of the call: review_id, application_id, reviewer_id, recommendation, score."""
+def of_calls(column, call_id) -> ColumnElement[bool]:
+    """`column` is of the call `call_id`: an id, a scalar expression, or a SELECT of call ids (a report's calls)."""
+    return column.in_(call_id) if isinstance(call_id, Select) else column == call_id
+
+
+def review_scores(call_id: int | ColumnElement[int] | Select) -> CTE:
+    """One row per counted review of the call(s): review_id, application_id, reviewer_id, recommendation, score."""
     return (
         select(Review.id.label("review_id"), Review.application_id, Review.reviewer_id, Review.recommendation,
                weighted_score().label("score"))
         .join(ReviewScore, ReviewScore.review_id == Review.id)
         .join(RubricCriterion, and_(RubricCriterion.id == ReviewScore.criterion_id,
                                     RubricCriterion.call_id == Review.call_id))
-        .where(Review.call_id == call_id, counts_towards_scores(), RubricCriterion.weight > 0)
+        .where(of_calls(Review.call_id, call_id), counts_towards_scores(), RubricCriterion.weight > 0)
         .group_by(Review.id, Review.application_id, Review.reviewer_id, Review.recommendation)
         .cte("scored_reviews")
     )
