@@ -79,6 +79,7 @@ def worker(app, db, redis_celery, queue_name, smtp_sink):
         CADE_WORKER_QUEUE=queue_name,
         CADE_WORKER_SMTP_PORT=str(sink.port),
         CADE_WORKER_MAILBOX_PATH=app.config["MAILBOX_PATH"],
+        CADE_WORKER_STORAGE_PATH=app.config["STORAGE_PATH"],
         PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), str(ROOT)]),
     )
     log = tempfile.NamedTemporaryFile(prefix="cade-worker-", suffix=".log", delete=False)
@@ -207,3 +208,49 @@ def test_a_large_call_is_assigned_by_a_real_worker_and_each_reviewer_told(app, d
     assert sorted(loads) == [4, 4, 4]
     assert db.session.get(Run, run_id).progress == 100
     assert sorted({message["To"] for message in sink.messages}) == sorted(r.email for r in reviewers)
+
+
+def test_a_funding_summary_is_compiled_by_a_real_worker_and_its_requester_told(db, client, login, worker):
+    from cade.core.runs import Run, RunStatus
+    from tests.reports.test_summary import fixture as make_fixture
+
+    sink, wait_for = worker
+    data = make_fixture.__wrapped__(db)
+    admin = UserFactory(roles=["admin"], email="ada@example.org")
+    login(admin)
+
+    response = client.post("/reports/", data={"currency": "USD"})
+    assert response.status_code == 303
+    run_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    wait_for(lambda: db.session.get(Run, run_id).status in (RunStatus.SUCCEEDED, RunStatus.FAILED), "the report")
+    run = db.session.get(Run, run_id)
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.result["total"]["converted"]["awarded"] == 23_200_00 and data["usd"].id
+    wait_for(_delivered(db, sink, "reports.ready", 1), "the report e-mail")
+    assert [message["To"] for message in sink.messages] == ["ada@example.org"]
+    assert f"/reports/{run_id}/" in sink.messages[0].get_body(preferencelist=("plain",)).get_content()
+    download = client.get(f"/reports/{run_id}/xlsx")
+    assert download.status_code == 200 and download.data[:2] == b"PK"
+
+
+def test_a_report_whose_worker_died_is_handed_to_another_and_finishes(db, worker):
+    from datetime import timedelta
+
+    from cade.core.db import utcnow
+    from cade.core.runs import RunStatus, claim_run, start_run, sweep_stale_runs
+    from cade.reports.constants import REPORT_RUN_KIND
+
+    _sink, wait_for = worker
+    admin = UserFactory(roles=["admin"])
+    # A worker took the run, then died: it is "running", and silent since long ago.
+    run = start_run(admin, REPORT_RUN_KIND, {"currency": "USD", "locale": "en"}, enqueue=False)
+    db.session.commit()
+    assert claim_run(run)
+    run.heartbeat_at, run.attempts = utcnow() - timedelta(hours=2), 1  # as a run handed out once stands
+    db.session.commit()
+
+    assert sweep_stale_runs() == 1
+    db.session.commit()  # the sweep hands it to the real worker now
+    wait_for(lambda: db.session.get(type(run), run.id).status == RunStatus.SUCCEEDED, "the retried report")
+    finished = db.session.get(type(run), run.id)
+    assert finished.attempts == 2 and finished.progress == 100
