@@ -151,3 +151,18 @@ def test_the_command_names_a_bad_option(fixture, app, tmp_path):  # noqa: F811
     assert result.exit_code != 0
     assert "--from" in result.output
     assert not out.exists()
+
+
+def test_the_files_are_written_in_the_requesters_language(fixture, client, login):  # noqa: F811
+    from flask_babel import force_locale, gettext
+
+    admin = UserFactory(roles=["admin"], locale="fr")
+    run = _compile(admin)
+    _db.session.commit()
+    login(admin)
+    with force_locale("fr"):
+        title, by_region = gettext("Funding summary"), gettext("By region")
+    assert title != "Funding summary"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(_file(client, run, "pdf"))).pages)
+    assert title in text and "13 200,00" in text.replace("\u202f", " ").replace("\xa0", " ")
+    assert by_region in load_workbook(io.BytesIO(_file(client, run, "xlsx")), read_only=True).sheetnames
