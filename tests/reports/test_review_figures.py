@@ -21,7 +21,7 @@ from tests.factories import (
 def test_reviews_completion_time_disagreement_and_conflicts(db):
     call = CallFactory(closed=True)
     RubricCriterionFactory(call=call, max_score=5, weight=1)
-    disagreeing = reviewed_application(call, scores=[1, 5])  # 20 and 100 points apart: disagreement
+    reviewed_application(call, scores=[1, 5])  # 20 and 100 points apart: disagreement
     agreeing = reviewed_application(call, scores=[4, 4])
     unreviewed = reviewed_application(call, reviews=0)
     AssignmentFactory(application=unreviewed, reviewer=ReviewerProfileFactory(user__name="Zoe Late").user)
