@@ -128,3 +128,6 @@ def download(run_id: int, fmt: str):
         return render_template("reports/expired.html", run_id=run_id, message=exc.message), 410
     return send_file(stream, mimetype=entry["content_type"], as_attachment=True, download_name=entry["name"],
                      max_age=0)
+
+
+from cade.reports import views_targets  # noqa: E402,F401  (the representation-target pages, on this blueprint)
