@@ -10,6 +10,7 @@ from cade.organisations.models import Invitation, Membership, Organisation  # no
 from cade.programmes.models import Call, Programme, Question, RubricCriterion  # noqa: F401
 from cade.awards.models import Decision  # noqa: F401
 from cade.reports.models import RepresentationTarget  # noqa: F401
+from cade.training.models import Course, Enrolment, Session, session_trainers  # noqa: F401
 from cade.reviews.models import (  # noqa: F401
     Assignment,
     CallReviewSettings,

@@ -9,8 +9,8 @@ from sqlalchemy.engine import Engine
 
 from cade.extensions import babel, csrf, db, limiter, login_manager, migrate
 
-DOMAINS = ["core", "accounts", "organisations", "programmes", "applications", "reviews", "awards", "notifications",
-           "reports"]
+DOMAINS = ["core", "accounts", "organisations", "programmes", "applications", "training", "reviews", "awards",
+           "notifications", "reports"]
 
 
 @event.listens_for(Engine, "connect")

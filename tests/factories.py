@@ -308,3 +308,58 @@ def reviewed_application(call, reviews: int = 2, *, scores=None, members: int = 
         MembershipFactory(organisation=application.organisation, role="member",
                           user__name=f"Member {index + 1} of {application.organisation.name}")
     return application
+
+
+# --- training (cade/training) ----------------------------------------------------------------------------------
+
+from cade.training.constants import CourseFormat, EnrolmentStatus  # noqa: E402
+from cade.training.models import Course, Enrolment, Session  # noqa: E402
+
+
+class CourseFactory(BaseFactory):
+    class Meta:
+        model = Course
+
+    title = factory.Sequence(lambda n: f"Digital security basics {n}")
+    description = "Protect your organisation's accounts and devices."
+    format = CourseFormat.WORKSHOP
+    language = "en"
+    dimensions = factory.LazyFunction(lambda: ["digital_security"])
+    published = True
+
+    class Params:
+        draft = factory.Trait(published=False)
+
+
+class SessionFactory(BaseFactory):
+    """A session in 10 days (two hours, Nairobi time), enrolment open now, 10 seats, a place and a link."""
+
+    class Meta:
+        model = Session
+
+    course = factory.SubFactory(CourseFactory)
+    starts_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=10))
+    ends_at = factory.LazyAttribute(lambda s: s.starts_at + timedelta(hours=2))
+    timezone = "Africa/Nairobi"
+    place = "Nairobi Garage, Ngong Road"
+    online_url = "https://meet.example.org/cade-training"
+    seats = 10
+    enrolment_opens_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=5))
+    enrolment_closes_at = factory.LazyAttribute(lambda s: s.starts_at - timedelta(days=1))
+
+
+def member(**kwargs):
+    """A user who belongs to one organisation (keyword arguments go to UserFactory)."""
+    return MembershipFactory(user=UserFactory(**kwargs)).user
+
+
+class EnrolmentFactory(BaseFactory):
+    class Meta:
+        model = Enrolment
+
+    session = factory.SubFactory(SessionFactory)
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    status = EnrolmentStatus.CONFIRMED
+    waitlist_position = None
+    status_changed_at = factory.LazyFunction(utcnow)

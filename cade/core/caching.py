@@ -9,7 +9,7 @@ Three answers, and the first that fits wins:
   a session that names someone or holds their messages or CSRF token: every
   page that renders a token keeps it there) or when the response writes the
   session cookie. Pages, JSON and file downloads alike.
-- **A public page** (`PUBLIC_ENDPOINTS`: the open calls, a call's page)
+- **A public page** (`PUBLIC_ENDPOINTS`: the open calls, a call's page, the training catalogue and a course)
   read by a visitor with no such session gets an ETag and `public, no-cache`:
   caches may keep it but ask each time, and a matching If-None-Match is
   answered 304 without the body. The page differs with the reader's language
@@ -44,7 +44,8 @@ from pathlib import Path
 from flask import Flask, Response, current_app, g, request, session
 from werkzeug.security import safe_join
 
-PUBLIC_ENDPOINTS = frozenset({"programmes.index", "programmes.closed", "programmes.call"})
+PUBLIC_ENDPOINTS = frozenset({"programmes.index", "programmes.closed", "programmes.call", "training.catalogue",
+                              "training.course"})
 STATIC_MAX_AGE = 365 * 24 * 3600
 PRIVATE = "no-store"
 PUBLIC = "public, no-cache"

@@ -1,0 +1,1 @@
+"""Training and capacity development: courses, their sessions and who enrols in them."""
