@@ -101,8 +101,10 @@ def register_rules(app: Flask) -> None:
     from cade.core import rules
     from cade.programmes.eligibility import call_rules
 
+    from cade.training.eligibility import training_rules
+
     registry = rules.init_app(app)
-    for rule in call_rules():
+    for rule in [*call_rules(), *training_rules()]:
         registry.register(rule)
 
 

@@ -363,3 +363,16 @@ class EnrolmentFactory(BaseFactory):
     status = EnrolmentStatus.CONFIRMED
     waitlist_position = None
     status_changed_at = factory.LazyFunction(utcnow)
+
+
+from cade.training.models import Certificate  # noqa: E402
+
+
+class CertificateFactory(BaseFactory):
+    class Meta:
+        model = Certificate
+
+    user = factory.SubFactory(UserFactory)
+    course = factory.SubFactory(CourseFactory)
+    code = factory.Sequence(lambda n: f"TEST{n:08d}")
+    issued_at = factory.LazyFunction(utcnow)

@@ -51,6 +51,10 @@ class Call(TimestampMixin, db.Model):
     eligible_organisation_types: Mapped[list[str]] = mapped_column(JSON, default=list)
     eligible_stakeholder_groups: Mapped[list[str]] = mapped_column(JSON, default=list)
     max_annual_budget_minor: Mapped[int | None] = mapped_column(BigInteger)
+    # "A member of the applying organisation holds a certificate of this course" (cade/training/eligibility.py);
+    # None: no such rule. A plain foreign key: programmes knows nothing of training.
+    required_course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"),
+                                                           index=True)
 
     # The last reference number given at submission; bumped under a row lock.
     last_reference_number: Mapped[int] = mapped_column(default=0)

@@ -85,3 +85,8 @@ def session_form_data(session) -> dict:
         data[name] = utc_to_local(data[name], session.timezone).replace(tzinfo=None)
     data["trainer_ids"] = [str(trainer.id) for trainer in session.trainers]
     return data
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[InputRequired(), Length(max=2000)],
+                           description=_l("Shown on the certificate's public page."))

@@ -1,8 +1,8 @@
-"""Courses, their sessions (with trainers) and enrolments, with the enrolment and session state machines."""
+"""Courses, their sessions (with trainers), enrolments and certificates, with the enrolment and session state machines."""
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, Table, Text, text
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cade.accounts.models import User
@@ -145,3 +145,38 @@ ENROLMENT_MACHINE = StateMachine(
     },
     verbs={EnrolmentStatus.CONFIRMED: "promoted"},
 )
+
+
+class Certificate(TimestampMixin, db.Model):
+    """Proof that a person completed a course, checkable by anyone at `/certificates/<code>`.
+
+    One per person and course (`uq_certificates_user_course`): the second save of an attendance
+    sheet, or two trainers saving at once, find it there. Revoked, it stays (the public page says
+    when and why) and no longer counts as a prerequisite or for eligibility.
+    """
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    # The organisation the person took the course for, as it was named then.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"),
+                                                        index=True)
+    organisation_name: Mapped[str | None] = mapped_column(String(300))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revocation_reason: Mapped[str | None] = mapped_column(Text)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    course: Mapped[Course] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+
+    __table_args__ = (UniqueConstraint("user_id", "course_id", name="uq_certificates_user_course"),)
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

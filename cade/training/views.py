@@ -1,6 +1,8 @@
 """The training catalogue, a participant's enrolments and the admin pages for courses and sessions."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from io import BytesIO
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,8 +14,19 @@ from cade.core.permissions import admin_required
 from cade.extensions import db
 from cade.training import services
 from cade.training.constants import COURSE_FORMAT_LABELS, DIMENSION_LABELS, ENROLMENT_STATUS_LABELS
-from cade.training.forms import ConfirmForm, CourseForm, EnrolForm, SessionForm, language_label, session_form_data
-from cade.training.models import Course, Session
+from cade.training.certificate_pdf import certificate_pdf
+from cade.training.forms import (
+    ConfirmForm,
+    CourseForm,
+    EnrolForm,
+    RevokeForm,
+    SessionForm,
+    language_label,
+    session_form_data,
+)
+from cade.training.models import Certificate, Course, Session
+from cade.training.services import attendance as attendance_services
+from cade.training.services import certificates as certificate_services
 from cade.training.permissions import can_view_course
 from cade.training.services import CourseInput, EnrolInput, SessionInput
 
@@ -95,6 +108,7 @@ def enrol(session_id):
 @login_required
 def mine():
     return render_template("training/mine.html", enrolments=services.my_enrolments(current_actor()),
+                           certificates=certificate_services.my_certificates(current_actor()),
                            form=ConfirmForm(), now=utcnow(), viewer_tz=_viewer_tz())
 
 
@@ -219,3 +233,122 @@ def session_cancel(session_id):
             db.session.commit()
             flash(_("Session cancelled; everyone enrolled has been told."), "success")
     return redirect(url_for(".admin_index"))
+
+
+# ---------------------------------------------------------------- trainers: teaching and attendance
+
+
+@bp.get("/training/teaching")
+@login_required
+def teaching():
+    return render_template("training/teaching.html", rows=attendance_services.my_teaching(current_actor()),
+                           now=utcnow(), viewer_tz=_viewer_tz())
+
+
+def _teaching_session(session_id) -> Session:
+    try:
+        return attendance_services.teaching_session(current_actor(), session_id)
+    except NotFound:
+        abort(404)
+
+
+def _attendance_page(session, *, error=None, marks=None, status=200):
+    sheet = attendance_services.attendance_sheet(session)
+    marks = marks if marks is not None else {e.id: e.status for e in sheet}
+    return render_template("training/attendance.html", session=session, sheet=sheet, marks=marks, error=error,
+                           form=ConfirmForm(), now=utcnow(), viewer_tz=_viewer_tz()), status
+
+
+@bp.route("/training/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
+@login_required
+def attendance(session_id):
+    session = _teaching_session(session_id)
+    if request.method == "GET":
+        return _attendance_page(session)
+    if not ConfirmForm().validate_on_submit():
+        return _attendance_page(session, error=_("The form had expired. Please save again."), status=400)
+    marks, typed = {}, {}
+    for enrolment in attendance_services.attendance_sheet(session):
+        value = request.form.get(f"e{enrolment.id}")
+        if value in ("attended", "no_show"):
+            marks[enrolment.id] = value == "attended"
+            typed[enrolment.id] = value
+        else:
+            typed[enrolment.id] = enrolment.status
+    try:
+        changed = attendance_services.mark_attendance(current_actor(), session.id, marks)
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    except DomainError as exc:
+        db.session.rollback()
+        return _attendance_page(db.session.get(Session, session_id), error=str(exc), marks=typed,
+                                status=exc.status)
+    db.session.commit()
+    flash(_("Attendance saved (%(count)d changed).", count=len(changed)), "success")
+    return redirect(url_for(".attendance", session_id=session.id))
+
+
+@bp.get("/training/sessions/<int:session_id>/participants.csv")
+@login_required
+def participants_csv(session_id):
+    session = _teaching_session(session_id)
+    stream = BytesIO()
+    attendance_services.write_participants_csv(session, stream)
+    return Response(stream.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="session-{session.id}-participants.csv"'})
+
+
+# ---------------------------------------------------------------- certificates
+
+
+@bp.get("/certificates/<code>")
+def verify(code):
+    certificate = certificate_services.certificate_by_code(code)
+    if certificate is None:
+        return render_template("training/verify.html", certificate=None, code=code[:40]), 404
+    return render_template("training/verify.html", certificate=certificate, code=certificate.code), \
+        410 if certificate.is_revoked else 200
+
+
+@bp.get("/training/certificates/<int:certificate_id>.pdf")
+@login_required
+def certificate_download(certificate_id):
+    try:
+        certificate = certificate_services.own_certificate(current_actor(), certificate_id)
+    except NotFound:
+        abort(404)
+    return Response(certificate_pdf(certificate), mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="certificate-{certificate.code}.pdf"'})
+
+
+@bp.get("/admin/training/courses/<int:course_id>/certificates")
+@admin_required
+def course_certificates(course_id):
+    course = db.get_or_404(Course, course_id)
+    return render_template("training/course_certificates.html", course=course,
+                           certificates=certificate_services.course_certificates(course.id))
+
+
+@bp.route("/admin/training/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"])
+@admin_required
+def certificate_revoke(certificate_id):
+    certificate = db.get_or_404(Certificate, certificate_id)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            certificate_services.revoke_certificate(
+                current_actor(), certificate.id,
+                certificate_services.RevokeInput.from_input({"reason": form.reason.data}))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            place_errors(form, exc)
+        except DomainError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Certificate revoked."), "success")
+            return redirect(url_for(".course_certificates", course_id=certificate.course_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("training/certificate_revoke.html", form=form, certificate=certificate), status

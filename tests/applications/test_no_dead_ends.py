@@ -10,7 +10,14 @@ from cade.applications.eligibility import assess_eligibility
 from cade.applications.models import Application
 from cade.core.rules import registered_rules
 from cade.extensions import db as _db
-from tests.factories import ApplicationFactory, CallFactory, MembershipFactory, OrganisationFactory, UserFactory
+from tests.factories import (
+    ApplicationFactory,
+    CallFactory,
+    CourseFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    UserFactory,
+)
 
 START = "Start my application"
 
@@ -50,6 +57,7 @@ def test_every_registered_rule_says_what_to_do_when_it_refuses(db, app):
         "organisation_types": CallFactory(eligible_organisation_types=["academia"]),
         "stakeholder_groups": CallFactory(eligible_stakeholder_groups=["academia"]),
         "max_annual_budget": CallFactory(max_annual_budget_minor=1_00),
+        "training_certificate": CallFactory(required_course_id=CourseFactory().id),
     }
     organisation = OrganisationFactory()
     for rule in registered_rules():

@@ -65,10 +65,11 @@ def test_each_app_has_a_registry_of_its_own():
         assert [rule.key for rule in registered_rules()] == ["no_blue"]
 
 
-def test_the_app_starts_with_todays_six_rules(app):
+def test_the_app_starts_with_todays_seven_rules(app):
     with app.app_context():
         assert [rule.key for rule in registered_rules()] == [
-            "countries", "country_lists", "regions", "organisation_types", "stakeholder_groups", "max_annual_budget"]
+            "countries", "country_lists", "regions", "organisation_types", "stakeholder_groups", "max_annual_budget",
+            "training_certificate"]
 
 
 def test_a_rule_without_notes_has_none():

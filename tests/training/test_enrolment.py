@@ -14,6 +14,7 @@ from cade.training.constants import EnrolmentStatus
 from cade.training.models import Enrolment
 from cade.training.services import EnrolInput, ScheduleClash
 from tests.factories import (
+    CertificateFactory,
     CourseFactory,
     EnrolmentFactory,
     MembershipFactory,
@@ -165,6 +166,8 @@ def test_a_missing_prerequisite_is_refused_naming_the_course(db):
     past = utcnow() - timedelta(days=30)
     EnrolmentFactory(user=person, status=EnrolmentStatus.COMPLETED, session=SessionFactory(
         course=basics, starts_at=past, enrolment_opens_at=past - timedelta(days=9), enrolment_closes_at=past))
+    assert not services.holds_prerequisite(person, advanced.course)  # a certificate, not an enrolment, proves it
+    CertificateFactory(user=person, course=basics)
     assert services.holds_prerequisite(person, advanced.course)
     assert _enrol(person, advanced).status == "confirmed"
 

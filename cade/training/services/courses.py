@@ -3,14 +3,13 @@
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from cade.core.commands import Choice, Codes, Command, Flag, Id, Integer, Text, field
 from cade.core.errors import ValidationFailed
 from cade.extensions import db
 from cade.programmes.services.common import add_audited, change_audited, get_or_raise
-from cade.training.constants import COURSE_LANGUAGES, CapacityDimension, CourseFormat, EnrolmentStatus
-from cade.training.models import Course, Enrolment, Session
+from cade.training.constants import COURSE_LANGUAGES, CapacityDimension, CourseFormat
+from cade.training.models import Course
 from cade.training.services.common import require_admin
 
 COURSE_FIELDS = ("title", "description", "format", "language", "dimensions", "required_sessions",
@@ -65,16 +64,13 @@ def update_course(actor, course_id: int, command: CourseInput) -> Course:
 
 
 def holds_prerequisite(user, course: Course) -> bool:
-    """Whether `user` meets `course`'s prerequisite: none, or they completed the prerequisite course.
-
-    The one place that answers it: once certificates exist, "completed" becomes "holds a valid
-    certificate of" here, and enrolment, the course page and the eligibility rule follow.
+    """Whether `user` meets `course`'s prerequisite: none, or they hold a valid (not revoked) certificate
+    of the prerequisite course. The one place that answers it: enrolment and the course page follow.
     """
+    from cade.training.services.certificates import holds_certificate
+
     if course.prerequisite_id is None:
         return True
     if user is None or getattr(user, "id", None) is None:
         return False
-    return db.session.scalar(
-        select(Enrolment.id).join(Session, Session.id == Enrolment.session_id)
-        .where(Session.course_id == course.prerequisite_id, Enrolment.user_id == user.id,
-               Enrolment.status == EnrolmentStatus.COMPLETED).limit(1)) is not None
+    return holds_certificate(user.id, course.prerequisite_id)
