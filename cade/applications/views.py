@@ -126,6 +126,9 @@ def edit(application_id: int):
         return _add_line(application, form)
     if action.startswith("remove_line:"):
         return _remove_line(application, form, action.partition(":")[2])
+    if action == "submit":
+        # Posted to the edit page's own address: typing that cannot be saved is shown again right here.
+        return _submit(application, form)
     failed, attached = _save_posted(application, form)
     if failed is not None:
         return failed
@@ -267,17 +270,27 @@ def autosave(application_id: int):
 @bp.post("/applications/<int:application_id>/submit")
 @login_required
 def submit(application_id: int):
+    """Submit from a page other than the edit page (or an edit page loaded before it posted to itself)."""
     application = _load_visible(application_id)
     _require_member(application)
+    return _submit(application, application_form(application.call) if "title" in request.form else None)
+
+
+def _submit(application, form):
+    """Save what the edit page posted (`form`; None when sent from elsewhere), then submit the draft.
+
+    A refusal is shown at the edit page's own address: the saved draft's errors
+    after a redirect (a reload posts nothing again), or the typed form itself
+    when what was typed cannot be saved.
+    """
     view_url = url_for("applications.view", application_id=application.id)
     if application.status != ApplicationStatus.DRAFT:
         flash(_("This application has already been submitted."), "info")
         return redirect(view_url)
-    from_edit_page = "title" in request.form
     attached = False
-    if from_edit_page:
-        # Sent from the edit page: keep what was typed, and the file chosen, before checking it.
-        failed, attached = _save_posted(application, application_form(application.call))
+    if form is not None:
+        # Keep what was typed, and the file chosen, before checking it.
+        failed, attached = _save_posted(application, form)
         if failed is not None:
             return failed
     try:
@@ -288,16 +301,15 @@ def submit(application_id: int):
         flash(error.message, "info")
         return redirect(view_url)
     except ValidationFailed as error:
-        # Shown at the edit page's own address (the draft is saved), where a reload posts nothing again.
         db.session.rollback()
-        if from_edit_page:
+        if form is not None:
             _flash_saved(attached)
         flash(error.message, "error")
         return _edit_url(application, check=1)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
-        return redirect(url_for("applications.edit", application_id=application_id))
+        return redirect(url_for("applications.edit", application_id=application.id))
     flash(_("Your application was submitted. Its reference is %(reference)s.",
             reference=application.reference), "success")
     return redirect(view_url)

@@ -78,3 +78,26 @@ def test_a_complete_submission_still_goes_to_the_application(client, login, draf
     assert response.status_code in (302, 303)
     assert urlsplit(response.headers["Location"]).path == f"/applications/{draft.id}"
     assert reload(draft).reference == "CN-2026-0001"
+
+
+def test_the_edit_page_submits_to_its_own_address_so_even_malformed_typing_stays_there(client, login, draft, member):
+    login(member)
+    page = client.get(f"/applications/{draft.id}/edit").get_data(as_text=True)
+    assert 'formaction="/applications/' not in page.split("Submit application")[0].rsplit("<button", 1)[-1]
+    assert 'name="action" value="submit"' in page
+
+    # "lots" is no amount: nothing can be saved, so the page is shown again, at the edit address it was sent to.
+    response = client.post(f"/applications/{draft.id}/edit",
+                           data=edit_data(draft, title="Kept", requested_amount="lots") | {"action": "submit"})
+    assert response.status_code == 422
+    shown = response.get_data(as_text=True)
+    assert 'value="Kept"' in shown and 'value="lots"' in shown
+    assert reload(draft).status == "draft"
+
+
+def test_submitting_from_the_edit_address_submits(client, login, draft, member):
+    login(member)
+    response = client.post(f"/applications/{draft.id}/edit", data=edit_data(draft) | {"action": "submit"})
+    assert response.status_code in (302, 303)
+    assert urlsplit(response.headers["Location"]).path == f"/applications/{draft.id}"
+    assert reload(draft).status == "submitted"
