@@ -56,6 +56,10 @@ def _beat_schedule() -> dict:
             "task": "reminders.reviews_due",
             "schedule": crontab(minute=45),
         },
+        "training-session-reminders": {
+            "task": "training.session_reminders",
+            "schedule": crontab(minute=5),
+        },
         "sweep-stale-runs": {
             "task": "runs.sweep_stale",
             "schedule": timedelta(minutes=5),
@@ -111,6 +115,8 @@ class Config:
     REPORT_KEEP_DAYS = int(_env("REPORT_KEEP_DAYS", "30"))
     # The currency of the monthly funding summary and of `flask compile-report` without --currency.
     REPORT_CURRENCY = _env("REPORT_CURRENCY", "USD")
+    # A capacity follow-up is due this many days after the last session of a course an organisation's member completed.
+    ASSESSMENT_FOLLOW_UP_DAYS = int(_env("ASSESSMENT_FOLLOW_UP_DAYS", "90"))
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"

@@ -2,7 +2,7 @@
 
 from io import BytesIO
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from cade.core.permissions import admin_required
 from cade.extensions import db
 from cade.training import services
 from cade.training.constants import COURSE_FORMAT_LABELS, DIMENSION_LABELS, ENROLMENT_STATUS_LABELS
+from cade.training.calendar_file import calendar_session, session_ics
 from cade.training.certificate_pdf import certificate_pdf
 from cade.training.forms import (
     ConfirmForm,
@@ -287,6 +288,17 @@ def attendance(session_id):
     db.session.commit()
     flash(_("Attendance saved (%(count)d changed).", count=len(changed)), "success")
     return redirect(url_for(".attendance", session_id=session.id))
+
+
+@bp.get("/training/sessions/<int:session_id>.ics")
+@login_required
+def session_calendar(session_id):
+    try:
+        session = calendar_session(current_actor(), session_id)
+    except NotFound:
+        abort(404)
+    return Response(session_ics(session, current_app.config["BASE_URL"]), content_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="session-{session.id}.ics"'})
 
 
 @bp.get("/training/sessions/<int:session_id>/participants.csv")
