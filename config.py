@@ -60,6 +60,10 @@ def _beat_schedule() -> dict:
             "task": "training.session_reminders",
             "schedule": crontab(minute=5),
         },
+        "training-assessment-follow-ups": {
+            "task": "training.assessment_follow_ups",
+            "schedule": crontab(minute=20, hour=7),
+        },
         "sweep-stale-runs": {
             "task": "runs.sweep_stale",
             "schedule": timedelta(minutes=5),

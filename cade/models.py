@@ -11,6 +11,7 @@ from cade.programmes.models import Call, Programme, Question, RubricCriterion  #
 from cade.awards.models import Decision  # noqa: F401
 from cade.reports.models import RepresentationTarget  # noqa: F401
 from cade.training.models import Course, Enrolment, Session, session_trainers  # noqa: F401
+from cade.training.assessments import AssessmentScore, CapacityAssessment  # noqa: F401
 from cade.reviews.models import (  # noqa: F401
     Assignment,
     CallReviewSettings,

@@ -1,4 +1,4 @@
-"""Periodic training jobs: the "session tomorrow" reminder."""
+"""Periodic training jobs: the "session tomorrow" reminder and the capacity follow-up due reminder."""
 
 import logging
 
@@ -18,4 +18,15 @@ def session_reminders() -> int:
     result = queue_session_reminders()
     db.session.commit()
     logger.info("session reminders queued: %s", result)
+    return result
+
+
+@shared_task(name="training.assessment_follow_ups", ignore_result=True)
+def assessment_follow_ups() -> int:
+    """Remind each member of an organisation whose capacity follow-up is due (once per follow-up and member)."""
+    from cade.training.assessments.reminders import remind_due_follow_ups
+
+    result = remind_due_follow_ups()
+    db.session.commit()
+    logger.info("assessment follow-up reminders queued: %s", result)
     return result

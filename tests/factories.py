@@ -376,3 +376,33 @@ class CertificateFactory(BaseFactory):
     course = factory.SubFactory(CourseFactory)
     code = factory.Sequence(lambda n: f"TEST{n:08d}")
     issued_at = factory.LazyFunction(utcnow)
+
+
+from cade.training.assessments.models import AssessmentScore, CapacityAssessment  # noqa: E402
+from cade.training.constants import CapacityDimension  # noqa: E402
+
+
+class CapacityAssessmentFactory(BaseFactory):
+    """A submitted baseline; `scores` sets every dimension at once ({dimension: score}, or one int for all)."""
+
+    class Meta:
+        model = CapacityAssessment
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    kind = "baseline"
+    status = "submitted"
+    submitted_at = factory.LazyFunction(utcnow)
+
+    class Params:
+        follow_up = factory.Trait(kind="follow_up")
+        draft = factory.Trait(status="draft", submitted_at=None)
+
+    @factory.post_generation
+    def scores(self, create, extracted, **kwargs):
+        if extracted is None:
+            return
+        for dimension in CapacityDimension:
+            score = extracted if isinstance(extracted, int) else extracted.get(dimension)
+            self.scores.append(AssessmentScore(dimension=dimension, score=score, justification="Because."))
+        if create:
+            db.session.commit()

@@ -364,3 +364,6 @@ def certificate_revoke(certificate_id):
             return redirect(url_for(".course_certificates", course_id=certificate.course_id))
     status = 400 if request.method == "POST" else 200
     return render_template("training/certificate_revoke.html", form=form, certificate=certificate), status
+
+
+from cade.training import views_assessments  # noqa: E402,F401  (capacity assessment pages, on this blueprint)

@@ -1,6 +1,7 @@
 """The inbox page and the development mailbox."""
 
 import re
+import shutil
 
 from cade.notifications.delivery import deliver_notification
 from cade.notifications.models import Notification
@@ -98,7 +99,10 @@ def test_a_notification_whose_templates_are_missing_still_shows_in_the_inbox(db,
     assert "testing.not_written_yet" in response.get_data(as_text=True)
 
 
-def test_the_dev_mailbox_lists_and_shows_sent_mail_without_signing_in(app, db, client, email_templates):
+def test_the_dev_mailbox_lists_and_shows_sent_mail_without_signing_in(app, db, client, email_templates,
+                                                                      mailbox_path):
+    # The folder is the test session's: mail delivered by earlier tests would come first in the listing.
+    shutil.rmtree(mailbox_path, ignore_errors=True)
     user = UserFactory(locale="fr", email="reader@example.org")
     notification_id = notify("testing.hello", recipient=user, context=dict(CONTEXT, country="<b>KE</b>"),
                              key="mailbox").id

@@ -61,6 +61,11 @@ def issue_certificate(actor, user_id: int, course: Course, enrolment: Enrolment 
            key=f"training.certificate_issued:{certificate.id}",
            context={"certificate_id": certificate.id, "code": code, "course_id": course.id,
                     "course_title": course.title})
+    if certificate.organisation_id is not None:
+        # The organisation's capacity follow-up falls due a while after the course (once per course).
+        from cade.training.assessments.services import schedule_follow_up
+
+        schedule_follow_up(certificate.organisation_id, course.id)
     return certificate
 
 
