@@ -102,6 +102,7 @@ class Config:
     MAX_CONTENT_LENGTH = 11 * 1024 * 1024  # one upload of 10 MB plus the form around it
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     APPLICATION_ATTACHMENTS_MAX_BYTES = 25 * 1024 * 1024
+    RESOURCE_MAX_BYTES = int(_env("RESOURCE_MAX_BYTES", str(50 * 1024 * 1024)))  # a training paper or slides
 
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     # How many proxies (load balancer, nginx) stand before the app and set X-Forwarded-*:

@@ -12,6 +12,7 @@ from cade.awards.models import Decision  # noqa: F401
 from cade.reports.models import RepresentationTarget  # noqa: F401
 from cade.training.models import Course, Enrolment, Session, session_trainers  # noqa: F401
 from cade.training.assessments import AssessmentScore, CapacityAssessment  # noqa: F401
+from cade.training.resources import Resource  # noqa: F401
 from cade.reviews.models import (  # noqa: F401
     Assignment,
     CallReviewSettings,

@@ -406,3 +406,40 @@ class CapacityAssessmentFactory(BaseFactory):
             self.scores.append(AssessmentScore(dimension=dimension, score=score, justification="Because."))
         if create:
             db.session.commit()
+
+
+from cade.training.resources import Resource  # noqa: E402
+
+
+def _store_pdf():
+    import io
+
+    from cade.core.storage import get_storage
+    from tests.applications.files import make_pdf
+
+    return get_storage().put(io.BytesIO(make_pdf()))
+
+
+class ResourceFactory(BaseFactory):
+    """A public link in the library (no stored file); `file=True` stores a small real PDF."""
+
+    class Meta:
+        model = Resource
+        exclude = ("stored_file",)
+
+    title = factory.Sequence(lambda n: f"Foundational paper {n}")
+    description = "Why capacity matters."
+    language = "en"
+    kind = "link"
+    url = "https://papers.example.org/capacity.pdf"
+    stored_file = None
+    stored_name = factory.LazyAttribute(lambda o: o.stored_file.name if o.stored_file else None)
+    sha256 = factory.LazyAttribute(lambda o: o.stored_file.sha256 if o.stored_file else None)
+    size = factory.LazyAttribute(lambda o: o.stored_file.size if o.stored_file else 2 * 1024 * 1024)
+    original_name = factory.LazyAttribute(lambda o: "paper.pdf" if o.stored_file else None)
+    content_type = factory.LazyAttribute(lambda o: "application/pdf" if o.stored_file else None)
+    in_library = True
+    public = True
+
+    class Params:
+        file = factory.Trait(kind="file", url=None, stored_file=factory.LazyFunction(_store_pdf))

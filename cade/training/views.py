@@ -367,3 +367,4 @@ def certificate_revoke(certificate_id):
 
 
 from cade.training import views_assessments  # noqa: E402,F401  (capacity assessment pages, on this blueprint)
+from cade.training import views_resources  # noqa: E402,F401  (resource library and admin pages, on this blueprint)
