@@ -34,6 +34,7 @@ from cade.core.storage import get_storage
 from cade.demo import data, review_data
 from cade.demo.history import seed_history
 from cade.demo.reviews import seed_reviews
+from cade.demo.training import seed_training
 from cade.extensions import db
 from cade.organisations.models import Membership, Organisation
 from cade.programmes.constants import CallStatus
@@ -307,6 +308,7 @@ def seed_demo(now: datetime | None = None) -> SeedReport:
     _snapshot_submitted(seeder)
     seed_reviews(seeder.now, seeder.users, calls, organisations, seeder.report)
     seed_history(seeder, programmes)
+    seed_training(seeder, organisations, programmes)
     return seeder.report
 
 
