@@ -7,6 +7,7 @@ follows its column's kind:
 
 - ``text``: a str (a name, a code's label) — written as text, never as a formula;
 - ``count``: an int;
+- ``number``: a float (a mean, a gain), or None where there is none;
 - ``money``: a `cade.core.money.Money` (its own currency: a table of figures per
   currency holds several), or None where there is no amount;
 - ``percent``: a `Decimal` fraction (0.25 is 25 %), or None where it has no meaning
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-ColumnKind = Literal["text", "count", "money", "percent"]
+ColumnKind = Literal["text", "count", "number", "money", "percent"]
 
 
 @dataclass(frozen=True)

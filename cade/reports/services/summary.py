@@ -43,6 +43,7 @@ from cade.programmes.models import Call, Programme
 from cade.reports.constants import COUNTRY_LIST_KEYS, TARGET_DIMENSIONS, Dimension
 from cade.reports.models import RepresentationTarget
 from cade.reports.services.review_figures import review_figures
+from cade.reports.services.training_figures import training_figures
 
 
 @dataclass(frozen=True)
@@ -318,6 +319,7 @@ def funding_summary(command: FundingSummaryInput, *, today: date | None = None) 
         "breakdowns": breakdowns,
         "targets": _target_rows(targets, per_programme, grouped.get((Dimension.PROGRAMME,), {}), converter),
         "reviews": review_figures(_joined(select(Application.id)).where(*_filters(command))),
+        "training": training_figures(command.date_from, command.date_to),
     }
 
 

@@ -100,6 +100,8 @@ def summary_tables(summary: dict) -> list[Table]:
         tables.append(_targets_table(summary, label, programmes))
     if "reviews" in summary:  # runs compiled before review figures existed have none
         tables.extend(_review_tables(summary["reviews"]))
+    if "training" in summary:  # nor before training figures
+        tables.extend(_training_tables(summary["training"], label))
     return tables
 
 
@@ -156,3 +158,33 @@ def _review_tables(reviews: dict) -> list[Table]:
     ], [[r["name"], r["assigned"], r["submitted"], _share(r["completion"]), r["mean_days"] or "—"]
         for r in reviews["reviewers"]])
     return [overview, by_reviewer]
+
+
+def _training_tables(training: dict, label) -> list[Table]:
+    """Participants and completion by course, certificates by region and group, capacity gains by dimension."""
+    from cade.training.constants import DIMENSION_LABELS
+
+    count = _("Certificates")
+    by_course = Table("training-by-course", _("Training by course"), [
+        Column("course", _("Course")), Column("participants", _("Participants"), "count"),
+        Column("certificates", count, "count"), Column("completion", _("Completion"), "percent"),
+    ], [[c["title"], c["participants"], c["certificates"], _share(c["completion"])] for c in training["courses"]],
+        note=_("%(participants)d participants and %(certificates)d certificates in the period.",
+               participants=training["participants"], certificates=training["certificates"]))
+    by_region = Table("certificates-by-region", _("Certificates by region"),
+                      [Column("region", _("Region")), Column("certificates", count, "count")],
+                      [[label(Dimension.REGION, r["key"]), r["certificates"]]
+                       for r in training["certificates_by_region"]])
+    by_group = Table("certificates-by-stakeholder-group", _("Certificates by stakeholder group"),
+                     [Column("group", _("Stakeholder group")), Column("certificates", count, "count")],
+                     [[label(Dimension.STAKEHOLDER_GROUP, r["key"]), r["certificates"]]
+                      for r in training["certificates_by_stakeholder_group"]])
+    gains = Table("capacity-gains", _("Capacity gain by dimension"), [
+        Column("dimension", _("Dimension")), Column("organisations", _("Organisations"), "count"),
+        Column("before", _("Mean baseline score"), "number"),
+        Column("after", _("Mean latest follow-up score"), "number"), Column("gain", _("Mean gain"), "number"),
+    ], [[str(DIMENSION_LABELS.get(g["dimension"], g["dimension"])), g["organisations"], g["before"], g["after"],
+         g["gain"]] for g in training["gains"]],
+        note=_("Scores from 1 to 5; the gain is the latest follow-up minus the baseline, over organisations that "
+               "have both."))
+    return [by_course, by_region, by_group, gains]
