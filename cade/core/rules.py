@@ -92,6 +92,10 @@ class Rule:
         """What the applicant should know though it does not block (the programme team will check)."""
         return []
 
+    def further(self, call) -> Remedy | None:
+        """A page that says more about the condition, linked after its sentence on the call page (or None)."""
+        return None
+
     def remedies(self, call, organisation) -> list[Remedy]:
         """What `organisation` can do about what `check` and `notes` say; empty when they say nothing.
 
@@ -140,6 +144,6 @@ def registered_rules() -> RuleRegistry:
     return current_app.extensions[EXTENSION]
 
 
-def call_conditions(call) -> list[str]:
-    """The conditions `call` sets, one sentence each, for its public page."""
-    return [rule.sentence(call) for rule in registered_rules() if rule.is_set(call)]
+def call_conditions(call) -> list[tuple[str, Remedy | None]]:
+    """The conditions `call` sets, for its public page: each as a sentence and the page that says more, if any."""
+    return [(rule.sentence(call), rule.further(call)) for rule in registered_rules() if rule.is_set(call)]

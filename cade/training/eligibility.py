@@ -85,6 +85,13 @@ class TrainingCertificateRule(Rule):
         return _("A member of the organisation holds a certificate of the course “%(course)s” (next session: "
                  "%(date)s).", course=title, date=format_in_zone(upcoming.starts_at, upcoming.timezone))
 
+    def further(self, call):
+        course = self._course(call)
+        if course is None:
+            return None
+        return Remedy("", link_text=_l("The course and its sessions"), endpoint="training.course",
+                      values={"course_id": course.id})
+
     def check(self, call, organisation):
         if not self.is_set(call) or member_holds_certificate(organisation, call.required_course_id):
             return []

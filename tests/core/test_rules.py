@@ -85,7 +85,7 @@ def test_a_registered_rule_is_checked_and_stated(db, app):
         assert assess_eligibility(call, OrganisationFactory(name="Blue Sky Network")).reasons == [
             "Blue is not welcome."]
         assert assess_eligibility(call, OrganisationFactory(name="Red Earth")).eligible
-        assert call_conditions(call) == ["No blue organisations."]
+        assert call_conditions(call) == [("No blue organisations.", None)]
         assert call_conditions(CallFactory(description="Green")) == []
     finally:
         del registry._rules[rule.key]  # the session's app is shared by every test

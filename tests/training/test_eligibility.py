@@ -44,6 +44,8 @@ def test_the_call_page_names_the_course_and_the_refused_see_the_remedy_and_no_st
     call = CallFactory(required_course_id=course.id)
     public = client.get(f"/calls/{call.id}").get_data(as_text=True)
     assert "holds a certificate of the course “Digital security for CSOs” (next session:" in public
+    # ... and links to the course, where its next session can be taken.
+    assert f'<a href="/training/courses/{course.id}">The course and its sessions</a>' in public
     owner = MembershipFactory()
     login(owner.user)
     page = client.get(f"/calls/{call.id}/apply").get_data(as_text=True)
