@@ -9,13 +9,20 @@ from flask import flash
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms import DecimalField, Field, FieldList, FormField
-from wtforms.widgets import TextInput
+from wtforms import DecimalField, Field, FieldList, FormField, SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 from wtforms.fields.choices import SelectChoice
 
 from cade.core.errors import DomainError, ValidationFailed
 from cade.core.money import minor_units, to_minor
 from cade.extensions import db
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as check boxes (the site's field macro renders it as a fieldset)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def select_choices(pairs) -> list[SelectChoice]:

@@ -10,17 +10,15 @@ from wtforms import (
     EmailField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     URLField,
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from cade.core.countries import country_choices, is_country
 from cade.core.db import utcnow
-from cade.core.forms import LocalDecimalField, select_choices
+from cade.core.forms import LocalDecimalField, MultiCheckboxField, select_choices
 from cade.core.money import COMMON_CURRENCIES, from_minor
 from cade.organisations.constants import (
     FOCUS_AREA_LABELS,
@@ -32,13 +30,6 @@ from cade.organisations.constants import (
 )
 from cade.organisations.services import EARLIEST_YEAR_FOUNDED, MAX_LENGTHS
 from cade.organisations.services.profiles import is_web_address
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A list of checkboxes; the site's field macro renders it as a fieldset."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _locale() -> Locale:

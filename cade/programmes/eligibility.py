@@ -24,7 +24,7 @@ from wtforms.validators import Optional
 from cade.core import countries
 from cade.core.commands import Amount, Codes
 from cade.core.countries import COUNTRY_LISTS, country_name, get_country, region_name
-from cade.core.forms import LocalDecimalField, select_choices
+from cade.core.forms import LocalDecimalField, MultiCheckboxField, select_choices
 from cade.core.money import format_money, from_minor
 from cade.core.rules import Remedy, Rule
 from cade.organisations.constants import (
@@ -33,7 +33,6 @@ from cade.organisations.constants import (
     OrganisationType,
     StakeholderGroup,
 )
-from cade.programmes.forms import MultiCheckboxField
 
 
 def _join(items, separator: str = ", ") -> str:

@@ -7,12 +7,10 @@ from wtforms import (
     DateTimeLocalField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from cade.core.forms import LocalDecimalField, select_choices
 from cade.core.money import is_currency
@@ -44,13 +42,6 @@ class MomentField(DateTimeLocalField):
         if not self.raw_data and self._has_seconds():
             return self.data.strftime("%Y-%m-%dT%H:%M:%S")
         return super()._value()
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A multiple choice shown as check boxes (the site macro renders it as a fieldset)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _strip(value):

@@ -9,12 +9,11 @@ from wtforms import DateField, SelectField
 from wtforms.validators import InputRequired, Optional
 
 from cade.core.errors import ValidationFailed
-from cade.core.forms import current_actor, place_errors, select_choices
+from cade.core.forms import MultiCheckboxField, current_actor, place_errors, select_choices
 from cade.core.money import is_currency
 from cade.core.permissions import admin_required
 from cade.core.runs import RUN_STATUS_LABELS, Run, RunStatus
 from cade.extensions import db
-from cade.programmes.forms import MultiCheckboxField
 from cade.programmes.models import Call, Programme
 from cade.reports.constants import REPORT_RUN_KIND
 from cade.reports.services import runs as report_runs

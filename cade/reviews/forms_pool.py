@@ -6,8 +6,8 @@ from wtforms import EmailField, IntegerField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length
 
 from cade.core.countries import region_choices
-from cade.core.forms import select_choices
-from cade.organisations.forms import MultiCheckboxField, language_choices
+from cade.core.forms import MultiCheckboxField, select_choices
+from cade.organisations.forms import language_choices
 from cade.reviews.constants import MAX_LOAD_LIMIT
 from cade.reviews.services.pool import EXPERTISE_MAX_TAGS, EXPERTISE_TAG_MAX_CHARS
 

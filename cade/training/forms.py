@@ -7,9 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from cade.core.forms import select_choices
+from cade.core.forms import MultiCheckboxField, select_choices
 from cade.core.timeutil import timezone_names, utc_to_local
-from cade.programmes.forms import DATETIME_FORMATS, MomentField, MultiCheckboxField
+from cade.programmes.forms import DATETIME_FORMATS, MomentField
 from cade.training.constants import COURSE_FORMAT_LABELS, COURSE_LANGUAGES, DIMENSION_LABELS
 from cade.training.services.sessions import MAX_SEATS, SESSION_COLUMNS
 
