@@ -38,7 +38,7 @@ def test_an_admin_compiles_a_summary_and_reads_its_dashboard(browser, live_serve
             page.get_by_role("link", name="Open the dashboard").click()
         check("dashboard")
         assert page.get_by_role("img", name="Amount awarded by region, in USD").count() == 1
-        assert page.get_by_role("table", name="By region").count() == 1
+        assert page.get_by_role("table", name="By region", exact=True).count() == 1
         assert "$10,000.00" in page.content()
 
         download = page.request.get(f"/reports/{run.id}/csv")
