@@ -72,6 +72,10 @@ def _beat_schedule() -> dict:
             "task": "reports.delete_expired",
             "schedule": crontab(minute=30, hour=3),
         },
+        "award-offer-deadlines": {
+            "task": "awards.offer_deadlines",
+            "schedule": crontab(minute=35),
+        },
         "monthly-funding-summary": {
             "task": "reports.monthly_summary",
             "schedule": crontab(minute=0, hour=6, day_of_month=1),
@@ -120,6 +124,8 @@ class Config:
     REPORT_KEEP_DAYS = int(_env("REPORT_KEEP_DAYS", "30"))
     # The currency of the monthly funding summary and of `flask compile-report` without --currency.
     REPORT_CURRENCY = _env("REPORT_CURRENCY", "USD")
+    # An award offer may be accepted for this many days after its release; then it lapses.
+    OFFER_ACCEPTANCE_DAYS = int(_env("OFFER_ACCEPTANCE_DAYS", "30"))
     # A capacity follow-up is due this many days after the last session of a course an organisation's member completed.
     ASSESSMENT_FOLLOW_UP_DAYS = int(_env("ASSESSMENT_FOLLOW_UP_DAYS", "90"))
 

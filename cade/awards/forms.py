@@ -5,7 +5,7 @@ from functools import cache
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FloatField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms import FloatField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from cade.awards.constants import DECISION_OUTCOME_LABELS, FEEDBACK_MAX_CHARS
@@ -168,3 +168,32 @@ class ReleaseConfirmForm(FlaskForm):
     """
 
     expected = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=1_000_000)])
+
+
+class AcceptOfferForm(FlaskForm):
+    """Accepting an offer (shape only: whether the confirmation matches is the service's to say)."""
+
+    signatory_name = StringField(_l("Name of the signatory"), validators=[InputRequired(), Length(max=200)],
+                                 description=_l("The person who signs for the organisation."))
+    signatory_position = StringField(_l("Position of the signatory"), validators=[InputRequired(), Length(max=200)],
+                                     description=_l("For example: Director, Chair of the board."))
+    confirmation = StringField(_l("Confirmation"), validators=[InputRequired(), Length(max=400)])
+
+
+class DeclineOfferForm(FlaskForm):
+    reason = TextAreaField(_l("Why does the organisation decline the offer?"),
+                           validators=[InputRequired(), Length(max=FEEDBACK_MAX_CHARS)],
+                           description=_l("The programme team reads it; the money goes to another application."))
+
+
+class AwardWaitlistedForm(FlaskForm):
+    amount = LocalDecimalField(_l("Amount to award"), places=None, validators=[InputRequired(), NumberRange(min=0)])
+    feedback = TextAreaField(_l("Feedback for the applicant"),
+                             validators=[InputRequired(), Length(max=FEEDBACK_MAX_CHARS)],
+                             description=_l("Sent to the applicant with the offer, at once."))
+
+    currency = "USD"
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        return check_money_places(self.amount, self.currency) and ok

@@ -1,8 +1,9 @@
 """Decisions on applications: outcome, amount, feedback, rationale, status and release."""
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -10,6 +11,7 @@ from cade.accounts.models import User
 from cade.applications.models import Application
 from cade.awards.constants import DecisionStatus
 from cade.core.db import TimestampMixin, UTCDateTime, utcnow
+from cade.core.rates import RATE_DIGITS, RATE_PLACES
 from cade.core.states import StateMachine
 from cade.extensions import db
 
@@ -37,15 +39,40 @@ class Decision(TimestampMixin, db.Model):
     released_feedback: Mapped[str | None] = mapped_column(Text)
     released_comments: Mapped[list[str] | None] = mapped_column(JSON)
 
-    application: Mapped[Application] = relationship()
-    decided_by: Mapped[User | None] = relationship()
+    # The offer (a released award): answered by an owner of the applicant organisation before the deadline.
+    offer_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    signatory_name: Mapped[str | None] = mapped_column(String(200))
+    signatory_position: Mapped[str | None] = mapped_column(String(200))
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    declined_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    # The money fixed at award: the amount's rate to the reporting currency on the day of release, kept as it
+    # was (set once, never changed). Null when the currencies are the same, or when no rate was recorded then.
+    fx_currency: Mapped[str | None] = mapped_column(String(3))
+    fx_rate: Mapped[Decimal | None] = mapped_column(Numeric(RATE_DIGITS, RATE_PLACES, asdecimal=True))
+    fx_rate_date: Mapped[date | None] = mapped_column(Date)
+    fx_source: Mapped[str | None] = mapped_column(String(200))
 
-    __table_args__ = (Index("ix_decisions_call_outcome", "call_id", "outcome"),)
+    application: Mapped[Application] = relationship()
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
+    declined_by: Mapped[User | None] = relationship(foreign_keys=[declined_by_id])
+
+    __table_args__ = (Index("ix_decisions_call_outcome", "call_id", "outcome"),
+                      # The lapse and reminder sweeps: released offers by deadline.
+                      Index("ix_decisions_status_offer_deadline_at", "status", "offer_deadline_at"))
 
     def __init__(self, **kwargs):
         # Decided from the moment it exists, not only once inserted: predicates read it before the flush.
         kwargs.setdefault("status", DecisionStatus.DECIDED)
         super().__init__(**kwargs)
+
+    @property
+    def is_offer(self) -> bool:
+        """A released award: an offer, answered or not."""
+        return self.outcome == "award" and self.is_released
 
     @hybrid_property
     def is_released(self) -> bool:
@@ -65,6 +92,14 @@ DECISION_MACHINE = StateMachine(
     initial=DecisionStatus.DECIDED,
     description=("An administrator's decision on an application: award (with an amount), waitlist or reject. "
                  "It may change while decided; releasing the call's decisions tells the applicants and makes "
-                 "it final. Accepting or declining an award offer comes next."),
-    transitions={DecisionStatus.DECIDED: {DecisionStatus.RELEASED}, DecisionStatus.RELEASED: set()},
+                 "it final. A released award is an offer: an owner of the applicant organisation accepts it "
+                 "or declines it with a reason, or its acceptance deadline passes (lapsed); a declined or "
+                 "lapsed offer frees its money in the call's envelope."),
+    transitions={
+        DecisionStatus.DECIDED: {DecisionStatus.RELEASED},
+        DecisionStatus.RELEASED: {DecisionStatus.ACCEPTED, DecisionStatus.DECLINED, DecisionStatus.LAPSED},
+        DecisionStatus.ACCEPTED: set(),
+        DecisionStatus.DECLINED: set(),
+        DecisionStatus.LAPSED: set(),
+    },
 )

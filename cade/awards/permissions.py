@@ -34,3 +34,19 @@ def can_view_outcome(user, application, decision) -> bool:
     if is_admin(user):
         return True
     return decision.is_released and is_member(user, application.organisation_id)
+
+
+def can_answer_offer(user, application) -> bool:
+    """Only an owner of the applicant organisation accepts or declines its offer (an administrator does not)."""
+    from cade.organisations.constants import MembershipRole
+    from cade.organisations.services import membership_of
+
+    if application is None or user is None or getattr(user, "id", None) is None:
+        return False
+    membership = membership_of(user, application.organisation_id)
+    return membership is not None and membership.role == MembershipRole.OWNER
+
+
+def can_award_from_waitlist(user) -> bool:
+    """Administrators award a waitlisted application once an offer frees money."""
+    return is_admin(user)

@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, null, select
 from sqlalchemy.orm import contains_eager
 
 from cade.accounts.models import User
@@ -18,10 +18,12 @@ from cade.applications.models import APPLICATION_MACHINE, Application
 from cade.awards.constants import RELEASED_STATUS, DecisionOutcome, DecisionStatus
 from cade.awards.models import DECISION_MACHINE, Decision
 from cade.awards.permissions import can_decide
+from cade.awards.services.offers import fix_rate, offer_deadline
 from cade.core.audit import record_event
-from cade.core.db import lock_row, utcnow
+from cade.core.db import UTCDateTime, lock_row, utcnow
 from cade.core.errors import DomainError, NotFound, PermissionDenied
 from cade.core.money import Money
+from cade.core.timeutil import moment_json
 from cade.extensions import db
 from cade.notifications.services import notify, queued_keys
 from cade.organisations.services.queries import members_of_organisations
@@ -106,8 +108,12 @@ def release_decisions(actor, call_id: int, *, expected: int | None = None) -> in
         if count not in (0, expected):
             raise ReleaseCountChanged(expected=expected, count=count)
     # The feedback is kept in the claiming UPDATE itself: what is sent is what the row held when it was claimed.
-    claimed = DECISION_MACHINE.move_where(actor, DecisionStatus.RELEASED, *_waiting(call_id), released_at=utcnow(),
-                                          released_feedback=Decision.feedback)
+    # An award becomes an offer, answered by its deadline.
+    now = utcnow()
+    deadline = case((Decision.outcome == DecisionOutcome.AWARD, literal(offer_deadline(now), UTCDateTime)),
+                    else_=null())
+    claimed = DECISION_MACHINE.move_where(actor, DecisionStatus.RELEASED, *_waiting(call_id), released_at=now,
+                                          released_feedback=Decision.feedback, offer_deadline_at=deadline)
     if not claimed:
         return 0
     decisions = db.session.scalars(
@@ -119,9 +125,10 @@ def release_decisions(actor, call_id: int, *, expected: int | None = None) -> in
     comments = applicant_comments(application_ids)
     for decision in decisions:
         decision.released_comments = comments.get(decision.application_id, [])
+        fix_rate(decision, now.date())  # the money fixed at award: one rate look-up per award in another currency
     db.session.flush()  # one executemany UPDATE for them all
     _move_to_outcomes(actor, decisions)
-    _tell_members(call, decisions)
+    tell_members(call, decisions)
     record_event(actor, "decisions.released", call, None,
                  {"count": len(decisions), "application_ids": application_ids})
     return len(decisions)
@@ -139,10 +146,13 @@ def _move_to_outcomes(actor, decisions: list[Decision]) -> None:
         APPLICATION_MACHINE.move_many(actor, application_ids, status, from_statuses=[ApplicationStatus.UNDER_REVIEW])
 
 
-def _tell_members(call: Call, decisions: list[Decision]) -> None:
-    """One message per active member of each applicant organisation; a key already queued is skipped."""
+def tell_members(call: Call, decisions: list[Decision], *, key_prefix: str = "decision-released") -> None:
+    """One message per active member of each applicant organisation; a key already queued is skipped.
+
+    `key_prefix` tells a second message about the same application apart (an offer made from the waiting list).
+    """
     members = members_of_organisations(decision.application.organisation_id for decision in decisions)
-    messages = [(decision, user, f"decision-released:{decision.application_id}:{user.id}")
+    messages = [(decision, user, f"{key_prefix}:{decision.application_id}:{user.id}")
                 for decision in decisions for user in members.get(decision.application.organisation_id, [])]
     queued = queued_keys(key for _decision, _user, key in messages)
     for decision, user, key in messages:
@@ -185,6 +195,8 @@ def _notify_member(user: User, call: Call, decision: Decision, key: str) -> None
                # The text kept with the decision: the message and the outcome page say the same.
                "feedback": decision.released_feedback,
                "comments": decision.released_comments,
+               # An offer's acceptance deadline, in the call's zone (None for a waitlist or a rejection).
+               "deadline": moment_json(decision.offer_deadline_at, call.timezone),
            })
 
 

@@ -6,15 +6,16 @@ from flask_babel import ngettext
 
 from cade.applications.constants import ApplicationStatus
 from cade.applications.models import Application
-from cade.awards.constants import DECISION_OUTCOME_LABELS, RELEASED_STATUS
+from cade.awards.constants import ADMIN_OFFER_LABELS, DECISION_OUTCOME_LABELS, RELEASED_STATUS
 from cade.awards.forms import (
     FLAG_LABELS,
+    AwardWaitlistedForm,
     RankingFilterForm,
     ReleaseConfirmForm,
     decision_form,
     targets_form,
 )
-from cade.awards.services import decisions
+from cade.awards.services import decisions, offers
 from cade.awards.services.commitments import committed_total
 from cade.awards.services.release import (
     ReleaseCountChanged,
@@ -61,8 +62,11 @@ def _render_ranking(call: Call, targets, status: int = 200):
         place_errors(filters, error)
         ranking = rank_call(call.id, filters.filters(), page=page)
     page_args = {key: value for key, value in request.args.items() if key != "page"}
+    # What a declined or lapsed offer freed goes to the waiting list first, one action away.
+    proposed = offers.first_waitlisted(call.id) if ranking.remaining_minor > 0 else None
     return render_template("awards/ranking.html", call=call, ranking=ranking, filters=filters, targets=targets,
-                           page_args=page_args, unreleased=unreleased_decision_count(call.id)), status
+                           page_args=page_args, unreleased=unreleased_decision_count(call.id),
+                           proposed=proposed), status
 
 
 @bp.route("/admin/calls/<int:call_id>/ranking", methods=["GET", "POST"])
@@ -118,12 +122,17 @@ def release(call_id: int):
 # ---------------------------------------------------------------- one decision
 
 
-def _render_decide(application: Application, form, status: int = 200):
+def _render_decide(application: Application, form, status: int = 200, award_form=None):
     call = application.call
     decision = decisions.decision_for(application.id)
+    waitlisted = offers.is_awardable_from_waitlist(application, decision)
+    if waitlisted and award_form is None:
+        award_form = AwardWaitlistedForm(formdata=None)
     return render_template(
         "awards/decide.html", application=application, call=call, form=form, decision=decision,
         summary=score_summary(application.id), awarded=committed_total(call.id),
+        offer_labels=ADMIN_OFFER_LABELS, fx_missing=decision is not None and offers.fx_missing(decision),
+        report_currency=offers.report_currency(), award_form=award_form if waitlisted else None,
     ), status
 
 
@@ -153,3 +162,29 @@ def decide(application_id: int):
             flash(_("Decision saved. The applicant sees it once the call's decisions are released."), "success")
             return redirect(url_for(".ranking", call_id=call.id) + f"#application-{application.id}")
     return _render_decide(application, form, status=422)
+
+
+@bp.post("/admin/applications/<int:application_id>/decision/award")
+@admin_required
+def award_waitlisted(application_id: int):
+    application = db.get_or_404(Application, application_id)
+    call = application.call
+    form = AwardWaitlistedForm()
+    form.currency = call.currency
+    if form.validate():
+        try:
+            command = offers.AwardWaitlistedInput.from_input(form.data, currency=call.currency)
+            offers.award_waitlisted(current_actor(), application.id, command)
+        except (ValidationFailed, BudgetExceeded) as error:
+            db.session.rollback()
+            place_errors(form, error)
+        except InvalidTransition as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for(".decide", application_id=application.id), 303)
+        else:
+            db.session.commit()
+            flash(_("Awarded from the waiting list: the offer has been sent to the applicant."), "success")
+            return redirect(url_for(".decide", application_id=application.id), 303)
+    return _render_decide(application, decision_form(call, decisions.decision_for(application.id)), status=422,
+                          award_form=form)

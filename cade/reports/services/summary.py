@@ -77,7 +77,9 @@ class FundingSummaryInput(Command):
 
 # -- the statement ------------------------------------------------------------------------------------
 
-_RELEASED_AWARD = and_(Decision.outcome == DecisionOutcome.AWARD, Decision.status != DecisionStatus.DECIDED)
+# An award counts once released, unless its offer was declined or lapsed (its money went back to the envelope).
+_RELEASED_AWARD = and_(Decision.outcome == DecisionOutcome.AWARD,
+                       Decision.status.in_([DecisionStatus.RELEASED, DecisionStatus.ACCEPTED]))
 _CURRENCY = func.coalesce(Decision.currency, Programme.currency)
 
 
