@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from cade.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 DOMAINS = ["core", "accounts", "organisations", "programmes", "applications", "training", "reviews", "awards",
-           "notifications", "reports"]
+           "grants", "notifications", "reports"]
 
 
 @event.listens_for(Engine, "connect")
@@ -113,14 +113,20 @@ def register_hooks(app: Flask) -> None:
 
     The awards domain knows the amount committed in a call; the programmes
     domain, which may not import it, needs it to keep a call's envelope above
-    it (`cade.programmes.services.commitment_sources`). Registering twice
-    (a second app in one process) adds nothing.
+    it (`cade.programmes.services.commitment_sources`); the grants domain opens
+    a grant when awards records an accepted offer (`acceptance_hooks`).
+    Registering twice (a second app in one process) adds nothing.
     """
     from cade.awards.services.commitments import committed_total
     from cade.programmes import services as programme_services
 
     if committed_total not in programme_services.commitment_sources:
         programme_services.commitment_sources.append(committed_total)
+    # An accepted offer opens its grant, in the same transaction (cade/grants registers open_grant once).
+    from cade import grants
+    from cade.awards.services import offers
+
+    grants.register(offers.acceptance_hooks)
 
 
 def register_blueprints(app: Flask) -> None:

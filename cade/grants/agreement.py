@@ -1,0 +1,68 @@
+"""The grant agreement as a PDF, from a template per programme, in the organisation's language.
+
+Templates live in templates/grants/agreements/: `<programme kind>.<lang>.html`
+is used where it exists, else `default.<lang>.html`, else `default.en.html`.
+The page is HTML drawn by the reports' `html_to_pdf` (WeasyPrint, fetching
+nothing but ``data:`` URLs), as certificates are.
+"""
+
+from flask import current_app, render_template
+from flask_babel import force_locale, format_date, format_datetime
+from jinja2 import TemplateNotFound
+
+from cade.grants.constants import AGREEMENT_FOLDER
+from cade.reports.outputs.pdf import html_to_pdf
+
+
+def agreement_language(decision, owner) -> str:
+    """The accepting owner's language, else the organisation's first language, else English."""
+    if owner is not None and getattr(owner, "locale", None):
+        return owner.locale
+    languages = decision.application.organisation.languages or []
+    return languages[0] if languages else "en"
+
+
+def agreement_template(programme, language: str) -> str:
+    """The name of the first agreement template that exists for `programme` in `language` (English last)."""
+    names = [f"{AGREEMENT_FOLDER}/{programme.kind}.{language}.html", f"{AGREEMENT_FOLDER}/default.{language}.html",
+             f"{AGREEMENT_FOLDER}/default.en.html"]
+    for name in names:
+        try:
+            current_app.jinja_env.get_template(name)
+        except TemplateNotFound:
+            continue
+        return name
+    raise TemplateNotFound(names[-1])
+
+
+def fixed_rate(decision) -> dict | None:
+    """The exchange rate fixed at award (awards' fx_* columns), or None where the currencies match."""
+    rate = getattr(decision, "fx_rate", None)
+    if rate is None:
+        return None
+    return {"rate": rate, "currency": getattr(decision, "fx_currency", None),
+            "on": getattr(decision, "fx_rate_date", None) or getattr(decision, "fx_date", None),
+            "source": getattr(decision, "fx_source", None)}
+
+
+def agreement_html(decision, owner, language: str) -> tuple[str, str]:
+    """(the agreement's HTML, the language it is in): the template's language, which may fall back to English."""
+    programme = decision.application.call.programme
+    name = agreement_template(programme, language)
+    language = name.rsplit(".", 2)[-2]
+    accepted_at = getattr(decision, "accepted_at", None)
+    with force_locale(language):
+        html = render_template(
+            name, decision=decision, application=decision.application, call=decision.application.call,
+            programme=programme, organisation=decision.application.organisation, language=language,
+            signatory_name=getattr(decision, "signatory_name", None) or getattr(owner, "name", ""),
+            signatory_position=getattr(decision, "signatory_position", None) or "",
+            accepted_on=format_date(accepted_at, "long") if accepted_at else "",
+            accepted_at=format_datetime(accepted_at, "long") if accepted_at else "",
+            fx=fixed_rate(decision))
+    return html, language
+
+
+def agreement_pdf(decision, owner, language: str) -> tuple[bytes, str]:
+    html, language = agreement_html(decision, owner, language)
+    return html_to_pdf(html), language

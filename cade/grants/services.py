@@ -1,0 +1,109 @@
+"""Opening a grant when an offer is accepted, and finding grants for the pages."""
+
+import io
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, select
+from sqlalchemy.orm import joinedload
+
+from cade.accounts.models import User
+from cade.awards.constants import DecisionOutcome
+from cade.awards.models import Decision
+from cade.core.after_commit import on_rollback
+from cade.core.audit import record_event
+from cade.core.db import lock_row
+from cade.core.errors import InvalidTransition, NotFound
+from cade.core.storage import get_storage
+from cade.extensions import db
+from cade.grants.agreement import agreement_language, agreement_pdf
+from cade.grants.constants import GrantStatus
+from cade.grants.models import Grant
+from cade.organisations.models import Membership
+
+
+def grant_for_decision(decision_id: int) -> Grant | None:
+    return db.session.scalar(select(Grant).where(Grant.decision_id == decision_id))
+
+
+def accepting_owner(decision) -> User | None:
+    """Who accepted the offer (awards' accepted_by where it records one), else the organisation's first owner."""
+    owner = getattr(decision, "accepted_by", None)
+    owner_id = getattr(decision, "accepted_by_id", None)
+    if owner is None and owner_id is not None:
+        owner = db.session.get(User, owner_id)
+    if owner is None:
+        owner = db.session.scalar(
+            select(User).join(Membership, Membership.user_id == User.id)
+            .where(Membership.organisation_id == decision.application.organisation_id, Membership.role == "owner")
+            .order_by(Membership.id).limit(1))
+    return owner
+
+
+def open_grant(decision, actor=None) -> Grant:
+    """Open the grant of an accepted award: the Grant row and its agreement PDF, stored; audited `grant.opened`.
+
+    Safe to call twice (also at once: the decision's row is locked first): a
+    second call returns the grant that exists and stores no second file. The stored PDF is deleted if the
+    transaction rolls back. Flushes, never commits. Raises InvalidTransition
+    when the decision is not an accepted award.
+    """
+    # Two acceptances' hooks at once: the second waits here, then finds the first one's grant.
+    lock_row(Decision, decision.id)
+    existing = grant_for_decision(decision.id)
+    if existing is not None:
+        return existing
+    if decision.outcome != DecisionOutcome.AWARD or getattr(decision, "accepted_at", None) is None:
+        raise InvalidTransition(_l("Only an accepted award opens a grant."))
+    owner = accepting_owner(decision)
+    pdf, language = agreement_pdf(decision, owner, agreement_language(decision, owner))
+    storage = get_storage()
+    stored = storage.put(io.BytesIO(pdf))
+    on_rollback(lambda: storage.delete(stored.name))  # a grant rolled back leaves no file behind
+    grant = Grant(decision_id=decision.id, organisation_id=decision.application.organisation_id,
+                  call_id=decision.call_id, amount_minor=decision.amount_minor, currency=decision.currency,
+                  agreement_stored_name=stored.name, agreement_size=stored.size, agreement_sha256=stored.sha256,
+                  agreement_language=language)
+    db.session.add(grant)
+    db.session.flush()
+    record_event(actor or owner, "grant.opened", grant, None,
+                 {"decision_id": decision.id, "amount_minor": grant.amount_minor, "currency": grant.currency,
+                  "agreement_language": language, "agreement_sha256": stored.sha256})
+    return grant
+
+
+def _listed():
+    return (select(Grant).options(joinedload(Grant.decision).joinedload(Decision.application),
+                                  joinedload(Grant.organisation), joinedload(Grant.call))
+            .order_by(Grant.created_at.desc(), Grant.id.desc()))
+
+
+def grants_of_user(user) -> list[Grant]:
+    """The grants of every organisation `user` belongs to, newest first, in one query."""
+    member = exists().where(Membership.organisation_id == Grant.organisation_id, Membership.user_id == user.id)
+    return list(db.session.scalars(_listed().where(member)))
+
+
+def all_grants(*, status: str | None = None, call_id: int | None = None) -> list[Grant]:
+    """Every grant, newest first, optionally of one status and one call (an unknown status is no filter)."""
+    stmt = _listed()
+    if status in set(GrantStatus):
+        stmt = stmt.where(Grant.status == status)
+    if call_id is not None:
+        stmt = stmt.where(Grant.call_id == call_id)
+    return list(db.session.scalars(stmt))
+
+
+def get_grant(grant_id: int) -> Grant:
+    """The grant, with its decision, application, organisation and call. Raises NotFound."""
+    grant = db.session.scalar(_listed().where(Grant.id == grant_id))
+    if grant is None:
+        raise NotFound()
+    return grant
+
+
+def open_agreement(grant):
+    """The agreement PDF as a binary stream (the caller closes it). Raises NotFound when the file is gone."""
+    try:
+        return get_storage().open(grant.agreement_stored_name)
+    except FileNotFoundError:
+        raise NotFound() from None

@@ -1,0 +1,67 @@
+"""Grant pages: the organisation's grants, one grant with its timeline and agreement, and the admins' list."""
+
+from flask import Blueprint, abort, render_template, request, send_file
+from flask_login import current_user, login_required
+
+from cade.core.errors import NotFound
+from cade.core.permissions import admin_required
+from cade.extensions import db
+from cade.grants import services
+from cade.grants.constants import GRANT_STATUS_LABELS
+from cade.grants.permissions import can_view_grant
+from cade.grants.timeline import grant_timeline
+from cade.programmes.models import Call
+
+bp = Blueprint("grants", __name__)
+
+
+def _viewable(grant_id: int):
+    try:
+        grant = services.get_grant(grant_id)
+    except NotFound:
+        abort(404)
+    if not can_view_grant(current_user, grant):
+        abort(404)  # another organisation's grant does not exist for this reader
+    return grant
+
+
+@bp.get("/grants/")
+@login_required
+def mine():
+    return render_template("grants/mine.html", grants=services.grants_of_user(current_user),
+                           status_labels=GRANT_STATUS_LABELS)
+
+
+@bp.get("/grants/<int:grant_id>")
+@login_required
+def show(grant_id: int):
+    grant = _viewable(grant_id)
+    return render_template("grants/show.html", grant=grant, timeline=grant_timeline(grant),
+                           status_labels=GRANT_STATUS_LABELS)
+
+
+@bp.get("/grants/<int:grant_id>/agreement")
+@login_required
+def agreement(grant_id: int):
+    grant = _viewable(grant_id)
+    try:
+        stream = services.open_agreement(grant)
+    except NotFound:
+        abort(404)
+    reference = grant.decision.application.reference or str(grant.id)
+    response = send_file(stream, mimetype="application/pdf", as_attachment=True,
+                         download_name=f"grant-agreement-{reference}.pdf", max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/admin/grants/")
+@admin_required
+def admin_index():
+    status = request.args.get("status") or None
+    call_id = request.args.get("call", type=int)
+    calls = db.session.scalars(db.select(Call).order_by(Call.title)).all()
+    return render_template("grants/admin_index.html", grants=services.all_grants(status=status, call_id=call_id),
+                           calls=calls, status=status if status in GRANT_STATUS_LABELS else None,
+                           call_id=call_id, status_labels=GRANT_STATUS_LABELS)
