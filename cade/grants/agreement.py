@@ -51,6 +51,9 @@ def agreement_html(decision, owner, language: str) -> tuple[str, str]:
     name = agreement_template(programme, language)
     language = name.rsplit(".", 2)[-2]
     accepted_at = getattr(decision, "accepted_at", None)
+    from cade.grants.tranches import acceptance_day, planned_tranches
+
+    schedule = planned_tranches(decision.call_id, decision.amount_minor, decision.currency, acceptance_day(decision))
     with force_locale(language):
         html = render_template(
             name, decision=decision, application=decision.application, call=decision.application.call,
@@ -59,7 +62,7 @@ def agreement_html(decision, owner, language: str) -> tuple[str, str]:
             signatory_position=getattr(decision, "signatory_position", None) or "",
             accepted_on=format_date(accepted_at, "long") if accepted_at else "",
             accepted_at=format_datetime(accepted_at, "long") if accepted_at else "",
-            fx=fixed_rate(decision))
+            fx=fixed_rate(decision), schedule=schedule)
     return html, language
 
 

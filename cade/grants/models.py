@@ -1,15 +1,18 @@
-"""A grant: the accepted award it comes from, its amount, status and agreement PDF."""
+"""A grant: the accepted award it comes from, its amount, status and agreement PDF; its call's tranche schedule and
+its tranches."""
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cade.awards.models import Decision
 from cade.core.db import UTCDateTime, utcnow
 from cade.core.states import StateMachine
 from cade.extensions import db
-from cade.grants.constants import GrantStatus
+from cade.grants.constants import GrantStatus, TrancheCondition, TrancheStatus
+from cade.accounts.models import User
 from cade.organisations.models import Organisation
 from cade.programmes.models import Call
 
@@ -54,4 +57,71 @@ GRANT_MACHINE = StateMachine(
     description=("What an accepted award becomes: opened active with its agreement when the offer is accepted; "
                  "closed once the final report is approved and the last tranche paid."),
     transitions={GrantStatus.ACTIVE: {GrantStatus.CLOSED}, GrantStatus.CLOSED: set()},
+)
+
+
+_CONDITIONS = ", ".join(f"'{c.value}'" for c in TrancheCondition)
+
+
+class TrancheTemplate(db.Model):
+    """One row of a call's payment schedule: a share of the grant, paid on a condition, due some days after acceptance."""
+
+    __tablename__ = "tranche_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    share: Mapped[Decimal] = mapped_column(Numeric(5, 4))  # a fraction: 0.4000 is 40 %
+    condition: Mapped[str] = mapped_column(String(32))
+    due_after_days: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("call_id", "position"),
+        CheckConstraint("share > 0 AND share <= 1", name="share_fraction"),
+        CheckConstraint("due_after_days >= 0", name="days_not_negative"),
+        CheckConstraint(f"condition IN ({_CONDITIONS})", name="condition_known"),
+    )
+
+
+class Tranche(db.Model):
+    """One instalment of a grant: its amount, the condition that unlocks it, when it is due and its payment."""
+
+    __tablename__ = "tranches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    condition: Mapped[str] = mapped_column(String(32))
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=TrancheStatus.DUE, index=True)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    payment_reference: Mapped[str | None] = mapped_column(String(100))
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    grant: Mapped[Grant] = relationship()
+    paid_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("grant_id", "position"),
+        CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+        CheckConstraint("status IN ('due', 'payable', 'paid')", name="status_known"),
+        CheckConstraint(f"condition IN ({_CONDITIONS})", name="condition_known"),
+        CheckConstraint("status <> 'paid' OR (paid_on IS NOT NULL AND payment_reference IS NOT NULL)",
+                        name="paid_has_payment"),
+    )
+
+
+TRANCHE_MACHINE = StateMachine(
+    noun="tranche",
+    model=Tranche,
+    statuses=TrancheStatus,
+    initial=TrancheStatus.DUE,
+    description=("An instalment of a grant. Created when the grant opens: payable at once when it is paid on "
+                 "signature, else due (locked) until its report is approved; paid once, when an admin records "
+                 "the payment (two admins at once: one wins)."),
+    transitions={TrancheStatus.DUE: {TrancheStatus.PAYABLE}, TrancheStatus.PAYABLE: {TrancheStatus.PAID},
+                 TrancheStatus.PAID: set()},
 )

@@ -65,6 +65,9 @@ def open_grant(decision, actor=None) -> Grant:
                   agreement_language=language)
     db.session.add(grant)
     db.session.flush()
+    from cade.grants.tranches import create_tranches
+
+    create_tranches(grant)
     record_event(actor or owner, "grant.opened", grant, None,
                  {"decision_id": decision.id, "amount_minor": grant.amount_minor, "currency": grant.currency,
                   "agreement_language": language, "agreement_sha256": stored.sha256})

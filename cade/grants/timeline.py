@@ -29,4 +29,10 @@ def grant_timeline(grant) -> list[Step]:
             text = _("Offer accepted")
         steps.append(Step(accepted_at, text))
     steps.append(Step(grant.created_at, _("Agreement created")))
+    from cade.grants.tranches import tranches_of
+
+    for tranche in tranches_of(grant):
+        if tranche.paid_at is not None:
+            steps.append(Step(tranche.paid_at, _("Tranche %(position)s paid (reference %(reference)s)",
+                                                 position=tranche.position, reference=tranche.payment_reference)))
     return sorted(steps, key=lambda step: step.at)

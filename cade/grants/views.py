@@ -35,9 +35,11 @@ def mine():
 @bp.get("/grants/<int:grant_id>")
 @login_required
 def show(grant_id: int):
+    from cade.grants.views_tranches import schedule_context
+
     grant = _viewable(grant_id)
     return render_template("grants/show.html", grant=grant, timeline=grant_timeline(grant),
-                           status_labels=GRANT_STATUS_LABELS)
+                           status_labels=GRANT_STATUS_LABELS, **schedule_context(grant))
 
 
 @bp.get("/grants/<int:grant_id>/agreement")
@@ -65,3 +67,6 @@ def admin_index():
     return render_template("grants/admin_index.html", grants=services.all_grants(status=status, call_id=call_id),
                            calls=calls, status=status if status in GRANT_STATUS_LABELS else None,
                            call_id=call_id, status_labels=GRANT_STATUS_LABELS)
+
+
+from cade.grants import views_tranches  # noqa: E402,F401  (its routes join this blueprint)

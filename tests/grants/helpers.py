@@ -16,8 +16,8 @@ def accepted_decision(*, owner_locale="en", organisation=None, **kwargs):
         languages=["fr", "en"])
     owner = UserFactory(name="Amina Diallo", locale=owner_locale)
     MembershipFactory(user=owner, organisation=organisation, role="owner")
-    decision = DecisionFactory(application__organisation=organisation, released_at=ACCEPTED_AT,
-                               amount_minor=12_345_00, **kwargs)
+    kwargs.setdefault("amount_minor", 12_345_00)
+    decision = DecisionFactory(application__organisation=organisation, released_at=ACCEPTED_AT, **kwargs)
     accept(decision, owner)
     return decision, owner
 

@@ -93,7 +93,22 @@ def test_an_english_owner_gets_the_english_agreement(db):
     assert grant.agreement_language == "en"
     text = pdf_text(grant)
     assert "Grant agreement" in text and "$12,345.00" in text and "Amina Diallo" in text
-    assert "Tranche schedule: to be set" in text
+    assert "Tranche schedule" in text and "on signature of this agreement" in text  # the default: one tranche
+    assert "to be set" not in text
+
+
+def test_the_agreement_lists_the_calls_tranche_schedule(db):
+    from cade.grants.tranches import set_schedule
+
+    decision, _owner = accepted_decision(owner_locale="fr")
+    set_schedule(None, decision.call_id, [
+        {"share": "40", "condition": "on_signature", "days": "0"},
+        {"share": "60", "condition": "final_report_approved", "days": "365"}])
+    grant = open_grant(decision)
+    db.session.commit()
+    text = pdf_text(grant)
+    assert "4 938,00 $US" in text and "7 407,00 $US" in text
+    assert "à l’approbation du rapport final" in text and "20 novembre 2027" in text
 
 
 def test_only_an_accepted_award_opens_a_grant(db):
