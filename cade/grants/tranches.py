@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from cade.core.audit import record_event
 from cade.core.commands import Command, Day, FieldErrors, Text, field
+from cade.core.forms import parse_decimal_input
 from cade.core.db import utcnow
 from cade.core.errors import InvalidTransition, NotFound, ValidationFailed
 from cade.core.money import Money
@@ -92,9 +93,11 @@ def clean_schedule(rows: list[dict]) -> list[ScheduleRow]:
 
 
 def _percent(raw: str, errors: FieldErrors, name: str) -> Decimal | None:
+    # As the person typed it, in their language ("33,33" in French), with or without a "%".
+    text = str(raw or "").strip().removesuffix("%").strip()
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
+        value = parse_decimal_input(text, str(get_locale() or "en"))
+    except (ValueError, InvalidOperation):
         value = None
     if value is None or not value.is_finite() or value <= 0 or value > 100:
         errors.add(name, _l("Enter a share above 0 and at most 100 %."))

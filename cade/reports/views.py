@@ -1,5 +1,7 @@
 """/reports/: ask for a funding summary, follow it, read its dashboard, download its files (administrators)."""
 
+from datetime import date
+
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_babel import format_percent
 from flask_babel import lazy_gettext as _l
@@ -91,13 +93,12 @@ def _fill_from_run(form: ReportForm, run_id: int | None) -> None:
     form.call_ids.data = [str(i) for i in params.get("call_ids") or []]
     for name in ("date_from", "date_to"):
         if params.get(name):
-            from datetime import date
-
             getattr(form, name).data = date.fromisoformat(params[name])
     form.currency.data = params.get("currency")
 
 
-def _finished(run_id: int) -> Run:
+def _finished(run_id: int) -> Run | None:
+    """The finished report run, None while it is not finished; 404 for anything else."""
     run = db.session.get(Run, run_id)
     if run is None or run.kind != REPORT_RUN_KIND:
         abort(404)

@@ -189,3 +189,15 @@ def test_the_payment_message_renders_in_the_grantees_language(db, admin):
     note = _db.session.scalar(select(Notification).where(Notification.kind == "grants.tranche_paid"))
     rendered = " ".join(part or "" for part in render_notification(note))
     assert "$12,345.00" in rendered and "WIRE-2026-0042" in rendered and f"/grants/{grant.id}" in rendered
+
+
+def test_shares_are_read_as_the_reader_types_them(app, db):
+    from flask_babel import force_locale
+
+    from cade.grants.tranches import clean_schedule
+
+    rows = [{"share": "33,33 %", "condition": "on_signature", "days": "0"},
+            {"share": "66,67", "condition": "final_report_approved", "days": "30"}]
+    with app.test_request_context(), force_locale("fr"):
+        schedule = clean_schedule(rows)
+    assert [row.share for row in schedule] == [Decimal("0.3333"), Decimal("0.6667")]

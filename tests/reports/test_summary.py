@@ -177,7 +177,7 @@ def test_a_missing_rate_names_the_currency_and_the_day(fixture):
 
 @pytest.mark.parametrize("data, field", [
     ({"group_by": ["planet"]}, "group_by"),
-    ({"currency": "XXX1"}, "currency"),
+    ({"currency": "EURO"}, "currency"),
     ({"date_from": "yesterday"}, "date_from"),
     ({"date_from": "2026-02-01", "date_to": "2026-01-01"}, "date_to"),
     ({"programme_ids": ["abc"]}, "programme_ids"),

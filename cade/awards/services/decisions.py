@@ -64,14 +64,7 @@ def decide_application(actor, application_id: int, command: DecisionInput) -> De
     """
     if not can_decide(actor):
         raise PermissionDenied()
-    call_id = db.session.scalar(select(Application.call_id).where(Application.id == application_id))
-    if call_id is None:
-        raise NotFound()
-    # Everything below is read after the lock: what another admin committed meanwhile counts.
-    lock_row(Call, call_id)
-    application = db.session.get(Application, application_id, populate_existing=True)
-    decision = db.session.scalar(select(Decision).where(Decision.application_id == application_id)
-                                 .execution_options(populate_existing=True))
+    application, decision = locked_for_deciding(application_id)
     if not can_change_decision(application, decision):
         if decision is not None and decision.is_released:
             raise InvalidTransition(_l("This decision has been released to the applicant and can no longer change."))
@@ -98,6 +91,22 @@ def decide_application(actor, application_id: int, command: DecisionInput) -> De
     record_event(actor, "decision.changed" if before else "decision.made", decision, before,
                  {"application_id": application.id, **_snapshot(decision)})
     return decision
+
+
+def locked_for_deciding(application_id: int) -> tuple[Application, Decision | None]:
+    """The application and its decision, read afresh after locking its call's row. Raises NotFound.
+
+    Everything read after the lock includes what another admin committed
+    meanwhile, so two admins deciding in one call take turns.
+    """
+    call_id = db.session.scalar(select(Application.call_id).where(Application.id == application_id))
+    if call_id is None:
+        raise NotFound()
+    lock_row(Call, call_id)
+    application = db.session.get(Application, application_id, populate_existing=True)
+    decision = db.session.scalar(select(Decision).where(Decision.application_id == application_id)
+                                 .execution_options(populate_existing=True))
+    return application, decision
 
 
 def decision_for(application_id: int) -> Decision | None:

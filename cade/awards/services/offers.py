@@ -42,7 +42,7 @@ from cade.awards.models import DECISION_MACHINE, Decision
 from cade.awards.permissions import can_answer_offer, can_award_from_waitlist
 from cade.core.audit import record_event
 from cade.core.commands import Amount, Command, FieldErrors, Text, field
-from cade.core.db import lock_row, utcnow
+from cade.core.db import utcnow
 from cade.core.errors import DeadlinePassed, InvalidTransition, NotFound, PermissionDenied
 from cade.core.money import Money
 from cade.core.rates import RATE_PLACES, ExchangeRateMissing, convert
@@ -51,7 +51,6 @@ from cade.extensions import db
 from cade.notifications.services import notify, queued_keys
 from cade.organisations.constants import MembershipRole
 from cade.organisations.models import Membership
-from cade.programmes.models import Call
 from cade.reviews.services.aggregation import application_scores
 
 # Called with the accepted Decision inside the accepting transaction (grants opens the grant here).
@@ -328,18 +327,12 @@ def award_waitlisted(actor, application_id: int, command: AwardWaitlistedInput) 
     InvalidTransition (not, or no longer, on the waiting list: a second
     click), ValidationFailed and BudgetExceeded.
     """
-    from cade.awards.services.decisions import DecisionInput, _check_envelope, _checked
+    from cade.awards.services.decisions import DecisionInput, _check_envelope, _checked, locked_for_deciding
     from cade.awards.services.release import tell_members
 
     if not can_award_from_waitlist(actor):
         raise PermissionDenied()
-    call_id = db.session.scalar(select(Application.call_id).where(Application.id == application_id))
-    if call_id is None:
-        raise NotFound()
-    lock_row(Call, call_id)
-    application = db.session.get(Application, application_id, populate_existing=True)
-    decision = db.session.scalar(select(Decision).where(Decision.application_id == application_id)
-                                 .execution_options(populate_existing=True))
+    application, decision = locked_for_deciding(application_id)
     if not is_awardable_from_waitlist(application, decision):
         raise InvalidTransition(_l("This application is no longer on the waiting list."))
     call = application.call
