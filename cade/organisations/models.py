@@ -37,7 +37,7 @@ class Organisation(TimestampMixin, db.Model):
     publish_consent: Mapped[bool] = mapped_column(default=False)
 
     memberships: Mapped[list["Membership"]] = relationship(
-        back_populates="organisation", cascade="all, delete-orphan"
+        back_populates="organisation", cascade="all, delete-orphan", order_by="Membership.id"
     )
 
     @property
