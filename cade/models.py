@@ -9,7 +9,10 @@ from cade.notifications.models import Notification  # noqa: F401
 from cade.organisations.models import Invitation, Membership, Organisation  # noqa: F401
 from cade.programmes.models import Call, Programme, Question, RubricCriterion  # noqa: F401
 from cade.awards.models import Decision  # noqa: F401
-from cade.grants.models import Grant  # noqa: F401
+from cade.grants.models import (  # noqa: F401
+    Grant, GrantReport, Indicator, IndicatorTarget, IndicatorValue, ReportAnswer, ReportAttachment, ReportTemplate,
+    SpendLine, Tranche, TrancheTemplate,
+)
 from cade.reports.models import RepresentationTarget  # noqa: F401
 from cade.training.models import Course, Enrolment, Session, session_trainers  # noqa: F401
 from cade.training.assessments import AssessmentScore, CapacityAssessment  # noqa: F401

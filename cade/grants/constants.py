@@ -51,3 +51,41 @@ TRANCHE_STATUS_LABELS = {TrancheStatus.DUE: _l("Locked"), TrancheStatus.PAYABLE:
                          TrancheStatus.PAID: _l("Paid")}
 
 MAX_SCHEDULE_ROWS = 6  # rows of the schedule form (blank ones are ignored)
+
+
+class ReportKind(StrEnum):
+    """Which report of a grant: the interim one (some calls have none) and the final one (every grant has it)."""
+
+    INTERIM = "interim"
+    FINAL = "final"
+
+
+REPORT_KIND_LABELS = {ReportKind.INTERIM: _l("Interim report"), ReportKind.FINAL: _l("Final report")}
+
+# The report whose approval unlocks a tranche paid on that condition.
+REPORT_UNLOCKS = {ReportKind.INTERIM: TrancheCondition.INTERIM_REPORT_APPROVED,
+                  ReportKind.FINAL: TrancheCondition.FINAL_REPORT_APPROVED}
+
+# When a call names no report dates: days after acceptance.
+DEFAULT_REPORT_DAYS = {ReportKind.INTERIM: 180, ReportKind.FINAL: 365}
+
+
+class ReportStatus(StrEnum):
+    """Where a grantee report is (REPORT_MACHINE in cade/grants/models.py has the moves)."""
+
+    DRAFT = "draft"  # being written (or not started); saved as often as the grantee likes
+    SUBMITTED = "submitted"  # sent; the admin approves it or asks for changes
+    CHANGES_REQUESTED = "changes_requested"  # sent back with comments; editable again, then resubmitted
+    APPROVED = "approved"  # final; unlocks the tranches that waited for it
+
+
+REPORT_STATUS_LABELS = {
+    ReportStatus.DRAFT: _l("Not submitted"),
+    ReportStatus.SUBMITTED: _l("Submitted, awaiting review"),
+    ReportStatus.CHANGES_REQUESTED: _l("Changes requested"),
+    ReportStatus.APPROVED: _l("Approved"),
+}
+
+REPORT_RESUBMIT_DAYS = 14  # a report sent back is overdue this many days after, if later than its due date
+REPORT_REMINDER_DAYS = 14  # owners are reminded this many days before a report is due
+SPEND_VARIANCE_EXPLAIN = 10  # percent: a spend line further than this from its budget needs an explanation

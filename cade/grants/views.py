@@ -70,3 +70,6 @@ def admin_index():
 
 
 from cade.grants import views_tranches  # noqa: E402,F401  (its routes join this blueprint)
+from cade.grants import views_reports  # noqa: E402,F401
+from cade.grants import views_indicators  # noqa: E402,F401
+from cade.grants import views_closure  # noqa: E402,F401

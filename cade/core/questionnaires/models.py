@@ -12,6 +12,7 @@ class QuestionnairePurpose(StrEnum):
     """What a questionnaire is for, so that a stray row can be traced to the kind of owner holding it."""
 
     CALL_APPLICATION = "call_application"
+    GRANT_REPORT = "grant_report"  # a call's report template (cade/grants: ReportTemplate.questionnaire_id)
 
 
 class Questionnaire(db.Model):
