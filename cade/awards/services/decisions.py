@@ -71,9 +71,7 @@ def decide_application(actor, application_id: int, command: DecisionInput) -> De
         raise InvalidTransition(_l("Only submitted applications can be decided."))
 
     call = application.call
-    values = _checked(application, call, command)
-    if values["outcome"] == DecisionOutcome.AWARD:
-        _check_envelope(call, application.id, values["amount_minor"])
+    values = checked_values(application, call, command)
 
     before = _snapshot(decision) if decision is not None else None
     if decision is None:
@@ -120,8 +118,10 @@ def submitted_review_count(application_id: int) -> int:
         Review.application_id == application_id, counts_towards_scores())) or 0
 
 
-def _checked(application: Application, call: Call, command: DecisionInput) -> dict:
-    """The decision's values once the call's bounds and its required reviews allow them; else ValidationFailed."""
+def checked_values(application: Application, call: Call, command: DecisionInput) -> dict:
+    """The decision's values once the call's bounds, its required reviews and (for an award) what the envelope
+    holds now allow them; else ValidationFailed or BudgetExceeded. Call it under the call's lock
+    (`locked_for_deciding`), so that two admins awarding at once cannot together overspend."""
     errors = FieldErrors()
     currency = call.currency
     award = command.outcome == DecisionOutcome.AWARD
@@ -144,6 +144,8 @@ def _checked(application: Application, call: Call, command: DecisionInput) -> di
             "This application has %(num)d submitted reviews and the call requires %(required)d. "
             "To decide now, give the reason.", reviews, required=call.reviews_required))
     errors.raise_if_any()
+    if award:
+        _check_envelope(call, application.id, amount_minor)
     return {"outcome": command.outcome, "amount_minor": amount_minor, "feedback": command.feedback,
             "rationale": command.rationale, "override_reason": override_reason}
 

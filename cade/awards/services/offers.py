@@ -327,7 +327,7 @@ def award_waitlisted(actor, application_id: int, command: AwardWaitlistedInput) 
     InvalidTransition (not, or no longer, on the waiting list: a second
     click), ValidationFailed and BudgetExceeded.
     """
-    from cade.awards.services.decisions import DecisionInput, _check_envelope, _checked, locked_for_deciding
+    from cade.awards.services.decisions import DecisionInput, checked_values, locked_for_deciding
     from cade.awards.services.release import tell_members
 
     if not can_award_from_waitlist(actor):
@@ -336,11 +336,10 @@ def award_waitlisted(actor, application_id: int, command: AwardWaitlistedInput) 
     if not is_awardable_from_waitlist(application, decision):
         raise InvalidTransition(_l("This application is no longer on the waiting list."))
     call = application.call
-    values = _checked(application, call, DecisionInput(
+    values = checked_values(application, call, DecisionInput(
         outcome=DecisionOutcome.AWARD, amount_minor=command.amount_minor, feedback=command.feedback,
         # The reviews were weighed when it was waitlisted: a missing review then was overridden with a reason.
         rationale=decision.rationale, override_reason=decision.override_reason or "—"))
-    _check_envelope(call, application.id, values["amount_minor"])
     before = {"outcome": decision.outcome, "amount_minor": decision.amount_minor}
     now = utcnow()
     decision.outcome = DecisionOutcome.AWARD
