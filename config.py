@@ -76,6 +76,10 @@ def _beat_schedule() -> dict:
             "task": "awards.offer_deadlines",
             "schedule": crontab(minute=35),
         },
+        "grant-report-reminders": {
+            "task": "grants.report_reminders",
+            "schedule": crontab(minute=10, hour=6),
+        },
         "monthly-funding-summary": {
             "task": "reports.monthly_summary",
             "schedule": crontab(minute=0, hour=6, day_of_month=1),
@@ -106,6 +110,7 @@ class Config:
     MAX_CONTENT_LENGTH = 11 * 1024 * 1024  # one upload of 10 MB plus the form around it
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     APPLICATION_ATTACHMENTS_MAX_BYTES = 25 * 1024 * 1024
+    REPORT_ATTACHMENTS_MAX_BYTES = 25 * 1024 * 1024  # all files of one grantee report together
     RESOURCE_MAX_BYTES = int(_env("RESOURCE_MAX_BYTES", str(50 * 1024 * 1024)))  # a training paper or slides
 
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")

@@ -102,9 +102,10 @@ def register_rules(app: Flask) -> None:
     from cade.programmes.eligibility import call_rules
 
     from cade.training.eligibility import training_rules
+    from cade.grants.eligibility import grant_rules
 
     registry = rules.init_app(app)
-    for rule in [*call_rules(), *training_rules()]:
+    for rule in [*call_rules(), *training_rules(), *grant_rules()]:
         registry.register(rule)
 
 
@@ -127,6 +128,31 @@ def register_hooks(app: Flask) -> None:
     from cade.awards.services import offers
 
     grants.register(offers.acceptance_hooks)
+    # A call's report templates hold questionnaires too: programmes' question services find them through this.
+    from cade.grants.report_templates import report_questions
+    from cade.programmes.services.questions import questionnaire_owners
+
+    if report_questions not in questionnaire_owners:
+        questionnaire_owners.append(report_questions)
+    register_reminders()
+
+
+def register_reminders() -> None:
+    """Every domain's reminder sweep, for `send-reminders` (cade/core/reminders.py); the beat runs each alone."""
+    from cade.applications.services.reminders import queue_call_closing_reminders
+    from cade.awards.services.offers import remind_offer_deadlines
+    from cade.core.reminders import register_sweep
+    from cade.grants.reminders import send_report_reminders
+    from cade.reviews.services.reminders import queue_review_reminders
+    from cade.training.assessments.reminders import remind_due_follow_ups
+    from cade.training.services.reminders import queue_session_reminders
+
+    register_sweep("calls closing", queue_call_closing_reminders)
+    register_sweep("reviews due", queue_review_reminders)
+    register_sweep("offer deadlines", remind_offer_deadlines)
+    register_sweep("training sessions", queue_session_reminders)
+    register_sweep("capacity follow-ups", remind_due_follow_ups)
+    register_sweep("grantee reports", send_report_reminders)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""Commands for what every domain shares: `flask --app wsgi states-doc` writes docs/states.md."""
+"""Commands for what every domain shares: `states-doc` writes docs/states.md; `send-reminders` runs every
+reminder sweep now."""
 
 from pathlib import Path
 
@@ -30,3 +31,15 @@ def register(app: Flask) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
         click.echo(f"Wrote {out}.")
+
+    @app.cli.command("send-reminders")
+    def send_reminders():
+        """Queue every reminder due now: calls closing, reviews, offers, training, grantee reports (safe to repeat)."""
+        from cade.core.reminders import run_sweeps
+        from cade.extensions import db
+
+        counts = run_sweeps()
+        db.session.commit()
+        for name, count in counts.items():
+            click.echo(f"  {name}: {count}")
+        click.echo(f"Queued {sum(counts.values())} reminder(s).")

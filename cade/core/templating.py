@@ -1,6 +1,7 @@
 """Jinja filters and globals every template may use."""
 
 from collections.abc import Mapping
+from datetime import date
 
 from babel import Locale
 from babel.numbers import format_decimal as babel_format_decimal
@@ -70,6 +71,22 @@ def moment_filter(value, fmt: str = "medium") -> str:
     return timeutil.format_moment(value, fmt)
 
 
+def day_filter(value, fmt: str = "long") -> str:
+    """`due_on|day`: a calendar day (a date, or the ISO text a notification context keeps) in the reader's language.
+
+    Unlike `date`, never moves the day to another time zone: a due date is a
+    day, not a moment. Text that is not an ISO date is shown as it is.
+    """
+    if not value or isinstance(value, Undefined):
+        return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
+    return format_date(value, fmt)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         money=money_filter,
@@ -78,6 +95,7 @@ def init_app(app: Flask) -> None:
         region_name=countries.region_name,
         datetime=format_datetime,
         date=format_date,
+        day=day_filter,
         number=format_decimal,
         exact_number=exact_number,
         in_zone=timeutil.format_in_zone,

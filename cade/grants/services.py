@@ -1,6 +1,7 @@
 """Opening a grant when an offer is accepted, and finding grants for the pages."""
 
 import io
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
@@ -11,7 +12,7 @@ from cade.awards.constants import DecisionOutcome
 from cade.awards.models import Decision
 from cade.core.after_commit import on_rollback
 from cade.core.audit import record_event
-from cade.core.db import lock_row
+from cade.core.db import lock_row, utcnow
 from cade.core.errors import InvalidTransition, NotFound
 from cade.core.storage import get_storage
 from cade.extensions import db
@@ -65,9 +66,11 @@ def open_grant(decision, actor=None) -> Grant:
                   agreement_language=language)
     db.session.add(grant)
     db.session.flush()
+    from cade.grants.reports import create_reports
     from cade.grants.tranches import create_tranches
 
     create_tranches(grant)
+    create_reports(grant)
     record_event(actor or owner, "grant.opened", grant, None,
                  {"decision_id": decision.id, "amount_minor": grant.amount_minor, "currency": grant.currency,
                   "agreement_language": language, "agreement_sha256": stored.sha256})
@@ -86,13 +89,20 @@ def grants_of_user(user) -> list[Grant]:
     return list(db.session.scalars(_listed().where(member)))
 
 
-def all_grants(*, status: str | None = None, call_id: int | None = None) -> list[Grant]:
-    """Every grant, newest first, optionally of one status and one call (an unknown status is no filter)."""
+def all_grants(*, status: str | None = None, call_id: int | None = None, need: str | None = None,
+               today: date | None = None) -> list[Grant]:
+    """Every grant, newest first, optionally of one status, one call, and needing one thing (overview.NEEDS:
+    an overdue report, a report to review, a tranche to pay); an unknown status or need is no filter."""
+    from cade.grants.overview import needs_clause
+
     stmt = _listed()
     if status in set(GrantStatus):
         stmt = stmt.where(Grant.status == status)
     if call_id is not None:
         stmt = stmt.where(Grant.call_id == call_id)
+    clause = needs_clause(need, today or utcnow().date()) if need else None
+    if clause is not None:
+        stmt = stmt.where(clause)
     return list(db.session.scalars(stmt))
 
 

@@ -25,6 +25,7 @@ from cade.core.db import utcnow
 from cade.core.errors import InvalidTransition, NotFound, ValidationFailed
 from cade.core.money import Money
 from cade.extensions import db
+from cade.grants.closure import close_if_complete
 from cade.grants.constants import TRANCHE_UNLOCKS, TrancheCondition, TrancheStatus
 from cade.grants.models import TRANCHE_MACHINE, Grant, Tranche, TrancheTemplate
 from cade.notifications.services import notify
@@ -253,6 +254,8 @@ def _refusal(tranche: Tranche) -> InvalidTransition:
 def pay_tranche(actor, tranche_id: int, command: PaymentInput) -> Tranche:
     """Record the payment of a payable tranche; audited `tranche.paid`; the grantee's owners are told.
 
+    The last payment of a grant whose final report is approved closes it (`close_if_complete`).
+
     Raises NotFound, or InvalidTransition saying what unlocks a locked
     tranche or when and by whom a paid one was paid (also to the second of
     two admins pressing at once: the compare-and-set lets one through).
@@ -272,6 +275,7 @@ def pay_tranche(actor, tranche_id: int, command: PaymentInput) -> Tranche:
         raise _refusal(tranche) from None  # another admin paid it first: `move` refreshed it
     db.session.refresh(tranche)
     _tell_grantee(tranche)
+    close_if_complete(tranche.grant, actor)  # the last payment of a grant whose final report is approved ends it
     return tranche
 
 

@@ -7,7 +7,10 @@ from cade.core.errors import NotFound
 from cade.core.permissions import admin_required
 from cade.extensions import db
 from cade.grants import services
-from cade.grants.constants import GRANT_STATUS_LABELS
+from cade.core.db import utcnow
+from cade.grants.constants import GRANT_STATUS_LABELS, REPORT_KIND_LABELS
+from cade.grants.indicators import grant_progress
+from cade.grants.overview import NEEDS, attention
 from cade.grants.permissions import can_view_grant
 from cade.grants.timeline import grant_timeline
 from cade.programmes.models import Call
@@ -28,8 +31,9 @@ def _viewable(grant_id: int):
 @bp.get("/grants/")
 @login_required
 def mine():
-    return render_template("grants/mine.html", grants=services.grants_of_user(current_user),
-                           status_labels=GRANT_STATUS_LABELS)
+    grants = services.grants_of_user(current_user)
+    return render_template("grants/mine.html", grants=grants, status_labels=GRANT_STATUS_LABELS,
+                           attention=attention(grants, utcnow().date()), report_labels=REPORT_KIND_LABELS)
 
 
 @bp.get("/grants/<int:grant_id>")
@@ -39,7 +43,8 @@ def show(grant_id: int):
 
     grant = _viewable(grant_id)
     return render_template("grants/show.html", grant=grant, timeline=grant_timeline(grant),
-                           status_labels=GRANT_STATUS_LABELS, **schedule_context(grant))
+                           status_labels=GRANT_STATUS_LABELS, progress=grant_progress(grant),
+                           **schedule_context(grant))
 
 
 @bp.get("/grants/<int:grant_id>/agreement")
@@ -63,13 +68,17 @@ def agreement(grant_id: int):
 def admin_index():
     status = request.args.get("status") or None
     call_id = request.args.get("call", type=int)
+    need = request.args.get("needs") if request.args.get("needs") in NEEDS else None
+    today = utcnow().date()
     calls = db.session.scalars(db.select(Call).order_by(Call.title)).all()
-    return render_template("grants/admin_index.html", grants=services.all_grants(status=status, call_id=call_id),
+    grants = services.all_grants(status=status, call_id=call_id, need=need, today=today)
+    return render_template("grants/admin_index.html", grants=grants, attention=attention(grants, today),
                            calls=calls, status=status if status in GRANT_STATUS_LABELS else None,
-                           call_id=call_id, status_labels=GRANT_STATUS_LABELS)
+                           call_id=call_id, need=need, status_labels=GRANT_STATUS_LABELS)
 
 
 from cade.grants import views_tranches  # noqa: E402,F401  (its routes join this blueprint)
 from cade.grants import views_reports  # noqa: E402,F401
 from cade.grants import views_indicators  # noqa: E402,F401
 from cade.grants import views_closure  # noqa: E402,F401
+from cade.grants import views_report_templates  # noqa: E402,F401

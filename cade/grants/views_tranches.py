@@ -12,9 +12,13 @@ from cade.grants import tranches as service
 from cade.grants.constants import (GRANT_STATUS_LABELS, MAX_SCHEDULE_ROWS, TRANCHE_CONDITION_LABELS,
                                    TRANCHE_STATUS_LABELS, TRANCHE_UNLOCKS, TrancheCondition)
 from cade.grants.models import Tranche
+from cade.grants.offer_terms import offer_terms
 from cade.grants.timeline import grant_timeline
 from cade.grants.views import _viewable, bp
 from cade.programmes.models import Call
+
+# The awards offer page asks grants for the terms it commits to (awards may not import grants).
+bp.add_app_template_global(offer_terms, "offer_terms")
 
 
 def schedule_context(grant, *, paying: dict | None = None) -> dict:

@@ -10,6 +10,7 @@ from werkzeug.routing import BuildError
 
 from cade.core.db import utcnow
 from cade.core.errors import DomainError, ValidationFailed
+from cade.core.questionnaires import QuestionnairePurpose
 from cade.core.permissions import admin_required
 from cade.core.forms import current_actor, place_errors, save_form
 from cade.core.rules import call_conditions
@@ -27,7 +28,7 @@ from cade.programmes.forms import (
 from cade.programmes.models import Call, Programme, Question, RubricCriterion
 from cade.programmes.permissions import can_view_call
 from cade.programmes.services import CallInput, CriterionInput, ProgrammeInput, QuestionInput
-from cade.programmes.services.questions import call_of_question
+from cade.programmes.services.questions import QuestionnaireOwner, owner_of_question
 
 bp = Blueprint("programmes", __name__)
 
@@ -247,35 +248,53 @@ def question_add(call_id):
     return _render_call_admin(call, question_form=form)
 
 
+# The page (an endpoint taking `call_id`) that edits each purpose of questionnaire; a domain above that owns
+# questionnaires registers its page here (cade/grants/views_report_templates.py: a call's report templates).
+question_pages: dict[str, str] = {QuestionnairePurpose.CALL_APPLICATION: "programmes.call_admin"}
+
+
+def _questions_url(owner: QuestionnaireOwner, anchor: str | None = None) -> str:
+    return url_for(question_pages[owner.purpose], call_id=owner.call.id, _anchor=anchor or owner.anchor)
+
+
+def _owner_or_404(question: Question) -> QuestionnaireOwner:
+    try:
+        return owner_of_question(question)
+    except DomainError:
+        abort(404)
+
+
 @bp.route("/admin/questions/<int:question_id>/edit", methods=["GET", "POST"])
 @admin_required
 def question_edit(question_id):
     question = db.get_or_404(Question, question_id)
-    call = call_of_question(question)
+    owner = _owner_or_404(question)
     form = QuestionForm(data=question_form_data(question))
+    # A report template's questions freeze once a report using them is submitted: said on the form, input kept.
     if form.validate_on_submit() and save_form(
             form, lambda: services.update_question(current_actor(), question.id, QuestionInput.from_input(form.data)),
-            _("Question saved.")):
-        return redirect(url_for(".call_admin", call_id=call.id, _anchor="questions"))
-    return render_template("programmes/question_form.html", form=form, question=question, call=call)
+            _("Question saved."), refusal=DomainError):
+        return redirect(_questions_url(owner))
+    return render_template("programmes/question_form.html", form=form, question=question, call=owner.call,
+                           back_url=_questions_url(owner), frozen=owner.frozen())
 
 
 @bp.post("/admin/questions/<int:question_id>/delete")
 @admin_required
 def question_delete(question_id):
     question = db.get_or_404(Question, question_id)
-    call_id = call_of_question(question).id
+    owner = _owner_or_404(question)
     _run(lambda: services.delete_question(current_actor(), question.id), _("Question deleted."))
-    return redirect(url_for(".call_admin", call_id=call_id, _anchor="questions"))
+    return redirect(_questions_url(owner))
 
 
 @bp.post("/admin/questions/<int:question_id>/move")
 @admin_required
 def question_move(question_id):
     question = db.get_or_404(Question, question_id)
-    call_id = call_of_question(question).id
+    owner = _owner_or_404(question)
     _run(lambda: services.move_question(current_actor(), question.id, request.form.get("direction", "")))
-    return redirect(url_for(".call_admin", call_id=call_id, _anchor=f"question-{question_id}"))
+    return redirect(_questions_url(owner, f"question-{question_id}"))
 
 
 @bp.post("/admin/calls/<int:call_id>/criteria")

@@ -10,13 +10,11 @@ materials are described the same way.
 """
 
 import re
-import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
-import filetype
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,7 +22,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, se
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from cade.accounts.models import User
-from cade.applications.services.attachments import display_name
+from cade.core import uploads
 from cade.core.after_commit import after_commit, on_rollback
 from cade.core.audit import record_event
 from cade.core.commands import Choice, Cleaner, Command, Flag, Id, Text as TextField, field
@@ -33,6 +31,7 @@ from cade.core.errors import NotFound, UploadRejected, ValidationFailed
 from cade.core.permissions import is_admin
 from cade.core.storage import get_storage
 from cade.core.templating import file_size
+from cade.core.uploads import display_name
 from cade.extensions import db
 from cade.organisations.services.profiles import WebAddress
 from cade.programmes.services.common import add_audited, change_audited, get_or_raise, snapshot
@@ -65,8 +64,6 @@ ZIP_MARKERS = {
     "application/vnd.oasis.opendocument.presentation": "mimetype",
     "application/epub+zip": "mimetype",
 }
-SNIFF_BYTES = 8192
-MIMETYPE_MAX_BYTES = 100
 UNITS = {"b": 1, "kb": 1024, "ko": 1024, "k": 1024, "mb": 1024**2, "mo": 1024**2, "m": 1024**2,
          "gb": 1024**3, "go": 1024**3, "g": 1024**3}
 _SIZE = re.compile(r"^\D*?(\d+(?:[.,]\d+)?)\s*([a-z]+)?\.?$")
@@ -175,35 +172,10 @@ def too_large_message() -> str:
 
 
 def _sniff(stream: BinaryIO) -> str:
-    """The type recognised from the bytes, or UploadRejected. Not `applications`' check: that one
-    allows images and no slides or books, and its message names what an application takes."""
-    mime = getattr(filetype.guess(stream.read(SNIFF_BYTES)), "mime", None)
-    if mime not in CONTENT_TYPES:
-        raise UploadRejected(_("Only PDF, Word, Excel, PowerPoint, OpenDocument and EPUB files can be added."))
-    marker = ZIP_MARKERS.get(mime)
-    if marker:
-        stream.seek(0)
-        try:
-            ok = _zip_holds(stream, marker, mime)
-        except Exception:  # encrypted, truncated, an unknown method: not a file a reader can open
-            ok = False
-        if not ok:
-            raise UploadRejected(_("This file looks damaged and cannot be accepted."))
-    return mime
-
-
-def _zip_holds(stream: BinaryIO, marker: str, mime: str) -> bool:
-    # Only the directory is read, and at most a few bytes of "mimetype": a zip bomb is never inflated.
-    with zipfile.ZipFile(stream) as archive:
-        if marker not in archive.namelist():
-            return False
-        if marker != "mimetype":
-            return "[Content_Types].xml" in archive.namelist()
-        info = archive.getinfo("mimetype")
-        if info.file_size > MIMETYPE_MAX_BYTES or info.compress_size > MIMETYPE_MAX_BYTES:
-            return False
-        with archive.open(info) as entry:
-            return entry.read(MIMETYPE_MAX_BYTES + 1).decode("ascii", "replace").strip() == mime
+    """The type recognised from the bytes, or UploadRejected. Not `applications`' types: those
+    allow images and no slides or books, and its message names what an application takes."""
+    return uploads.sniff_content_type(stream, CONTENT_TYPES, ZIP_MARKERS, _(
+        "Only PDF, Word, Excel, PowerPoint, OpenDocument and EPUB files can be added."))
 
 
 def _store(stream: BinaryIO, filename: str | None) -> dict:
@@ -311,6 +283,5 @@ def find_resource(user, resource_id: int) -> Resource:
 
 def download_name(resource: Resource) -> str:
     """The display name, ending in the extension of the type found in its bytes."""
-    name = re.sub(r'[<>:"/\\|?*]', "_", display_name(resource.original_name))
     extension = CONTENT_TYPES.get(resource.content_type, ("", ""))[1]
-    return name if not extension or name.lower().endswith(extension) else name + extension
+    return uploads.download_name(resource.original_name, (extension,) if extension else ())

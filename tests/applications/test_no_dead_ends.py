@@ -3,6 +3,7 @@ what it can do, on the start page and on the public call page, and is never offe
 or "Apply"."""
 
 import re
+from datetime import date
 
 from sqlalchemy import func, select
 
@@ -50,22 +51,31 @@ def test_each_reason_carries_what_the_organisation_can_do(db):
 def test_every_registered_rule_says_what_to_do_when_it_refuses(db, app):
     from cade.core.rules import Remedy
 
-    refusing = {
-        "countries": CallFactory(eligible_countries=["UG"]),
-        "country_lists": CallFactory(eligible_country_lists=["SIDS"]),
-        "regions": CallFactory(eligible_regions=["142"]),
-        "organisation_types": CallFactory(eligible_organisation_types=["academia"]),
-        "stakeholder_groups": CallFactory(eligible_stakeholder_groups=["academia"]),
-        "max_annual_budget": CallFactory(max_annual_budget_minor=1_00),
-        "training_certificate": CallFactory(required_course_id=CourseFactory().id),
-    }
+    from tests.grants.lifecycle_helpers import opened_grant, report
+
     organisation = OrganisationFactory()
+    late_grant, _owner = opened_grant()
+    report(late_grant, "final", due_on=date(2026, 1, 31))  # long overdue
+    late = late_grant.organisation
+    # (call, organisation) each rule refuses. A call setting refuses on one call, so another call open now is a way
+    # out; the overdue report refuses on every call, so its way out is the report itself.
+    refusing = {
+        "countries": (CallFactory(eligible_countries=["UG"]), organisation),
+        "country_lists": (CallFactory(eligible_country_lists=["SIDS"]), organisation),
+        "regions": (CallFactory(eligible_regions=["142"]), organisation),
+        "organisation_types": (CallFactory(eligible_organisation_types=["academia"]), organisation),
+        "stakeholder_groups": (CallFactory(eligible_stakeholder_groups=["academia"]), organisation),
+        "max_annual_budget": (CallFactory(max_annual_budget_minor=1_00), organisation),
+        "training_certificate": (CallFactory(required_course_id=CourseFactory().id), organisation),
+        "no_overdue_report": (CallFactory(), late),
+    }
+    way_out = {"no_overdue_report": "grants.report"}
     for rule in registered_rules():
-        call = refusing[rule.key]
-        assert rule.check(call, organisation), rule.key
-        remedies = rule.remedies(call, organisation)
+        call, refused = refusing[rule.key]
+        assert rule.check(call, refused), rule.key
+        remedies = rule.remedies(call, refused)
         assert remedies and all(isinstance(r, Remedy) and r.text for r in remedies), rule.key
-        assert "programmes.index" in [r.endpoint for r in remedies], rule.key
+        assert way_out.get(rule.key, "programmes.index") in [r.endpoint for r in remedies], rule.key
         assert rule.remedies(CallFactory(), organisation) == [], rule.key  # nothing refused, nothing to do
 
 

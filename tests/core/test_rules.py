@@ -65,11 +65,11 @@ def test_each_app_has_a_registry_of_its_own():
         assert [rule.key for rule in registered_rules()] == ["no_blue"]
 
 
-def test_the_app_starts_with_todays_seven_rules(app):
+def test_the_app_starts_with_todays_eight_rules(app):
     with app.app_context():
         assert [rule.key for rule in registered_rules()] == [
             "countries", "country_lists", "regions", "organisation_types", "stakeholder_groups", "max_annual_budget",
-            "training_certificate"]
+            "training_certificate", "no_overdue_report"]
 
 
 def test_a_rule_without_notes_has_none():
@@ -85,7 +85,9 @@ def test_a_registered_rule_is_checked_and_stated(db, app):
         assert assess_eligibility(call, OrganisationFactory(name="Blue Sky Network")).reasons == [
             "Blue is not welcome."]
         assert assess_eligibility(call, OrganisationFactory(name="Red Earth")).eligible
-        assert call_conditions(call) == [("No blue organisations.", None)]
-        assert call_conditions(CallFactory(description="Green")) == []
+        # Every call also states the condition that holds for all (grants' overdue-report rule).
+        every_call = [condition for condition in call_conditions(CallFactory(description="Green"))]
+        assert [text for text, _link in every_call] == ["The organisation has no overdue report from an earlier grant."]
+        assert call_conditions(call) == [*every_call, ("No blue organisations.", None)]
     finally:
         del registry._rules[rule.key]  # the session's app is shared by every test

@@ -121,10 +121,12 @@ def test_only_an_accepted_award_opens_a_grant(db):
 
 
 def test_the_language_falls_back_to_the_organisations_first_then_english(db):
-    decision, owner = accepted_decision(owner_locale="es")  # no Spanish agreement template
+    decision, owner = accepted_decision(owner_locale="es")
     organisation = decision.application.organisation
     assert agreement_language(decision, owner) == "es"
-    assert agreement_template(decision.application.call.programme, "es") == "grants/agreements/default.en.html"
+    # A language without a template of its own falls back to English.
+    assert agreement_template(decision.application.call.programme, "de") == "grants/agreements/default.en.html"
+    assert agreement_template(decision.application.call.programme, "es") == "grants/agreements/default.es.html"
     assert agreement_template(decision.application.call.programme, "fr") == "grants/agreements/default.fr.html"
 
     organisation.languages = ["fr"]

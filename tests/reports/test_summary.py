@@ -92,7 +92,7 @@ def test_totals_per_currency_and_converted(fixture):
     assert (by_currency["EUR"]["requested_converted"], by_currency["EUR"]["awarded_converted"]) == (22_000_00,
                                                                                                    13_200_00)
     assert summary["total"]["converted"] == {"applications": 4, "awards": 2, "requested": 72_000_00,
-                                             "awarded": 23_200_00}
+                                             "awarded": 23_200_00, "disbursed": 0, "returned": 0}
     [rate] = summary["rates"]
     assert (rate["from"], rate["to"], Decimal(rate["rate"]), rate["inverted"]) == ("EUR", "USD", Decimal("1.10"), False)
     assert (rate["date"], rate["source"]) == ("2026-01-01", "ECB reference rate")
@@ -104,10 +104,11 @@ def test_breakdowns_by_region_year_programme(fixture):
     regions = _groups(summary, "region")
     assert set(regions) == {"002", "019", "009"}
     assert regions["002"]["converted"] == {"applications": 2, "awards": 1, "requested": 20_000_00 + 5_500_00,
-                                           "awarded": 10_000_00}
-    assert regions["019"]["converted"] == {"applications": 1, "awards": 0, "requested": 30_000_00, "awarded": 0}
+                                           "awarded": 10_000_00, "disbursed": 0, "returned": 0}
+    assert regions["019"]["converted"] == {"applications": 1, "awards": 0, "requested": 30_000_00, "awarded": 0,
+                                           "disbursed": 0, "returned": 0}
     assert regions["009"]["converted"] == {"applications": 1, "awards": 1, "requested": 16_500_00,
-                                           "awarded": 13_200_00}
+                                           "awarded": 13_200_00, "disbursed": 0, "returned": 0}
     years = _groups(summary, "year")
     assert list(years) == ["2025", "2026"]
     assert (years["2025"]["converted"]["applications"], years["2026"]["converted"]["applications"]) == (2, 2)
@@ -153,7 +154,8 @@ def test_period_and_selection(fixture):
 
 def test_an_empty_selection_is_an_empty_report(fixture):
     summary = _summary(date_from="2030-01-01")
-    assert summary["total"]["converted"] == {"applications": 0, "awards": 0, "requested": 0, "awarded": 0}
+    assert summary["total"]["converted"] == {"applications": 0, "awards": 0, "requested": 0, "awarded": 0,
+                                             "disbursed": 0, "returned": 0}
     assert all(groups == [] for groups in summary["breakdowns"].values())
 
 

@@ -33,7 +33,7 @@ from cade.core.errors import (
 from cade.core.timeutil import format_in_zone, utcnow
 from cade.extensions import db
 from cade.organisations.models import Membership, Organisation
-from cade.core.questionnaires import clean_answer
+from cade.core.questionnaires import clean_answer, store_answers
 from cade.programmes.constants import CallPhase
 from cade.programmes.models import Call
 
@@ -221,19 +221,7 @@ def save_draft(actor, application_id: int, data: DraftInput) -> Application:
 
     for name, value in changes.items():
         setattr(application, name, value)
-    existing = {answer.question_id: answer for answer in application.answers}
-    for question_id, values in answer_values.items():
-        answer = existing.get(question_id)
-        if values is None:
-            if answer is not None:
-                application.answers.remove(answer)
-            continue
-        if answer is None:
-            answer = Answer(question_id=question_id)
-            application.answers.append(answer)
-        answer.text, answer.number, answer.date_value = None, None, None
-        for name, value in values.items():
-            setattr(answer, name, value)
+    store_answers(application.answers, lambda question_id: Answer(question_id=question_id), answer_values)
     if lines is not None:
         application.budget_lines.clear()
         db.session.flush()

@@ -17,10 +17,11 @@ from cade.core.questionnaires.kinds import (
     answer_errors,
     clean_answer,
     kind_of,
+    store_answers,
 )
 from cade.core.questionnaires.models import Question, Questionnaire, QuestionnairePurpose
 
 __all__ = [
     "KINDS", "QUESTION_KIND_LABELS", "SHORT_TEXT_MAX_CHARS", "Question", "QuestionKind", "Questionnaire",
-    "QuestionnairePurpose", "answer_errors", "clean_answer", "kind_of",
+    "QuestionnairePurpose", "answer_errors", "clean_answer", "kind_of", "store_answers",
 ]

@@ -293,3 +293,26 @@ def answer_errors(question, answer, files=()) -> list:
     if kind.is_empty(answer, files):
         return [kind.missing_message()] if question.required else []
     return kind.problems(question, answer)
+
+
+def store_answers(answers: list, make_answer, values_by_question: dict[int, dict | None]) -> None:
+    """Write cleaned answers (from `clean_answer`) into an owner's list of answer rows, in place.
+
+    `answers` is the owner's relationship list (an application's or a report's
+    answers); `make_answer(question_id)` makes a new row for it. None removes
+    the answer; a value replaces every column (text, number, date) so that a
+    question whose kind changed leaves nothing stale behind.
+    """
+    existing = {answer.question_id: answer for answer in answers}
+    for question_id, values in values_by_question.items():
+        answer = existing.get(question_id)
+        if values is None:
+            if answer is not None:
+                answers.remove(answer)
+            continue
+        if answer is None:
+            answer = make_answer(question_id)
+            answers.append(answer)
+        answer.text, answer.number, answer.date_value = None, None, None
+        for name, value in values.items():
+            setattr(answer, name, value)

@@ -2,9 +2,18 @@
 
 A call's questions live in its questionnaire (cade/core/questionnaires); what
 each kind of question allows (a word limit, choices) is asked of the kind.
+
+One set of question services serves every questionnaire of a call: its
+application form and, above this domain, its grantee-report templates. A
+questionnaire's owner is found through `questionnaire_owners`, a list of
+functions `owner(questionnaire_id) -> QuestionnaireOwner | None`; this module
+registers the call's application form, and a domain above registers its own
+owners (cade/grants/report_templates.py: the report templates) when its
+services are imported. The owner says which call the questions serve and how
+far they may still change.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -15,7 +24,7 @@ from cade.core.audit import record_event
 from cade.core.commands import Choice, Cleaner, Command, FieldErrors, Flag, Integer, Text, field
 from cade.core.db import lock_row
 from cade.core.errors import InvalidTransition, NotFound, ValidationFailed
-from cade.core.questionnaires import KINDS, Question, Questionnaire
+from cade.core.questionnaires import KINDS, Question, Questionnaire, QuestionnairePurpose
 from cade.core.questionnaires.kinds import MAX_WORD_LIMIT
 from cade.extensions import db
 from cade.programmes.models import Call, RubricCriterion
@@ -87,12 +96,62 @@ def _next_position(model, owner_id: int) -> int:
     return 0 if last is None else last + 1
 
 
+@dataclass(frozen=True)
+class QuestionnaireOwner:
+    """What holds a questionnaire: the call its questions serve, and how far they may still change.
+
+    This one is a call's application form; an owner from a domain above
+    subclasses it and answers the two questions for its own records.
+    """
+
+    call: Call
+    purpose: str = QuestionnairePurpose.CALL_APPLICATION
+    anchor: str = "questions"  # where its questions are on the page that edits them
+
+    # What the admin is told when answers pin the questions (class attributes: an owner words its own).
+    kind_fixed = _l("The kind of question cannot change once applications exist.")
+    deletion_refused = _l("Questions cannot be deleted once applications exist; edit the question instead.")
+
+    def answers_exist(self) -> bool:
+        """True when answers pin the questions: no kind may change, no question be deleted."""
+        return is_call_locked(self.call)
+
+    def frozen(self):
+        """Why no question may change at all now (a message), or None while they may."""
+        return None
+
+
+def _application_form(questionnaire_id: int) -> QuestionnaireOwner | None:
+    call = db.session.scalar(select(Call).where(Call.questionnaire_id == questionnaire_id))
+    return QuestionnaireOwner(call) if call is not None else None
+
+
+# Functions `owner(questionnaire_id) -> QuestionnaireOwner | None`, asked in order (see the module docstring).
+questionnaire_owners: list[Callable[[int], QuestionnaireOwner | None]] = [_application_form]
+
+
+def owner_of_questionnaire(questionnaire_id: int) -> QuestionnaireOwner:
+    """The owner of a questionnaire (see `questionnaire_owners`); raises NotFound when no owner claims it."""
+    for find in questionnaire_owners:
+        owner = find(questionnaire_id)
+        if owner is not None:
+            return owner
+    raise NotFound()
+
+
+def owner_of_question(question: Question) -> QuestionnaireOwner:
+    return owner_of_questionnaire(question.questionnaire_id)
+
+
 def call_of_question(question: Question) -> Call:
-    """The call whose application form holds `question`; raises NotFound for another owner's question."""
-    call = db.session.scalar(select(Call).where(Call.questionnaire_id == question.questionnaire_id))
-    if call is None:
-        raise NotFound()
-    return call
+    """The call whose application form or report template holds `question`; NotFound for any other owner's."""
+    return owner_of_question(question).call
+
+
+def _refuse_if_frozen(owner: QuestionnaireOwner) -> None:
+    reason = owner.frozen()
+    if reason is not None:
+        raise InvalidTransition(reason)
 
 
 def _kind_takes(cleaning, setting: str) -> bool:
@@ -149,42 +208,57 @@ class QuestionInput(Command):
         return super().from_input({"required": True, **(data or {})}, **context)
 
 
+def add_questionnaire_question(actor, questionnaire_id: int, command: QuestionInput) -> Question:
+    """Append a question to any questionnaire of a call (application form or report template).
+
+    Raises PermissionDenied, NotFound, InvalidTransition (the owner's questions are frozen).
+    """
+    require_admin(actor)
+    questionnaire = get_or_raise(Questionnaire, questionnaire_id)
+    _lock_list(Questionnaire, questionnaire.id)
+    _refuse_if_frozen(owner_of_questionnaire(questionnaire.id))
+    question = Question(questionnaire_id=questionnaire.id, position=_next_position(Question, questionnaire.id),
+                        **command.changes())
+    add_audited(actor, question, "question.added", QUESTION_FIELDS)
+    db.session.expire(questionnaire, ["questions"])
+    return question
+
+
 def add_question(actor, call_id: int, command: QuestionInput) -> Question:
     """Append a question to a call's application form. Raises PermissionDenied, NotFound."""
     require_admin(actor)
     call = get_or_raise(Call, call_id)
-    questionnaire_id = call.questionnaire_id
-    _lock_list(Questionnaire, questionnaire_id)
-    question = Question(questionnaire_id=questionnaire_id, position=_next_position(Question, questionnaire_id),
-                        **command.changes())
-    add_audited(actor, question, "question.added", QUESTION_FIELDS)
-    db.session.expire(call.questionnaire, ["questions"])
-    return question
+    return add_questionnaire_question(actor, call.questionnaire_id, command)
 
 
 def update_question(actor, question_id: int, command: QuestionInput) -> Question:
-    """Change a question to `command`; its kind is fixed once the call is locked.
+    """Change a question to `command`; its kind is fixed once answers exist, and nothing changes while frozen.
 
-    Raises PermissionDenied, NotFound, ValidationFailed.
+    Raises PermissionDenied, NotFound, ValidationFailed, InvalidTransition.
     """
     require_admin(actor)
     question = get_or_raise(Question, question_id)
-    if command.kind != question.kind and is_call_locked(call_of_question(question)):
-        raise ValidationFailed({"kind": [_l("The kind of question cannot change once applications exist.")]})
+    _lock_list(Questionnaire, question.questionnaire_id)
+    owner = owner_of_question(question)
+    _refuse_if_frozen(owner)
+    if command.kind != question.kind and owner.answers_exist():
+        raise ValidationFailed({"kind": [owner.kind_fixed]})
     change_audited(actor, question, command.changes(), "question.updated", QUESTION_FIELDS)
     return question
 
 
 def delete_question(actor, question_id: int) -> None:
-    """Delete a question and close the gap it leaves, unless the call is locked.
+    """Delete a question and close the gap it leaves, unless answers exist or the questions are frozen.
 
     Raises PermissionDenied, NotFound, InvalidTransition.
     """
     require_admin(actor)
     question = get_or_raise(Question, question_id)
-    if is_call_locked(call_of_question(question)):
-        raise InvalidTransition(_l("Questions cannot be deleted once applications exist; edit the question instead."))
     _lock_list(Questionnaire, question.questionnaire_id)
+    owner = owner_of_question(question)
+    _refuse_if_frozen(owner)
+    if owner.answers_exist():
+        raise InvalidTransition(owner.deletion_refused)
     record_event(actor, "question.deleted", question, snapshot(question, QUESTION_FIELDS), None)
     _remove(Question, question, question.questionnaire, "questions")
 
@@ -192,10 +266,11 @@ def delete_question(actor, question_id: int) -> None:
 def move_question(actor, question_id: int, direction: str) -> None:
     """Swap a question with its neighbour ("up" or "down"); positions stay 0..n-1.
 
-    Raises PermissionDenied, NotFound, ValidationFailed.
+    Raises PermissionDenied, NotFound, ValidationFailed, InvalidTransition (frozen).
     """
     require_admin(actor)
     question = get_or_raise(Question, question_id)
+    _refuse_if_frozen(owner_of_question(question))
     _move(Question, question, direction)
     db.session.expire(question.questionnaire, ["questions"])
     record_event(actor, "question.moved", question, None, {"direction": direction, "position": question.position})

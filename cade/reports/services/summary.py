@@ -28,7 +28,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, and_, case, cast, extract, func, literal, null, select, tuple_, union_all
+from sqlalchemy import Integer, and_, case, cast, extract, func, select
 
 from cade.applications.constants import ApplicationStatus
 from cade.applications.models import Application, ApplicationFocusArea
@@ -42,6 +42,9 @@ from cade.extensions import db
 from cade.programmes.models import Call, Programme
 from cade.reports.constants import COUNTRY_LIST_KEYS, TARGET_DIMENSIONS, Dimension
 from cade.reports.models import RepresentationTarget
+from cade.reports.services.grouping import grouped_rows
+from cade.reports.services.indicator_figures import indicator_figures
+from cade.reports.services.money_flows import FLOW_MEASURES, money_flows
 from cade.reports.services.review_figures import review_figures
 from cade.reports.services.training_figures import training_figures
 
@@ -101,6 +104,12 @@ def _key_columns() -> dict[Dimension, object]:
     }
 
 
+MEASURES = ("applications", "awards", "requested", "awarded")
+# What each currency's row holds: counts, and the amounts that are also converted to the reporting currency.
+AMOUNTS = ("requested", "awarded", *FLOW_MEASURES)
+FIGURES = ("applications", "awards", *AMOUNTS)
+
+
 def _measures():
     return (
         func.count(Application.id).label("applications"),
@@ -147,69 +156,24 @@ def _groupings(dimensions: list[Dimension], target_dimensions: list[Dimension]) 
 
 
 def _aggregate(command: FundingSummaryInput, groupings: list[Grouping]) -> list[tuple[Grouping, tuple, dict]]:
-    """(grouping, keys, figures) for every group of every grouping, figures per currency."""
-    keys = _key_columns()
-    used = list(dict.fromkeys(d for grouping in groupings for d in grouping))
+    """(grouping, keys, figures) for every group of every grouping, figures per currency (one statement)."""
     filters = _filters(command)
-    if db.engine.dialect.name == "postgresql":
-        rows = _grouping_sets(keys, used, groupings, filters)
-    else:
-        rows = _union(keys, used, groupings, filters)
-    found = []
-    for grouping, currency, key_values, applications, awards, requested, awarded in rows:
-        found.append((grouping, key_values, {"currency": currency, "applications": int(applications),
-                                             "awards": int(awards), "requested": int(requested),
-                                             "awarded": int(awarded)}))
-    return found
+    return [(grouping, key_values, {"currency": currency, **_read(mapping, MEASURES)})
+            for grouping, (currency,), key_values, mapping in grouped_rows(
+                _key_columns(), groupings, lambda statement: _joined(statement).where(*filters), _measures(),
+                [_CURRENCY])]
 
 
-def _grouping_sets(keys, used, groupings, filters):
-    """One statement, one pass: GROUP BY GROUPING SETS ((currency, k), ...); GROUPING() tells the sets apart."""
-    columns = [keys[d].label(f"k_{d}") for d in used]
-    marker = func.grouping(*[keys[d] for d in used]).label("grouping_mask") if used else literal(0)
-    sets = [tuple_(_CURRENCY, *[keys[d] for d in grouping]) for grouping in groupings]
-    statement = _joined(select(_CURRENCY.label("currency"), marker, *columns, *_measures())).where(*filters)
-    statement = statement.group_by(func.grouping_sets(*sets))
-    by_mask = {_mask(used, grouping): grouping for grouping in groupings}
-    for row in db.session.execute(statement):
-        mapping = row._mapping
-        grouping = by_mask[mapping["grouping_mask"]]
-        yield (grouping, mapping["currency"], tuple(mapping[f"k_{d}"] for d in grouping), mapping["applications"],
-               mapping["awards"], mapping["requested"], mapping["awarded"])
-
-
-def _mask(used: list[Dimension], grouping: Grouping) -> int:
-    """GROUPING(k1, …, kn) for a set: bit (n-1-i) is 1 when k_i is not in it (the leftmost argument is the high bit)."""
-    mask = 0
-    for index, dimension in enumerate(used):
-        if dimension not in grouping:
-            mask |= 1 << (len(used) - 1 - index)
-    return mask
-
-
-def _union(keys, used, groupings, filters):
-    """The same groupings as a UNION ALL of GROUP BYs, for databases without grouping sets (SQLite)."""
-    parts = []
-    for index, grouping in enumerate(groupings):
-        columns = [(keys[d] if d in grouping else null()).label(f"k_{d}") for d in used]
-        part = _joined(select(literal(index).label("grouping_index"), _CURRENCY.label("currency"), *columns,
-                              *_measures())).where(*filters)
-        parts.append(part.group_by(_CURRENCY, *[keys[d] for d in grouping]))
-    for row in db.session.execute(union_all(*parts)):
-        mapping = row._mapping
-        grouping = groupings[mapping["grouping_index"]]
-        yield (grouping, mapping["currency"], tuple(mapping[f"k_{d}"] for d in grouping), mapping["applications"],
-               mapping["awards"], mapping["requested"], mapping["awarded"])
+def _read(mapping, names) -> dict:
+    return {name: int(mapping[name] or 0) for name in names}
 
 
 def _focus_areas(command: FundingSummaryInput) -> list[tuple[Grouping, tuple, dict]]:
     statement = _joined(select(ApplicationFocusArea.focus_area, _CURRENCY.label("currency"), *_measures()))
     statement = (statement.join(ApplicationFocusArea, ApplicationFocusArea.application_id == Application.id)
                  .where(*_filters(command)).group_by(ApplicationFocusArea.focus_area, _CURRENCY))
-    return [((Dimension.FOCUS_AREA,), (area,), {"currency": currency, "applications": int(applications),
-                                                "awards": int(awards), "requested": int(requested),
-                                                "awarded": int(awarded)})
-            for area, currency, applications, awards, requested, awarded in db.session.execute(statement)]
+    return [((Dimension.FOCUS_AREA,), (row.focus_area,), {"currency": row.currency, **_read(row._mapping, MEASURES)})
+            for row in db.session.execute(statement)]
 
 
 # -- keys ---------------------------------------------------------------------------------------------
@@ -265,17 +229,26 @@ class _Converter:
 
 
 def _figures(per_currency: list[dict], converter: _Converter) -> dict:
-    """One group's figures: per currency as summed (each with its sums converted), and their converted total."""
+    """One group's figures: per currency as summed (each with its sums converted), and their converted total.
+
+    A currency may come in several parts (the awards, the money moved in the period, two country-list masks
+    standing for the same list): they are added up first.
+    """
+    merged: dict[str, dict] = {}
+    for figures in per_currency:
+        row = merged.setdefault(figures["currency"], {"currency": figures["currency"], **dict.fromkeys(FIGURES, 0)})
+        for name in FIGURES:
+            row[name] += figures.get(name, 0)
     rows = []
-    converted = {"applications": 0, "awards": 0, "requested": 0, "awarded": 0}
-    for figures in sorted(per_currency, key=lambda f: f["currency"]):
-        row = {**figures, "requested_converted": converter(figures["requested"], figures["currency"]),
-               "awarded_converted": converter(figures["awarded"], figures["currency"])}
+    converted = dict.fromkeys(FIGURES, 0)
+    for currency in sorted(merged):
+        row = merged[currency]
+        row.update({f"{name}_converted": converter(row[name], currency) for name in AMOUNTS})
         rows.append(row)
         converted["applications"] += row["applications"]
         converted["awards"] += row["awards"]
-        converted["requested"] += row["requested_converted"]
-        converted["awarded"] += row["awarded_converted"]
+        for name in AMOUNTS:
+            converted[name] += row[f"{name}_converted"]
     return {"by_currency": rows, "converted": converted}
 
 
@@ -294,9 +267,13 @@ def funding_summary(command: FundingSummaryInput, *, today: date | None = None) 
     converter = _Converter(command.currency, rate_day)
     targets = _targets(command)
     target_dimensions = sorted({Dimension(t.dimension) for t in targets}, key=list(Dimension).index)
-    rows = _aggregate(command, _groupings(command.dimensions, target_dimensions))
+    groupings = _groupings(command.dimensions, target_dimensions)
+    rows = _aggregate(command, groupings)
     if Dimension.FOCUS_AREA in command.dimensions:
         rows += _focus_areas(command)
+    rows += money_flows(_key_columns(), [g for g in groupings if len(g) <= 1], programme_ids=command.programme_ids,
+                        call_ids=command.call_ids, date_from=command.date_from, date_to=command.date_to,
+                        focus_area=Dimension.FOCUS_AREA in command.dimensions)
 
     grouped: dict[Grouping, dict[tuple, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for grouping, raw_keys, figures in rows:
@@ -322,6 +299,7 @@ def funding_summary(command: FundingSummaryInput, *, today: date | None = None) 
         "targets": _target_rows(targets, per_programme, grouped.get((Dimension.PROGRAMME,), {}), converter),
         "reviews": review_figures(_joined(select(Application.id)).where(*_filters(command))),
         "training": training_figures(command.date_from, command.date_to),
+        "indicators": indicator_figures(command),
     }
 
 

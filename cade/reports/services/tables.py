@@ -26,6 +26,7 @@ def labeller(summary: dict):
     breakdowns = summary["breakdowns"]
     programme_ids = {int(row["key"]) for row in breakdowns.get(Dimension.PROGRAMME, []) if row["key"].isdigit()}
     programme_ids |= {target["programme_id"] for target in summary["targets"]}
+    programme_ids |= {item["programme_id"] for item in summary.get("indicators", {}).get("indicators", [])}
     call_ids = {int(row["key"]) for row in breakdowns.get(Dimension.CALL, []) if row["key"].isdigit()}
     programmes = dict(db.session.execute(select(Programme.id, Programme.name).where(Programme.id.in_(programme_ids))
                                          ).tuples().all()) if programme_ids else {}
@@ -63,23 +64,40 @@ def _rate(awards: int, applications: int) -> Decimal | None:
     return None if not applications else (Decimal(awards) / Decimal(applications)).quantize(Decimal("0.0001"))
 
 
-def _figure_columns(currency: str) -> list[Column]:
-    return [
+# The breakdowns whose tables show the money disbursed and returned beside the awards (every breakdown has the
+# figures in the compiled summary; the page shows them where programme officers follow the money, within its 60 KB).
+FLOW_TABLES = (Dimension.PROGRAMME, Dimension.YEAR)
+
+
+def _figure_columns(currency: str, flows: bool = True) -> list[Column]:
+    columns = [
         Column("currency", _("Currency")),
         Column("applications", _("Applications"), "count"),
         Column("awards", _("Awards"), "count"),
         Column("success_rate", _("Success rate"), "percent"),
         Column("requested", _("Requested"), "money"),
         Column("awarded", _("Awarded"), "money"),
+        Column("disbursed", _("Disbursed"), "money"),
+        Column("returned", _("Returned"), "money"),
         Column("requested_converted", _("Requested in %(currency)s", currency=currency), "money"),
         Column("awarded_converted", _("Awarded in %(currency)s", currency=currency), "money"),
+        Column("disbursed_converted", _("Disbursed in %(currency)s", currency=currency), "money"),
+        Column("returned_converted", _("Returned in %(currency)s", currency=currency), "money"),
     ]
+    return columns if flows else [c for c in columns if not c.key.startswith(("disbursed", "returned"))]
 
 
-def _figure_cells(row: dict, reporting: str) -> list:
-    return [row["currency"], row["applications"], row["awards"], _rate(row["awards"], row["applications"]),
-            Money(row["requested"], row["currency"]), Money(row["awarded"], row["currency"]),
-            Money(row["requested_converted"], reporting), Money(row["awarded_converted"], reporting)]
+def _figure_cells(row: dict, reporting: str, flows: bool = True) -> list:
+    # Runs compiled before grants had payments hold no disbursed or returned sums: zero then.
+    currency = row["currency"]
+    counts = [currency, row["applications"], row["awards"], _rate(row["awards"], row["applications"])]
+    if not flows:
+        return [*counts, Money(row["requested"], currency), Money(row["awarded"], currency),
+                Money(row["requested_converted"], reporting), Money(row["awarded_converted"], reporting)]
+    return [*counts, Money(row["requested"], currency), Money(row["awarded"], currency),
+            Money(row.get("disbursed", 0), currency), Money(row.get("returned", 0), currency),
+            Money(row["requested_converted"], reporting), Money(row["awarded_converted"], reporting),
+            Money(row.get("disbursed_converted", 0), reporting), Money(row.get("returned_converted", 0), reporting)]
 
 
 def summary_tables(summary: dict) -> list[Table]:
@@ -92,16 +110,19 @@ def summary_tables(summary: dict) -> list[Table]:
                     note=rates)]
     for dimension, groups in summary["breakdowns"].items():
         title = str(DIMENSION_TITLES[Dimension(dimension)])
-        rows = [[label(dimension, group["key"]), *_figure_cells(row, reporting)]
+        flows = Dimension(dimension) in FLOW_TABLES
+        rows = [[label(dimension, group["key"]), *_figure_cells(row, reporting, flows)]
                 for group in groups for row in group["by_currency"]]
         tables.append(Table(f"by-{dimension.replace('_', '-')}", title,
-                            [Column("group", _("Group")), *_figure_columns(reporting)], rows, note=rates))
+                            [Column("group", _("Group")), *_figure_columns(reporting, flows)], rows, note=rates))
     if summary["targets"]:
         tables.append(_targets_table(summary, label, programmes))
     if "reviews" in summary:  # runs compiled before review figures existed have none
         tables.extend(_review_tables(summary["reviews"]))
     if "training" in summary:  # nor before training figures
         tables.extend(_training_tables(summary["training"], label))
+    if "indicators" in summary:  # nor before outcome indicators
+        tables.extend(_indicator_tables(summary["indicators"], label, programmes))
     return tables
 
 
@@ -188,3 +209,35 @@ def _training_tables(training: dict, label) -> list[Table]:
         note=_("Scores from 1 to 5; the gain is the latest follow-up minus the baseline, over organisations that "
                "have both."))
     return [by_course, by_region, by_group, gains]
+
+
+def _indicator_tables(figures: dict, label, programmes) -> list[Table]:
+    """The outcome indicators: in all, then by year of approval, region and stakeholder group."""
+    indicators = {item["id"]: item for item in figures["indicators"]}
+
+    def described(indicator_id: int) -> list:
+        item = indicators.get(indicator_id) or {"programme_id": None, "code": str(indicator_id), "label": "",
+                                                "unit": ""}
+        return [programmes.get(item["programme_id"], str(item["programme_id"] or "")), item["code"], item["label"],
+                item["unit"]]
+
+    described_columns = [Column("programme", _("Programme")), Column("code", _("Code")),
+                         Column("indicator", _("Indicator")), Column("unit", _("Unit"))]
+    figure_columns = [Column("value", _("Achieved"), "number"), Column("grants", _("Grants reporting"), "count")]
+    note = _("Sums of the values given in approved grantee reports (each report gives what was achieved in its "
+             "period); the period selects reports by the day they were approved.")
+    tables = [Table("outcome-indicators", _("Outcome indicators"), [*described_columns, *figure_columns],
+                    [[*described(r["indicator_id"]), Decimal(r["value"]), r["grants"]] for r in figures["total"]],
+                    note=note)]
+    titles = {Dimension.YEAR: (_("Outcome indicators by year of approval"), _("Year")),
+              Dimension.REGION: (_("Outcome indicators by region"), _("Region")),
+              Dimension.STAKEHOLDER_GROUP: (_("Outcome indicators by stakeholder group"), _("Stakeholder group"))}
+    for dimension, rows in figures["by"].items():
+        title, group = titles[Dimension(dimension)]
+        # Named by code only, the stable name exports use: the first table gives each code's label, programme and
+        # unit (repeating them in every row would take the dashboard over its 60 KB).
+        tables.append(Table(f"indicators-by-{dimension.replace('_', '-')}", title,
+                            [Column("code", _("Code")), Column("group", group), *figure_columns],
+                            [[described(r["indicator_id"])[1], label(dimension, r["key"]), Decimal(r["value"]),
+                              r["grants"]] for r in rows]))
+    return tables
