@@ -9,7 +9,9 @@ from cade.notifications.models import Notification  # noqa: F401
 from cade.organisations.models import Invitation, Membership, Organisation  # noqa: F401
 from cade.programmes.models import Call, Programme, Question, RubricCriterion  # noqa: F401
 from cade.awards.models import Decision  # noqa: F401
+from cade.diligence.models import Document, PayeeAccount, Screening  # noqa: F401
 from cade.grants.models import (  # noqa: F401
+    AgreementVersion, GrantAmendment, GrantBudgetLine,
     Grant, GrantReport, Indicator, IndicatorTarget, IndicatorValue, ReportAnswer, ReportAttachment, ReportTemplate,
     SpendLine, Tranche, TrancheTemplate,
 )

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from cade.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 DOMAINS = ["core", "accounts", "organisations", "programmes", "applications", "training", "reviews", "awards",
-           "grants", "notifications", "reports"]
+           "diligence", "grants", "notifications", "reports"]
 
 
 @event.listens_for(Engine, "connect")

@@ -89,3 +89,28 @@ REPORT_STATUS_LABELS = {
 REPORT_RESUBMIT_DAYS = 14  # a report sent back is overdue this many days after, if later than its due date
 REPORT_REMINDER_DAYS = 14  # owners are reminded this many days before a report is due
 SPEND_VARIANCE_EXPLAIN = 10  # percent: a spend line further than this from its budget needs an explanation
+
+
+class AmendmentKind(StrEnum):
+    EXTENSION = "extension"  # a no-cost extension: report and tranche dates move by some days
+    REALLOCATION = "reallocation"  # money moved between budget lines, the total unchanged
+    SIGNATORY = "signatory"  # a new signatory for the organisation
+
+
+AMENDMENT_KIND_LABELS = {AmendmentKind.EXTENSION: _l("No-cost extension"),
+                         AmendmentKind.REALLOCATION: _l("Reallocation between budget lines"),
+                         AmendmentKind.SIGNATORY: _l("Change of signatory")}
+
+
+class AmendmentStatus(StrEnum):
+    """AMENDMENT_MACHINE in cade/grants/models.py has the moves."""
+
+    REQUESTED = "requested"  # waiting for an admin
+    NOTED = "noted"  # a reallocation under the programme's threshold: in force on notice, no approval needed
+    APPROVED = "approved"  # in force; a new version of the agreement was made
+    REFUSED = "refused"  # refused with a reason
+
+
+AMENDMENT_STATUS_LABELS = {AmendmentStatus.REQUESTED: _l("Waiting for a decision"),
+                           AmendmentStatus.NOTED: _l("In force on notice"),
+                           AmendmentStatus.APPROVED: _l("Approved"), AmendmentStatus.REFUSED: _l("Refused")}

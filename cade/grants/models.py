@@ -5,7 +5,7 @@ programme defines and each grant's targets."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String, Text,
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -13,7 +13,7 @@ from cade.awards.models import Decision
 from cade.core.db import UTCDateTime, utcnow
 from cade.core.states import StateMachine
 from cade.extensions import db
-from cade.grants.constants import GrantStatus, ReportKind, ReportStatus, TrancheCondition, TrancheStatus
+from cade.grants.constants import AmendmentKind, AmendmentStatus, GrantStatus, ReportKind, ReportStatus, TrancheCondition, TrancheStatus
 from cade.accounts.models import User
 from cade.organisations.models import Organisation
 from cade.applications.models import BudgetLine
@@ -112,6 +112,9 @@ class Tranche(db.Model):
     payment_reference: Mapped[str | None] = mapped_column(String(100))
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Where and on what screening the money went (cade/diligence): kept with the payment for the record.
+    payee_account_id: Mapped[int | None] = mapped_column(ForeignKey("payee_accounts.id", ondelete="RESTRICT"))
+    screening_id: Mapped[int | None] = mapped_column(ForeignKey("screenings.id", ondelete="RESTRICT"))
 
     grant: Mapped[Grant] = relationship()
     paid_by: Mapped[User | None] = relationship()
@@ -340,3 +343,93 @@ class IndicatorValue(db.Model):
         UniqueConstraint("report_id", "indicator_id"),
         CheckConstraint("value >= 0", name="value_not_negative"),
     )
+
+
+class GrantBudgetLine(db.Model):
+    """The grant's own budget: copied from the application's lines when the grant opens, changed only by amendments
+    (reallocations); new reports copy it into their spend lines."""
+
+    __tablename__ = "grant_budget_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"), index=True)
+    budget_line_id: Mapped[int | None] = mapped_column(ForeignKey("budget_lines.id", ondelete="SET NULL"))
+    position: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(String(300))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        UniqueConstraint("grant_id", "position"),
+        CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+    )
+
+
+_AMENDMENT_KINDS = ", ".join(f"'{k.value}'" for k in AmendmentKind)
+_AMENDMENT_STATUSES = ", ".join(f"'{s.value}'" for s in AmendmentStatus)
+
+
+class GrantAmendment(db.Model):
+    """A change to a signed grant the grantee asked for: an extension, a reallocation or a new signatory."""
+
+    __tablename__ = "grant_amendments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=AmendmentStatus.REQUESTED, index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    # What changes: {"days": 90} | {"moves": [{"from": line id, "to": line id, "amount_minor": n}]} |
+    # {"name": "…", "position": "…"}.
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+    grant: Mapped[Grant] = relationship()
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_AMENDMENT_KINDS})", name="kind_known"),
+        CheckConstraint(f"status IN ({_AMENDMENT_STATUSES})", name="status_known"),
+        CheckConstraint("status <> 'refused' OR decision_reason IS NOT NULL", name="refusal_has_reason"),
+    )
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("status", AmendmentStatus.REQUESTED)
+        super().__init__(**kwargs)
+
+
+AMENDMENT_MACHINE = StateMachine(
+    noun="amendment",
+    model=GrantAmendment,
+    statuses=AmendmentStatus,
+    initial=AmendmentStatus.REQUESTED,
+    description=("A change to a signed grant: requested with a reason; a reallocation under the programme's "
+                 "threshold is in force on notice (noted); the rest are approved (a new agreement version, dates "
+                 "moved) or refused with a reason by an admin."),
+    transitions={AmendmentStatus.REQUESTED: {AmendmentStatus.NOTED, AmendmentStatus.APPROVED,
+                                             AmendmentStatus.REFUSED},
+                 AmendmentStatus.NOTED: set(), AmendmentStatus.APPROVED: set(), AmendmentStatus.REFUSED: set()},
+)
+
+
+class AgreementVersion(db.Model):
+    """Every version of a grant's agreement PDF: 1 at acceptance, one more per approved amendment; all kept."""
+
+    __tablename__ = "agreement_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    amendment_id: Mapped[int | None] = mapped_column(ForeignKey("grant_amendments.id", ondelete="SET NULL"))
+    stored_name: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("grant_id", "version"),)

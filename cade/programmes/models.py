@@ -22,6 +22,11 @@ class Programme(TimestampMixin, db.Model):
     funder_name: Mapped[str] = mapped_column(String(200))
     funder_identifier: Mapped[str | None] = mapped_column(String(100))
     currency: Mapped[str] = mapped_column(String(3))
+    # Due diligence (cade/diligence): the sanctions lists its screenings check, how long one stays valid for
+    # paying, and the share of a budget line a grantee may move on notice alone (cade/grants amendments).
+    screening_lists: Mapped[list[str]] = mapped_column(JSON, default=list)
+    screening_valid_days: Mapped[int] = mapped_column(default=180)
+    reallocation_notice_percent: Mapped[int] = mapped_column(default=10)
 
     calls: Mapped[list["Call"]] = relationship(back_populates="programme", order_by="Call.opens_at")
 
@@ -55,6 +60,10 @@ class Call(TimestampMixin, db.Model):
     # None: no such rule. A plain foreign key: programmes knows nothing of training.
     required_course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"),
                                                            index=True)
+
+    # Due-diligence documents the call asks for (DocumentKind values) and when: 'submission', 'award' or None.
+    required_documents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    documents_required_at: Mapped[str | None] = mapped_column(String(16))
 
     # The last reference number given at submission; bumped under a row lock.
     last_reference_number: Mapped[int] = mapped_column(default=0)

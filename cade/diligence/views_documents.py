@@ -1,0 +1,1 @@
+"""Due-diligence routes (documents); they join the diligence blueprint (cade/diligence/views.py)."""

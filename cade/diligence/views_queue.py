@@ -1,0 +1,1 @@
+"""Due-diligence routes (queue); they join the diligence blueprint (cade/diligence/views.py)."""
