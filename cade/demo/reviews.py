@@ -7,6 +7,7 @@ from sqlalchemy import select
 from cade.applications.models import Application
 from cade.awards.constants import DecisionStatus
 from cade.awards.models import Decision
+from cade.awards.services.offers import offer_deadline
 from cade.awards.services.release import applicant_comments
 from cade.core.money import to_minor
 from cade.demo import review_data as data
@@ -111,6 +112,8 @@ def _decision(now, admin, application: Application, call_key: str, spec: tuple, 
         amount_minor=to_minor(amount, application.call.programme.currency) if amount is not None else None,
         currency=application.call.programme.currency, feedback=feedback, rationale=rationale, decided_by_id=admin.id,
         decided_at=released_at - timedelta(days=2), status=DecisionStatus.RELEASED, released_at=released_at,
+        # As release does: an award is an offer, answered by its deadline (cade/demo/grants.py answers some).
+        offer_deadline_at=offer_deadline(released_at) if outcome == "award" else None,
         # What release keeps: the text the applicant was sent (the reviews above are flushed by this query).
         released_feedback=feedback, released_comments=applicant_comments([application.id])[application.id],
     ))

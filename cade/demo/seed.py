@@ -32,6 +32,7 @@ from cade.core.db import utcnow
 from cade.core.money import minor_units, to_minor
 from cade.core.storage import get_storage
 from cade.demo import data, review_data
+from cade.demo.grants import seed_grants
 from cade.demo.history import seed_history
 from cade.demo.reviews import seed_reviews
 from cade.demo.training import seed_training
@@ -309,6 +310,7 @@ def seed_demo(now: datetime | None = None) -> SeedReport:
     seed_reviews(seeder.now, seeder.users, calls, organisations, seeder.report)
     seed_history(seeder, programmes)
     seed_training(seeder, organisations, programmes)
+    seed_grants(seeder, calls, organisations)
     return seeder.report
 
 
