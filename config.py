@@ -80,6 +80,14 @@ def _beat_schedule() -> dict:
             "task": "grants.report_reminders",
             "schedule": crontab(minute=10, hour=6),
         },
+        "document-expiry-reminders": {
+            "task": "diligence.document_reminders",
+            "schedule": crontab(minute=40, hour=6),
+        },
+        "travel-post-trip-reminders": {
+            "task": "travel.post_trip_reminders",
+            "schedule": crontab(minute=50, hour=6),
+        },
         "monthly-funding-summary": {
             "task": "reports.monthly_summary",
             "schedule": crontab(minute=0, hour=6, day_of_month=1),
@@ -111,6 +119,7 @@ class Config:
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     APPLICATION_ATTACHMENTS_MAX_BYTES = 25 * 1024 * 1024
     REPORT_ATTACHMENTS_MAX_BYTES = 25 * 1024 * 1024  # all files of one grantee report together
+    DOCUMENT_MAX_BYTES = 10 * 1024 * 1024  # one due-diligence document
     RESOURCE_MAX_BYTES = int(_env("RESOURCE_MAX_BYTES", str(50 * 1024 * 1024)))  # a training paper or slides
 
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")

@@ -16,6 +16,10 @@ from cade.grants.models import (  # noqa: F401
     SpendLine, Tranche, TrancheTemplate,
 )
 from cade.reports.models import RepresentationTarget  # noqa: F401
+from cade.travel.models import (  # noqa: F401
+    Claim, ClaimLine, ClaimReceipt, CostCap, PerDiemRate, PostTripAnswer, PostTripReport, TravelEvent, TravelSettings,
+    Trip, TripCost, VisaLetter,
+)
 from cade.training.models import Course, Enrolment, Session, session_trainers  # noqa: F401
 from cade.training.assessments import AssessmentScore, CapacityAssessment  # noqa: F401
 from cade.training.resources import Resource  # noqa: F401

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from cade.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 DOMAINS = ["core", "accounts", "organisations", "programmes", "applications", "training", "reviews", "awards",
-           "diligence", "grants", "notifications", "reports"]
+           "diligence", "grants", "travel", "notifications", "reports"]
 
 
 @event.listens_for(Engine, "connect")
@@ -103,9 +103,11 @@ def register_rules(app: Flask) -> None:
 
     from cade.training.eligibility import training_rules
     from cade.grants.eligibility import grant_rules
+    from cade.diligence.eligibility import diligence_rules
+    from cade.travel.eligibility import travel_rules
 
     registry = rules.init_app(app)
-    for rule in [*call_rules(), *training_rules(), *grant_rules()]:
+    for rule in [*call_rules(), *training_rules(), *grant_rules(), *diligence_rules(), *travel_rules()]:
         registry.register(rule)
 
 
@@ -134,6 +136,17 @@ def register_hooks(app: Flask) -> None:
 
     if report_questions not in questionnaire_owners:
         questionnaire_owners.append(report_questions)
+    # A travel application is complete only with its trip (and a traveller not blocked by a missing report).
+    from cade.applications.services import submission
+    from cade.travel.trips import trip_completeness
+
+    if trip_completeness not in submission.completeness_sources:
+        submission.completeness_sources.append(trip_completeness)
+    # A travel award's release is the traveller's approval: travel sets the post-trip due day and tells them.
+    from cade.awards.services import release
+    from cade.travel.approval import register as register_travel_release
+
+    register_travel_release(release.release_hooks)
     register_reminders()
 
 
@@ -142,10 +155,12 @@ def register_reminders() -> None:
     from cade.applications.services.reminders import queue_call_closing_reminders
     from cade.awards.services.offers import remind_offer_deadlines
     from cade.core.reminders import register_sweep
+    from cade.diligence.reminders import remind_expiring_documents
     from cade.grants.reminders import send_report_reminders
     from cade.reviews.services.reminders import queue_review_reminders
     from cade.training.assessments.reminders import remind_due_follow_ups
     from cade.training.services.reminders import queue_session_reminders
+    from cade.travel.reminders import remind_post_trip
 
     register_sweep("calls closing", queue_call_closing_reminders)
     register_sweep("reviews due", queue_review_reminders)
@@ -153,6 +168,8 @@ def register_reminders() -> None:
     register_sweep("training sessions", queue_session_reminders)
     register_sweep("capacity follow-ups", remind_due_follow_ups)
     register_sweep("grantee reports", send_report_reminders)
+    register_sweep("post-trip reports", remind_post_trip)
+    register_sweep("expiring documents", remind_expiring_documents)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,3 +1,3 @@
 """Celery tasks by domain; importing this package registers them all."""
 
-from tasks import awards, grants, notifications, reminders, reports, reviews, runs, training  # noqa: F401
+from tasks import awards, diligence, grants, notifications, reminders, reports, reviews, runs, training, travel  # noqa: F401

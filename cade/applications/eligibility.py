@@ -37,6 +37,12 @@ class EligibilityResult:
         return [finding.text for finding in self.advisory]
 
 
+def prepare_eligibility(call, organisations) -> None:
+    """Let every rule read at once what it needs for `organisations` before they are assessed one by one."""
+    for rule in registered_rules():
+        rule.prepare(call, organisations)
+
+
 def assess_eligibility(call, organisation) -> EligibilityResult:
     """Check every registered rule of `call` against `organisation`, each finding with its remedies.
 

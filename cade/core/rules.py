@@ -84,6 +84,10 @@ class Rule:
         """The condition in words for the call page; asked only when `is_set`."""
         raise NotImplementedError
 
+    def prepare(self, call, organisations) -> None:
+        """Read at once what `check` will ask for each of `organisations` (a page listing several), so that the
+        page's queries do not grow with them; by default nothing (a call setting reads no table)."""
+
     def check(self, call, organisation) -> list[str]:
         """Why `organisation` may not apply under this rule; empty when it may."""
         raise NotImplementedError

@@ -103,6 +103,7 @@ def init_app(app: Flask) -> None:
         role_label=permissions.role_label,
     )
     app.jinja_env.globals.update(
+        today_utc=lambda: timeutil.utcnow().date(),  # the day deadlines and expiries are counted in
         aria_attrs=aria_attrs,
         role_label=permissions.role_label,
         get_locale=get_locale,

@@ -62,6 +62,7 @@ from cade.core.db import utcnow
 from cade.core.money import minor_units
 from cade.core.questionnaires import Question
 from cade.demo import data
+from cade.demo.payees import ready_for_payment
 from cade.extensions import db
 from cade.grants.closure import ReturnedInput, paid_out_minor, record_returned
 from cade.grants.constants import (SPEND_VARIANCE_EXPLAIN, GrantStatus, ReportKind, ReportStatus, TrancheCondition,
@@ -354,6 +355,7 @@ def _pay_unlocked(admin, grant: Grant | None, references: tuple, created) -> Non
     today = utcnow().date()
     for tranche, reference in zip(tranches_of(grant), references, strict=False):
         if tranche.status == TrancheStatus.PAYABLE:
+            ready_for_payment(admin, grant, today)  # a verified account and a clear screening first
             pay_tranche(admin, tranche.id, PaymentInput.from_input({"paid_on": today.isoformat(),
                                                                    "reference": reference}, today=today))
             created["tranches paid"] += 1
@@ -439,6 +441,7 @@ def _pay_first(admin, decision: Decision | None, reference: str, created) -> Non
         return
     today = utcnow().date()
     paid_on = min(today, decision.accepted_at.date() + timedelta(days=7))
+    ready_for_payment(admin, grant, paid_on)  # a verified account and a clear screening first
     pay_tranche(admin, first.id, PaymentInput.from_input({"paid_on": paid_on.isoformat(), "reference": reference},
                                                          today=today))
     created["tranches paid"] += 1

@@ -19,7 +19,9 @@ from cade.core.commands import Cleaner
 from cade.core.db import utcnow
 from cade.core.rules import Remedy, Rule
 from cade.grants.constants import REPORT_KIND_LABELS, ReportKind
-from cade.grants.overdue import deadline_of, overdue_reports_of_organisation
+from flask import g
+
+from cade.grants.overdue import deadline_of, overdue_reports_of_organisation, overdue_reports_of_organisations
 
 
 class AlwaysApplies(Cleaner):
@@ -63,7 +65,15 @@ class OverdueReportRule(Rule):
     def sentence(self, call) -> str:
         return _("The organisation has no overdue report from an earlier grant.")
 
+    def prepare(self, call, organisations):
+        # One query for every organisation a page lists, kept for this request only.
+        ids = {organisation.id for organisation in organisations}
+        g.overdue_reports = (ids, overdue_reports_of_organisations(ids, utcnow().date()) if ids else {})
+
     def _overdue(self, organisation):
+        prepared_for, prepared = g.get("overdue_reports", ((), {}))
+        if organisation.id in prepared_for:
+            return prepared.get(organisation.id, [])
         return overdue_reports_of_organisation(organisation.id, utcnow().date())
 
     def check(self, call, organisation):

@@ -69,11 +69,19 @@ def overdue_reports(today: date) -> list[GrantReport]:
 
 def overdue_reports_of_organisation(organisation_id: int, today: date) -> list[GrantReport]:
     """The organisation's overdue reports, oldest due first, each with its grant and the grant's call (one query)."""
-    return list(db.session.scalars(
-        select(GrantReport).join(Grant, Grant.id == GrantReport.grant_id)
-        .options(joinedload(GrantReport.grant).joinedload(Grant.call))
-        .where(Grant.organisation_id == organisation_id, overdue_clause(today))
-        .order_by(GrantReport.due_on, GrantReport.id)))
+    return overdue_reports_of_organisations([organisation_id], today).get(organisation_id, [])
+
+
+def overdue_reports_of_organisations(organisation_ids, today: date) -> dict[int, list[GrantReport]]:
+    """{organisation id: its overdue reports, oldest due first} for several organisations (one query)."""
+    found: dict[int, list[GrantReport]] = {}
+    for report in db.session.scalars(
+            select(GrantReport).join(Grant, Grant.id == GrantReport.grant_id)
+            .options(joinedload(GrantReport.grant).joinedload(Grant.call))
+            .where(Grant.organisation_id.in_(list(organisation_ids)), overdue_clause(today))
+            .order_by(GrantReport.due_on, GrantReport.id)):
+        found.setdefault(report.grant.organisation_id, []).append(report)
+    return found
 
 
 def overdue_grant_ids(today: date) -> set[int]:

@@ -29,7 +29,8 @@ from cade.core.questionnaires import clean_answer, store_answers
 from cade.core.timeutil import moment_json
 from cade.extensions import db
 from cade.grants.constants import REPORT_UNLOCKS, ReportKind, ReportStatus
-from cade.grants.models import (REPORT_MACHINE, Grant, GrantReport, IndicatorValue, ReportAnswer, SpendLine, Tranche)
+from cade.grants.models import (REPORT_MACHINE, Grant, GrantBudgetLine, GrantReport, IndicatorValue, ReportAnswer,
+                                SpendLine, Tranche)
 from cade.grants.report_input import KEEP, ReportInput, typed_answer
 from cade.grants.report_reading import (EDITABLE, IndicatorRow, ReportsOverview, completeness_errors, grant_reports,
                                         indicator_rows, is_editable, needs_explanation, questions_of,
@@ -59,15 +60,18 @@ def create_reports(grant: Grant) -> list[GrantReport]:
     if existing:
         return existing
     accepted_on = acceptance_day(grant.decision, grant.created_at)
-    budget = grant.decision.application.budget_lines
+    # The grant's own budget (as amended); each spend line still names the application's line where there is one.
+    budget = db.session.scalars(select(GrantBudgetLine).where(GrantBudgetLine.grant_id == grant.id)
+                                .order_by(GrantBudgetLine.position)).all()
     # The plans the offer showed (cade/grants/offer_terms.py): the call's templates, else the defaults; the
     # interim report whenever a tranche waits for it, so no tranche stays locked for ever.
     reports = [
         GrantReport(grant_id=grant.id, kind=str(plan.kind), due_on=accepted_on + timedelta(days=plan.due_after_days),
                     questionnaire_id=plan.questionnaire_id,
-                    spend_lines=[SpendLine(position=position, budget_line_id=line.id, category=line.category,
-                                           description=line.description, budget_minor=line.amount_minor)
-                                 for position, line in enumerate(budget, start=1)])
+                    spend_lines=[SpendLine(position=line.position, budget_line_id=line.budget_line_id,
+                                           category=line.category, description=line.description,
+                                           budget_minor=line.amount_minor)
+                                 for line in budget])
         for plan in report_plans(grant.call_id)
     ]
     db.session.add_all(reports)

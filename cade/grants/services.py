@@ -1,6 +1,5 @@
 """Opening a grant when an offer is accepted, and finding grants for the pages."""
 
-import io
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -10,7 +9,6 @@ from sqlalchemy.orm import joinedload
 from cade.accounts.models import User
 from cade.awards.constants import DecisionOutcome
 from cade.awards.models import Decision
-from cade.core.after_commit import on_rollback
 from cade.core.audit import record_event
 from cade.core.db import lock_row, utcnow
 from cade.core.errors import InvalidTransition, NotFound
@@ -18,7 +16,8 @@ from cade.core.storage import get_storage
 from cade.extensions import db
 from cade.grants.agreement import agreement_language, agreement_pdf
 from cade.grants.constants import GrantStatus
-from cade.grants.models import Grant
+from cade.grants.agreement_versions import record_version, store_pdf
+from cade.grants.models import Grant, GrantBudgetLine
 from cade.organisations.models import Membership
 
 
@@ -41,7 +40,8 @@ def accepting_owner(decision) -> User | None:
 
 
 def open_grant(decision, actor=None) -> Grant:
-    """Open the grant of an accepted award: the Grant row and its agreement PDF, stored; audited `grant.opened`.
+    """Open the grant of an accepted award: the Grant row, its budget (the application's lines copied) and its
+    agreement PDF, stored and recorded as version 1; audited `grant.opened`.
 
     Safe to call twice (also at once: the decision's row is locked first): a
     second call returns the grant that exists and stores no second file. The stored PDF is deleted if the
@@ -57,9 +57,7 @@ def open_grant(decision, actor=None) -> Grant:
         raise InvalidTransition(_l("Only an accepted award opens a grant."))
     owner = accepting_owner(decision)
     pdf, language = agreement_pdf(decision, owner, agreement_language(decision, owner))
-    storage = get_storage()
-    stored = storage.put(io.BytesIO(pdf))
-    on_rollback(lambda: storage.delete(stored.name))  # a grant rolled back leaves no file behind
+    stored = store_pdf(pdf)  # a grant rolled back leaves no file behind
     grant = Grant(decision_id=decision.id, organisation_id=decision.application.organisation_id,
                   call_id=decision.call_id, amount_minor=decision.amount_minor, currency=decision.currency,
                   agreement_stored_name=stored.name, agreement_size=stored.size, agreement_sha256=stored.sha256,
@@ -69,12 +67,30 @@ def open_grant(decision, actor=None) -> Grant:
     from cade.grants.reports import create_reports
     from cade.grants.tranches import create_tranches
 
+    _copy_budget(grant, decision.application)
+    record_version(grant, stored, language)
     create_tranches(grant)
     create_reports(grant)
     record_event(actor or owner, "grant.opened", grant, None,
                  {"decision_id": decision.id, "amount_minor": grant.amount_minor, "currency": grant.currency,
                   "agreement_language": language, "agreement_sha256": stored.sha256})
     return grant
+
+
+def _copy_budget(grant: Grant, application) -> None:
+    """The grant's own budget: the application's lines in their order, numbered from 1 (as reports number them)."""
+    lines = sorted(application.budget_lines, key=lambda line: (line.position, line.id))
+    db.session.add_all(GrantBudgetLine(grant_id=grant.id, budget_line_id=line.id, position=position,
+                                       category=line.category, description=line.description,
+                                       amount_minor=line.amount_minor)
+                       for position, line in enumerate(lines, start=1))
+    db.session.flush()
+
+
+def budget_of(grant: Grant) -> list[GrantBudgetLine]:
+    """The grant's budget lines in order (as amended by reallocations)."""
+    return list(db.session.scalars(select(GrantBudgetLine).where(GrantBudgetLine.grant_id == grant.id)
+                                   .order_by(GrantBudgetLine.position)))
 
 
 def _listed():

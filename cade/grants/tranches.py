@@ -258,7 +258,9 @@ def pay_tranche(actor, tranche_id: int, command: PaymentInput) -> Tranche:
 
     Raises NotFound, or InvalidTransition saying what unlocks a locked
     tranche or when and by whom a paid one was paid (also to the second of
-    two admins pressing at once: the compare-and-set lets one through).
+    two admins pressing at once: the compare-and-set lets one through), or
+    what is missing before the organisation may be paid: a verified payee
+    account and a recent clear screening, both recorded with the payment.
     Flushes, never commits.
     """
     tranche = db.session.get(Tranche, tranche_id)
@@ -266,17 +268,32 @@ def pay_tranche(actor, tranche_id: int, command: PaymentInput) -> Tranche:
         raise NotFound()
     if not TRANCHE_MACHINE.can(tranche, TrancheStatus.PAID):
         raise _refusal(tranche)
-    after = {"paid_on": command.paid_on.isoformat(), "reference": command.reference}
+    payee, screening = _paid_to(tranche, command.paid_on)
+    after = {"paid_on": command.paid_on.isoformat(), "reference": command.reference,
+             "payee_account_id": payee.id, "screening_id": screening.id}
     try:
         TRANCHE_MACHINE.move(actor, tranche, TrancheStatus.PAID, audit=(None, after), paid_on=command.paid_on,
                              payment_reference=command.reference, paid_at=utcnow(),
-                             paid_by_id=getattr(actor, "id", None))
+                             paid_by_id=getattr(actor, "id", None), payee_account_id=payee.id,
+                             screening_id=screening.id)
     except InvalidTransition:
         raise _refusal(tranche) from None  # another admin paid it first: `move` refreshed it
     db.session.refresh(tranche)
     _tell_grantee(tranche)
     close_if_complete(tranche.grant, actor)  # the last payment of a grant whose final report is approved ends it
     return tranche
+
+
+def _paid_to(tranche: Tranche, paid_on: date):
+    """The verified account and the recent clear screening a payment goes on, or InvalidTransition saying what
+    to do first (cade/diligence/readiness.py asks the question for the grant page too)."""
+    from cade.diligence.readiness import payment_readiness
+
+    readiness = payment_readiness(tranche.grant, on=paid_on)
+    if readiness.problems:
+        raise InvalidTransition(_l("This tranche cannot be paid yet. %(problems)s",
+                                   problems=" ".join(str(problem) for problem in readiness.problems)))
+    return readiness.payee, readiness.screening
 
 
 def _tell_grantee(tranche: Tranche) -> None:

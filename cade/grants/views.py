@@ -83,3 +83,4 @@ from cade.grants import views_indicators  # noqa: E402,F401
 from cade.grants import views_closure  # noqa: E402,F401
 from cade.grants import views_report_templates  # noqa: E402,F401
 from cade.grants import views_amendments  # noqa: E402,F401
+from cade.grants import views_verification  # noqa: E402,F401

@@ -10,7 +10,9 @@ from cade.core.permissions import admin_required, is_admin
 from cade.extensions import db
 from cade.grants import tranches as service
 from cade.grants.constants import (GRANT_STATUS_LABELS, MAX_SCHEDULE_ROWS, TRANCHE_CONDITION_LABELS,
-                                   TRANCHE_STATUS_LABELS, TRANCHE_UNLOCKS, TrancheCondition)
+                                   TRANCHE_STATUS_LABELS, TRANCHE_UNLOCKS, TrancheCondition,
+                                   TrancheStatus)
+from cade.diligence.readiness import payment_readiness
 from cade.grants.models import Tranche
 from cade.grants.offer_terms import offer_terms
 from cade.grants.timeline import grant_timeline
@@ -28,10 +30,14 @@ def schedule_context(grant, *, paying: dict | None = None) -> dict:
     """
     tranches = service.tranches_of(grant)
     locked = service.next_locked(tranches)
-    return {"tranches": tranches, "condition_labels": TRANCHE_CONDITION_LABELS,
+    can_pay = is_admin(current_user)
+    # Only the admin paying sees the account in full, and only while a tranche is still to pay.
+    readiness = (payment_readiness(grant) if can_pay and any(t.status != TrancheStatus.PAID for t in tranches)
+                 else None)
+    return {"tranches": tranches, "condition_labels": TRANCHE_CONDITION_LABELS, "readiness": readiness,
             "tranche_labels": TRANCHE_STATUS_LABELS,
             "next_unlock": TRANCHE_UNLOCKS[TrancheCondition(locked.condition)] if locked else None,
-            "can_pay": is_admin(current_user), "paying": paying or {}, "today": utcnow().date().isoformat()}
+            "can_pay": can_pay, "paying": paying or {}, "today": utcnow().date().isoformat()}
 
 
 def _show(grant, status: int = 200, **paying):

@@ -52,6 +52,7 @@ def test_every_registered_rule_says_what_to_do_when_it_refuses(db, app):
     from cade.core.rules import Remedy
 
     from tests.grants.lifecycle_helpers import opened_grant, report
+    from tests.travel.claim_helpers import approved_trip, past, travel_call
 
     organisation = OrganisationFactory()
     late_grant, _owner = opened_grant()
@@ -68,8 +69,14 @@ def test_every_registered_rule_says_what_to_do_when_it_refuses(db, app):
         "max_annual_budget": (CallFactory(max_annual_budget_minor=1_00), organisation),
         "training_certificate": (CallFactory(required_course_id=CourseFactory().id), organisation),
         "no_overdue_report": (CallFactory(), late),
+        "required_documents": (CallFactory(required_documents=["statutes"], documents_required_at="submission"),
+                               organisation),
     }
-    way_out = {"no_overdue_report": "grants.report"}
+    travel = travel_call()
+    overdue_trip, _owner, _traveller = approved_trip(call=travel, starts_on=past(40), due_on=past(3))
+    refusing["no_overdue_post_trip_report"] = (travel, overdue_trip.application.organisation)
+    way_out = {"no_overdue_report": "grants.report", "required_documents": "diligence.documents",
+               "no_overdue_post_trip_report": "travel.post_trip_report"}
     for rule in registered_rules():
         call, refused = refusing[rule.key]
         assert rule.check(call, refused), rule.key

@@ -12,6 +12,7 @@ from cade.extensions import db as _db
 from cade.grants.constants import ReportStatus, TrancheStatus
 from cade.grants.reports import reports_of, submit_report
 from cade.grants.tranches import PaymentInput, pay_tranche, tranches_of
+from tests.diligence.payee_helpers import ready_to_pay
 from tests.e2e.test_accessibility import Audit, send, sign_in
 from tests.grants.report_helpers import command, complete_form, opened_grant
 
@@ -34,6 +35,7 @@ def _grant_with_first_tranche_paid(admin):
     """A grant (USD 12,345.00, 40/40/20, two budget lines, an interim question, two indicators) whose first
     tranche is paid; (opened, interim report)."""
     opened = opened_grant()
+    ready_to_pay(opened.grant.organisation, opened.grant.call.programme, screened_on=date.today())
     first = tranches_of(opened.grant)[0]
     pay_tranche(admin, first.id, PaymentInput.from_input({"paid_on": date.today().isoformat(),
                                                           "reference": "BANK-T1"}))

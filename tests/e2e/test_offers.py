@@ -14,10 +14,12 @@ from cade.awards.constants import DecisionStatus
 from cade.awards.models import Decision
 from cade.awards.services import offers
 from cade.awards.services.release import release_decisions
+from cade.core.db import utcnow
 from cade.extensions import db as _db
 from cade.grants.constants import TrancheStatus
 from cade.grants.services import grant_for_decision
 from cade.grants.tranches import set_schedule, tranches_of
+from tests.diligence.payee_helpers import ready_to_pay
 from tests.e2e.test_accessibility import Audit, send, sign_in
 from tests.factories import CallFactory, DecisionFactory, MembershipFactory, UserFactory, reviewed_application
 
@@ -186,6 +188,7 @@ def test_a_declined_offer_brings_the_waitlisted_application_forward_and_the_admi
 def test_an_admin_pays_the_first_tranche_and_a_locked_one_says_what_unlocks_it(browse, admin):
     page = browse
     decision, grant, _owner = _accepted_grant(admin)
+    ready_to_pay(grant.organisation, grant.call.programme, screened_on=utcnow().date())
     sign_in(page, admin)
     page.goto("/admin/grants/")
     with page.expect_navigation():
@@ -280,6 +283,21 @@ def test_on_the_demo_the_applicant_accepts_the_offer_and_the_admin_pays_the_firs
         page.get_by_role("link", name="Board training and a three-year strategy", exact=True).click()
     audit.check("demo: the new grant, admin")
     page.get_by_label("Payment reference").fill("EC-INTPA-CADE25-0003-T1")
+    send(page, page.get_by_role("button", name="Record the payment", exact=True))
+    # Kijiji has no verified bank details nor a screening yet: refused, with the reference kept.
+    assert "This tranche cannot be paid yet." in _main(page) and "no verified bank details" in _main(page)
+    assert page.get_by_label("Payment reference").input_value() == "EC-INTPA-CADE25-0003-T1"
+    audit.check("demo: payment refused")
+    from cade.demo.payees import ready_for_payment
+    from cade.grants.models import Grant
+    from cade.organisations.models import Organisation
+
+    _db.session.expire_all()
+    grant = _db.session.scalar(select(Grant).join(Organisation, Organisation.id == Grant.organisation_id)
+                               .where(Organisation.name == "Kijiji Connect Community Network")
+                               .order_by(Grant.id.desc()).limit(1))
+    ready_for_payment(admin, grant, utcnow().date())  # the owner's bank details, two admins, a screening
+    _db.session.commit()
     send(page, page.get_by_role("button", name="Record the payment", exact=True))
     assert "Payment recorded: tranche 1" in page.locator(".flashes").inner_text()
     assert "The next payment is unlocked when the interim report is approved." in _main(page)

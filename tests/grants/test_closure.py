@@ -14,6 +14,7 @@ from cade.grants.models import REPORT_MACHINE, Grant, GrantReport
 from cade.grants.tranches import PaymentInput, pay_tranche, tranches_of, unlock_tranches
 from cade.notifications.models import Notification
 from cade.notifications.rendering import render_notification
+from tests.diligence.payee_helpers import ready_to_pay
 from tests.factories import MembershipFactory, UserFactory
 from tests.grants.lifecycle_helpers import FORTY_SIXTY, mark_paid, opened_grant, report
 
@@ -45,6 +46,7 @@ def approve(actor, report_id: int) -> None:
 
 def test_the_last_payment_after_the_final_report_is_approved_closes_the_grant(db, admin, outbox):
     grant, owner = opened_grant(FORTY_SIXTY)
+    ready_to_pay(grant.organisation, grant.call.programme)
     second_owner = MembershipFactory(organisation=grant.organisation, role="owner").user
     first, last = tranches_of(grant)
     pay_tranche(admin, first.id, payment("WIRE-1"))
@@ -122,6 +124,7 @@ def test_the_final_approval_and_the_last_payment_at_once_close_the_grant_once(ap
     from tests.concurrency import run_side_by_side
 
     grant, _owner = opened_grant()
+    ready_to_pay(grant.organisation, grant.call.programme)
     final = report(grant, due_on=DUE, status=ReportStatus.SUBMITTED)
     tranche_id = tranches_of(grant)[0].id
     other_admin = UserFactory(roles=["admin"], name="Bea Admin")

@@ -108,8 +108,11 @@ def test_the_closed_message_and_the_tranche_payment_show_dates_in_the_readers_la
     from cade.grants.tranches import PaymentInput, pay_tranche, tranches_of
     from tests.factories import UserFactory as Users
 
+    from tests.diligence.payee_helpers import ready_to_pay
+
     grant, _owner = opened_grant(owner_locale="fr")
     admin = Users(roles=["admin"])
+    ready_to_pay(grant.organisation, grant.call.programme)
     pay_tranche(admin, tranches_of(grant)[0].id,
                 PaymentInput.from_input({"paid_on": "2026-11-25", "reference": "W-1"}, today=date(2026, 12, 5)))
     _db.session.commit()

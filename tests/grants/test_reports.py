@@ -337,7 +337,10 @@ def test_approving_the_final_report_of_a_fully_paid_grant_closes_it(db, admin):
     from cade.grants.constants import GrantStatus
     from cade.grants.tranches import PaymentInput, pay_tranche
 
+    from tests.diligence.payee_helpers import ready_to_pay
+
     opened = opened_grant(schedule=None, interim_template=False)  # everything paid on signature; final report only
+    ready_to_pay(opened.grant.organisation, opened.grant.call.programme)
     pay_tranche(admin, tranches_of(opened.grant)[0].id,
                 PaymentInput.from_input({"paid_on": "2026-11-25", "reference": "W-1"}, today=date(2026, 12, 5)))
     _db.session.commit()

@@ -8,6 +8,7 @@ from cade.grants.models import Tranche, TrancheTemplate
 from cade.grants.services import open_grant
 from cade.grants.tranches import set_schedule, tranches_of
 from tests.factories import MembershipFactory, OrganisationFactory
+from tests.diligence.payee_helpers import ready_to_pay
 from tests.grants.helpers import accepted_decision
 from tests.quality.conftest import assert_pages_are_light
 
@@ -23,6 +24,7 @@ def opened():
     set_schedule(None, decision.call_id, SCHEDULE)
     grant = open_grant(decision)
     _db.session.commit()
+    ready_to_pay(grant.organisation, grant.call.programme)
     return grant, owner
 
 

@@ -15,6 +15,7 @@ from cade.grants.services import open_grant
 from cade.grants.tranches import (PaymentInput, call_schedule, pay_tranche, set_schedule, split_amount,
                                   tranches_of, unlock_tranches)
 from cade.notifications.models import Notification
+from tests.diligence.payee_helpers import ready_to_pay
 from tests.grants.helpers import ACCEPTED_AT, accepted_decision
 
 FORTY_FORTY_TWENTY = [
@@ -30,6 +31,7 @@ def opened_with(rows=None, **kwargs):
         set_schedule(None, decision.call_id, rows)
     grant = open_grant(decision)
     _db.session.commit()
+    ready_to_pay(grant.organisation, grant.call.programme)
     return grant, owner
 
 

@@ -8,7 +8,7 @@ a start posted anyway).
 
 from dataclasses import dataclass, field
 
-from cade.applications.eligibility import EligibilityResult, assess_eligibility
+from cade.applications.eligibility import EligibilityResult, assess_eligibility, prepare_eligibility
 from cade.applications.models import Application
 from cade.applications.services.drafts import live_applications_by_organisation
 from cade.organisations.models import Organisation
@@ -64,6 +64,7 @@ def applicant_standing(user, call, now=None) -> Standing:
         return Standing(signed_in=False, email_confirmed=False, is_open=is_open)
     organisations = organisations_for_user(user)
     live = live_applications_by_organisation(call.id, [org.id for org in organisations]) if organisations else {}
+    prepare_eligibility(call, organisations)
     return Standing(
         signed_in=True, email_confirmed=bool(getattr(user, "is_verified", False)), is_open=is_open,
         options=[StartOption(org, assess_eligibility(call, org), live.get(org.id)) for org in organisations])

@@ -1,5 +1,7 @@
 """State changes of an application: submission with its reference, and withdrawal."""
 
+from collections.abc import Callable
+
 from flask_babel import gettext as _
 from sqlalchemy import text
 
@@ -18,6 +20,11 @@ from cade.extensions import db
 from cade.notifications.services import notify
 from cade.organisations.services.queries import members_of_organisations
 from cade.programmes.constants import CallPhase
+
+
+# What a domain above applications also needs before submission (travel: the trip), registered from
+# cade/wiring.py: functions application -> {field: [message]}, merged into completeness_errors.
+completeness_sources: list[Callable[[Application], dict[str, list[str]]]] = []
 
 
 class AlreadySubmitted(InvalidTransition):
@@ -63,6 +70,10 @@ def completeness_errors(application: Application) -> dict[str, list[str]]:
             add("budget_lines", _("The budget lines add up to %(total)s, but you request %(requested)s.",
                                   total=format_money(total, currency),
                                   requested=format_money(requested, currency)))
+    for source in completeness_sources:
+        for name, messages in source(application).items():
+            for message in messages:
+                add(name, message)
     return errors
 
 

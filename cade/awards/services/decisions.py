@@ -17,6 +17,7 @@ from cade.core.commands import Amount, Choice, Command, FieldErrors, Text, field
 from cade.core.db import lock_row, utcnow
 from cade.core.errors import BudgetExceeded, InvalidTransition, NotFound, PermissionDenied
 from cade.core.money import format_money
+from cade.core.rules import registered_rules
 from cade.extensions import db
 from cade.programmes.models import Call
 from cade.reviews.models import Review
@@ -59,7 +60,8 @@ def decide_application(actor, application_id: int, command: DecisionInput) -> De
     status does not change: the applicant learns nothing until release.
     Raises PermissionDenied (not an admin), NotFound, InvalidTransition (not
     submitted, or the decision is already released), ValidationFailed (by
-    field: amount, override_reason) and BudgetExceeded (names the remaining
+    field: amount, override_reason, and outcome when a rule that applies at
+    award refuses: `award_refusals`) and BudgetExceeded (names the remaining
     amount).
     """
     if not can_decide(actor):
@@ -143,11 +145,26 @@ def checked_values(application: Application, call: Call, command: DecisionInput)
             "To decide now, give the reason.",
             "This application has %(num)d submitted reviews and the call requires %(required)d. "
             "To decide now, give the reason.", reviews, required=call.reviews_required))
+    if award:
+        for reason in award_refusals(call, application.organisation):
+            errors.add("outcome", reason)
     errors.raise_if_any()
     if award:
         _check_envelope(call, application.id, amount_minor)
     return {"outcome": command.outcome, "amount_minor": amount_minor, "feedback": command.feedback,
             "rationale": command.rationale, "override_reason": override_reason}
+
+
+def award_refusals(call: Call, organisation) -> list[str]:
+    """Why `organisation` may not be awarded in `call` now, from the registered eligibility rules that apply at award.
+
+    A rule takes part by setting `at_award = True` and answering
+    `check_award(call, organisation) -> reasons` (the documents a call asks for
+    before an award: cade/diligence/eligibility.py). Awards asks the registry,
+    so it imports no domain above it. The decision form shows the reasons on `outcome`.
+    """
+    return [reason for rule in registered_rules() if getattr(rule, "at_award", False)
+            for reason in rule.check_award(call, organisation)]
 
 
 def _check_envelope(call: Call, application_id: int, amount_minor: int) -> None:

@@ -6,6 +6,7 @@ the live decision or reviews, which may be edited afterwards.
 """
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -30,6 +31,10 @@ from cade.organisations.services.queries import members_of_organisations
 from cade.programmes.models import Call
 from cade.reviews.models import Review
 from cade.reviews.services.aggregation import counts_towards_scores
+
+# Called with the decisions released now, inside the releasing transaction (travel sets its due days and tells
+# the traveller); registered from cade/wiring.py, so awards imports no domain above it.
+release_hooks: list[Callable[[list[Decision]], None]] = []
 
 
 def _waiting(call_id: int):
@@ -95,7 +100,9 @@ def release_decisions(actor, call_id: int, *, expected: int | None = None) -> in
     many there are now; none left is no change, but a second click (returns 0).
 
     The statements run do not grow with the number of decisions, bar one
-    INSERT per message. Raises PermissionDenied, NotFound and ReleaseCountChanged.
+    INSERT per message. Then each of `release_hooks` is called with the
+    decisions released now, in this transaction. Raises PermissionDenied,
+    NotFound and ReleaseCountChanged.
     """
     if not can_decide(actor):
         raise PermissionDenied()
@@ -129,6 +136,8 @@ def release_decisions(actor, call_id: int, *, expected: int | None = None) -> in
     db.session.flush()  # one executemany UPDATE for them all
     _move_to_outcomes(actor, decisions)
     tell_members(call, decisions)
+    for hook in release_hooks:
+        hook(decisions)
     record_event(actor, "decisions.released", call, None,
                  {"count": len(decisions), "application_ids": application_ids})
     return len(decisions)

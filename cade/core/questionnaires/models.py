@@ -13,6 +13,7 @@ class QuestionnairePurpose(StrEnum):
 
     CALL_APPLICATION = "call_application"
     GRANT_REPORT = "grant_report"  # a call's report template (cade/grants: ReportTemplate.questionnaire_id)
+    TRAVEL_POST_TRIP = "travel_post_trip"  # a travel call's post-trip report (cade/travel: TravelSettings)
 
 
 class Questionnaire(db.Model):

@@ -47,6 +47,7 @@ from cade.reports.services.indicator_figures import indicator_figures
 from cade.reports.services.money_flows import FLOW_MEASURES, money_flows
 from cade.reports.services.review_figures import review_figures
 from cade.reports.services.training_figures import training_figures
+from cade.reports.services.travel_figures import travel_figures
 
 
 @dataclass(frozen=True)
@@ -300,6 +301,9 @@ def funding_summary(command: FundingSummaryInput, *, today: date | None = None) 
         "reviews": review_figures(_joined(select(Application.id)).where(*_filters(command))),
         "training": training_figures(command.date_from, command.date_to),
         "indicators": indicator_figures(command),
+        "travel": travel_figures(lambda statement: _joined(statement).where(*_filters(command), _RELEASED_AWARD),
+                                 _key_columns(), _normalise, programme_ids=command.programme_ids,
+                                 call_ids=command.call_ids, targets=targets),
     }
 
 

@@ -18,6 +18,7 @@ from cade.extensions import db
 from cade.organisations.constants import FOCUS_AREA_LABELS, ORGANISATION_TYPE_LABELS, STAKEHOLDER_GROUP_LABELS
 from cade.programmes.models import Call, Programme
 from cade.reports.constants import DIMENSION_TITLES, FIRST_TIME_KEYS, Dimension
+from cade.reports.services.travel_tables import travel_tables
 from cade.reports.tables import Column, Table
 
 
@@ -27,6 +28,7 @@ def labeller(summary: dict):
     programme_ids = {int(row["key"]) for row in breakdowns.get(Dimension.PROGRAMME, []) if row["key"].isdigit()}
     programme_ids |= {target["programme_id"] for target in summary["targets"]}
     programme_ids |= {item["programme_id"] for item in summary.get("indicators", {}).get("indicators", [])}
+    programme_ids |= {target["programme_id"] for target in (summary.get("travel") or {}).get("targets", [])}
     call_ids = {int(row["key"]) for row in breakdowns.get(Dimension.CALL, []) if row["key"].isdigit()}
     programmes = dict(db.session.execute(select(Programme.id, Programme.name).where(Programme.id.in_(programme_ids))
                                          ).tuples().all()) if programme_ids else {}
@@ -123,6 +125,8 @@ def summary_tables(summary: dict) -> list[Table]:
         tables.extend(_training_tables(summary["training"], label))
     if "indicators" in summary:  # nor before outcome indicators
         tables.extend(_indicator_tables(summary["indicators"], label, programmes))
+    if summary.get("travel"):  # only where the selection includes a travel programme (and runs compiled since)
+        tables.extend(travel_tables(summary["travel"], label, programmes))
     return tables
 
 

@@ -1,1 +1,0 @@
-"""Due-diligence routes (queue); they join the diligence blueprint (cade/diligence/views.py)."""
