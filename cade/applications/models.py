@@ -1,9 +1,8 @@
 """Applications, their answers, budget lines and attachments."""
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cade.accounts.models import User
@@ -12,7 +11,8 @@ from cade.core.db import TimestampMixin, UTCDateTime
 from cade.core.states import StateMachine
 from cade.extensions import db
 from cade.organisations.models import Organisation
-from cade.programmes.models import Call, Question
+from cade.core.questionnaires.models import AnswerColumns
+from cade.programmes.models import Call
 
 
 class Application(TimestampMixin, db.Model):
@@ -98,18 +98,13 @@ APPLICATION_MACHINE = StateMachine(
 )
 
 
-class Answer(db.Model):
+class Answer(AnswerColumns, db.Model):
     __tablename__ = "answers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
-    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
-    text: Mapped[str | None] = mapped_column(Text)
-    number: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
-    date_value: Mapped[date | None]
 
     application: Mapped[Application] = relationship(back_populates="answers")
-    question: Mapped[Question] = relationship()
 
     __table_args__ = (UniqueConstraint("application_id", "question_id"),)
 

@@ -16,11 +16,16 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Container, Mapping
+from datetime import datetime
 from typing import BinaryIO
 
 import filetype
 from flask_babel import gettext as _
 
+from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from cade.core.db import UTCDateTime, utcnow
 from cade.core.errors import UploadRejected
 
 SNIFF_BYTES = 8192
@@ -94,3 +99,20 @@ def download_name(filename: str | None, extensions: tuple[str, ...]) -> str:
     if not extensions or name.lower().endswith(extensions):
         return name
     return name + extensions[0]
+
+
+class UploadedFileColumns:
+    """The columns of a file someone uploaded and the storage keeps (a report's attachment, an organisation's
+    document, a travel receipt): where it is stored, its name as given, the type found in its bytes, its size and
+    digest, who uploaded it and when."""
+
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @declared_attr
+    def uploaded_by_id(cls) -> Mapped[int | None]:
+        return mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

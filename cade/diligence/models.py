@@ -2,12 +2,13 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cade.accounts.models import User
 from cade.core.db import UTCDateTime, utcnow
 from cade.core.states import StateMachine
+from cade.core.uploads import UploadedFileColumns
 from cade.diligence.constants import DocumentKind, DocumentStatus, PayeeStatus, ScreeningResult
 from cade.extensions import db
 from cade.organisations.models import Organisation
@@ -17,7 +18,7 @@ def _one_of(enum) -> str:
     return ", ".join(f"'{member.value}'" for member in enum)
 
 
-class Document(db.Model):
+class Document(UploadedFileColumns, db.Model):
     """A dated document of an organisation, checked by content, verified or refused by an admin, reused everywhere."""
 
     __tablename__ = "documents"
@@ -29,20 +30,13 @@ class Document(db.Model):
     year: Mapped[int | None] = mapped_column(Integer)  # the financial year of audited accounts
     issued_on: Mapped[date] = mapped_column(Date)
     expires_on: Mapped[date | None] = mapped_column(Date, index=True)  # None: does not expire
-    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
-    original_name: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
-    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(16), default=DocumentStatus.PENDING, index=True)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refusal_reason: Mapped[str | None] = mapped_column(Text)
 
     organisation: Mapped[Organisation] = relationship()
-    uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id])
+    uploaded_by: Mapped[User | None] = relationship(foreign_keys="Document.uploaded_by_id")
     reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
 
     __table_args__ = (

@@ -17,7 +17,9 @@ from cade.grants.constants import AmendmentKind, AmendmentStatus, GrantStatus, R
 from cade.accounts.models import User
 from cade.organisations.models import Organisation
 from cade.applications.models import BudgetLine
-from cade.core.questionnaires import Question, Questionnaire
+from cade.core.questionnaires import Questionnaire
+from cade.core.questionnaires.models import AnswerColumns
+from cade.core.uploads import UploadedFileColumns
 from cade.programmes.models import Call, Programme
 
 
@@ -231,20 +233,15 @@ REPORT_MACHINE = StateMachine(
 )
 
 
-class ReportAnswer(db.Model):
+class ReportAnswer(AnswerColumns, db.Model):
     """The answer to one question of a report's questionnaire (the same shape as an application's answers)."""
 
     __tablename__ = "report_answers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("grant_reports.id", ondelete="CASCADE"), index=True)
-    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
-    text: Mapped[str | None] = mapped_column(Text)
-    number: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
-    date_value: Mapped[date | None]
 
     report: Mapped[GrantReport] = relationship(back_populates="answers")
-    question: Mapped[Question] = relationship()
 
     __table_args__ = (UniqueConstraint("report_id", "question_id"),)
 
@@ -274,20 +271,13 @@ class SpendLine(db.Model):
     )
 
 
-class ReportAttachment(db.Model):
+class ReportAttachment(UploadedFileColumns, db.Model):
     """A file attached to a report (evidence, photos, invoices), checked by content like an application's."""
 
     __tablename__ = "report_attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("grant_reports.id", ondelete="CASCADE"), index=True)
-    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
-    original_name: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
-    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     report: Mapped[GrantReport] = relationship(back_populates="attachments")
 

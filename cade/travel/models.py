@@ -11,7 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from cade.accounts.models import User
 from cade.applications.models import Application
 from cade.core.db import UTCDateTime, utcnow
-from cade.core.questionnaires import Question, Questionnaire
+from cade.core.questionnaires import Questionnaire
+from cade.core.questionnaires.models import AnswerColumns
+from cade.core.uploads import UploadedFileColumns
 from cade.core.states import StateMachine
 from cade.extensions import db
 from cade.programmes.models import Call
@@ -252,20 +254,13 @@ class ClaimLine(db.Model):
     )
 
 
-class ClaimReceipt(db.Model):
+class ClaimReceipt(UploadedFileColumns, db.Model):
     """A receipt (PDF or image, checked by content) for one claim line."""
 
     __tablename__ = "claim_receipts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     line_id: Mapped[int] = mapped_column(ForeignKey("claim_lines.id", ondelete="CASCADE"), index=True)
-    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
-    original_name: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
-    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     line: Mapped[ClaimLine] = relationship(back_populates="receipts")
 
@@ -291,17 +286,12 @@ class PostTripReport(db.Model):
         super().__init__(**kwargs)
 
 
-class PostTripAnswer(db.Model):
+class PostTripAnswer(AnswerColumns, db.Model):
     __tablename__ = "post_trip_answers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("post_trip_reports.id", ondelete="CASCADE"), index=True)
-    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
-    text: Mapped[str | None] = mapped_column(Text)
-    number: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
-    date_value: Mapped[date | None]
 
     report: Mapped[PostTripReport] = relationship(back_populates="answers")
-    question: Mapped[Question] = relationship()
 
     __table_args__ = (UniqueConstraint("report_id", "question_id"),)

@@ -1,9 +1,11 @@
 """A questionnaire and its ordered questions; the owner (a call, later a report template…) points at it."""
 
+from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from cade.extensions import db
 
@@ -46,3 +48,20 @@ class Question(db.Model):
     def field_name(self) -> str:
         """The name of this question's field in forms and in a service's errors."""
         return f"q_{self.id}"
+
+
+class AnswerColumns:
+    """The columns of one answer to one question, whatever holds it (an application, a grantee report, a post-trip
+    report): the kind of the question says which one is filled (cade/core/questionnaires/kinds.py store_answers)."""
+
+    @declared_attr
+    def question_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+
+    @declared_attr
+    def question(cls) -> Mapped[Question]:
+        return relationship(Question)
+
+    text: Mapped[str | None] = mapped_column(Text)
+    number: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    date_value: Mapped[date | None]
