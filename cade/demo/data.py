@@ -18,6 +18,7 @@ STAFF = [
     ("reviewer1@cade.example", "Fatou Sow", ["reviewer"], "fr", "Africa/Dakar"),
     ("reviewer2@cade.example", "Carlos Mendoza", ["reviewer"], "es", "America/Bogota"),
     ("trainer@cade.example", "Mei Lin Tan", ["trainer"], "en", "Asia/Kuala_Lumpur"),
+    ("finance@cade.example", "Jonas Berg", ["admin"], "en", "Europe/Oslo"),  # confirms bank details another admin checked
 ]
 
 # Members are (e-mail, name, locale, time zone); the first one owns the organisation.

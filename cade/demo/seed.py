@@ -32,10 +32,12 @@ from cade.core.db import utcnow
 from cade.core.money import minor_units, to_minor
 from cade.core.storage import get_storage
 from cade.demo import data, review_data
+from cade.demo.diligence import seed_diligence
 from cade.demo.grants import seed_grants
 from cade.demo.history import seed_history
 from cade.demo.reviews import seed_reviews
 from cade.demo.training import seed_training
+from cade.demo.travel import seed_travel
 from cade.extensions import db
 from cade.organisations.models import Membership, Organisation
 from cade.programmes.constants import CallStatus
@@ -311,6 +313,8 @@ def seed_demo(now: datetime | None = None) -> SeedReport:
     seed_history(seeder, programmes)
     seed_training(seeder, organisations, programmes)
     seed_grants(seeder, calls, organisations)
+    seed_diligence(seeder, organisations)
+    seed_travel(seeder, calls, organisations)
     return seeder.report
 
 
