@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField
 
 from cade.core.countries import country_choices
+from cade.core.forms import select_choices
 from cade.travel.constants import COST_CATEGORY_LABELS, TRAVELLER_ROLE_LABELS, CostCategory
 from cade.travel.trips import TYPED_CATEGORIES, estimate_field
 
@@ -16,7 +17,7 @@ class TripForm(FlaskForm):
     traveller_name = StringField(_l("Name of the person travelling"))
     traveller_email = StringField(_l("Their e-mail address"))
     consent = BooleanField(_l("This person agreed to be named and contacted"))
-    role = RadioField(_l("Role at the event"), choices=[(str(k), v) for k, v in TRAVELLER_ROLE_LABELS.items()],
+    role = RadioField(_l("Role at the event"), choices=select_choices(TRAVELLER_ROLE_LABELS.items()),
                       validate_choice=False)
     origin_city = StringField(_l("City the traveller leaves from"))
     origin_country = SelectField(_l("Country the traveller leaves from"))
@@ -28,7 +29,7 @@ class TripForm(FlaskForm):
     gender = StringField(_l("Gender (optional, in your own words)"), description=_l(
         "Why we ask: to count whom the fund brings to events. You may leave it blank; reviewers never see it."))
     first_time = RadioField(_l("Is this the traveller's first time at such an event? (optional)"),
-                            choices=[("yes", _l("Yes")), ("no", _l("No")), ("", _l("Not saying"))],
+                            choices=select_choices([("yes", _l("Yes")), ("no", _l("No")), ("", _l("Not saying"))]),
                             validate_choice=False)
     estimate_airfare = StringField(COST_CATEGORY_LABELS[CostCategory.AIRFARE])
     estimate_accommodation = StringField(COST_CATEGORY_LABELS[CostCategory.ACCOMMODATION])
@@ -38,10 +39,10 @@ class TripForm(FlaskForm):
 
     def set_choices(self, events, members) -> None:
         """The call's events, the organisation's members (users) and the countries, in the reader's language."""
-        self.event_id.choices = [("", _l("Choose the event"))] + [(str(e.id), e.name) for e in events]
-        self.traveller_user_id.choices = ([("", _l("Someone who is not a member (name them below)"))]
-                                          + [(str(user.id), user.name) for user in members])
-        countries = [("", _l("Choose a country"))] + country_choices()
+        self.event_id.choices = select_choices([("", _l("Choose the event"))] + [(e.id, e.name) for e in events])
+        self.traveller_user_id.choices = select_choices([("", _l("Someone who is not a member (name them below)"))]
+                                                        + [(user.id, user.name) for user in members])
+        countries = select_choices([("", _l("Choose a country"))] + country_choices())
         self.origin_country.choices = countries
         self.passport_country.choices = countries
 
