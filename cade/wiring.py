@@ -147,6 +147,11 @@ def register_hooks(app: Flask) -> None:
     from cade.travel.approval import register as register_travel_release
 
     register_travel_release(release.release_hooks)
+    from cade.awards.services import decisions
+    from cade.travel.approval import award_matches_approval
+
+    if award_matches_approval not in decisions.award_checks:
+        decisions.award_checks.append(award_matches_approval)
     register_reminders()
 
 

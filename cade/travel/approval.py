@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -126,16 +127,31 @@ def approve_costs(actor, application_id: int, command: ApprovalInput) -> Decisio
     currency = trip.application.call.currency
     approval_errors(trip, command, currency).raise_if_any()
     amounts = {cost.category: command.amount_for(cost.category) for cost in trip.costs}
-    decision = decide_application(actor, application_id, DecisionInput(
-        outcome=DecisionOutcome.AWARD, amount_minor=sum(amounts.values()), feedback=command.feedback,
-        rationale=command.rationale, override_reason=command.override_reason))
     before = {cost.category: cost.approved_minor for cost in trip.costs}
+    # Set first: the decide service asks `award_matches_approval` (awards' award_checks) whether the award is
+    # their sum. A refusal below rolls the whole request back, these included.
     for cost in trip.costs:
         cost.approved_minor = amounts[cost.category]
     db.session.flush()
+    decision = decide_application(actor, application_id, DecisionInput(
+        outcome=DecisionOutcome.AWARD, amount_minor=sum(amounts.values()), feedback=command.feedback,
+        rationale=command.rationale, override_reason=command.override_reason))
     record_event(actor, "trip.costs_approved", trip, {"approved_minor": before},
                  {"approved_minor": amounts, "decision_id": decision.id, "currency": currency})
     return decision
+
+
+def award_matches_approval(application, amount_minor: int) -> list[str]:
+    """Awards' check before an award is decided: a travel application's award is the sum of its costs approved
+    per category (approve_costs), never a single amount typed on the awards page."""
+    trip = trip_of_application(application.id)
+    if trip is None:
+        return []
+    approved = [cost.approved_minor for cost in trip.costs]
+    if approved and None not in approved and sum(approved) == amount_minor:
+        return []
+    return [_("A travel award is approved per cost category and is their sum: use “Approve the travel per cost "
+              "category” on this page.")]
 
 
 # ---------------------------------------------------------------- when the approval is released

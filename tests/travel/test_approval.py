@@ -138,3 +138,27 @@ def test_a_released_decision_can_no_longer_be_approved_again(admin, trip_case):
 
     with pytest.raises(InvalidTransition):
         approval.approve_costs(admin, application.id, approval_input(within_caps()))
+
+
+def test_the_awards_page_cannot_award_a_travel_application_a_single_amount(admin, trip_case):
+    from cade.awards.services.decisions import DecisionInput, decide_application
+
+    _call, application, trip = trip_case
+    single = DecisionInput(outcome=DecisionOutcome.AWARD, amount_minor=1_000_00, feedback="Well done.",
+                           rationale="Strong case.", override_reason="Panel agreed.")
+    with pytest.raises(ValidationFailed) as caught:
+        decide_application(admin, application.id, single)
+    assert "per cost category" in " ".join(str(m) for m in caught.value.errors["amount"])
+    db.session.rollback()
+
+    amounts = {"airfare": 950_00, "accommodation": 900_00, "per_diem": 0, "visa": 80_00}
+    approval.approve_costs(admin, application.id, approval_input(amounts))
+    db.session.commit()
+    # Changing the amount on the awards page afterwards is refused too; rejecting stays possible there.
+    with pytest.raises(ValidationFailed):
+        decide_application(admin, application.id, single)
+    db.session.rollback()
+    rejected = decide_application(admin, application.id, DecisionInput(
+        outcome=DecisionOutcome.REJECT, amount_minor=None, feedback="Not this time.", rationale="Budget.",
+        override_reason="Panel agreed."))
+    assert rejected.outcome == DecisionOutcome.REJECT

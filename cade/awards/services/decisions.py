@@ -15,7 +15,7 @@ from cade.awards.permissions import can_change_decision, can_decide
 from cade.core.audit import record_event
 from cade.core.commands import Amount, Choice, Command, FieldErrors, Text, field
 from cade.core.db import lock_row, utcnow
-from cade.core.errors import BudgetExceeded, InvalidTransition, NotFound, PermissionDenied
+from cade.core.errors import BudgetExceeded, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from cade.core.money import format_money
 from cade.core.rules import registered_rules
 from cade.extensions import db
@@ -74,6 +74,10 @@ def decide_application(actor, application_id: int, command: DecisionInput) -> De
 
     call = application.call
     values = checked_values(application, call, command)
+    if values["outcome"] == DecisionOutcome.AWARD:
+        refusals = [reason for check in award_checks for reason in check(application, values["amount_minor"])]
+        if refusals:
+            raise ValidationFailed({"amount": refusals})
 
     before = _snapshot(decision) if decision is not None else None
     if decision is None:
@@ -153,6 +157,12 @@ def checked_values(application: Application, call: Call, command: DecisionInput)
         _check_envelope(call, application.id, amount_minor)
     return {"outcome": command.outcome, "amount_minor": amount_minor, "feedback": command.feedback,
             "rationale": command.rationale, "override_reason": override_reason}
+
+
+# Functions (application, amount_minor) -> reasons an award of that amount may not be decided on the awards page,
+# offered to the domains above (travel: an award is the sum of the costs approved per category, decided from its
+# own page). Added from cade/wiring.py.
+award_checks: list = []
 
 
 def award_refusals(call: Call, organisation) -> list[str]:
