@@ -73,3 +73,14 @@ def lock_row(model, object_id: int) -> None:
         db.session.execute(update(table).where(table.c.id == object_id).values(**unchanged))
     else:
         db.session.execute(select(model.id).where(model.id == object_id).with_for_update())
+
+
+def get_or_raise(model, object_id: int):
+    """The row of `model` with this id, or NotFound (a service's lookup; a view turns it into a 404)."""
+    from cade.core.errors import NotFound
+    from cade.extensions import db
+
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        raise NotFound()
+    return obj

@@ -45,3 +45,11 @@ def role_required(role: str):
 
 
 admin_required = role_required(ADMIN)
+
+
+def require_admin(actor) -> None:
+    """Raise PermissionDenied unless `actor` is an administrator (services' first line for admin-only work)."""
+    from cade.core.errors import PermissionDenied
+
+    if not is_admin(actor):
+        raise PermissionDenied()

@@ -18,11 +18,12 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from cade.core.permissions import require_admin
+from cade.core.db import get_or_raise
 from cade.core.audit import record_event
 from cade.core.commands import Cleaner, Command, FieldErrors, Flag, Text, field
-from cade.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from cade.core.errors import InvalidTransition, NotFound, ValidationFailed
 from cade.core.forms import parse_decimal_input
-from cade.core.permissions import is_admin
 from cade.extensions import db
 from cade.grants.constants import ReportStatus
 from cade.grants.models import Grant, GrantReport, Indicator, IndicatorTarget, IndicatorValue
@@ -216,23 +217,10 @@ def grant_progress(grant: Grant) -> list[IndicatorProgress]:
 # ---------------------------------------------------------------- changing
 
 
-def _require_admin(actor) -> None:
-    if not is_admin(actor):
-        raise PermissionDenied()
 
 
-def _programme(programme_id: int) -> Programme:
-    programme = db.session.get(Programme, programme_id)
-    if programme is None:
-        raise NotFound()
-    return programme
 
 
-def _indicator(indicator_id: int) -> Indicator:
-    indicator = db.session.get(Indicator, indicator_id)
-    if indicator is None:
-        raise NotFound()
-    return indicator
 
 
 def _snapshot(indicator: Indicator) -> dict:
@@ -257,8 +245,8 @@ def add_indicator(actor, programme_id: int, command: IndicatorInput) -> Indicato
     Raises PermissionDenied, NotFound, ValidationFailed on `code` when the programme has one with that code
     (a retired one too: its values still carry the code).
     """
-    _require_admin(actor)
-    programme = _programme(programme_id)
+    require_admin(actor)
+    programme = get_or_raise(Programme, programme_id)
     if _code_taken(programme.id, command.code):
         raise ValidationFailed({"code": [_l("This programme already has an indicator with this code.")]})
     indicator = Indicator(programme_id=programme.id, position=_next_position(programme.id), code=command.code,
@@ -276,8 +264,8 @@ def edit_indicator(actor, indicator_id: int, command: IndicatorInput) -> Indicat
     Raises PermissionDenied, NotFound, ValidationFailed on `code` when another indicator of the programme has
     it, or when it changes after a report gave a value for the indicator.
     """
-    _require_admin(actor)
-    indicator = _indicator(indicator_id)
+    require_admin(actor)
+    indicator = get_or_raise(Indicator, indicator_id)
     if command.code != indicator.code:
         if is_code_used(indicator.id):
             raise ValidationFailed({"code": [_l("The code cannot change: reports have already given values for "
@@ -306,8 +294,8 @@ def restore_indicator(actor, indicator_id: int) -> Indicator:
 
 
 def _set_active(actor, indicator_id: int, active: bool) -> Indicator:
-    _require_admin(actor)
-    indicator = _indicator(indicator_id)
+    require_admin(actor)
+    indicator = get_or_raise(Indicator, indicator_id)
     if indicator.active == active:
         raise InvalidTransition(_l("This indicator is already active.") if active
                                 else _l("This indicator is already retired."))
@@ -324,10 +312,10 @@ def move_indicator(actor, indicator_id: int, direction: str) -> Indicator:
 
     Raises PermissionDenied, NotFound, ValidationFailed on `direction`.
     """
-    _require_admin(actor)
+    require_admin(actor)
     if direction not in ("up", "down"):
         raise ValidationFailed({"direction": [_l("Move up or down.")]})
-    indicator = _indicator(indicator_id)
+    indicator = get_or_raise(Indicator, indicator_id)
     # Lock the programme's row, so two admins reordering at once do not interleave.
     db.session.execute(select(Programme.id).where(Programme.id == indicator.programme_id).with_for_update())
     siblings = list(db.session.scalars(
@@ -349,8 +337,8 @@ def add_suggested_indicators(actor, programme_id: int) -> list[Indicator]:
 
     Raises PermissionDenied, NotFound. Adding twice adds nothing the second time.
     """
-    _require_admin(actor)
-    programme = _programme(programme_id)
+    require_admin(actor)
+    programme = get_or_raise(Programme, programme_id)
     existing = set(db.session.scalars(select(Indicator.code).where(Indicator.programme_id == programme.id)))
     added = []
     for suggestion in default_indicators(programme.kind):
@@ -369,7 +357,7 @@ def set_targets(actor, grant_id: int, command: TargetsInput) -> dict[int, Decima
     Raises PermissionDenied, NotFound, ValidationFailed on `target-<id>` for an indicator that is not one
     of them.
     """
-    _require_admin(actor)
+    require_admin(actor)
     grant = db.session.get(Grant, grant_id)
     if grant is None:
         raise NotFound()

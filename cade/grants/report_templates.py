@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from cade.core.permissions import require_admin
+from cade.core.db import get_or_raise
 from cade.core.audit import record_event
 from cade.core.commands import Command, FieldErrors, Flag, Integer, field
 from cade.core.db import lock_row
-from cade.core.errors import InvalidTransition, NotFound, PermissionDenied
-from cade.core.permissions import is_admin
+from cade.core.errors import InvalidTransition, NotFound
 from cade.core.questionnaires import Question, Questionnaire, QuestionnairePurpose
 from cade.extensions import db
 from cade.grants.constants import DEFAULT_REPORT_DAYS, ReportKind, ReportStatus, TrancheCondition
@@ -169,16 +170,8 @@ def schedule_as_input(call_id: int) -> ReportScheduleInput:
                                final_days=plans[ReportKind.FINAL].due_after_days)
 
 
-def _require_admin(actor) -> None:
-    if not is_admin(actor):
-        raise PermissionDenied()
 
 
-def _call(call_id: int) -> Call:
-    call = db.session.get(Call, call_id)
-    if call is None:
-        raise NotFound()
-    return call
 
 
 def _question_count(template: ReportTemplate) -> int:
@@ -208,8 +201,8 @@ def set_report_schedule(actor, call_id: int, command: ReportScheduleInput) -> di
     questions. Grants already opened keep their reports' due dates. Raises
     PermissionDenied, NotFound, ValidationFailed.
     """
-    _require_admin(actor)
-    call = _call(call_id)
+    require_admin(actor)
+    call = get_or_raise(Call, call_id)
     lock_row(Call, call.id)  # two admins saving at once would both create the same template
     templates = templates_of(call.id)
     before = _schedule_json(templates)
@@ -251,12 +244,12 @@ def add_report_question(actor, call_id: int, kind: str, command: QuestionInput) 
     schedule first. Raises PermissionDenied, NotFound, InvalidTransition
     (no interim report, or the questions are frozen).
     """
-    _require_admin(actor)
+    require_admin(actor)
     try:
         kind = ReportKind(kind)
     except ValueError:
         raise NotFound() from None
-    call = _call(call_id)
+    call = get_or_raise(Call, call_id)
     lock_row(Call, call.id)
     template = templates_of(call.id).get(kind)
     if template is None and kind == ReportKind.INTERIM:

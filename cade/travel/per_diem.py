@@ -24,12 +24,12 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, or_, select
 
+from cade.core.permissions import require_admin
 from cade.core.audit import record_event
 from cade.core.commands import Command, Currency, Day, FieldErrors, Flag, Text, field
 from cade.core.countries import country_name
-from cade.core.errors import DomainError, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from cade.core.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from cade.core.money import Money
-from cade.core.permissions import is_admin
 from cade.core.rates import Conversion, convert
 from cade.core.templating import exact_number
 from cade.extensions import db
@@ -69,9 +69,6 @@ class PerDiemRateInput(Command):
             errors.add("source", _l("Say where the rate comes from."))
 
 
-def _require_admin(actor) -> None:
-    if not is_admin(actor):
-        raise PermissionDenied()
 
 
 def _rate(rate_id: int) -> PerDiemRate:
@@ -125,7 +122,7 @@ def add_rate(actor, command: PerDiemRateInput) -> PerDiemRate:
 
     Raises PermissionDenied, ValidationFailed on `valid_from` naming the rate of the same place it would overlap.
     """
-    _require_admin(actor)
+    require_admin(actor)
     _refuse_overlap(command.country, command.city, command.valid_from, command.valid_to)
     rate = PerDiemRate(**command.changes(*RATE_FIELDS))
     db.session.add(rate)
@@ -139,7 +136,7 @@ def edit_rate(actor, rate_id: int, command: PerDiemRateInput) -> PerDiemRate:
 
     Trips already quoted keep their figures. Raises PermissionDenied, NotFound, ValidationFailed as `add_rate`.
     """
-    _require_admin(actor)
+    require_admin(actor)
     rate = _rate(rate_id)
     _refuse_overlap(command.country, command.city, command.valid_from, command.valid_to, but=rate.id)
     before = _rate_json(rate)
@@ -162,7 +159,7 @@ def retire_rate(actor, rate_id: int, command: RetireInput) -> PerDiemRate:
     Raises PermissionDenied, NotFound, ValidationFailed on `last_day` before
     the rate starts, InvalidTransition when it already ends on or before that day.
     """
-    _require_admin(actor)
+    require_admin(actor)
     rate = _rate(rate_id)
     if command.last_day < rate.valid_from:
         raise ValidationFailed({"last_day": [_l("The last day cannot come before the rate starts (%(start)s).",

@@ -20,14 +20,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from cade.core.permissions import require_admin
+from cade.core.db import get_or_raise
 from cade.core.audit import record_event
 from cade.core.commands import Amount, Cleaner, Cleaning, Command, Day, FieldErrors, Integer, Text, field
 from cade.core.countries import is_country
 from cade.core.db import lock_row
-from cade.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from cade.core.errors import InvalidTransition, NotFound, ValidationFailed
 from cade.core.forms import parse_decimal_input
 from cade.core.money import from_minor
-from cade.core.permissions import is_admin
 from cade.core.questionnaires import Question, QuestionKind, Questionnaire, QuestionnairePurpose
 from cade.extensions import db
 from cade.programmes.constants import ProgrammeKind
@@ -226,20 +227,12 @@ def events_named_by_trips(call_id: int) -> set[int]:
 # ---------------------------------------------------------------- changing
 
 
-def _require_admin(actor) -> None:
-    if not is_admin(actor):
-        raise PermissionDenied()
 
 
-def _call(call_id: int) -> Call:
-    call = db.session.get(Call, call_id)
-    if call is None:
-        raise NotFound()
-    return call
 
 
 def _travel_call(call_id: int) -> Call:
-    call = _call(call_id)
+    call = get_or_raise(Call, call_id)
     if travel_settings(call.id) is None:
         raise InvalidTransition(_l("This call is not a travel call yet: save its travel settings first."))
     return call
@@ -267,8 +260,8 @@ def make_travel_call(actor, call_id: int, command: TravelSettingsInput) -> Trave
     default long-text questions. Raises PermissionDenied, NotFound, and
     InvalidTransition for a call whose programme is not a travel support programme.
     """
-    _require_admin(actor)
-    call = _call(call_id)
+    require_admin(actor)
+    call = get_or_raise(Call, call_id)
     if call.programme.kind != ProgrammeKind.TRAVEL_SUPPORT:
         raise InvalidTransition(_l("Only a call of a travel support programme can be a travel call."))
     lock_row(Call, call.id)  # two admins saving at once would both create the settings
@@ -311,7 +304,7 @@ def add_event(actor, call_id: int, command: EventInput) -> TravelEvent:
 
     Raises PermissionDenied, NotFound, InvalidTransition when the call is not a travel call.
     """
-    _require_admin(actor)
+    require_admin(actor)
     call = _travel_call(call_id)
     event = TravelEvent(call_id=call.id, position=_next_position(call.id),
                         **command.changes("name", "city", "country", "starts_on", "ends_on", "website", "language"))
@@ -323,7 +316,7 @@ def add_event(actor, call_id: int, command: EventInput) -> TravelEvent:
 
 def edit_event(actor, event_id: int, command: EventInput) -> TravelEvent:
     """Change every field of an event; audited `travel_event.edited`. Raises PermissionDenied, NotFound."""
-    _require_admin(actor)
+    require_admin(actor)
     event = _event(event_id)
     before = _event_json(event)
     for name, value in command.changes("name", "city", "country", "starts_on", "ends_on", "website",
@@ -339,7 +332,7 @@ def delete_event(actor, event_id: int) -> None:
 
     Raises PermissionDenied, NotFound, InvalidTransition once a trip names it.
     """
-    _require_admin(actor)
+    require_admin(actor)
     event = _event(event_id)
     named = InvalidTransition(_l("“%(name)s” cannot be deleted: applications already name it as their trip. "
                                  "Edit it instead.", name=event.name))
@@ -359,7 +352,7 @@ def move_event(actor, event_id: int, direction: str) -> TravelEvent:
 
     Raises PermissionDenied, NotFound, ValidationFailed on `direction`.
     """
-    _require_admin(actor)
+    require_admin(actor)
     if direction not in ("up", "down"):
         raise ValidationFailed({"direction": [_l("Move up or down.")]})
     event = _event(event_id)
@@ -385,7 +378,7 @@ def set_caps(actor, call_id: int, command: CapsInput) -> dict[str, int]:
     Audited `call.travel_caps_set` when something changed; returns caps_of(call).
     Raises PermissionDenied, NotFound, InvalidTransition when the call is not a travel call.
     """
-    _require_admin(actor)
+    require_admin(actor)
     call = _travel_call(call_id)
     current = {cap.category: cap for cap in db.session.scalars(select(CostCap).where(CostCap.call_id == call.id))}
     before = {category: cap.cap_minor for category, cap in sorted(current.items())}

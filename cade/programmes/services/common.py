@@ -4,8 +4,9 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from cade.core.db import get_or_raise  # noqa: F401  (the services of programmes and training import it from here)
 from cade.core.audit import record_event
-from cade.core.errors import NotFound, PermissionDenied
+from cade.core.errors import PermissionDenied
 from cade.extensions import db
 from cade.programmes.models import Call
 from cade.programmes.permissions import can_manage_programmes
@@ -78,8 +79,3 @@ def change_audited(actor, obj, changes: Mapping[str, Any], verb: str, fields: tu
     record_event(actor, verb, obj, before, {**snapshot(obj, fields), **(note or {})})
 
 
-def get_or_raise(model, object_id: int):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        raise NotFound()
-    return obj
