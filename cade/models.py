@@ -1,13 +1,19 @@
 """Imports every model module, so SQLAlchemy and Alembic see the whole schema."""
 
 from cade.accounts.models import User, UserRole  # noqa: F401
-from cade.applications.models import Answer, Application, ApplicationFocusArea, Attachment, BudgetLine  # noqa: F401
+from cade.applications.models import (  # noqa: F401
+    Answer, Application, ApplicationFocusArea, AssistedEntry, Attachment, BudgetLine,
+)
 from cade.core.audit import AuditEvent  # noqa: F401
 from cade.core.runs.models import Run  # noqa: F401
 from cade.core.rates import ExchangeRate  # noqa: F401
 from cade.notifications.models import Notification  # noqa: F401
 from cade.organisations.models import Invitation, Membership, Organisation  # noqa: F401
-from cade.programmes.models import Call, Programme, Question, RubricCriterion  # noqa: F401
+from cade.programmes.models import (  # noqa: F401
+    BudgetCategory, BudgetHeading, Call, Programme, Question, RubricCriterion,
+)
+from cade.conversations.models import ClarificationRequest, Message, MessageAttachment, MessageThread  # noqa: F401
+from cade.enquiries.models import CallNotice, CallQuestion  # noqa: F401
 from cade.awards.models import Decision  # noqa: F401
 from cade.diligence.models import Document, PayeeAccount, Screening  # noqa: F401
 from cade.grants.models import (  # noqa: F401

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 
+from cade.programmes.constants import DEFAULT_BUDGET_CATEGORIES
+
 
 class ApplicationStatus(StrEnum):
     DRAFT = "draft"
@@ -16,6 +18,10 @@ class ApplicationStatus(StrEnum):
     WAITLISTED = "waitlisted"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    # Review paused while the applicant clarifies named fields (cade/conversations/clarifications.py).
+    INFO_REQUESTED = "info_requested"
+    # A concept note chosen for the full-proposal stage of a two-stage call (cade/stages).
+    SHORTLISTED = "shortlisted"
 
 
 APPLICATION_STATUS_LABELS = {
@@ -26,6 +32,8 @@ APPLICATION_STATUS_LABELS = {
     ApplicationStatus.WAITLISTED: _l("Waitlisted"),
     ApplicationStatus.REJECTED: _l("Not funded"),
     ApplicationStatus.WITHDRAWN: _l("Withdrawn"),
+    ApplicationStatus.INFO_REQUESTED: _l("Information requested"),
+    ApplicationStatus.SHORTLISTED: _l("Shortlisted: invited to submit a full proposal"),
 }
 
 ALLOWED_CONTENT_TYPES = {
@@ -37,15 +45,8 @@ ALLOWED_CONTENT_TYPES = {
     "image/jpeg": ".jpg",
 }
 
-BUDGET_CATEGORIES = {
-    "personnel": _l("Personnel"),
-    "equipment": _l("Equipment"),
-    "training": _l("Training and workshops"),
-    "travel": _l("Travel"),
-    "connectivity": _l("Connectivity"),
-    "operations": _l("Operations and overheads"),
-    "other": _l("Other"),
-}
+# A call's own categories are read through cade/programmes/budgets.py; these serve a call without a template.
+BUDGET_CATEGORIES = DEFAULT_BUDGET_CATEGORIES
 
 # Zip-based formats that `filetype` recognises: the entry that must be inside the archive.
 ZIP_CONTAINER_MARKERS = {
@@ -57,8 +58,9 @@ ZIP_CONTAINER_MARKERS = {
 # Statuses that hold the organisation's one live application to a call.
 LIVE_STATUSES = tuple(s for s in ApplicationStatus if s != ApplicationStatus.WITHDRAWN)
 
-# Sent in and not yet decided (or decided but not released): what reviewers read and admins decide on.
-IN_REVIEW_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
+# Sent in and not yet decided (or decided but not released): what reviewers read and admins decide on. An
+# application whose applicant is asked to clarify stays in review (never decided meanwhile: cade/conversations).
+IN_REVIEW_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW, ApplicationStatus.INFO_REQUESTED)
 
 # Call-closing reminders: (notification kind, idempotency key prefix, window before closing).
 CLOSING_REMINDERS = (
@@ -70,3 +72,21 @@ CLOSING_REMINDERS = (
 MAX_BUDGET_LINES = 100
 # Amounts in minor units (ten trillion dollars in cents): far above any grant, far below BigInteger.
 MAX_AMOUNT_MINOR = 10**15
+
+
+class ConsentMethod(StrEnum):
+    """How an organisation agreed that the programme's staff enter and submit its application (cade/applications/
+    assisted.py): kept with the application, audited."""
+
+    SIGNED_FORM = "signed_form"
+    EMAIL = "email"
+    PHONE = "phone"
+    IN_PERSON = "in_person"
+
+
+CONSENT_METHOD_LABELS = {
+    ConsentMethod.SIGNED_FORM: _l("Signed paper form"),
+    ConsentMethod.EMAIL: _l("E-mail"),
+    ConsentMethod.PHONE: _l("Phone call"),
+    ConsentMethod.IN_PERSON: _l("In person"),
+}

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cade.accounts.models import User
 from cade.applications.constants import ApplicationStatus
-from cade.core.db import TimestampMixin, UTCDateTime
+from cade.core.db import TimestampMixin, UTCDateTime, utcnow
 from cade.core.states import StateMachine
 from cade.extensions import db
 from cade.organisations.models import Organisation
@@ -40,6 +40,12 @@ class Application(TimestampMixin, db.Model):
     org_lldc: Mapped[bool | None]
     org_sids: Mapped[bool | None]
     org_first_time: Mapped[bool | None]  # the organisation's first submitted application
+    # What the organisation funds itself or from other sources (calls asking for co-financing): the budget lines
+    # add up to the requested amount plus this (cade/applications/budget_checks.py).
+    cofinancing_minor: Mapped[int | None] = mapped_column(BigInteger)
+    # A full proposal's concept note, in the first stage of a two-stage call (cade/stages).
+    concept_application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("applications.id", ondelete="SET NULL"), unique=True)
 
     call: Mapped[Call] = relationship()
     organisation: Mapped[Organisation] = relationship()
@@ -53,6 +59,10 @@ class Application(TimestampMixin, db.Model):
     attachments: Mapped[list["Attachment"]] = relationship(
         back_populates="application", order_by="Attachment.id", cascade="all, delete-orphan"
     )
+    concept_application: Mapped["Application | None"] = relationship(remote_side=[id])
+    # Entered by staff for an organisation that cannot apply online (cade/applications/assisted.py).
+    assisted_entry: Mapped["AssistedEntry | None"] = relationship(
+        back_populates="application", uselist=False, cascade="all, delete-orphan")
 
     __table_args__ = (
         # One live application per organisation per call, enforced by the database.
@@ -84,12 +94,19 @@ APPLICATION_MACHINE = StateMachine(
     initial=ApplicationStatus.DRAFT,
     description=("An organisation's application to a call. It leaves the draft state when submitted; deciding it "
                  "or assigning a reviewer puts it under review, and releasing the call's decisions gives it its "
-                 "outcome. A waitlisted application is awarded when funds free up."),
+                 "outcome. A waitlisted application is awarded when funds free up. A clarification request pauses "
+                 "review until the applicant answers; a concept note of a two-stage call is shortlisted rather "
+                 "than awarded, and its organisation invited to the full-proposal stage."),
     transitions={
         ApplicationStatus.DRAFT: {ApplicationStatus.SUBMITTED, ApplicationStatus.WITHDRAWN},
-        ApplicationStatus.SUBMITTED: {ApplicationStatus.UNDER_REVIEW, ApplicationStatus.WITHDRAWN},
+        ApplicationStatus.SUBMITTED: {ApplicationStatus.UNDER_REVIEW, ApplicationStatus.WITHDRAWN,
+                                      ApplicationStatus.INFO_REQUESTED},
         ApplicationStatus.UNDER_REVIEW: {ApplicationStatus.AWARDED, ApplicationStatus.WAITLISTED,
-                                         ApplicationStatus.REJECTED},
+                                         ApplicationStatus.REJECTED, ApplicationStatus.INFO_REQUESTED,
+                                         ApplicationStatus.SHORTLISTED},
+        # Answered (or the request withdrawn): back where review was, with the clarification on record.
+        ApplicationStatus.INFO_REQUESTED: {ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW},
+        ApplicationStatus.SHORTLISTED: set(),
         ApplicationStatus.WAITLISTED: {ApplicationStatus.AWARDED},
         ApplicationStatus.AWARDED: set(),
         ApplicationStatus.REJECTED: set(),
@@ -151,3 +168,23 @@ class Attachment(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     application: Mapped[Application] = relationship(back_populates="attachments")
+
+
+class AssistedEntry(db.Model):
+    """An application entered by staff on an organisation's behalf: who entered it, and the organisation's
+    consent as recorded (how it was given, by whom, when). Every step of it is audited as well."""
+
+    __tablename__ = "assisted_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), unique=True)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    consent_method: Mapped[str | None] = mapped_column(String(16))  # ConsentMethod; None until recorded
+    consent_given_by: Mapped[str | None] = mapped_column(String(200))  # the person at the organisation
+    consent_note: Mapped[str | None] = mapped_column(Text)
+    consent_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="assisted_entry")
+    entered_by: Mapped[User | None] = relationship(foreign_keys=[entered_by_id])

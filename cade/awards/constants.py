@@ -50,10 +50,13 @@ class DecisionOutcome(StrEnum):
     AWARD = "award"
     WAITLIST = "waitlist"
     REJECT = "reject"
+    # The concept-note stage of a two-stage call (cade/stages): invited to submit a full proposal.
+    SHORTLIST = "shortlist"
 
 
 DECISION_OUTCOME_LABELS = {
     DecisionOutcome.AWARD: _l("Award"),
+    DecisionOutcome.SHORTLIST: _l("Shortlist"),
     DecisionOutcome.WAITLIST: _l("Waitlist"),
     DecisionOutcome.REJECT: _l("Reject"),
 }
@@ -63,6 +66,7 @@ RELEASED_STATUS = {
     DecisionOutcome.AWARD: ApplicationStatus.AWARDED,
     DecisionOutcome.WAITLIST: ApplicationStatus.WAITLISTED,
     DecisionOutcome.REJECT: ApplicationStatus.REJECTED,
+    DecisionOutcome.SHORTLIST: ApplicationStatus.SHORTLISTED,
 }
 
 FEEDBACK_MAX_CHARS = 10_000

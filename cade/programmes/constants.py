@@ -42,3 +42,29 @@ CALL_PHASE_LABELS = {
     CallPhase.OPEN: _l("Open"),
     CallPhase.CLOSED: _l("Closed"),
 }
+
+
+class BudgetHeadingKind(StrEnum):
+    """What a budget heading holds: the caps given as a share are shares of the direct costs."""
+
+    DIRECT = "direct"
+    INDIRECT = "indirect"
+    CONTINGENCY = "contingency"
+
+
+BUDGET_HEADING_KIND_LABELS = {
+    BudgetHeadingKind.DIRECT: _l("Direct costs"),
+    BudgetHeadingKind.INDIRECT: _l("Indirect costs"),
+    BudgetHeadingKind.CONTINGENCY: _l("Contingency"),
+}
+
+# The budget categories of a call without a budget template of its own (cade/programmes/budgets.py reads a call's).
+DEFAULT_BUDGET_CATEGORIES = {
+    "personnel": _l("Personnel"),
+    "equipment": _l("Equipment"),
+    "training": _l("Training and workshops"),
+    "travel": _l("Travel"),
+    "connectivity": _l("Connectivity"),
+    "operations": _l("Operations and overheads"),
+    "other": _l("Other"),
+}

@@ -1,13 +1,15 @@
 """Programmes, their calls, and each call's questionnaire and rubric."""
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cade.core.db import TimestampMixin, UTCDateTime, utcnow
 from cade.core.states import StateMachine
 from cade.core.questionnaires.models import Question, Questionnaire, QuestionnairePurpose
+from cade.core.translations import Translatable
 from cade.extensions import db
 from cade.programmes.constants import CallPhase, CallStatus
 
@@ -31,8 +33,9 @@ class Programme(TimestampMixin, db.Model):
     calls: Mapped[list["Call"]] = relationship(back_populates="programme", order_by="Call.opens_at")
 
 
-class Call(TimestampMixin, db.Model):
+class Call(Translatable, TimestampMixin, db.Model):
     __tablename__ = "calls"
+    translatable_fields = ("title", "description")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
@@ -65,6 +68,25 @@ class Call(TimestampMixin, db.Model):
     required_documents: Mapped[list[str]] = mapped_column(JSON, default=list)
     documents_required_at: Mapped[str | None] = mapped_column(String(16))
 
+    # The language the call's own text is written in; other languages are in `translations` (and in each
+    # question's, criterion's and budget heading's): cade/core/translations.py.
+    language: Mapped[str] = mapped_column(String(8), default="en")
+
+    # Questions and answers (cade/enquiries): signed-in people ask until this moment; None: until the deadline.
+    questions_close_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Clarification requests (cade/conversations): whether the call's reviewers may ask them, not only admins.
+    reviewers_may_clarify: Mapped[bool] = mapped_column(default=False)
+
+    # Two-stage calls (cade/stages): set on the full-proposal call, naming its concept-note call; only
+    # organisations shortlisted there may apply, and the amount they request may differ from the concept
+    # note's by at most `concept_margin_percent` either way (None: any amount within the call's bounds).
+    concept_call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"), unique=True)
+    concept_margin_percent: Mapped[int | None]
+
+    # Budget template (cade/programmes/budgets.py, checked by cade/applications/budget_checks.py): the share of
+    # the whole budget the applicant must fund from other sources, in percent (None: no co-financing asked).
+    cofinancing_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2, asdecimal=True))
+
     # The last reference number given at submission; bumped under a row lock.
     last_reference_number: Mapped[int] = mapped_column(default=0)
 
@@ -79,6 +101,14 @@ class Call(TimestampMixin, db.Model):
     criteria: Mapped[list["RubricCriterion"]] = relationship(
         back_populates="call", order_by="RubricCriterion.position", cascade="all, delete-orphan"
     )
+    budget_headings: Mapped[list["BudgetHeading"]] = relationship(
+        back_populates="call", order_by="BudgetHeading.position", cascade="all, delete-orphan"
+    )
+    # The concept-note stage of a full-proposal call, and the other way round.
+    concept_call: Mapped["Call | None"] = relationship(remote_side=[id], back_populates="full_call",
+                                                       foreign_keys=[concept_call_id])
+    full_call: Mapped["Call | None"] = relationship(back_populates="concept_call", uselist=False,
+                                                    foreign_keys=[concept_call_id])
 
     def __init__(self, **kwargs):
         kwargs.setdefault("questionnaire", Questionnaire(purpose=QuestionnairePurpose.CALL_APPLICATION))
@@ -92,6 +122,15 @@ class Call(TimestampMixin, db.Model):
     @property
     def currency(self) -> str:
         return self.programme.currency
+
+    @property
+    def text_language(self) -> str:
+        return self.language
+
+    @property
+    def is_concept_stage(self) -> bool:
+        """The first stage of a two-stage call: its applications are concept notes, shortlisted rather than awarded."""
+        return self.full_call is not None
 
     def phase(self, now: datetime | None = None) -> CallPhase:
         now = now or utcnow()
@@ -126,8 +165,9 @@ CALL_MACHINE = StateMachine(
 )
 
 
-class RubricCriterion(db.Model):
+class RubricCriterion(Translatable, db.Model):
     __tablename__ = "rubric_criteria"
+    translatable_fields = ("label", "guidance")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
@@ -140,3 +180,60 @@ class RubricCriterion(db.Model):
     call: Mapped[Call] = relationship(back_populates="criteria")
 
     __table_args__ = (UniqueConstraint("call_id", "label"),)
+
+    @property
+    def text_language(self) -> str:
+        return self.call.language
+
+
+class BudgetHeading(Translatable, db.Model):
+    """A heading of a call's budget template ("Direct costs", "Indirect costs", "Contingency") and its cap.
+
+    A cap is an amount (`cap_minor`, in the call's currency) or a share of the direct costs in percent
+    (`cap_percent`: indirect costs at most 7 %, contingency at most 5 %), or both. The checks are
+    cade/applications/budget_checks.py; a call without headings uses the global categories.
+    """
+
+    __tablename__ = "budget_headings"
+    translatable_fields = ("label",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    label: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16), default="direct")  # BudgetHeadingKind
+    cap_minor: Mapped[int | None] = mapped_column(BigInteger)
+    cap_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2, asdecimal=True))
+
+    call: Mapped[Call] = relationship(back_populates="budget_headings")
+    categories: Mapped[list["BudgetCategory"]] = relationship(
+        back_populates="heading", order_by="BudgetCategory.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def text_language(self) -> str:
+        return self.call.language
+
+
+class BudgetCategory(Translatable, db.Model):
+    """A category of costs under a heading; `code` is what a budget line stores. An ineligible category is
+    listed so the call can say what it does not fund, and a line using it is refused with its name."""
+
+    __tablename__ = "budget_categories"
+    translatable_fields = ("label",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    heading_id: Mapped[int] = mapped_column(ForeignKey("budget_headings.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    code: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(200))
+    ineligible: Mapped[bool] = mapped_column(default=False)
+
+    heading: Mapped[BudgetHeading] = relationship(back_populates="categories")
+
+    __table_args__ = (UniqueConstraint("call_id", "code"),)
+
+    @property
+    def text_language(self) -> str:
+        return self.heading.call.language

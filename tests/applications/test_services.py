@@ -408,11 +408,14 @@ def test_transition_table_is_enforced(draft, member):
 
 def test_the_table_of_moves_is_the_one_of_the_design(db):
     """DESIGN §4: draft → submitted → under_review → awarded | waitlisted | rejected; draft|submitted → withdrawn;
-    waitlisted → awarded."""
+    waitlisted → awarded; and (issue 14) submitted|under_review → information requested → back, and a concept
+    note under review → shortlisted."""
     assert sorted(APPLICATION_MACHINE.edges()) == sorted([
         ("draft", "submitted"), ("draft", "withdrawn"), ("submitted", "under_review"), ("submitted", "withdrawn"),
         ("under_review", "awarded"), ("under_review", "waitlisted"), ("under_review", "rejected"),
         ("waitlisted", "awarded"),
+        ("submitted", "info_requested"), ("under_review", "info_requested"),
+        ("info_requested", "submitted"), ("info_requested", "under_review"), ("under_review", "shortlisted"),
     ])
     assert APPLICATION_MACHINE.sources(ApplicationStatus.WITHDRAWN) == (ApplicationStatus.DRAFT,
                                                                         ApplicationStatus.SUBMITTED)

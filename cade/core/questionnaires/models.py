@@ -7,6 +7,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
+from cade.core.translations import Translatable
 from cade.extensions import db
 
 
@@ -23,14 +24,18 @@ class Questionnaire(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     purpose: Mapped[str] = mapped_column(String(32))
+    # The language its questions' own columns are written in (its owner's: a call's `language`);
+    # the other languages are in each question's `translations` (cade/core/translations.py).
+    language: Mapped[str] = mapped_column(String(8), default="en")
 
     questions: Mapped[list["Question"]] = relationship(
         back_populates="questionnaire", order_by="Question.position", cascade="all, delete-orphan"
     )
 
 
-class Question(db.Model):
+class Question(Translatable, db.Model):
     __tablename__ = "questions"
+    translatable_fields = ("label", "help_text")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id", ondelete="CASCADE"), index=True)
@@ -43,6 +48,10 @@ class Question(db.Model):
     choices: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     questionnaire: Mapped[Questionnaire] = relationship(back_populates="questions")
+
+    @property
+    def text_language(self) -> str:
+        return self.questionnaire.language
 
     @property
     def field_name(self) -> str:

@@ -1,0 +1,1 @@
+"""Applicants and the programme talking: clarification requests and each application's message thread."""

@@ -1,0 +1,1 @@
+"""A call's public questions and answers, and its corrigenda and deadline extensions."""
