@@ -6,11 +6,16 @@ from datetime import date
 from babel import Locale
 from babel.numbers import format_decimal as babel_format_decimal
 from babel.units import format_unit
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from jinja2 import Undefined
+from markupsafe import Markup
 
 from cade.core import countries, money, permissions, timeutil
+from cade.core.translations import LocalText, localized, reader_language
+
+# The macros that show a text written in several languages (a LocalText), with its `lang` and its marker.
+LOCAL_TEXT_MACROS = "_macros/local_text.html"
 
 
 def aria_attrs(describedby: list[str], field, extra: dict) -> dict:
@@ -30,6 +35,26 @@ def language_name(code: str) -> str:
     """A language named in itself, as a language menu offers it ("Français" for fr)."""
     name = Locale.parse(code).get_display_name(code) or code
     return name[:1].upper() + name[1:]
+
+
+def language_in_reader(code: str) -> str:
+    """A language named in the reader's language ("anglais" for en, to a French reader): the marker of a fallback."""
+    try:
+        return Locale.parse(code).get_display_name(reader_language()) or code
+    except (ValueError, TypeError):  # a code Babel does not know: shown as it is
+        return code
+
+
+def local_markup(text: LocalText) -> Markup | str:
+    """`text` for a place that takes markup but is not a template (a form field's label or hint).
+
+    The reader's own words come back as they are; a fallback comes back as the
+    macro `text` of templates/_macros/local_text.html renders it (its `lang`
+    and its visible marker), so the markup is written once, in the template.
+    """
+    if not text.fallback:
+        return text.text
+    return current_app.jinja_env.get_template(LOCAL_TEXT_MACROS).module.text(text)
 
 
 def file_size(size: int) -> str:
@@ -101,8 +126,13 @@ def init_app(app: Flask) -> None:
         in_zone=timeutil.format_in_zone,
         file_size=file_size,
         role_label=permissions.role_label,
+        localized=localized,
     )
     app.jinja_env.globals.update(
+        # A call's, a question's or a criterion's text in the reader's language (cade/core/translations.py);
+        # templates/_macros/local_text.html shows it with its `lang` and a marker when it is not theirs.
+        localized=localized,
+        language_in_reader=language_in_reader,
         today_utc=lambda: timeutil.utcnow().date(),  # the day deadlines and expiries are counted in
         aria_attrs=aria_attrs,
         role_label=permissions.role_label,

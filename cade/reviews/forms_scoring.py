@@ -12,6 +12,8 @@ from wtforms.validators import InputRequired
 
 from cade.core.forms import select_choices
 from cade.reviews.constants import RECOMMENDATION_LABELS
+from cade.core.templating import local_markup
+from cade.core.translations import localized
 
 NO_CONFLICT, CONFLICT = "no", "yes"
 
@@ -55,7 +57,8 @@ def review_form(criteria, review=None) -> ReviewForm:
         pass
 
     for criterion in criteria:
-        setattr(RubricReviewForm, f"score_{criterion.id}", StringField(criterion.label, description=criterion.guidance))
+        setattr(RubricReviewForm, f"score_{criterion.id}", StringField(
+            local_markup(localized(criterion, "label")), description=criterion.guidance))
     data = None
     if review is not None:
         data = {"recommendation": review.recommendation, "comment_to_applicant": review.comment_to_applicant,

@@ -16,10 +16,13 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from cade.core.forms import LocalDecimalField, select_choices
+from cade.core.templating import local_markup
+from cade.core.translations import LocalText, localized, reader_language
 
 
 class QuestionKind(StrEnum):
@@ -49,6 +52,24 @@ NUMBER_MAX = 10**14
 
 def word_count(text: str | None) -> int:
     return len((text or "").split())
+
+
+def _local(question, name: str):
+    """`question`'s `name` (label, help_text) in the reader's language, as a form field shows it (a fallback
+    marked: cade/core/templating.local_markup). A question not yet in a questionnaire has only its own text."""
+    if question.questionnaire is None:
+        text = LocalText(getattr(question, name) or "", reader_language(), False)
+    else:
+        text = localized(question, name)
+    return local_markup(text)
+
+
+def _sentences(*parts):
+    """Non-empty parts joined by spaces; markup when one of them is (a fallback's), plain text otherwise."""
+    parts = [part for part in parts if part]
+    if any(isinstance(part, Markup) for part in parts):
+        return Markup(" ").join(parts)
+    return " ".join(str(part) for part in parts)
 
 
 def _clean_text(value, max_chars: int | None) -> tuple[str, list]:
@@ -86,11 +107,14 @@ class Kind:
         """An unbound WTForms field for `question`, never required (drafts may be incomplete); None for files."""
         return None
 
+    def _label(self, question):
+        return _local(question, "label")
+
     def _description(self, question) -> str:
-        description = question.help_text or ""
+        description = _local(question, "help_text")
         if question.required:
             description = (_l("Required to submit.") if not description
-                           else f"{description} {_('Required to submit.')}")
+                           else _sentences(description, _("Required to submit.")))
         return description
 
     def form_value(self, answer) -> Any:
@@ -127,7 +151,7 @@ class ShortText(Kind):
     is_text = True
 
     def form_field(self, question):
-        return StringField(question.label, validators=[Optional(), Length(max=SHORT_TEXT_MAX_CHARS)],
+        return StringField(self._label(question), validators=[Optional(), Length(max=SHORT_TEXT_MAX_CHARS)],
                            description=self._description(question))
 
     def clean(self, question, value):
@@ -152,8 +176,8 @@ class LongText(Kind):
         description = self._description(question)
         if question.word_limit:
             limit = _("At most %(n)d words.", n=question.word_limit)
-            description = f"{description} {limit}".strip()
-        return TextAreaField(question.label, validators=[Optional()], description=description)
+            description = _sentences(description, limit)
+        return TextAreaField(self._label(question), validators=[Optional()], description=description)
 
     def clean(self, question, value):
         if not isinstance(value, str):
@@ -175,7 +199,7 @@ class Choice(Kind):
 
     def form_field(self, question):
         options = [("", _l("Choose…")), *((c, c) for c in question.choices or [])]
-        return SelectField(question.label, validators=[Optional()], description=self._description(question),
+        return SelectField(self._label(question), validators=[Optional()], description=self._description(question),
                            choices=select_choices(options))
 
     def clean(self, question, value):
@@ -193,7 +217,7 @@ class Number(Kind):
     reading = "number"
 
     def form_field(self, question):
-        return LocalDecimalField(question.label, places=None, validators=[Optional()],
+        return LocalDecimalField(self._label(question), places=None, validators=[Optional()],
                                  description=self._description(question))
 
     def form_value(self, answer):
@@ -221,7 +245,7 @@ class Date(Kind):
     reading = "date"
 
     def form_field(self, question):
-        return DateField(question.label, validators=[Optional()], description=self._description(question))
+        return DateField(self._label(question), validators=[Optional()], description=self._description(question))
 
     def clean(self, question, value):
         if not isinstance(value, date):
