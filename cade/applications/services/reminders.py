@@ -21,7 +21,9 @@ def queue_call_closing_reminders(now=None) -> int:
     A call closing within 48 hours gets the 48-hour reminder; one closing
     within 7 days (but not 48 hours) the 7-day one. Idempotency keys make a
     second run send nothing more: the keys already queued are looked up once
-    per window. Returns how many reminders were newly queued.
+    per window. A key names the deadline it reminds of, so a deadline extended
+    after a reminder went out (cade/enquiries/notices.py) is reminded of again.
+    Returns how many reminders were newly queued.
     """
     now = now or utcnow()
     queued = 0
@@ -39,9 +41,12 @@ def queue_call_closing_reminders(now=None) -> int:
                    User.active.is_(True))
             .order_by(Application.id, User.id)
         ).all()
-        done = queued_keys(f"{prefix}:{application.id}:{user.id}" for application, user, _call, _name in rows)
+        def key_of(application, user, call):
+            return f"{prefix}:{application.id}:{user.id}:{int(call.closes_at.timestamp())}"
+
+        done = queued_keys(key_of(application, user, call) for application, user, call, _name in rows)
         for application, user, call, organisation_name in rows:
-            key = f"{prefix}:{application.id}:{user.id}"
+            key = key_of(application, user, call)
             if key in done:
                 continue
             notify(kind, recipient=user, locale=user.locale, key=key, known_new=True, context={
