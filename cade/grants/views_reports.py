@@ -8,7 +8,6 @@ from flask_babel import format_percent, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from cade.applications.constants import BUDGET_CATEGORIES
 from cade.applications.services.attachments import download_name
 from cade.core.db import utcnow
 from cade.core.errors import InvalidTransition, NotFound, UploadRejected, ValidationFailed
@@ -21,6 +20,7 @@ from cade.grants.constants import REPORT_KIND_LABELS, REPORT_STATUS_LABELS, SPEN
 from cade.grants.overdue import deadline_of, is_overdue
 from cade.grants.report_input import ReportInput, input_from_form
 from cade.grants.views import _viewable, bp
+from cade.programmes.budgets import category_labels
 
 bp.add_app_template_global(reports.grant_reports, "grant_reports")
 
@@ -97,7 +97,7 @@ def _page(report, *, values=None, errors=None, refusal=None, status=200, templat
                            summary=_summary(report, rows, errors), refusal=refusal, kind_labels=REPORT_KIND_LABELS,
                            status_labels=REPORT_STATUS_LABELS, variance=reports.variance,
                            needs_explanation=reports.needs_explanation, variance_limit=SPEND_VARIANCE_EXPLAIN,
-                           percent=_percent, budget_categories=BUDGET_CATEGORIES, deadline=deadline_of(report),
+                           percent=_percent, budget_categories=category_labels(report.grant.call), deadline=deadline_of(report),
                            overdue=is_overdue(report, utcnow().date())), status
 
 

@@ -4,12 +4,12 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from cade.applications.constants import BUDGET_CATEGORIES
 from cade.core.errors import DeadlinePassed, NotFound, ValidationFailed
 from cade.core.forms import current_actor, place_errors
 from cade.core.permissions import REVIEWER, role_required
 from cade.extensions import db
 from cade.organisations.constants import ORGANISATION_TYPE_LABELS, STAKEHOLDER_GROUP_LABELS
+from cade.programmes.budgets import category_labels
 from cade.reviews.constants import RECOMMENDATION_LABELS, ReviewStatus
 from cade.reviews.forms_scoring import DeclarationForm, review_form
 from cade.reviews.models import Assignment
@@ -129,7 +129,7 @@ def _render_review(assignment: Assignment, form, declaration_form=None, unsaved:
         deadline_at=settings.review_deadline(assignment.call_id),
         due_at=scoring.review_deadline_for(assignment), zone=current_user.timezone or "UTC",
         scores={score.criterion_id: score.score for score in review.scores} if review else {},
-        recommendation_labels=RECOMMENDATION_LABELS, budget_categories=BUDGET_CATEGORIES,
+        recommendation_labels=RECOMMENDATION_LABELS, budget_categories=category_labels(assignment.call),
         organisation_type_labels=ORGANISATION_TYPE_LABELS, stakeholder_group_labels=STAKEHOLDER_GROUP_LABELS,
     ), status
 
