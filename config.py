@@ -88,6 +88,10 @@ def _beat_schedule() -> dict:
             "task": "travel.post_trip_reminders",
             "schedule": crontab(minute=50, hour=6),
         },
+        "clarification-reminders": {
+            "task": "conversations.clarification_reminders",
+            "schedule": crontab(minute=55, hour=6),
+        },
         "monthly-funding-summary": {
             "task": "reports.monthly_summary",
             "schedule": crontab(minute=0, hour=6, day_of_month=1),

@@ -1,3 +1,5 @@
 """Celery tasks by domain; importing this package registers them all."""
 
-from tasks import awards, diligence, grants, notifications, reminders, reports, reviews, runs, training, travel  # noqa: F401
+from tasks import (  # noqa: F401
+    awards, conversations, diligence, grants, notifications, reminders, reports, reviews, runs, training, travel,
+)
