@@ -8,7 +8,8 @@ from flask_wtf import FlaskForm
 from wtforms import FloatField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from cade.awards.constants import DECISION_OUTCOME_LABELS, FEEDBACK_MAX_CHARS
+from cade.awards.constants import DECISION_OUTCOME_LABELS, FEEDBACK_MAX_CHARS, DecisionOutcome
+from cade.awards.services.decisions import outcomes_for
 from cade.awards.services.ranking import RankingFilters
 from cade.core.countries import country_choices, get_country, region_choices
 from cade.core.forms import LocalDecimalField, check_money_places, select_choices
@@ -158,6 +159,11 @@ def decision_form(call, decision=None, formdata=None) -> DecisionForm:
                 "amount": from_minor(decision.amount_minor, call.currency) if decision.amount_minor else None}
     form = DecisionForm(formdata=formdata, data=data)
     form.currency = call.currency
+    # Only the outcomes the call decides (a concept-note stage shortlists or rejects): outcomes_for.
+    outcomes = outcomes_for(call)
+    form.outcome.choices = select_choices((outcome, DECISION_OUTCOME_LABELS[outcome]) for outcome in outcomes)
+    if DecisionOutcome.SHORTLIST in outcomes:
+        form.outcome.validators = [InputRequired(message=_l("Choose shortlist or reject."))]
     return form
 
 

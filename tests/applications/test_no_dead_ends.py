@@ -71,6 +71,7 @@ def test_every_registered_rule_says_what_to_do_when_it_refuses(db, app):
         "no_overdue_report": (CallFactory(), late),
         "required_documents": (CallFactory(required_documents=["statutes"], documents_required_at="submission"),
                                organisation),
+        "shortlisted_in_concept_stage": (CallFactory(concept_call_id=CallFactory().id), organisation),
     }
     travel = travel_call()
     overdue_trip, _owner, _traveller = approved_trip(call=travel, starts_on=past(40), due_on=past(3))

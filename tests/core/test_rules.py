@@ -65,12 +65,12 @@ def test_each_app_has_a_registry_of_its_own():
         assert [rule.key for rule in registered_rules()] == ["no_blue"]
 
 
-def test_the_app_starts_with_todays_ten_rules(app):
+def test_the_app_starts_with_todays_eleven_rules(app):
     with app.app_context():
         assert [rule.key for rule in registered_rules()] == [
             "countries", "country_lists", "regions", "organisation_types", "stakeholder_groups", "max_annual_budget",
             "training_certificate", "no_overdue_report", "required_documents",
-            "no_overdue_post_trip_report"]
+            "no_overdue_post_trip_report", "shortlisted_in_concept_stage"]
 
 
 def test_a_rule_without_notes_has_none():

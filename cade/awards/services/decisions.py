@@ -61,12 +61,16 @@ def decide_application(actor, application_id: int, command: DecisionInput) -> De
     Raises PermissionDenied (not an admin), NotFound, InvalidTransition (not
     submitted, or the decision is already released), ValidationFailed (by
     field: amount, override_reason, and outcome when a rule that applies at
-    award refuses: `award_refusals`) and BudgetExceeded (names the remaining
-    amount).
+    award refuses: `award_refusals`, or when the call does not decide that
+    outcome: `outcomes_for`) and BudgetExceeded (names the remaining amount).
     """
     if not can_decide(actor):
         raise PermissionDenied()
     application, decision = locked_for_deciding(application_id)
+    if application is not None and application.status == ApplicationStatus.INFO_REQUESTED:
+        # Review is paused for the applicant's answer (cade/conversations): decide once it is in.
+        raise InvalidTransition(_l("Information has been requested from the applicant: decide once they have "
+                                   "answered, or once the request is withdrawn."))
     if not can_change_decision(application, decision):
         if decision is not None and decision.is_released:
             raise InvalidTransition(_l("This decision has been released to the applicant and can no longer change."))
@@ -130,7 +134,10 @@ def checked_values(application: Application, call: Call, command: DecisionInput)
     (`locked_for_deciding`), so that two admins awarding at once cannot together overspend."""
     errors = FieldErrors()
     currency = call.currency
-    award = command.outcome == DecisionOutcome.AWARD
+    outcome_refusal = wrong_outcome(call, command.outcome)
+    if outcome_refusal:
+        errors.add("outcome", outcome_refusal)
+    award = command.outcome == DecisionOutcome.AWARD and outcome_refusal is None
     amount_minor = command.amount_minor if award else None  # only awards carry an amount
     requested = application.requested_amount_minor
     if award and not call.min_award_minor <= amount_minor <= call.max_award_minor:
@@ -157,6 +164,28 @@ def checked_values(application: Application, call: Call, command: DecisionInput)
         _check_envelope(call, application.id, amount_minor)
     return {"outcome": command.outcome, "amount_minor": amount_minor, "feedback": command.feedback,
             "rationale": command.rationale, "override_reason": override_reason}
+
+
+def outcomes_for(call: Call) -> tuple[DecisionOutcome, ...]:
+    """The outcomes a decision in `call` may have, in the order the pages offer them.
+
+    The concept-note stage of a two-stage call (cade/stages) shortlists or
+    rejects: nothing is awarded there, so nothing is held against its envelope.
+    Every other call awards, waitlists or rejects, and never shortlists.
+    """
+    if call.is_concept_stage:
+        return (DecisionOutcome.SHORTLIST, DecisionOutcome.REJECT)
+    return (DecisionOutcome.AWARD, DecisionOutcome.WAITLIST, DecisionOutcome.REJECT)
+
+
+def wrong_outcome(call: Call, outcome: str | None):
+    """Why `outcome` is not one `call` may decide (outcomes_for), or None when it is (or when none is chosen)."""
+    if outcome is None or outcome in outcomes_for(call):
+        return None
+    if call.is_concept_stage:
+        return _l("This call is the concept-note stage of a two-stage call: shortlist the concept note or reject "
+                  "it. Awards are decided on the full proposals.")
+    return _l("Only the concept-note stage of a two-stage call shortlists: award, waitlist or reject.")
 
 
 # Functions (application, amount_minor) -> reasons an award of that amount may not be decided on the awards page,

@@ -24,6 +24,8 @@ from cade.reviews.services.settings import review_settings
 RANKED_STATUSES = (
     ApplicationStatus.SUBMITTED,
     ApplicationStatus.UNDER_REVIEW,
+    ApplicationStatus.INFO_REQUESTED,  # waiting for a clarification: still ranked, not yet decidable
+    ApplicationStatus.SHORTLISTED,  # a concept note's released outcome (two-stage calls)
     ApplicationStatus.AWARDED,
     ApplicationStatus.WAITLISTED,
     ApplicationStatus.REJECTED,

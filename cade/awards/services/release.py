@@ -19,6 +19,7 @@ from cade.applications.models import APPLICATION_MACHINE, Application
 from cade.awards.constants import RELEASED_STATUS, DecisionOutcome, DecisionStatus
 from cade.awards.models import DECISION_MACHINE, Decision
 from cade.awards.permissions import can_decide
+from cade.awards.services.decisions import outcomes_for
 from cade.awards.services.offers import fix_rate, offer_deadline
 from cade.core.audit import record_event
 from cade.core.db import UTCDateTime, lock_row, utcnow
@@ -61,10 +62,12 @@ class ReleasePreview:
     decisions: int
     people: int  # distinct active members of the applicant organisations: each is sent one message per decision
     by_outcome: dict[str, int] = field(default_factory=dict)
+    outcomes: tuple[str, ...] = ()  # those the call decides (outcomes_for), each counted even when none is decided
 
 
 def release_preview(call_id: int) -> ReleasePreview:
     """What release_decisions would send now, counted as it counts (two queries whatever the numbers)."""
+    call = db.session.get(Call, call_id)
     rows = db.session.execute(
         select(Decision.outcome, Application.organisation_id).join(Decision.application)
         .where(*_waiting(call_id), _releasable())
@@ -72,7 +75,8 @@ def release_preview(call_id: int) -> ReleasePreview:
     members = members_of_organisations(organisation_id for _outcome, organisation_id in rows)
     people = {user.id for users in members.values() for user in users}
     return ReleasePreview(decisions=len(rows), people=len(people),
-                          by_outcome=dict(Counter(outcome for outcome, _organisation_id in rows)))
+                          by_outcome=dict(Counter(outcome for outcome, _organisation_id in rows)),
+                          outcomes=tuple(str(outcome) for outcome in outcomes_for(call)) if call else ())
 
 
 class ReleaseCountChanged(DomainError, status=409, slug="release-count-changed"):
@@ -198,6 +202,8 @@ def _notify_member(user: User, call: Call, decision: Decision, key: str) -> None
                "title": application.title,
                "call_title": call.title,
                "outcome": decision.outcome,
+               # A concept note (two-stage calls) is shortlisted or not, never "not selected for funding".
+               "concept_stage": call.is_concept_stage,
                # Raw: each template writes it in the language it is read in (cade/core/money.py).
                "amount": (None if decision.amount_minor is None
                           else Money(decision.amount_minor, call.currency).to_json()),

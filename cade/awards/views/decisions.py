@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from cade.applications.assisted import assisted_application_ids
 from cade.applications.constants import ApplicationStatus
 from cade.applications.models import Application
 from cade.awards.constants import ADMIN_OFFER_LABELS, DECISION_OUTCOME_LABELS, RELEASED_STATUS
@@ -66,7 +67,7 @@ def _render_ranking(call: Call, targets, status: int = 200):
     proposed = offers.first_waitlisted(call.id) if ranking.remaining_minor > 0 else None
     return render_template("awards/ranking.html", call=call, ranking=ranking, filters=filters, targets=targets,
                            page_args=page_args, unreleased=unreleased_decision_count(call.id),
-                           proposed=proposed), status
+                           proposed=proposed, assisted_ids=assisted_application_ids(call.id)), status
 
 
 @bp.route("/admin/calls/<int:call_id>/ranking", methods=["GET", "POST"])

@@ -23,7 +23,9 @@ from cade.core.errors import DomainError
 from cade.extensions import db
 
 # The statuses a release gives an application (cade.awards.constants.RELEASED_STATUS); waitlisted → awarded stays.
-RELEASED_STATUSES = (ApplicationStatus.AWARDED, ApplicationStatus.WAITLISTED, ApplicationStatus.REJECTED)
+# A concept note shortlisted for a two-stage call's full-proposal stage has had its decision released too.
+RELEASED_STATUSES = (ApplicationStatus.AWARDED, ApplicationStatus.WAITLISTED, ApplicationStatus.REJECTED,
+                     ApplicationStatus.SHORTLISTED)
 
 
 class ReviewFinal(DomainError, status=409, slug="review-final"):

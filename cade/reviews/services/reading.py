@@ -17,6 +17,7 @@ from cade.reviews.models import Assignment
 from cade.reviews.permissions import can_read_application_for_review, can_see_assignment
 from cade.reviews.services.conflicts import declaration_for
 from cade.reviews.services.settings import review_deadline
+from cade.core.translations import localized
 
 
 def readable_assignment(actor, assignment_id: int, *, fresh: bool = False) -> Assignment:
@@ -126,7 +127,8 @@ class ReviewReading:
     applicant: ApplicantFacts
 
 
-def _review_attachments(application: Application, blind: bool) -> list[ReviewAttachment]:
+def review_attachments(application: Application, blind: bool) -> list[ReviewAttachment]:
+    """An application's files as a reviewer sees them: named "Attachment n (PDF, 120 KB)" in blind calls."""
     entries = []
     for number, attachment in enumerate(application.attachments, start=1):
         extension = ALLOWED_CONTENT_TYPES.get(attachment.content_type, "")
@@ -158,24 +160,33 @@ def application_for_review(actor, assignment_id: int) -> ReviewReading:
     assignment = readable_assignment(actor, assignment_id)
     application, call = assignment.application, assignment.call
     blind = call.blind_review
-    attachments = _review_attachments(application, blind)
-    answers = {answer.question_id: answer for answer in application.answers}
-    reading_answers = []
-    for question in call.questions:
-        answer = answers.get(question.id)
-        reading_answers.append(ReviewAnswer(
-            question_id=question.id, label=question.label, help_text=question.help_text, kind=question.kind,
-            text=answer.text if answer else None, number=answer.number if answer else None,
-            date_value=answer.date_value if answer else None,
-            attachments=tuple(a for a in attachments if a.question_id == question.id)))
+    answers, budget_lines, attachments = reading_parts(application, blind)
     return ReviewReading(
         assignment_id=assignment.id, call_title=call.title, currency=call.currency, blind=blind,
         reference=application.reference, title=application.title, summary=application.summary,
-        requested_amount_minor=application.requested_amount_minor, answers=tuple(reading_answers),
-        budget_lines=tuple(ReviewBudgetLine(line.category, line.description, line.amount_minor)
-                           for line in application.budget_lines),
-        attachments=tuple(a for a in attachments if a.question_id is None),
+        requested_amount_minor=application.requested_amount_minor, answers=answers,
+        budget_lines=budget_lines, attachments=attachments,
         applicant=_applicant_facts(application.organisation, blind))
+
+
+def reading_parts(application: Application, blind: bool) -> tuple[tuple[ReviewAnswer, ...],
+                                                                   tuple[ReviewBudgetLine, ...],
+                                                                   tuple[ReviewAttachment, ...]]:
+    """An application's answers (in the reader's language), budget lines and the files not attached to a question,
+    as a reviewer reads them: also the concept note beside a full proposal (cade/stages/reading.py)."""
+    attachments = review_attachments(application, blind)
+    answers = {answer.question_id: answer for answer in application.answers}
+    reading_answers = []
+    for question in application.call.questions:
+        answer = answers.get(question.id)
+        reading_answers.append(ReviewAnswer(
+            question_id=question.id, label=localized(question, "label"), help_text=question.help_text,
+            kind=question.kind, text=answer.text if answer else None, number=answer.number if answer else None,
+            date_value=answer.date_value if answer else None,
+            attachments=tuple(a for a in attachments if a.question_id == question.id)))
+    budget_lines = tuple(ReviewBudgetLine(line.category, line.description, line.amount_minor)
+                         for line in application.budget_lines)
+    return tuple(reading_answers), budget_lines, tuple(a for a in attachments if a.question_id is None)
 
 
 def open_review_attachment(actor, assignment_id: int, attachment_id: int) -> tuple[ReviewAttachment, BinaryIO]:
@@ -185,7 +196,7 @@ def open_review_attachment(actor, assignment_id: int, attachment_id: int) -> tup
     this application's file) and FileNotFoundError when the stored file is gone.
     """
     assignment = readable_assignment(actor, assignment_id)
-    entry = next((a for a in _review_attachments(assignment.application, assignment.call.blind_review)
+    entry = next((a for a in review_attachments(assignment.application, assignment.call.blind_review)
                   if a.id == attachment_id), None)
     if entry is None:
         raise NotFound()
