@@ -29,11 +29,16 @@ PRINT_CSS = Path(__file__).with_name("print.css")
 SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 
 
-def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
-    """The PDF of `html`; relative URLs resolve against `base_url` (a folder or a URL), the only place read."""
+def html_to_pdf(html: str, *, base_url: str | None = None, pdf_variant: str | None = None) -> bytes:
+    """The PDF of `html`; relative URLs resolve against `base_url` (a folder or a URL), the only place read.
+
+    `pdf_variant` asks WeasyPrint for a standard's variant: "pdf/ua-1" gives a tagged, accessible PDF (headings,
+    lists, tables and each text's language for screen readers), as a printable form needs.
+    """
     base_url = _as_url(base_url) if base_url else None
     fetcher = _BaseOnlyFetcher(base_url)
-    return HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(stylesheets=[_print_css()])
+    return HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(stylesheets=[_print_css()],
+                                                                               pdf_variant=pdf_variant)
 
 
 @cache
