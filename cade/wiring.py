@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from cade.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 DOMAINS = ["core", "accounts", "organisations", "programmes", "applications", "training", "reviews", "awards",
-           "diligence", "grants", "travel", "notifications", "reports"]
+           "diligence", "grants", "travel", "enquiries", "conversations", "stages", "notifications", "reports"]
 
 
 @event.listens_for(Engine, "connect")
@@ -105,9 +105,11 @@ def register_rules(app: Flask) -> None:
     from cade.grants.eligibility import grant_rules
     from cade.diligence.eligibility import diligence_rules
     from cade.travel.eligibility import travel_rules
+    from cade.stages.eligibility import stage_rules
 
     registry = rules.init_app(app)
-    for rule in [*call_rules(), *training_rules(), *grant_rules(), *diligence_rules(), *travel_rules()]:
+    for rule in [*call_rules(), *training_rules(), *grant_rules(), *diligence_rules(), *travel_rules(),
+                 *stage_rules()]:
         registry.register(rule)
 
 
@@ -147,6 +149,15 @@ def register_hooks(app: Flask) -> None:
     from cade.travel.approval import register as register_travel_release
 
     register_travel_release(release.release_hooks)
+    # A full proposal of a two-stage call stays within its concept note's margin; releasing a concept-note
+    # call's shortlist starts each shortlisted organisation's full proposal from its concept note.
+    from cade.stages.completeness import concept_margin_completeness
+    from cade.stages.invitations import on_decisions_released as invite_shortlisted
+
+    if concept_margin_completeness not in submission.completeness_sources:
+        submission.completeness_sources.append(concept_margin_completeness)
+    if invite_shortlisted not in release.release_hooks:
+        release.release_hooks.append(invite_shortlisted)
     from cade.awards.services import decisions
     from cade.travel.approval import award_matches_approval
 
@@ -159,6 +170,7 @@ def register_reminders() -> None:
     """Every domain's reminder sweep, for `send-reminders` (cade/core/reminders.py); the beat runs each alone."""
     from cade.applications.services.reminders import queue_call_closing_reminders
     from cade.awards.services.offers import remind_offer_deadlines
+    from cade.conversations.reminders import remind_due_clarifications
     from cade.core.reminders import register_sweep
     from cade.diligence.reminders import remind_expiring_documents
     from cade.grants.reminders import send_report_reminders
@@ -175,6 +187,7 @@ def register_reminders() -> None:
     register_sweep("grantee reports", send_report_reminders)
     register_sweep("post-trip reports", remind_post_trip)
     register_sweep("expiring documents", remind_expiring_documents)
+    register_sweep("clarifications due", remind_due_clarifications)
 
 
 def register_blueprints(app: Flask) -> None:

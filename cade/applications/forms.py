@@ -11,13 +11,16 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
 from cade.applications.constants import BUDGET_CATEGORIES, MAX_BUDGET_LINES
 from cade.applications.services import DraftInput
 from cade.core.forms import LocalDecimalField, check_money_places, select_choices
 from cade.core.money import from_minor
+from cade.programmes.budgets import BudgetTemplate, budget_template
 from cade.core.questionnaires import KINDS, kind_of
+from cade.core.translations import localized
 
 # The kinds an autosave sends (the applications views ask for these by name).
 TEXT_KINDS = tuple(kind.value for kind in KINDS.values() if kind.is_text)
@@ -37,6 +40,23 @@ class BudgetLineForm(Form):
     def is_blank(self) -> bool:
         return not (self.category.data or (self.description.data or "").strip()
                     or self.amount.data is not None or (self.amount.raw_data or [""])[0].strip())
+
+
+def _budget_line_form(budget: BudgetTemplate) -> type[BudgetLineForm]:
+    """A budget line whose categories are the call's, grouped by heading; those it does not fund say so, and carry
+    the sentence that refuses them (for the live checks, cade/static/budget-checks.js)."""
+    choices = [SelectChoice("", _("Choose…"))]
+    for heading in budget.headings:
+        for option in heading.categories:
+            label = _("%(category)s (not funded)", category=option.label) if option.ineligible else option.label
+            refusal = {"data-refused": _("%(category)s is not an eligible cost in this call.",
+                                         category=option.label)} if option.ineligible else {}
+            choices.append(SelectChoice(option.code, label, render_kw=refusal, optgroup=heading.label))
+
+    class CallBudgetLineForm(BudgetLineForm):
+        category = SelectField(_l("Category"), validators=[Optional()], choices=choices)
+
+    return CallBudgetLineForm
 
 
 class RowList(FieldList):
@@ -60,6 +80,9 @@ class ApplicationForm(FlaskForm):
                             description=_l("A few sentences: what you will do, where and for whom."))
     requested_amount = LocalDecimalField(_l("Amount requested"), places=None,
                                     validators=[Optional(), NumberRange(min=0)])
+    # Shown only where the call asks for co-financing (cade/programmes/budgets.py).
+    cofinancing = LocalDecimalField(_l("Co-financing: what you fund yourselves or from other sources"), places=None,
+                                    validators=[Optional(), NumberRange(min=0)])
     # One more than allowed is read, so that the service can say what is wrong; the rest is dropped
     # before any work is done on it (no browser sends more: "Add a budget line" stops at the limit).
     budget_lines = RowList(FormField(BudgetLineForm), min_entries=1, max_entries=MAX_BUDGET_LINES + 1)
@@ -68,12 +91,13 @@ class ApplicationForm(FlaskForm):
         "PDF, DOCX, XLSX, ODT, PNG or JPEG; at most 10 MB each, 25 MB in all."))
 
     currency = "USD"
+    budget: BudgetTemplate | None = None  # the call's budget template
     questions: list = []
     lines_changed = False
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        for field in [self.requested_amount] + [entry.form.amount for entry in self.budget_lines]:
+        for field in [self.requested_amount, self.cofinancing] + [entry.form.amount for entry in self.budget_lines]:
             ok = check_money_places(field, self.currency) and ok
         return ok
 
@@ -110,6 +134,10 @@ def application_form(call, application=None, formdata=None, **kwargs) -> Applica
         field = kind_of(question.kind).form_field(question)
         if field is not None:
             setattr(CallApplicationForm, question.field_name, field)
+    budget = budget_template(call)
+    if budget.headings:
+        CallApplicationForm.budget_lines = RowList(FormField(_budget_line_form(budget)), min_entries=1,
+                                                   max_entries=MAX_BUDGET_LINES + 1)
     data = None
     if application is not None and formdata is None:
         data = _data_from(application)
@@ -117,9 +145,10 @@ def application_form(call, application=None, formdata=None, **kwargs) -> Applica
         kwargs["formdata"] = formdata
     form = CallApplicationForm(data=data, **kwargs)
     form.currency = call.currency
+    form.budget = budget
     form.questions = list(call.questions)
     form.attach_to.choices = select_choices([("", _("General supporting document")), *(
-        (q.id, q.label) for q in call.questions if kind_of(q.kind).stores is None)])
+        (q.id, localized(q, "label").text) for q in call.questions if kind_of(q.kind).stores is None)])
     return form
 
 
@@ -130,6 +159,8 @@ def _data_from(application) -> dict:
         "summary": application.summary,
         "requested_amount": (from_minor(application.requested_amount_minor, currency)
                              if application.requested_amount_minor is not None else None),
+        "cofinancing": (from_minor(application.cofinancing_minor, currency)
+                        if application.cofinancing_minor is not None else None),
         "budget_lines": [
             {"category": line.category, "description": line.description,
              "amount": from_minor(line.amount_minor, currency)}
@@ -156,16 +187,18 @@ def draft_input(form: ApplicationForm, text_only: bool = False) -> DraftInput:
         if field is None or (text_only and not kind_of(question.kind).is_text) or not _sent(field):
             continue
         data["answers"][question.id] = field.data
-    for name in ("title", "summary") + (() if text_only else ("requested_amount",)):
+    for name in ("title", "summary") + (() if text_only else ("requested_amount", "cofinancing")):
         if _sent(form[name]):
             data[name] = form[name].data
+    # A line typed without a category goes under "Other", where the call has no template of its own to choose from.
+    fallback = None if form.budget and form.budget.headings else "other"
     if not text_only and (form.lines_changed or any(_sent(sub) for entry in form.budget_lines for sub in entry.form)):
         data["budget_lines"] = [
-            {"category": entry.form.category.data or "other", "description": entry.form.description.data,
+            {"category": entry.form.category.data or fallback, "description": entry.form.description.data,
              "amount": entry.form.amount.data}
             for entry in form.budget_lines if not entry.form.is_blank()
         ]
-    return DraftInput.from_input(data, currency=form.currency)
+    return DraftInput.from_input(data, currency=form.currency, budget=form.budget)
 
 
 class StartForm(FlaskForm):

@@ -13,14 +13,15 @@ from cade.applications.constants import (
     MAX_BUDGET_LINES,
     ApplicationStatus,
 )
+from cade.applications.budget_checks import budget_panel
 from cade.applications.forms import TEXT_KINDS, StartForm, application_form, draft_input
 from cade.applications.models import Application
-from cade.applications.permissions import can_edit_application, can_view_application
-from cade.organisations.services import is_member
+from cade.applications.permissions import can_act_for_organisation, can_edit_application, can_view_application
 from cade.core.errors import DomainError, NotFound, UploadRejected, ValidationFailed
 from cade.core.forms import current_actor, place_errors, select_choices
 from cade.extensions import db
 from cade.programmes.constants import CallStatus
+from cade.programmes.budgets import category_labels
 from cade.programmes.eligibility import other_calls
 from cade.programmes.models import Call
 
@@ -43,8 +44,9 @@ def _load_visible(application_id: int) -> Application:
 
 
 def _require_member(application: Application) -> None:
-    # Administrators may look at any application but only its organisation acts on it.
-    if not is_member(current_actor(), application.organisation_id):
+    # Administrators may look at any application but only its organisation acts on it (or, for an assisted
+    # application, the administrator who entered it for the organisation: cade/applications/assisted.py).
+    if not can_act_for_organisation(current_actor(), application):
         abort(403)
 
 
@@ -102,7 +104,8 @@ def start(call_id: int):
 
 def _render_edit(application, form, other_errors=None, status=200, new_row=None):
     return render_template("applications/edit.html", application=application, call=application.call,
-                           form=form, other_errors=other_errors or {}, new_row=new_row), status
+                           form=form, other_errors=other_errors or {}, new_row=new_row,
+                           budget_checks=budget_panel(application, form.budget)), status
 
 
 def _edit_url(application, code=303, **values):
@@ -244,7 +247,7 @@ def autosave(application_id: int):
     application = db.session.get(Application, application_id)
     if application is None or not can_view_application(current_user, application):
         return jsonify(saved=False, error=_("Not found.")), 404
-    if not is_member(current_actor(), application.organisation_id):
+    if not can_act_for_organisation(current_actor(), application):
         return jsonify(saved=False, error=_("You are not allowed to do this.")), 403
     if not can_edit_application(current_user, application):
         return jsonify(saved=False, error=_("This application can no longer be changed.")), 409
@@ -339,7 +342,7 @@ def view(application_id: int):
         return redirect(url_for("applications.edit", application_id=application.id))
     answers = {answer.question_id: answer for answer in application.answers}
     return render_template("applications/view.html", application=application, call=application.call,
-                           answers=answers)
+                           answers=answers, budget_categories=category_labels(application.call))
 
 
 @bp.get("/applications/<int:application_id>/attachments/<int:attachment_id>")
@@ -378,3 +381,6 @@ def delete_attachment(application_id: int, attachment_id: int):
     else:
         flash(_("The file was removed."), "success")
     return redirect(url_for("applications.edit", application_id=application_id))
+
+
+from cade.applications import views_assisted  # noqa: E402,F401  (assisted applications: admin pages)

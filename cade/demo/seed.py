@@ -33,6 +33,12 @@ from cade.core.money import minor_units, to_minor
 from cade.core.storage import get_storage
 from cade.demo import data, review_data
 from cade.demo.diligence import seed_diligence
+from cade.demo.assisted import seed_assisted
+from cade.demo.budgets import seed_budgets
+from cade.demo.conversations import seed_conversations
+from cade.demo.enquiries import seed_enquiries
+from cade.demo.languages import seed_languages
+from cade.demo.stages import seed_stages
 from cade.demo.grants import seed_grants
 from cade.demo.history import seed_history
 from cade.demo.reviews import seed_reviews
@@ -315,6 +321,14 @@ def seed_demo(now: datetime | None = None) -> SeedReport:
     seed_grants(seeder, calls, organisations)
     seed_diligence(seeder, organisations)
     seed_travel(seeder, calls, organisations)
+    seed_budgets(seeder, calls, organisations)
+    seed_enquiries(seeder, calls, organisations)
+    seed_stages(seeder, calls, organisations)
+    seed_languages(seeder, calls, organisations)
+    seed_assisted(seeder, calls, organisations)
+    seed_conversations(seeder, calls, organisations)
+    # Applications the later stages wrote as submitted (a two-stage call's concept notes) get theirs too.
+    _snapshot_submitted(seeder)
     return seeder.report
 
 

@@ -16,6 +16,7 @@ from cade.core.forms import current_actor, place_errors, save_form
 from cade.core.rules import call_conditions
 from cade.extensions import db
 from cade.programmes import services
+from cade.programmes.budgets import budget_template
 from cade.programmes.constants import CALL_PHASE_LABELS, PROGRAMME_KIND_LABELS, QUESTION_KIND_LABELS, CallPhase
 from cade.programmes.forms import (
     CriterionForm,
@@ -112,6 +113,7 @@ def call(call_id):
         "programmes/call.html", call=call, phase=phase, now=now, countdown=_countdown(call, now),
         viewer_tz=viewer_tz if viewer_tz and viewer_tz != call.timezone else None,
         apply_url=_apply_url(call) if phase == CallPhase.OPEN else None,
+        budget=budget_template(call),
     )
 
 
@@ -343,3 +345,8 @@ def criterion_move(criterion_id):
     call_id = criterion.call_id
     _run(lambda: services.move_criterion(current_actor(), criterion.id, request.form.get("direction", "")))
     return redirect(url_for(".call_admin", call_id=call_id, _anchor=f"criterion-{criterion_id}"))
+
+
+from cade.programmes import views_languages  # noqa: E402,F401  (the languages of a call: its admin pages)
+from cade.programmes import views_form_pdf  # noqa: E402,F401  (the printable blank form of a call)
+from cade.programmes import views_budgets  # noqa: E402,F401  (a call's budget template: its admin pages)

@@ -10,7 +10,8 @@ from tests.grants.lifecycle_helpers import opened_grant, report
 
 def test_every_domain_registers_its_sweep(app):
     assert list(sweeps) == ["calls closing", "reviews due", "offer deadlines", "training sessions",
-                            "capacity follow-ups", "grantee reports", "post-trip reports", "expiring documents"]
+                            "capacity follow-ups", "grantee reports", "post-trip reports", "expiring documents",
+                            "clarifications due"]
 
 
 def test_the_command_queues_each_reminder_due_now_once(app, db):

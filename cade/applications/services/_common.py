@@ -5,7 +5,8 @@ from sqlalchemy import update
 
 from cade.applications.constants import ApplicationStatus
 from cade.applications.models import Application
-from cade.applications.permissions import is_member
+from cade.applications.permissions import is_assisting, is_member
+from cade.core.audit import record_event
 from cade.core.errors import InvalidTransition, NotFound, PermissionDenied
 from cade.core.timeutil import utcnow
 from cade.extensions import db
@@ -22,9 +23,38 @@ def load_application(application_id: int) -> Application:
     return application
 
 
+class ConsentMissing(InvalidTransition):
+    """An assisted application submitted by staff before the organisation's consent was recorded."""
+
+    def __init__(self, message=None, **kwargs):
+        super().__init__(message or _("Record the organisation's consent before submitting on its behalf."),
+                         field="consent", **kwargs)
+
+
 def require_member(actor, application: Application) -> None:
-    if not is_member(actor, application.organisation_id):
+    """Let the organisation's members act on its application, and the administrator who entered an assisted
+    application for it; PermissionDenied for anyone else.
+
+    What that administrator does for the organisation is audited step by step
+    ("application.assisted_step"), in the transaction of the step itself: a
+    refused step rolls back and leaves no trace, a saved one is on record.
+    Members' own saves are not audited one by one (autosave runs every few seconds).
+    """
+    if is_member(actor, application.organisation_id):
+        return
+    if not is_assisting(actor, application):
         raise PermissionDenied()
+    record_event(actor, "application.assisted_step", application,
+                 after={"organisation_id": application.organisation_id, "status": str(application.status)})
+
+
+def require_consent(actor, application: Application) -> None:
+    """Refuse (ConsentMissing) staff submitting an assisted application whose organisation's consent is not on
+    record. A member submitting it needs none: the organisation acts itself."""
+    entry = application.assisted_entry
+    if entry is None or entry.consent_recorded_at is not None or is_member(actor, application.organisation_id):
+        return
+    raise ConsentMissing()
 
 
 def lock_draft(application: Application) -> None:

@@ -1,24 +1,24 @@
 """Starting an application and saving its draft (which may be incomplete)."""
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from cade.applications.constants import (
-    BUDGET_CATEGORIES,
     LIVE_STATUSES,
     MAX_BUDGET_LINES,
     ApplicationStatus,
 )
 from cade.applications.eligibility import check_eligibility
 from cade.applications.models import Answer, Application, BudgetLine
-from cade.applications.services._common import load_application, lock_draft, require_member
+from cade.applications.services._common import NotADraft, load_application, lock_draft, require_member
 from cade.applications.permissions import is_member
 from cade.core.audit import record_event
 from cade.core.commands import Amount, Choice, Cleaner, Command, Text, field
@@ -35,6 +35,7 @@ from cade.extensions import db
 from cade.organisations.models import Membership, Organisation
 from cade.core.questionnaires import clean_answer, store_answers
 from cade.programmes.constants import CallPhase
+from cade.programmes.budgets import BudgetTemplate
 from cade.programmes.models import Call
 
 KEEP: Any = object()  # "leave this field as it is"
@@ -79,11 +80,27 @@ class Answers(Cleaner):
         return answers
 
 
+class LineCategory(Cleaner):
+    """A budget line's category: one the call offers (context `budget`, the call's BudgetTemplate; without it, the
+    default categories), never one it does not fund, which is refused by name."""
+
+    def clean(self, raw, cleaning):
+        template = cleaning.context.get("budget") or BudgetTemplate(currency="")
+        code = Choice([option.code for option in template.options], required=True,
+                      message=_l("Choose a category.")).clean(raw, cleaning)
+        option = template.option(code)
+        if option is not None and option.ineligible:
+            cleaning.refuse(_l("%(category)s is not an eligible cost in this call.", category=option.label))
+            return None
+        return code
+
+
 @dataclass(frozen=True)
 class BudgetLineInput(Command):
-    """One budget line as typed; the amount in major units of the call's currency (context `currency`)."""
+    """One budget line as typed; the amount in major units of the call's currency (context `currency`), the
+    category one of the call's (context `budget`: see LineCategory)."""
 
-    category: str | None = field(Choice(BUDGET_CATEGORIES, required=True, message=_l("Choose a category.")))
+    category: str | None = field(LineCategory())
     description: str = field(Text(max_len=300, empty=""))
     amount_minor: int | None = field(Amount(required=False, allow_zero=True), source="amount")
 
@@ -94,8 +111,11 @@ class DraftInput(Command):
 
     Keys: title, summary, requested_amount and each budget line's amount in
     major units of the call's currency (context `currency`), budget_lines (a
-    list of {category, description, amount}), answers ({question id: value},
-    cleaned against the call's questions when saved).
+    list of {category, description, amount}; context `budget`, the call's
+    BudgetTemplate, says which categories it offers), cofinancing (what the
+    organisation funds itself, in major units, where the call asks for
+    co-financing), answers ({question id: value}, cleaned against the call's
+    questions when saved).
     """
 
     partial = True
@@ -105,6 +125,7 @@ class DraftInput(Command):
     requested_amount_minor: Any = field(Amount(required=False, allow_zero=True), source="requested_amount",
                                         default=KEEP)
     budget_lines: Any = field(BudgetLines(), default=KEEP)
+    cofinancing_minor: Any = field(Amount(required=False, allow_zero=True), source="cofinancing", default=KEEP)
     answers: dict[int, Any] = field(Answers(), default_factory=dict)
 
 
@@ -139,6 +160,22 @@ def find_live_application(call_id: int, organisation_id: int) -> Application | N
         Application.status.in_([s.value for s in LIVE_STATUSES])))
 
 
+def check_can_start(call: Call, organisation: Organisation, now=None) -> None:
+    """Refuse starting an application to `call` for `organisation` unless the call is open now (DeadlinePassed,
+    InvalidTransition) and the organisation eligible (NotEligible, with the reasons). Applicants and staff entering
+    an assisted application (cade/applications/assisted.py) are held to the same."""
+    now = now or utcnow()
+    phase = call.phase(now)
+    if phase == CallPhase.CLOSED:
+        raise DeadlinePassed(_("This call closed on %(deadline)s.",
+                               deadline=format_in_zone(call.closes_at, call.timezone)))
+    if phase != CallPhase.OPEN:
+        raise InvalidTransition(_("This call is not open for applications."))
+    reasons = check_eligibility(call, organisation)
+    if reasons:
+        raise NotEligible(" ".join(reasons), reasons=reasons)
+
+
 def start_application(actor, call_id: int, organisation_id: int, now=None) -> Application:
     """Start a draft for `organisation_id` to `call_id`, or return its live application.
 
@@ -157,16 +194,7 @@ def start_application(actor, call_id: int, organisation_id: int, now=None) -> Ap
     existing = find_live_application(call.id, organisation.id)
     if existing is not None:
         return existing
-    now = now or utcnow()
-    phase = call.phase(now)
-    if phase == CallPhase.CLOSED:
-        raise DeadlinePassed(_("This call closed on %(deadline)s.",
-                               deadline=format_in_zone(call.closes_at, call.timezone)))
-    if phase != CallPhase.OPEN:
-        raise InvalidTransition(_("This call is not open for applications."))
-    reasons = check_eligibility(call, organisation)
-    if reasons:
-        raise NotEligible(" ".join(reasons), reasons=reasons)
+    check_can_start(call, organisation, now)
 
     application = Application(call=call, organisation=organisation, created_by_id=actor.id,
                               status=ApplicationStatus.DRAFT, title="", summary="")
@@ -186,20 +214,31 @@ def start_application(actor, call_id: int, organisation_id: int, now=None) -> Ap
     return application
 
 
-def save_draft(actor, application_id: int, data: DraftInput) -> Application:
+def save_draft(actor, application_id: int, data: DraftInput, *, reopened: Collection[str] | None = None) -> Application:
     """Save what the applicant typed into a draft (a DraftInput cleaned by `from_input`); incomplete is fine.
 
     Answers are cleaned here, against the call's questions. Raises NotFound,
     PermissionDenied, NotADraft (an InvalidTransition) and ValidationFailed
     (errors keyed q_<id>); nothing is saved then.
+
+    `reopened` names the fields a clarification request reopened (cade/conversations: "title", "summary",
+    "requested_amount", "budget_lines", "q_<id>"): the application is then saved while information is
+    requested instead of as a draft (NotReopened once it no longer is), and a change to any other field
+    is refused by name (ValidationFailed).
     """
     application = load_application(application_id)
     require_member(actor, application)
-    lock_draft(application)
     errors: dict[str, list] = {}
+    if reopened is None:
+        lock_draft(application)
+    else:
+        lock_reopened(application)
+        for name in sorted(_fields_changed(data) - set(reopened)):
+            errors.setdefault(name, []).append(_("This part of the application was not reopened; it cannot change."))
     questions = {q.id: q for q in application.call.questions}
 
-    changes = {name: value for name, value in data.changes("title", "summary", "requested_amount_minor").items()
+    changes = {name: value for name, value in data.changes("title", "summary", "requested_amount_minor",
+                                                              "cofinancing_minor").items()
                if value is not KEEP}
     answer_values = {}
     for question_id, value in data.answers.items():
@@ -229,3 +268,35 @@ def save_draft(actor, application_id: int, data: DraftInput) -> Application:
     # Saves are not audited one by one (autosave runs every few seconds); transitions are.
     db.session.flush()
     return application
+
+
+class NotReopened(NotADraft):
+    """The clarification that reopened the application was answered or withdrawn meanwhile."""
+
+
+# A DraftInput field → the name a clarification request reopens it by (the others are named as they are).
+_REOPENED_AS = {"requested_amount_minor": "requested_amount", "cofinancing_minor": "budget_lines"}
+
+
+def _fields_changed(data: DraftInput) -> set[str]:
+    """The fields `data` would change, by the names clarification requests use."""
+    names = {_REOPENED_AS.get(spec.name, spec.name) for spec in dataclasses.fields(data)
+             if spec.name != "answers" and getattr(data, spec.name) is not KEEP}
+    return names | {f"q_{question_id}" for question_id in data.answers}
+
+
+def lock_reopened(application: Application) -> None:
+    """Hold the application's row for this transaction, and confirm information is still requested on it.
+
+    As `lock_draft` does for drafts: a save that waited for an answer sent a moment before changes nothing.
+    """
+    db.session.flush()
+    result = db.session.execute(
+        update(Application.__table__)
+        .where(Application.__table__.c.id == application.id,
+               Application.__table__.c.status == ApplicationStatus.INFO_REQUESTED.value)
+        .values(updated_at=utcnow())
+    )
+    if result.rowcount != 1:
+        db.session.refresh(application)
+        raise NotReopened(_("Information is no longer requested on this application; it can no longer be changed."))

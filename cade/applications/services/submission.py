@@ -5,11 +5,13 @@ from collections.abc import Callable
 from flask_babel import gettext as _
 from sqlalchemy import text
 
+from cade.applications.budget_checks import application_budget_checks, failing
 from cade.applications.constants import ApplicationStatus
 from cade.applications.eligibility import check_eligibility
 from cade.applications.models import APPLICATION_MACHINE, Application
-from cade.applications.permissions import is_withdrawable
-from cade.applications.services._common import NotADraft, load_application, lock_draft, require_member
+from cade.applications.permissions import is_member, is_withdrawable
+from cade.applications.services._common import (NotADraft, load_application, lock_draft, require_consent,
+                                                 require_member)
 from cade.applications.snapshots import snapshot_applicant
 from cade.core.db import utcnow
 from cade.core.errors import DeadlinePassed, InvalidTransition, NotEligible, ValidationFailed
@@ -61,15 +63,12 @@ def completeness_errors(application: Application) -> dict[str, list[str]]:
     for question in call.questions:
         for message in answer_errors(question, answers.get(question.id), files.get(question.id, ())):
             add(question.field_name, message)
-    lines = application.budget_lines
-    if not lines:
+    if not application.budget_lines:
         add("budget_lines", _("Add at least one budget line."))
-    elif requested is not None:
-        total = sum(line.amount_minor for line in lines)
-        if total != requested:
-            add("budget_lines", _("The budget lines add up to %(total)s, but you request %(requested)s.",
-                                  total=format_money(total, currency),
-                                  requested=format_money(requested, currency)))
+    else:
+        # The call's budget rules, each failing one named (cade/applications/budget_checks.py).
+        for check in failing(application_budget_checks(application)):
+            add(check.field, check.message)
     for source in completeness_sources:
         for name, messages in source(application).items():
             for message in messages:
@@ -83,7 +82,8 @@ def submit_application(actor, application_id: int, now=None) -> Application:
     Checks, in order: membership, state (a second submission raises
     AlreadySubmitted), the deadline to the second (DeadlinePassed names it in
     the call's time zone), eligibility (NotEligible) and completeness
-    (ValidationFailed). The row is locked before anything is checked, so a
+    (ValidationFailed); staff submitting an assisted application need the
+    organisation's consent on record (ConsentMissing). The row is locked before anything is checked, so a
     colleague's save waits and what was checked is what is submitted; the
     moment checked (`now`) is the one recorded as submitted_at. The draft is
     untouched when any check fails. Queues a receipt for every member.
@@ -103,6 +103,7 @@ def submit_application(actor, application_id: int, now=None) -> Application:
         raise AlreadySubmitted() from None
     # Answers and budget lines read before the lock may be stale: read them again.
     db.session.expire_all()
+    require_consent(actor, application)  # staff submitting an assisted application: the consent on record
     call = application.call
     phase = call.phase(now)
     if phase == CallPhase.CLOSED:
@@ -132,11 +133,12 @@ def submit_application(actor, application_id: int, now=None) -> Application:
     db.session.expire(call, ["last_reference_number"])
     application.reference = f"{call.reference_prefix}-{number:04d}"
     snapshot_applicant(application)  # flushes
-    _queue_receipts(application)
+    # Submitted by staff for the organisation (an assisted application): the receipt says so.
+    _queue_receipts(application, by_staff=not is_member(actor, application.organisation_id))
     return application
 
 
-def _queue_receipts(application: Application) -> None:
+def _queue_receipts(application: Application, by_staff: bool = False) -> None:
     organisation_id = application.organisation_id
     for user in members_of_organisations([organisation_id]).get(organisation_id, []):
         notify("applications.submitted", recipient=user, locale=user.locale,
@@ -149,6 +151,7 @@ def _queue_receipts(application: Application) -> None:
                    "organisation_name": application.organisation.name,
                    "submitted_at": application.submitted_at.isoformat(),
                    "submitted": moment_json(application.submitted_at, application.call.timezone),
+                   "assisted": by_staff,  # cade/applications/assisted.py
                })
 
 
