@@ -16,7 +16,12 @@ from cade.applications.constants import (
 from cade.applications.budget_checks import budget_panel
 from cade.applications.forms import TEXT_KINDS, StartForm, application_form, draft_input
 from cade.applications.models import Application
-from cade.applications.permissions import can_act_for_organisation, can_edit_application, can_view_application
+from cade.applications.permissions import (
+    can_act_for_organisation,
+    can_edit_application,
+    can_view_application,
+    is_assisting,
+)
 from cade.core.errors import DomainError, NotFound, UploadRejected, ValidationFailed
 from cade.core.forms import current_actor, place_errors, select_choices
 from cade.extensions import db
@@ -313,8 +318,12 @@ def _submit(application, form):
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("applications.edit", application_id=application.id))
-    flash(_("Your application was submitted. Its reference is %(reference)s.",
-            reference=application.reference), "success")
+    if is_assisting(current_user, application):
+        flash(_("The application was submitted on the organisation's behalf. Its reference is %(reference)s; "
+                "its members were sent the receipt.", reference=application.reference), "success")
+    else:
+        flash(_("Your application was submitted. Its reference is %(reference)s.",
+                reference=application.reference), "success")
     return redirect(view_url)
 
 

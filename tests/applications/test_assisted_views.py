@@ -90,6 +90,8 @@ def test_submitting_without_consent_keeps_what_was_typed_then_consent_then_submi
     assert done.headers["Location"].endswith(f"/applications/{started.id}")
     assert reload(started.id).status == ApplicationStatus.SUBMITTED
     assert outbox("applications.submitted")[0].context["assisted"] is True
+    shown = client.get(done.headers["Location"]).text
+    assert "submitted on the organisation&#39;s behalf" in shown and "Your application was submitted" not in shown
     # A double click: already submitted, nothing more.
     assert client.post(f"/applications/{started.id}/submit").status_code == 302
     assert len(outbox("applications.submitted")) == 1

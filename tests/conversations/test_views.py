@@ -295,3 +295,14 @@ def test_budget_lines_reopened_are_edited_on_the_answer_page_without_javascript(
     assert sent.status_code == 303
     _db.session.expire_all()
     assert [line.amount_minor for line in application.budget_lines] == [12_000_00, 8_000_00]
+
+
+def test_the_applicants_dashboard_and_application_page_lead_to_the_open_request(client, login, admin, owner,
+                                                                                application):
+    login(owner)
+    assert "Answer the request" not in client.get("/applications/").text
+    ask(admin, application)
+    dashboard = client.get("/applications/").text
+    assert f'/applications/{application.id}#clarification-open">Answer the request' in dashboard
+    page = client.get(f"/applications/{application.id}").text
+    assert 'href="#clarification-open"' in page and 'id="clarification-open"' in page

@@ -92,7 +92,7 @@ def test_a_fallback_carries_its_lang_and_a_visible_marker_in_the_readers_words(a
     with app.test_request_context(headers={"Accept-Language": "fr"}):
         html = render('{{ local.text(t, "strong") }}', t=LocalText("Budget <b>", "en", True))
         assert html == ('<strong lang="en">Budget &lt;b&gt;</strong> '
-                        '<span class="muted fallback">(in anglais)</span>')
+                        '<span class="muted fallback">(en anglais)</span>')
         # Untranslated so far, the words around the name come in English; the name is the reader's.
 
 
@@ -143,7 +143,7 @@ def test_a_question_field_is_labelled_in_the_readers_language_and_its_help_falls
         assert isinstance(description, Markup)
         assert description.startswith('<span lang="en">Who &amp; where.</span> <span class="muted fallback">')
         # Then "Required to submit." and the word limit, in French, as before.
-        assert description.striptags().startswith("Who & where. (in anglais) Obligatoire")
+        assert description.striptags().startswith("Who & where. (en anglais) Obligatoire")
     with app.test_request_context(headers={"Accept-Language": "en"}):
         refresh()  # the test's app context outlives the request: forget the French it cached
         field = kind_of("long_text").form_field(question)

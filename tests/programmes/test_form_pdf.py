@@ -55,7 +55,7 @@ def test_the_pdf_is_tagged_titled_and_in_its_language(client, call):
     root = reader.trailer["/Root"]
     assert NameObject("/StructTreeRoot") in root and root["/Lang"] == "fr"
     assert root["/MarkInfo"]["/Marked"]
-    assert reader.metadata.title == "Application form: Réseaux communautaires 2027"
+    assert reader.metadata.title == "Formulaire de candidature: Réseaux communautaires 2027"
 
 
 def test_a_text_without_a_translation_is_in_the_calls_language_and_says_so(app, call):
