@@ -1,6 +1,6 @@
 """Imports every model module, so SQLAlchemy and Alembic see the whole schema."""
 
-from cade.accounts.models import User, UserRole  # noqa: F401
+from cade.accounts.models import ApiToken, User, UserRole  # noqa: F401
 from cade.applications.models import (  # noqa: F401
     Answer, Application, ApplicationFocusArea, AssistedEntry, Attachment, BudgetLine,
 )
@@ -21,7 +21,7 @@ from cade.grants.models import (  # noqa: F401
     Grant, GrantReport, Indicator, IndicatorTarget, IndicatorValue, ReportAnswer, ReportAttachment, ReportTemplate,
     SpendLine, Tranche, TrancheTemplate,
 )
-from cade.reports.models import RepresentationTarget  # noqa: F401
+from cade.reports.models import OpenDataDocument, RepresentationTarget  # noqa: F401
 from cade.travel.models import (  # noqa: F401
     Claim, ClaimLine, ClaimReceipt, CostCap, PerDiemRate, PostTripAnswer, PostTripReport, TravelEvent, TravelSettings,
     Trip, TripCost, VisaLetter,

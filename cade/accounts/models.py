@@ -1,12 +1,12 @@
-"""Users and their roles."""
+"""Users, their roles and their personal API tokens."""
 
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cade.core.db import TimestampMixin, UTCDateTime
+from cade.core.db import TimestampMixin, UTCDateTime, utcnow
 from cade.extensions import db
 
 
@@ -64,3 +64,27 @@ class UserRole(db.Model):
     user: Mapped[User] = relationship(back_populates="roles")
 
     __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+
+class ApiToken(db.Model):
+    """A personal API token (cade/accounts/api_tokens.py): shown once, kept as its SHA-256 digest.
+
+    `prefix` is the token's first characters, kept in clear so its owner can tell tokens apart; `scopes` holds
+    "read" (what the owner may read) and, for administrators, "admin-read" (reports). A token expires at
+    `expires_at` and stops at once when revoked; `last_used_at` is updated at most once a minute.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

@@ -40,6 +40,10 @@ class NotFound(DomainError, status=404, slug="not-found"):
     default_message = _l("Not found.")
 
 
+class Unauthenticated(DomainError, status=401, slug="unauthenticated"):
+    """No credentials, or credentials that are malformed, unknown, expired or revoked (an API token)."""
+
+
 class PermissionDenied(DomainError, status=403, slug="forbidden"):
     default_message = _l("You are not allowed to do this.")
 

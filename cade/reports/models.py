@@ -1,11 +1,13 @@
-"""Representation targets: the share of a programme's awards meant to reach a region or a group, and a baseline."""
+"""Representation targets (the share of a programme's awards meant to reach a region or a group, and a baseline),
+and the published open-data documents."""
 
+from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cade.core.db import TimestampMixin
+from cade.core.db import TimestampMixin, UTCDateTime, utcnow
 from cade.extensions import db
 from cade.programmes.models import Programme
 
@@ -31,3 +33,18 @@ class RepresentationTarget(TimestampMixin, db.Model):
     programme: Mapped[Programme] = relationship()
 
     __table_args__ = (UniqueConstraint("programme_id", "dimension", "value", name="uq_representation_target"),)
+
+
+class OpenDataDocument(db.Model):
+    """One published open-data file (`kind`: "360giving" or "iati"), as last generated from the released
+    decisions (cade/reports/open_data): served as is with its ETag, and regenerated when decisions are released."""
+
+    __tablename__ = "open_data_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), unique=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content_type: Mapped[str] = mapped_column(String(100))
+    etag: Mapped[str] = mapped_column(String(64))
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    grants_count: Mapped[int] = mapped_column(default=0)
