@@ -251,3 +251,6 @@ def change_password():
             flash(_("Your password has been changed. Other devices have been signed out."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/profile.html", form=form, password_form=password_form)
+
+
+from cade.accounts import views_tokens  # noqa: E402,F401
