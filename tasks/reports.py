@@ -33,3 +33,17 @@ def monthly_summary() -> int | None:
     run = queue_monthly_summary()
     db.session.commit()
     return run.id if run is not None else None
+
+
+@shared_task(name="reports.regenerate_open_data", ignore_result=True, max_retries=0)
+def regenerate_open_data() -> int:
+    """Rewrite the open-data files from the released awards, so that what changes between releases (an offer
+    declined or lapsed, consent withdrawn, a tranche paid) reaches them within the hour; unchanged files stay as
+    they are, with their ETag. Returns how many grants the files hold."""
+    from cade.reports.open_data.documents import regenerate_documents
+
+    documents = regenerate_documents()
+    db.session.commit()
+    count = max((document.grants_count for document in documents), default=0)
+    logger.info("open data regenerated: %s grants", count)
+    return count

@@ -26,6 +26,9 @@ def _errors(exc: DomainError) -> str:
 
 
 def register(app: Flask) -> None:
+    from cade.reports.open_data import cli as open_data_cli
+
+    open_data_cli.register(app)  # `flask regenerate-open-data`
     @app.cli.command("compile-report")
     @click.argument("report", type=click.Choice([FUNDING_SUMMARY]))
     @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), required=True, help="The file's format.")

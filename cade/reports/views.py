@@ -131,3 +131,4 @@ def download(run_id: int, fmt: str):
 
 
 from cade.reports import views_targets  # noqa: E402,F401  (the representation-target pages, on this blueprint)
+from cade.reports import views_open_data  # noqa: E402,F401  (the public /open-data page, on this blueprint)

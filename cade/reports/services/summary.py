@@ -82,7 +82,8 @@ class FundingSummaryInput(Command):
 # -- the statement ------------------------------------------------------------------------------------
 
 # An award counts once released, unless its offer was declined or lapsed (its money went back to the envelope).
-_RELEASED_AWARD = and_(Decision.outcome == DecisionOutcome.AWARD,
+# The open data publishes the same awards (cade/reports/open_data/selection.py).
+RELEASED_AWARD = and_(Decision.outcome == DecisionOutcome.AWARD,
                        Decision.status.in_([DecisionStatus.RELEASED, DecisionStatus.ACCEPTED]))
 _CURRENCY = func.coalesce(Decision.currency, Programme.currency)
 
@@ -114,9 +115,9 @@ FIGURES = ("applications", "awards", *AMOUNTS)
 def _measures():
     return (
         func.count(Application.id).label("applications"),
-        func.count(case((_RELEASED_AWARD, Application.id))).label("awards"),
+        func.count(case((RELEASED_AWARD, Application.id))).label("awards"),
         func.coalesce(func.sum(Application.requested_amount_minor), 0).label("requested"),
-        func.coalesce(func.sum(case((_RELEASED_AWARD, Decision.amount_minor))), 0).label("awarded"),
+        func.coalesce(func.sum(case((RELEASED_AWARD, Decision.amount_minor))), 0).label("awarded"),
     )
 
 
@@ -301,7 +302,7 @@ def funding_summary(command: FundingSummaryInput, *, today: date | None = None) 
         "reviews": review_figures(_joined(select(Application.id)).where(*_filters(command))),
         "training": training_figures(command.date_from, command.date_to),
         "indicators": indicator_figures(command),
-        "travel": travel_figures(lambda statement: _joined(statement).where(*_filters(command), _RELEASED_AWARD),
+        "travel": travel_figures(lambda statement: _joined(statement).where(*_filters(command), RELEASED_AWARD),
                                  _key_columns(), _normalise, programme_ids=command.programme_ids,
                                  call_ids=command.call_ids, targets=targets),
     }
