@@ -104,7 +104,11 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error):
         code = error.code or 500
         if request.path.startswith("/api/"):
-            return jsonify(type="about:blank", title=error.name, status=code, detail=error.description), code
+            body = {"type": "about:blank", "title": error.name, "status": code, "detail": error.description,
+                    "instance": request.path}
+            # The error's own headers (405's Allow; 429's Retry-After is added by the limiter after the request).
+            headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+            return _api_problem(body, code, headers)
         title = ERROR_TITLES.get(code, lambda: error.name)()
         message = None
         if code == 413:
@@ -118,8 +122,9 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         if request.path.startswith("/api/"):
             body = problem_details(error, instance=request.path)
-            return current_app.response_class(json.dumps(body), status=error.status,
-                                              mimetype="application/problem+json")
+            # RFC 6750: a refused or missing token is answered with the scheme it must use.
+            headers = [("WWW-Authenticate", 'Bearer realm="api"')] if error.status == 401 else []
+            return _api_problem(body, error.status, headers)
         title = ERROR_TITLES.get(error.status, ERROR_TITLES[400])()
         return render_template("errors/error.html", code=error.status, title=title,
                                message=str(error.message)), error.status
@@ -130,7 +135,16 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         if current_app.config.get("TESTING") and current_app.config.get("PROPAGATE_TEST_ERRORS", True):
             raise error
+        if request.path.startswith("/api/"):
+            return _api_problem({"type": "about:blank", "title": "Internal Server Error", "status": 500,
+                                 "detail": ERROR_TITLES[500](), "instance": request.path}, 500)
         return render_template("errors/error.html", code=500, title=ERROR_TITLES[500]()), 500
+
+
+def _api_problem(body: dict, status: int, headers=()):
+    """An RFC 9457 problem details answer, for every error under /api/."""
+    return current_app.response_class(json.dumps(body), status=status, headers=list(headers),
+                                      mimetype="application/problem+json")
 
 
 from cade.core import views_rates  # noqa: E402,F401  (the exchange-rate pages, on this blueprint)
