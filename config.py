@@ -92,6 +92,10 @@ def _beat_schedule() -> dict:
             "task": "conversations.clarification_reminders",
             "schedule": crontab(minute=55, hour=6),
         },
+        "open-data-regeneration": {
+            "task": "reports.regenerate_open_data",
+            "schedule": crontab(minute=25),
+        },
         "monthly-funding-summary": {
             "task": "reports.monthly_summary",
             "schedule": crontab(minute=0, hour=6, day_of_month=1),
@@ -127,6 +131,9 @@ class Config:
     RESOURCE_MAX_BYTES = int(_env("RESOURCE_MAX_BYTES", str(50 * 1024 * 1024)))  # a training paper or slides
 
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    # The JSON API's limits (cade/api): per token, and per address for the public endpoints.
+    API_RATE_LIMIT = _env("API_RATE_LIMIT", "120/minute")
+    API_PUBLIC_RATE_LIMIT = _env("API_PUBLIC_RATE_LIMIT", "60/minute")
     # How many proxies (load balancer, nginx) stand before the app and set X-Forwarded-*:
     # without it, every visitor has the proxy's address and shares one sign-in limit.
     PROXY_COUNT = int(_env("PROXY_COUNT", "0"))

@@ -10,7 +10,8 @@ from sqlalchemy.engine import Engine
 from cade.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 DOMAINS = ["core", "accounts", "organisations", "programmes", "applications", "training", "reviews", "awards",
-           "diligence", "grants", "travel", "enquiries", "conversations", "stages", "notifications", "reports"]
+           "diligence", "grants", "travel", "enquiries", "conversations", "stages", "notifications", "reports",
+           "api"]
 
 
 @event.listens_for(Engine, "connect")
@@ -132,6 +133,14 @@ def register_hooks(app: Flask) -> None:
     from cade.awards.services import offers
 
     grants.register(offers.acceptance_hooks)
+    # The open-data files follow every release and acceptance (cade/reports/open_data/documents.py).
+    from cade.awards.services import release as awards_release
+    from cade.reports.open_data.documents import on_decisions_released as publish_open_data, on_offer_accepted
+
+    if publish_open_data not in awards_release.release_hooks:
+        awards_release.release_hooks.append(publish_open_data)
+    if on_offer_accepted not in offers.acceptance_hooks:
+        offers.acceptance_hooks.append(on_offer_accepted)
     # A call's report templates hold questionnaires too: programmes' question services find them through this.
     from cade.grants.report_templates import report_questions
     from cade.programmes.services.questions import questionnaire_owners

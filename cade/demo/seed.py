@@ -33,11 +33,13 @@ from cade.core.money import minor_units, to_minor
 from cade.core.storage import get_storage
 from cade.demo import data, review_data
 from cade.demo.diligence import seed_diligence
+from cade.demo.api_tokens import seed_api_tokens
 from cade.demo.assisted import seed_assisted
 from cade.demo.budgets import seed_budgets
 from cade.demo.conversations import seed_conversations
 from cade.demo.enquiries import seed_enquiries
 from cade.demo.languages import seed_languages
+from cade.demo.open_data import seed_open_data
 from cade.demo.stages import seed_stages
 from cade.demo.grants import seed_grants
 from cade.demo.history import seed_history
@@ -327,6 +329,8 @@ def seed_demo(now: datetime | None = None) -> SeedReport:
     seed_languages(seeder, calls, organisations)
     seed_assisted(seeder, calls, organisations)
     seed_conversations(seeder, calls, organisations)
+    seed_api_tokens(seeder, calls, organisations)
+    seed_open_data(seeder, calls, organisations)
     # Applications the later stages wrote as submitted (a two-stage call's concept notes) get theirs too.
     _snapshot_submitted(seeder)
     return seeder.report

@@ -166,6 +166,8 @@ def test_public_pages_meet_wcag_2_2_aa(page):
     audit.check("register with errors")
     audit.visit("/auth/reset", "forgotten password")
     audit.visit("/no-such-page", "error 404", status=404)
+    audit.visit("/open-data", "open data")
+    audit.visit("/api/v1/docs", "API documentation")
     audit.assert_clean()
 
 
