@@ -179,7 +179,7 @@ def _statements(app):
 
 
 def test_a_constant_number_of_queries_and_the_passport_country_is_never_read(app, travel):
-    from cade.reports.services.summary import _RELEASED_AWARD, _filters, _joined, _key_columns, _normalise, _targets
+    from cade.reports.services.summary import RELEASED_AWARD, _filters, _joined, _key_columns, _normalise, _targets
     from cade.reports.services.travel_figures import travel_figures
 
     command = FundingSummaryInput.from_input({"currency": "USD"})
@@ -188,7 +188,7 @@ def test_a_constant_number_of_queries_and_the_passport_country_is_never_read(app
         targets = _targets(command)  # the summary's, loaded before: not the travel figures' queries
         seen, stop = _statements(app)
         try:
-            figures = travel_figures(lambda s: _joined(s).where(*_filters(command), _RELEASED_AWARD), _key_columns(),
+            figures = travel_figures(lambda s: _joined(s).where(*_filters(command), RELEASED_AWARD), _key_columns(),
                                      _normalise, programme_ids=[], call_ids=[], targets=targets)
         finally:
             stop()
