@@ -18,10 +18,9 @@ from cade.applications.services.drafts import NotReopened, lock_reopened, save_d
 from cade.conversations.clarifications import ClarificationClosed, closed_message, load_clarification, resume_status
 from cade.conversations.constants import RESPONSE_MAX_CHARS, ClarificationStatus, MessageSide, ThreadTopic
 from cade.conversations.fields import field_values
-from cade.conversations.models import ClarificationRequest
+from cade.conversations.models import CLARIFICATION_MACHINE, ClarificationRequest
 from cade.conversations.notices import tell_programme
 from cade.conversations.threads import add_message
-from cade.core.audit import record_event
 from cade.core.commands import Command, Text, field
 from cade.core.db import utcnow
 from cade.core.errors import DeadlinePassed, InvalidTransition, PermissionDenied, ValidationFailed
@@ -108,12 +107,11 @@ def answer_clarification(actor, clarification_id: int, now: datetime | None = No
 
     APPLICATION_MACHINE.move(actor, application, resume_status(clarification),
                              audit=({"clarification_id": clarification.id}, None))
-    clarification.status = ClarificationStatus.ANSWERED
-    clarification.answered_at, clarification.answered_by_id = now, actor.id
-    db.session.flush()
-    record_event(actor, "clarification.answered", clarification, before=clarification.before,
-                 after={"fields": field_values(application, clarification.fields),
-                        "response": clarification.response})
+    CLARIFICATION_MACHINE.move(actor, clarification, ClarificationStatus.ANSWERED,
+                               answered_at=now, answered_by_id=actor.id,
+                               audit=(clarification.before,
+                                      {"fields": field_values(application, clarification.fields),
+                                       "response": clarification.response}))
     add_message(actor, application, ThreadTopic.APPLICATION, MessageSide.ORGANISATION, clarification.response,
                 clarification_id=clarification.id)
     tell_programme(clarification)

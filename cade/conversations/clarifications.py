@@ -27,7 +27,7 @@ from cade.conversations.constants import (
     ThreadTopic,
 )
 from cade.conversations.fields import clarifiable_fields, field_values, is_field_name
-from cade.conversations.models import ClarificationRequest
+from cade.conversations.models import CLARIFICATION_MACHINE, ClarificationRequest
 from cade.conversations.notices import tell_applicant
 from cade.conversations.permissions import can_request_clarification, can_see_clarifications, reviewing_assignment
 from cade.conversations.threads import add_message
@@ -207,10 +207,8 @@ def withdraw_clarification(actor, clarification_id: int) -> ClarificationRequest
     application = clarification.application
     APPLICATION_MACHINE.move(actor, application, resume_status(clarification),
                              audit=({"clarification_id": clarification.id}, None))
-    clarification.status = ClarificationStatus.WITHDRAWN
-    db.session.flush()
-    record_event(actor, "clarification.withdrawn", clarification, before=clarification.before,
-                 after={"fields": field_values(application, clarification.fields)})
+    CLARIFICATION_MACHINE.move(actor, clarification, ClarificationStatus.WITHDRAWN,
+                               audit=(clarification.before, {"fields": field_values(application, clarification.fields)}))
     tell_applicant(clarification, "clarification_withdrawn", f"clarification-withdrawn:{clarification.id}")
     return clarification
 

@@ -9,6 +9,7 @@ from cade.accounts.models import User
 from cade.applications.models import Application
 from cade.conversations.constants import ClarificationStatus
 from cade.core.db import TimestampMixin, UTCDateTime, utcnow
+from cade.core.states import StateMachine
 from cade.core.uploads import UploadedFileColumns
 from cade.extensions import db
 
@@ -40,6 +41,23 @@ class ClarificationRequest(TimestampMixin, db.Model):
     application: Mapped[Application] = relationship()
     requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
     answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+
+
+# A request's moves: answered by the applicant, or withdrawn by staff; either ends it (the application's own move
+# back to review is APPLICATION_MACHINE's). Audited as clarification.answered / clarification.withdrawn.
+CLARIFICATION_MACHINE = StateMachine(
+    noun="clarification",
+    model=ClarificationRequest,
+    statuses=ClarificationStatus,
+    initial=ClarificationStatus.OPEN,
+    description=("A request to the applicant to clarify named fields of a submitted application by a due day. "
+                 "The applicant's answer, or staff withdrawing it, ends it and returns the application to review."),
+    transitions={
+        ClarificationStatus.OPEN: {ClarificationStatus.ANSWERED, ClarificationStatus.WITHDRAWN},
+        ClarificationStatus.ANSWERED: set(),
+        ClarificationStatus.WITHDRAWN: set(),
+    },
+)
 
 
 class MessageThread(db.Model):

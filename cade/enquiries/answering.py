@@ -15,7 +15,7 @@ from cade.core.errors import InvalidTransition, NotFound
 from cade.core.permissions import require_admin
 from cade.core.timeutil import format_in_zone, moment_json
 from cade.enquiries.constants import ANSWER_MAX_CHARS, DISMISSED, EnquiryStatus
-from cade.enquiries.models import CallQuestion
+from cade.enquiries.models import QUESTION_MACHINE, CallQuestion
 from cade.enquiries.numbering import lock_call, next_number
 from cade.enquiries.texts import OptionalMoment, TranslatedCommand, Translations, texts_by_language
 from cade.extensions import db
@@ -68,15 +68,10 @@ def publish_answer(actor, question_id: int, command: AnswerInput, now: datetime 
     if question.status != EnquiryStatus.PENDING:
         raise InvalidTransition(_l("This question was set aside; it can no longer be answered."))
     before = _snapshot(question)
-    question.number = next_number(CallQuestion, question.call_id)
-    question.status = EnquiryStatus.PUBLISHED
-    question.public_question = command.public_question
-    question.answer = command.answer
-    question.translations = command.translations
-    question.answered_by_id = actor.id
-    question.published_at = now or utcnow()
-    db.session.flush()
-    record_event(actor, "call_question.published", question, before, _snapshot(question))
+    text = {"number": next_number(CallQuestion, question.call_id), "public_question": command.public_question,
+            "answer": command.answer, "translations": dict(command.translations or {})}
+    QUESTION_MACHINE.move(actor, question, EnquiryStatus.PUBLISHED, audit=(before, text),
+                          answered_by_id=actor.id, published_at=now or utcnow(), **text)
     _tell_asker(question)
     return question
 
@@ -113,10 +108,7 @@ def dismiss_question(actor, question_id: int, command: DismissInput) -> CallQues
         return question  # set aside twice for the same reason (a double click)
     if question.status != EnquiryStatus.PENDING:
         raise InvalidTransition(_l("This question is no longer waiting for an answer."))
-    before = _snapshot(question)
-    question.status = command.reason
-    db.session.flush()
-    record_event(actor, "call_question.dismissed", question, before, _snapshot(question))
+    QUESTION_MACHINE.move(actor, question, command.reason, audit=(_snapshot(question), None))
     return question
 
 

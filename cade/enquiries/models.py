@@ -7,7 +7,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cade.accounts.models import User
 from cade.core.db import UTCDateTime, utcnow
+from cade.core.states import StateMachine
 from cade.core.translations import Translatable
+from cade.enquiries.constants import EnquiryStatus
 from cade.extensions import db
 from cade.programmes.models import Call
 
@@ -27,7 +29,7 @@ class CallQuestion(Translatable, db.Model):
     asked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text)  # as asked
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # EnquiryStatus
+    status: Mapped[str] = mapped_column(String(16), default=EnquiryStatus.PENDING, index=True)
     number: Mapped[int | None]  # given at publication, gapless per call
     public_question: Mapped[str | None] = mapped_column(Text)
     answer: Mapped[str | None] = mapped_column(Text)
@@ -42,6 +44,25 @@ class CallQuestion(Translatable, db.Model):
     @property
     def text_language(self) -> str:
         return self.call.language
+
+
+# A question waits for staff, then is published with its number or set aside (duplicate, out of scope); a published
+# answer may still be corrected (a change of its text, not of its state). Audited as call_question.<verb>.
+QUESTION_MACHINE = StateMachine(
+    noun="call_question",
+    model=CallQuestion,
+    statuses=EnquiryStatus,
+    initial=EnquiryStatus.PENDING,
+    description=("A question asked about a call. Staff publish it, reworded so it names nobody, with its answer "
+                 "and the call's next number, or set it aside as a duplicate or out of scope."),
+    transitions={
+        EnquiryStatus.PENDING: {EnquiryStatus.PUBLISHED, EnquiryStatus.DUPLICATE, EnquiryStatus.OUT_OF_SCOPE},
+        EnquiryStatus.PUBLISHED: set(),
+        EnquiryStatus.DUPLICATE: set(),
+        EnquiryStatus.OUT_OF_SCOPE: set(),
+    },
+    verbs={EnquiryStatus.DUPLICATE: "dismissed", EnquiryStatus.OUT_OF_SCOPE: "dismissed"},
+)
 
 
 class CallNotice(Translatable, db.Model):

@@ -70,8 +70,9 @@ def test_sending_the_answer_resumes_review_and_tells_the_admins_and_the_asker(ad
     assert clarification.status == ClarificationStatus.ANSWERED
     assert clarification.answered_by_id == owner.id and clarification.answered_at is not None
     event = _db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "clarification.answered"))
-    assert event.before == {"summary": "We will connect three villages."}
-    assert event.after["fields"] == {"summary": NEW_SUMMARY}
+    # The request's own move (CLARIFICATION_MACHINE) is in the same audit row as the fields before and after.
+    assert event.before == {"summary": "We will connect three villages.", "status": "open"}
+    assert event.after["fields"] == {"summary": NEW_SUMMARY} and event.after["status"] == "answered"
     answer = _db.session.scalars(select(Message).where(Message.side == MessageSide.ORGANISATION)).one()
     assert (answer.clarification_id, answer.body) == (clarification.id, "The cooperative maintains them.")
     told = {row.recipient_id: row for row in outbox("conversations.clarification_answered")}
