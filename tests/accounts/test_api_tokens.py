@@ -139,8 +139,10 @@ def test_names_are_unique_among_live_tokens_only(db, owner):
 
 def test_an_expired_token_frees_its_name(db, owner):
     long_ago = utcnow() - timedelta(days=10)
-    make(owner, days=1, now=long_ago)
-    make(owner)
+    expired, _raw = make(owner, days=1, now=long_ago)
+    fresh, _raw = make(owner)  # the same name again: refused while the first one was live
+    assert (expired.name, fresh.name) == ("laptop", "laptop") and expired.id != fresh.id
+    assert expired.expires_at < utcnow() < fresh.expires_at
 
 
 def test_at_most_twenty_live_tokens(db, owner):
