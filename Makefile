@@ -2,6 +2,8 @@
 #
 #   make run     install, compile translations, migrate, seed demo data, then start
 #                the Celery worker + beat in the background and the web server
+#   make serve   production serving: gunicorn with gunicorn.conf.py and CADE_ENV=production,
+#                configured by the variables in .env (docs/deploy.md); no demo data, no worker
 #   make test    the whole suite twice: embedded defaults, then PostgreSQL + Redis
 #   make bench   the benchmarks in bench/: page timings and query counts (bench/run.py), then
 #                the funding summary compiled to XLSX against the same SQL in psql, at 20,000
@@ -19,8 +21,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 CELERY := $(BIN)/celery -A wsgi.celery_app
-# Rewritten whenever requirements.txt changes, so `make install` reinstalls only then.
+# Rewritten whenever a requirements file changes, so installs rerun only then:
+# `make install` takes what the system runs with, `make install-dev` adds the test tools.
 STAMP := $(VENV)/.requirements-installed
+DEV_STAMP := $(VENV)/.requirements-dev-installed
 
 HOST ?= 127.0.0.1
 PORT ?= 5000
@@ -32,11 +36,11 @@ PYTEST := $(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist loadfile
 # Python that fails unless PostgreSQL accepts a login and Redis answers a PING.
 SERVICES_ANSWER := import psycopg, redis; psycopg.connect("$(TEST_PG_URL)".rsplit("/", 1)[0] + "/postgres", connect_timeout=3).close(); redis.Redis.from_url("$(TEST_REDIS_URL)", socket_connect_timeout=3).ping()
 
-.PHONY: help venv install translations migrate seed run lint translations-update test test-embedded test-services \
+.PHONY: help venv install install-dev serve translations migrate seed run lint translations-update test test-embedded test-services \
 	bench bench-reports bench-full clean
 
 help:
-	@echo "Targets: install, translations, migrate, seed, run, test, bench, bench-full, clean"
+	@echo "Targets: install, install-dev, translations, migrate, seed, run, serve, test, bench, bench-full, clean"
 
 venv: $(BIN)/python
 
@@ -48,6 +52,12 @@ install: $(STAMP)
 
 $(STAMP): requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+install-dev: $(DEV_STAMP)
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 # The catalogues may not exist yet; without them there is nothing to compile.
@@ -100,28 +110,40 @@ run: install translations migrate seed
 	echo; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# Production serving, as docs/deploy.md runs it: the variables come from .env (or the
+# environment), and the app refuses to start with a development secret key, SQLite under
+# several processes, or a rate-limit store in one process's memory (cade/core/production.py).
+serve: install translations
+	CADE_ENV=production $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
 # Any failing pass fails the target; pytest's exit code 5 (no tests collected)
 # is non-zero and so counts as a failure too.
-test: install translations lint
+test: install-dev translations lint
 	@status=0; \
 	$(MAKE) --no-print-directory test-embedded || status=1; \
 	$(MAKE) --no-print-directory test-services || status=1; \
 	if [ $$status -ne 0 ]; then echo "make test: FAILED (see the passes above)" >&2; fi; \
 	exit $$status
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 
-test-embedded: install
+test-embedded: install-dev
 	@echo "=== pytest pass 1/2: embedded defaults (SQLite, in-memory broker) ==="
 	env -u TEST_DATABASE_URL -u TEST_BROKER_URL $(PYTEST)
 
+# The browser tests (tests/e2e) run in the first pass only: they drive pages, and every rule
+# behind a page runs in both passes through the other tests, while a browser pass costs about
+# four minutes. The production-shaped and fault tests (tests/production, tests/faults) run in
+# this pass only: they need PostgreSQL, Redis and RabbitMQ. `make test-services
+# SERVICES_PASS_SKIPS=` runs the browser tests here too.
+SERVICES_PASS_SKIPS ?= --ignore=tests/e2e
 # Outside CI a machine without the servers skips this pass, loudly; in CI
 # (CI=true) a missing server is a failure, never a silent pass.
-test-services: install
+test-services: install-dev
 	@echo "=== pytest pass 2/2: PostgreSQL + Redis ==="
 	@if $(BIN)/python -c '$(SERVICES_ANSWER)' 2>/dev/null; then \
-		TEST_DATABASE_URL=$(TEST_PG_URL) TEST_BROKER_URL=$(TEST_REDIS_URL) $(PYTEST); \
+		TEST_DATABASE_URL=$(TEST_PG_URL) TEST_BROKER_URL=$(TEST_REDIS_URL) $(PYTEST) $(SERVICES_PASS_SKIPS); \
 	elif [ "$${CI:-}" = "true" ]; then \
 		echo "PostgreSQL ($(TEST_PG_URL)) or Redis ($(TEST_REDIS_URL)) is not answering, and CI=true: FAILING." >&2; \
 		exit 1; \
@@ -142,13 +164,13 @@ BENCH_FLAGS ?=
 BENCH_PG_ANSWERS := import psycopg; psycopg.connect("$(BENCH_PG_URL)".rsplit("/", 1)[0] + "/postgres", connect_timeout=3).close()
 
 # Both benchmarks run even when the first fails; either failing fails the target.
-bench: install
+bench: install-dev
 	@status=0; \
 	$(BIN)/python bench/run.py || status=1; \
 	$(MAKE) --no-print-directory bench-reports || status=1; \
 	exit $$status
 
-bench-reports: install
+bench-reports: install-dev
 	@if ! command -v psql >/dev/null; then \
 		echo "SKIPPED the funding-summary benchmark (bench/reports.py): psql is not installed."; \
 	elif $(BIN)/python -c '$(BENCH_PG_ANSWERS)' 2>/dev/null; then \

@@ -44,9 +44,11 @@ def database_url(url: str) -> str:
 
 def _beat_schedule() -> dict:
     return {
+        # Every minute: after a broker outage or a worker crash, e-mail resumes within a minute (plus the
+        # lease for a crash); each sweep is one indexed UPDATE/SELECT (2–5 ms over 50,000 rows).
         "resend-pending-notifications": {
             "task": "notifications.resend_pending",
-            "schedule": timedelta(minutes=5),
+            "schedule": timedelta(minutes=1),
         },
         "call-closing-reminders": {
             "task": "reminders.call_closing",
@@ -122,7 +124,21 @@ class Config:
     # Without MAIL_SERVER, e-mail is written to this folder and shown at /dev/mailbox.
     MAILBOX_PATH = _env("MAILBOX_PATH", str(INSTANCE_DIR / "mailbox"))
 
+    # Where files live: "local" (STORAGE_PATH, a folder every web host and worker must share) or "s3"
+    # (an S3-compatible bucket: AWS, MinIO, Ceph, Garage...), read by cade/core/storage.py.
+    STORAGE_BACKEND = _env("STORAGE_BACKEND", "local")
     STORAGE_PATH = _env("STORAGE_PATH", str(INSTANCE_DIR / "files"))
+    S3_BUCKET = _env("S3_BUCKET")
+    S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")  # unset for AWS itself
+    S3_REGION = _env("S3_REGION", "us-east-1")
+    S3_PREFIX = _env("S3_PREFIX", "")  # a folder inside the bucket, when the bucket is shared
+    # Credentials: S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY, or boto3's own chain (AWS_* variables, instance roles).
+    S3_ACCESS_KEY_ID = _env("S3_ACCESS_KEY_ID")
+    S3_SECRET_ACCESS_KEY = _env("S3_SECRET_ACCESS_KEY")
+    # How many machines serve the web app. With more than one, files must be in shared storage (s3).
+    WEB_HOSTS = int(_env("WEB_HOSTS", "1"))
+    # How many processes serve the web app on this machine; gunicorn.conf.py sets it from its workers.
+    WEB_PROCESSES = int(_env("CADE_WEB_PROCESSES", "1"))
     MAX_CONTENT_LENGTH = 11 * 1024 * 1024  # one upload of 10 MB plus the form around it
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     APPLICATION_ATTACHMENTS_MAX_BYTES = 25 * 1024 * 1024
@@ -154,6 +170,14 @@ class Config:
     # A capacity follow-up is due this many days after the last session of a course an organisation's member completed.
     ASSESSMENT_FOLLOW_UP_DAYS = int(_env("ASSESSMENT_FOLLOW_UP_DAYS", "90"))
 
+    # Operations (cade/core/observability.py): log lines as JSON or text, the token that
+    # guards /metrics (no token: /metrics answers 404), and Sentry when a DSN is set.
+    LOG_FORMAT = _env("LOG_FORMAT", "text")
+    LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+    METRICS_TOKEN = _env("METRICS_TOKEN")
+    SENTRY_DSN = _env("SENTRY_DSN")
+    SENTRY_TRACES_SAMPLE_RATE = float(_env("SENTRY_TRACES_SAMPLE_RATE", "0"))
+
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ["en", "fr", "es", "pt"]
@@ -171,6 +195,16 @@ class Config:
     RESET_TOKEN_MAX_AGE = 2 * 3600
     INVITATION_MAX_AGE = 14 * 24 * 3600
 
+    # Delivery timings (cade/notifications/timings.py). A row claimed by a worker that died is handed out
+    # again after the lease; failed tries wait base × 2^(n-1), at most the cap; the sweep leaves rows younger
+    # than the grace to the outbox's own enqueue. A retry never asks the broker to hold it longer than
+    # MAX_RETRY_COUNTDOWN (nor half the visibility timeout): longer waits are the sweep's.
+    NOTIFICATION_SENDING_LEASE = timedelta(seconds=int(_env("NOTIFICATION_SENDING_LEASE_SECONDS", "600")))
+    NOTIFICATION_BACKOFF_BASE = timedelta(seconds=int(_env("NOTIFICATION_BACKOFF_BASE_SECONDS", "60")))
+    NOTIFICATION_BACKOFF_CAP = timedelta(seconds=int(_env("NOTIFICATION_BACKOFF_CAP_SECONDS", "21600")))
+    NOTIFICATION_SWEEP_GRACE = timedelta(seconds=int(_env("NOTIFICATION_SWEEP_GRACE_SECONDS", "60")))
+    NOTIFICATION_MAX_RETRY_COUNTDOWN = timedelta(minutes=5)
+
     DEV_MAILBOX = False
     CELERY = {
         "broker_url": _env("CELERY_BROKER_URL", "sqla+" + _sqlite_url("celery-broker.sqlite")),
@@ -178,9 +212,19 @@ class Config:
             "CELERY_RESULT_BACKEND", "db+" + _sqlite_url("celery-results.sqlite")
         ),
         "task_ignore_result": True,
+        # One queue per deployment (or per test run sharing a broker): workers listen on it (`-Q`).
+        "task_default_queue": _env("CELERY_QUEUE", "celery"),
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
+        # Redis hands an unacknowledged message to another worker after this long: it must exceed every
+        # countdown a task asks for (cade/notifications/constants.py: MAX_RETRY_COUNTDOWN), or a task
+        # waiting for its retry would run twice. A worker killed mid-task is covered sooner by the sweeps
+        # (notifications.resend_pending, runs.sweep_stale), which work from the database, not the broker.
+        # A broker that accepts the connection but never answers must not hold a request (or /readyz) for
+        # minutes: Redis socket timeouts of 3 s, after which the outbox leaves the rows to the sweep.
+        "broker_transport_options": {"visibility_timeout": int(_env("CELERY_VISIBILITY_TIMEOUT", "3600")),
+                                     "socket_timeout": 3, "socket_connect_timeout": 3},
         "broker_connection_retry_on_startup": True,
         "beat_schedule": _beat_schedule(),
         "timezone": "UTC",
@@ -211,11 +255,14 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    LOG_FORMAT = _env("LOG_FORMAT", "json")
+    BASE_URL = _env("BASE_URL")  # no default: links in e-mails must name the public site
     # No default: counters kept in one process's memory are not shared by gunicorn's workers.
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI")
     DEV_MAILBOX = False
-    SESSION_COOKIE_SECURE = True
-    REMEMBER_COOKIE_SECURE = True
+    # Cookies only over HTTPS. The production-shaped test sets this false: it serves plain HTTP on loopback.
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PREFERRED_URL_SCHEME = "https"
 
 

@@ -18,7 +18,9 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     )
     app.config.from_object(config or config_from_env())
     app.config.update(overrides)
-    _refuse_unsafe_production(app)
+    from cade.core.production import check_production_settings
+
+    check_production_settings(app)  # names every variable to set, before anything is served
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # A database host that does not answer must not hang /healthz or a request for minutes.
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
@@ -41,25 +43,12 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     wiring.register_errors(app)
     wiring.register_commands(app)
 
-    from cade.core import caching
+    from cade.core import caching, compression
 
+    compression.init_app(app)  # registered first, so it runs last: after caching's ETag and 304
     caching.init_app(app)  # what browsers and proxies may keep, and versioned static URLs
 
     from cade.celery_app import celery_init_app
 
     celery_init_app(app)
     return app
-
-
-def _refuse_unsafe_production(app: Flask) -> None:
-    """Production must not start with settings that only suit a developer's machine."""
-    from config import DEV_SECRET_KEY
-
-    if app.config.get("ENV_NAME") != "production":
-        return
-    if app.config["SECRET_KEY"] in (None, "", DEV_SECRET_KEY):
-        raise RuntimeError("Set SECRET_KEY to a long random value before running in production.")
-    if not app.config.get("RATELIMIT_STORAGE_URI"):
-        raise RuntimeError(
-            "Set RATELIMIT_STORAGE_URI (e.g. redis://…) so that all web workers share the sign-in limits."
-        )

@@ -16,24 +16,31 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PIN = re.compile(r"^([A-Za-z0-9_.-]+)(\[[a-z,]+\])?==([^\s#]+)")
+PIN = re.compile(r"^([A-Za-z0-9_.-]+)(\[[a-z0-9,]+\])?==([^\s#]+)")
 
 FAKE_PYTHON = """#!/bin/sh
 # Stand-in for .venv/bin/python: `-c` is the services check, `-m pytest` a test pass.
 if [ "$1" = "-c" ]; then
     [ "$FAKE_SERVICES_UP" = "1" ] && exit 0 || exit 1
 fi
-echo "pass TEST_DATABASE_URL=${TEST_DATABASE_URL:-} TEST_BROKER_URL=${TEST_BROKER_URL:-}" >> "$FAKE_LOG"
+echo "pass TEST_DATABASE_URL=${TEST_DATABASE_URL:-} TEST_BROKER_URL=${TEST_BROKER_URL:-} $*" >> "$FAKE_LOG"
 if [ -n "${TEST_DATABASE_URL:-}" ]; then exit "${FAKE_SERVICES_STATUS:-0}"; fi
 exit "${FAKE_EMBEDDED_STATUS:-0}"
 """
 
 
-def _pins() -> dict[str, str]:
+def _pins(*files: str) -> dict[str, str]:
     pins = {}
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
+    for file in files or ("requirements.txt", "requirements-dev.txt"):
+        pins.update(_pins_of(ROOT / file))
+    return pins
+
+
+def _pins_of(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
         line = line.strip()
-        if not line or line.startswith("#"):
+        if not line or line.startswith("#") or line == "-r requirements.txt":
             continue
         match = PIN.match(line)
         assert match, f"not pinned with ==: {line!r}"
@@ -56,6 +63,14 @@ def test_every_requirement_is_pinned_and_installed_at_that_version():
     assert pins["SQLAlchemy"].startswith("2.0.")
 
 
+def test_production_installs_no_test_tool():
+    runtime = {name.lower() for name in _pins("requirements.txt")}
+    tools = {"pytest", "pytest-xdist", "factory_boy", "faker", "hypothesis", "playwright", "ruff", "moto",
+             "schemathesis", "aiosmtpd", "openpyxl", "pypdf", "time-machine", "requests"}
+    assert runtime & tools == set()
+    assert (ROOT / "requirements-dev.txt").read_text().splitlines()[2] == "-r requirements.txt"
+
+
 @pytest.fixture()
 def fake_make(tmp_path):
     venv = tmp_path / "venv"
@@ -69,6 +84,7 @@ def fake_make(tmp_path):
         stand_in.write_text("#!/bin/sh\nexit 0\n")
         stand_in.chmod(stand_in.stat().st_mode | stat.S_IEXEC)
     (venv / ".requirements-installed").touch()  # newer than requirements.txt: nothing to install
+    (venv / ".requirements-dev-installed").touch()  # and the test tools are in
     log = tmp_path / "passes.log"
     log.touch()
 
@@ -89,10 +105,11 @@ def test_make_test_runs_embedded_then_postgres_and_redis(fake_make):
     status, output, passes = fake_make("test", FAKE_SERVICES_UP="1")
 
     assert status == 0, output
+    pytest = "-m pytest -q -n auto --dist loadfile"
     assert passes == [
-        "pass TEST_DATABASE_URL= TEST_BROKER_URL=",
+        f"pass TEST_DATABASE_URL= TEST_BROKER_URL= {pytest}",
         "pass TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/cade_test "
-        "TEST_BROKER_URL=redis://127.0.0.1:6379/15",
+        f"TEST_BROKER_URL=redis://127.0.0.1:6379/15 {pytest} --ignore=tests/e2e",
     ]
 
 
@@ -110,7 +127,7 @@ def test_without_servers_the_second_pass_is_skipped_loudly_outside_ci(fake_make)
     status, output, passes = fake_make("test")
 
     assert status == 0, output
-    assert passes == ["pass TEST_DATABASE_URL= TEST_BROKER_URL="]
+    assert passes == ["pass TEST_DATABASE_URL= TEST_BROKER_URL= -m pytest -q -n auto --dist loadfile"]
     assert "SKIPPED pytest pass 2/2" in output
 
 
@@ -132,7 +149,33 @@ def test_ci_script_is_executable_bash_that_starts_the_services_and_runs_make_tes
     assert "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start" in text
     assert ('redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" '
             "--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log") in text
+    assert "rabbitmq-server -detached" in text
     assert text.rstrip().endswith("make test </dev/null")
+
+
+def test_make_serve_runs_gunicorn_with_its_config_in_production(tmp_path):
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    log = tmp_path / "serve.log"
+    for tool in ("python", "pybabel", "gunicorn"):
+        stand_in = venv / "bin" / tool
+        stand_in.write_text('#!/bin/sh\necho "$(basename "$0") $* CADE_ENV=${CADE_ENV:-}" >> "$FAKE_LOG"\n')
+        stand_in.chmod(stand_in.stat().st_mode | stat.S_IEXEC)
+    (venv / ".requirements-installed").touch()
+    environ = {k: v for k, v in os.environ.items() if k not in ("CADE_ENV", "MAKEFLAGS", "MFLAGS")}
+    result = subprocess.run(["make", "--no-print-directory", "serve", f"VENV={venv}"], cwd=ROOT,
+                            env=dict(environ, FAKE_LOG=str(log)), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "gunicorn -c gunicorn.conf.py wsgi:app CADE_ENV=production" in log.read_text().splitlines()
+
+
+def test_the_systemd_units_in_docs_are_the_files_shipped_beside_them():
+    guide = (ROOT / "docs" / "deploy.md").read_text()
+    units = re.findall(r"\[`deploy/([^`]+)`\].*?```ini\n(.*?)```", guide, re.S)
+    assert {name for name, _body in units} == {"cade-web.service", "cade-worker@.service", "cade-beat.service"}
+    for name, body in units:
+        assert (ROOT / "docs" / "deploy" / name).read_text() == body, name
+        assert "ExecStart=/srv/cade/.venv/bin/" in body and "EnvironmentFile=/etc/cade/env" in body
 
 
 RUN_STAND_IN = """#!/bin/sh

@@ -63,13 +63,14 @@ def test_production_refuses_to_start_with_the_development_secret(tmp_path):
     from config import ProductionConfig
 
     db_url = f"sqlite:///{tmp_path}/p.sqlite"
+    valid = {"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "x" * 40, "RATELIMIT_STORAGE_URI": "memory://",
+             "BASE_URL": "https://grants.example.org",
+             "CELERY": dict(ProductionConfig.CELERY, broker_url="redis://127.0.0.1:6379/14")}
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI=db_url, SECRET_KEY="dev-only-secret-change-me",
-                   RATELIMIT_STORAGE_URI="memory://")
+        create_app(ProductionConfig, **{**valid, "SECRET_KEY": "dev-only-secret-change-me"})
     with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):
-        create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI=db_url, SECRET_KEY="x" * 40, RATELIMIT_STORAGE_URI=None)
-    app = create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI=db_url, SECRET_KEY="x" * 40,
-                     RATELIMIT_STORAGE_URI="memory://")
+        create_app(ProductionConfig, **{**valid, "RATELIMIT_STORAGE_URI": None})
+    app = create_app(ProductionConfig, **valid)
     assert app.config["DEV_MAILBOX"] is False
 
 
@@ -136,7 +137,8 @@ def _production_app(fresh_app, tmp_path, **overrides):
     from config import ProductionConfig
 
     settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.sqlite", "SECRET_KEY": "x" * 40,
-                "RATELIMIT_STORAGE_URI": "memory://"}
+                "RATELIMIT_STORAGE_URI": "memory://", "BASE_URL": "https://grants.example.org",
+                "CELERY": dict(ProductionConfig.CELERY, broker_url="redis://127.0.0.1:6379/14")}
     production = fresh_app(ProductionConfig, **{**settings, **overrides})
 
     @production.get("/explode")

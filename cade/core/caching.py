@@ -19,11 +19,17 @@ Three answers, and the first that fits wins:
   language in the menu does get `no-store`: Flask-Login's "strong" session
   protection rewrites a session that holds no identifier on every request,
   so each of their pages sets the cookie.
-- **Static files** are linked as `/static/site.css?v=<first 12 hex digits of
-  the file's SHA-256>` (`url_for` adds it), so a changed file has a new URL
-  and the old one can be kept for a year (`immutable`). A URL whose `v` is
-  not the file's current version (an old page, a hand-typed link) keeps
-  Flask's validators (no-cache, ETag, Last-Modified) instead.
+- **Static files** are linked under a versioned name, `/static/site.<first
+  12 hex digits of the file's SHA-256>.css` (`url_for('static', ...)` makes
+  it; templates make static URLs no other way), so a changed file has a new
+  URL and the old one can be kept for a year (`immutable`). The version sits
+  in the name, not in a query string: some proxies and CDNs do not cache a
+  URL with a query, and one that ignores the query would keep last year's
+  file under this year's link. A name whose version is not the file's
+  current one (a page cached before a release) and the plain name still get
+  the file, with Flask's validators (no-cache, ETag, Last-Modified) instead;
+  so do the `?v=<version>` links of earlier releases, kept for a year if
+  their version matches. The bytes go out precompressed (cade/core/compression.py).
 
 Everything else (forms, redirects, error pages, the health check) is
 `no-store`: a page becomes cacheable by being listed here, never by default.
@@ -37,12 +43,15 @@ reads; the tests check that the open calls list sets none.
 
 import hashlib
 import os
+import re
 import stat
 from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, Response, current_app, g, request, session
 from werkzeug.security import safe_join
+
+from cade.core import compression
 
 PUBLIC_ENDPOINTS = frozenset({"programmes.index", "programmes.closed", "programmes.call", "training.catalogue",
                               "training.course"})
@@ -51,6 +60,8 @@ PRIVATE = "no-store"
 PUBLIC = "public, no-cache"
 # The only thing a visitor's session may hold and still read public pages: the language they chose.
 IMPERSONAL_SESSION_KEYS = frozenset({"locale"})
+# `site.3fa2b1c9d0e1.css`: the name, the version, and the suffix (if the file has one).
+VERSIONED_NAME = re.compile(r"(?P<stem>.+)\.(?P<version>[0-9a-f]{12})(?P<suffix>\.[^.]*)?")
 
 
 def file_version(path: str | os.PathLike) -> str:
@@ -79,6 +90,30 @@ def static_version(static_folder: str | None, filename: str) -> str | None:
     return _version_of(path, info.st_mtime_ns, info.st_size)
 
 
+def versioned_name(filename: str, version: str) -> str:
+    """The name a static file is linked under: `css/site.css` becomes `css/site.<version>.css`."""
+    folder, slash, name = filename.rpartition("/")
+    stem, _, suffix = name.rpartition(".")
+    if not stem:  # no suffix (`LICENSE`) or a dot file (`.nojekyll`): the version goes last
+        return f"{filename}.{version}"
+    return f"{folder}{slash}{stem}.{version}.{suffix}"
+
+
+def requested_static(static_folder: str | None, filename: str) -> tuple[str, str | None]:
+    """The file a static URL names, and the version it asks for (None for a plain name).
+
+    A name that is a file is that file (with the version of an old `?v=` link,
+    if any); otherwise a versioned name is the file without its version.
+    """
+    path = safe_join(static_folder, filename) if static_folder else None
+    if path is None or not os.path.isfile(path):
+        folder, slash, name = filename.rpartition("/")
+        match = VERSIONED_NAME.fullmatch(name)
+        if match:
+            return f"{folder}{slash}{match['stem']}{match['suffix'] or ''}", match["version"]
+    return filename, request.args.get("v")
+
+
 def is_personal() -> bool:
     """Whether the response to this request belongs to one person (see the module docstring)."""
     if "Authorization" in request.headers:
@@ -89,11 +124,17 @@ def is_personal() -> bool:
     return bool(user is not None and user.is_authenticated)
 
 
+def serve_static(filename: str) -> Response:
+    """The static view: the file a (versioned) name stands for, in the coding the client accepts."""
+    folder = current_app.static_folder
+    return compression.send_static(folder, requested_static(folder, filename)[0])
+
+
 def _cache_static(response: Response) -> Response:
-    version = request.args.get("v")
-    filename = (request.view_args or {}).get("filename", "")
+    folder = current_app.static_folder
+    filename, version = requested_static(folder, (request.view_args or {}).get("filename", ""))
     if (version and response.status_code in (200, 206, 304)
-            and version == static_version(current_app.static_folder, filename)):
+            and version == static_version(folder, filename)):
         response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}, immutable"
         response.headers.pop("Expires", None)
     return response
@@ -121,12 +162,15 @@ def _cache_page(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    if "static" in app.view_functions:
+        app.view_functions["static"] = serve_static
+
     @app.url_defaults
     def version_static_urls(endpoint: str, values: dict) -> None:
         if endpoint == "static" and "filename" in values and "v" not in values:
             version = static_version(app.static_folder, values["filename"])
             if version:
-                values["v"] = version
+                values["filename"] = versioned_name(values["filename"], version)
 
     @app.after_request
     def set_cache_headers(response: Response) -> Response:

@@ -44,6 +44,9 @@ class Storage(Protocol):
     def size(self, stored_name: str) -> int:
         """The file's size in bytes. Raises FileNotFoundError."""
 
+    def ping(self) -> None:
+        """Raise if the storage cannot be written to now (for /readyz); return None if it can."""
+
 
 class LocalStorage:
     """Files in a folder of this machine (or a volume shared by every machine), fanned out by name prefix."""
@@ -86,6 +89,11 @@ class LocalStorage:
 
     def size(self, stored_name: str) -> int:
         return self._path(stored_name).stat().st_size
+
+    def ping(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise PermissionError(f"storage folder {self.root} is not writable")
 
 
 def get_storage() -> Storage:

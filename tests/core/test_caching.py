@@ -2,6 +2,7 @@
 static files for a year under a name that changes with their bytes."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from config import TestConfig
 from tests.factories import ApplicationFactory, CallFactory, MembershipFactory, UserFactory
 
 YEAR = "public, max-age=31536000, immutable"
+STATIC = Path(__file__).resolve().parents[2] / "cade" / "static"
 
 
 def directives(response) -> set[str]:
@@ -183,23 +185,55 @@ def _static_urls(html: str) -> list[str]:
     return re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
 
 
-def test_static_files_in_the_page_carry_their_version_and_are_kept_for_a_year(client):
+def test_static_files_in_the_page_carry_their_version_in_their_name_and_are_kept_for_a_year(client):
     urls = _static_urls(client.get("/").get_data(as_text=True))
-    assert {url.split("?")[0] for url in urls} >= {"/static/site.css", "/static/site.js"}
+    assert {re.sub(r"\.[0-9a-f]{12}\.", ".", url) for url in urls} >= {"/static/site.css", "/static/site.js"}
     for url in urls:
-        assert re.fullmatch(r"/static/[\w./-]+\?v=[0-9a-f]{12}", url), url
+        # In the name, not a query string: some proxies and CDNs do not cache a URL with a query.
+        assert re.fullmatch(r"/static/[\w/-]+\.[0-9a-f]{12}\.(css|js)", url), url
         response = client.get(url)
         assert response.status_code == 200
         assert response.headers["Cache-Control"] == YEAR
 
 
 def test_an_unversioned_or_outdated_static_url_keeps_validators_only(client):
-    for url in ("/static/site.css", "/static/site.css?v=000000000000"):
+    for url in ("/static/site.css", "/static/site.000000000000.css", "/static/site.css?v=000000000000"):
         response = client.get(url)
-        assert response.status_code == 200
+        assert response.status_code == 200, url
+        assert response.data == (STATIC / "site.css").read_bytes()
         assert "immutable" not in directives(response) and "no-cache" in directives(response)
         assert response.headers.get("ETag")
         assert client.get(url, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+
+
+def test_links_of_the_earlier_query_string_form_are_still_kept_for_a_year(client):
+    version = caching.static_version(str(STATIC), "site.css")
+    response = client.get(f"/static/site.css?v={version}")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == YEAR
+
+
+def test_a_versioned_name_that_names_no_file_is_not_found(client):
+    assert client.get("/static/nothing.0123456789ab.css").status_code == 404
+    assert client.get("/static/site.0123456789ab.cs").status_code == 404
+
+
+@pytest.mark.parametrize(("filename", "versioned"), [
+    ("site.css", "site.0123456789ab.css"),
+    ("css/print.min.css", "css/print.min.0123456789ab.css"),
+    ("LICENSE", "LICENSE.0123456789ab"),
+    (".nojekyll", ".nojekyll.0123456789ab"),
+])
+def test_a_versioned_name_leads_back_to_its_file(tmp_path, filename, versioned):
+    (tmp_path / filename).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / filename).write_text("x")
+    assert caching.versioned_name(filename, "0123456789ab") == versioned
+    from flask import Flask
+
+    with Flask(__name__).test_request_context():
+        assert caching.requested_static(str(tmp_path), versioned) == (filename, "0123456789ab")
+        # A file whose own name looks versioned is that file.
+        (tmp_path / versioned).write_text("y")
+        assert caching.requested_static(str(tmp_path), versioned) == (versioned, None)
 
 
 def test_a_static_files_version_follows_its_bytes(tmp_path):
@@ -212,17 +246,23 @@ def test_a_static_files_version_follows_its_bytes(tmp_path):
     assert caching.file_version(path) == first
 
 
-def test_changing_a_static_file_changes_its_url(tmp_path, _test_dirs):
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI="sqlite://", STORAGE_PATH=str(tmp_path / "files"))
-    app.static_folder = str(tmp_path)
+def test_changing_a_static_file_changes_its_url(tmp_path, _test_dirs, app):
+    built = create_app(TestConfig, SQLALCHEMY_DATABASE_URI="sqlite://", STORAGE_PATH=str(tmp_path / "files"))
+    app.extensions["celery"].set_default()  # create_app made the new app's Celery the default
+    built.static_folder = str(tmp_path)
     style = tmp_path / "extra.css"
     style.write_bytes(b"p { margin: 0; }")
-    with app.test_request_context():
+    with built.test_request_context():
         from flask import url_for
 
         before = url_for("static", filename="extra.css")
         style.write_bytes(b"p { margin: 1rem; }")
         after = url_for("static", filename="extra.css")
         missing = url_for("static", filename="no-such-file.css")
-    assert before != after and before.startswith("/static/extra.css?v=")
+    assert before != after and re.fullmatch(r"/static/extra\.[0-9a-f]{12}\.css", before)
+    assert after == f"/static/extra.{caching.file_version(style)}.css"
     assert missing == "/static/no-such-file.css"
+    # The old name now leads to the new file, without the year-long promise.
+    response = built.test_client().get(before)
+    assert response.status_code == 200 and response.data == b"p { margin: 1rem; }"
+    assert "immutable" not in directives(response)
