@@ -22,7 +22,7 @@ from cade.applications.permissions import (
     can_view_application,
     is_assisting,
 )
-from cade.core.errors import DomainError, NotFound, UploadRejected, ValidationFailed
+from cade.core.errors import DomainError, NotFound, StorageUnavailable, UploadRejected, ValidationFailed
 from cade.core.forms import current_actor, place_errors, select_choices
 from cade.extensions import db
 from cade.programmes.constants import CallStatus
@@ -237,7 +237,8 @@ def _attach_posted(application, form) -> tuple[bool, str | None]:
         services.add_attachment(current_actor(), application.id, upload.stream, upload.filename,
                                 question_id=question_id)
         db.session.commit()
-    except (UploadRejected, ValidationFailed, services.NotADraft) as error:
+    except (UploadRejected, ValidationFailed, services.NotADraft, StorageUnavailable) as error:
+        # The draft was committed before the file: a storage outage loses nothing that was typed.
         db.session.rollback()
         return False, error.message
     return True, None

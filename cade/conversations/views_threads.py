@@ -13,7 +13,7 @@ from cade.conversations.models import Message
 from cade.conversations.panels import author_label, clarifications_of
 from cade.conversations.permissions import can_post_message, can_share_message, reviewing_assignment
 from cade.conversations.views import bp
-from cade.core.errors import DomainError, NotFound, UploadRejected, ValidationFailed
+from cade.core.errors import DomainError, NotFound, StorageUnavailable, UploadRejected, ValidationFailed
 from cade.core.forms import current_actor, place_errors
 from cade.core.permissions import admin_required, is_admin
 from cade.extensions import db
@@ -59,6 +59,11 @@ def thread(application_id: int, topic: str):
         if isinstance(error, UploadRejected):
             form.files.errors = [*form.files.errors, _("Choose the files again: a browser cannot keep them.")]
         return _render_thread(application, topic, form, status=422)
+    except StorageUnavailable as error:
+        db.session.rollback()  # nothing is sent; the message stays typed in the form
+        form.files.errors = [*form.files.errors, error.message,
+                             _("Choose the files again: a browser cannot keep them.")]
+        return _render_thread(application, topic, form, status=error.status)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")

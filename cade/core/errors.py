@@ -78,6 +78,22 @@ class UploadRejected(DomainError, status=422, slug="upload-rejected"):
     default_message = _l("This file cannot be accepted.")
 
 
+class StorageUnavailable(DomainError, status=503, slug="storage-unavailable"):
+    """The file storage cannot be reached, is full or refuses writes just now (cade/core/storage.py).
+
+    A passing condition, not the person's mistake: pages save what was typed
+    before the file and show this message beside the file. `reason` says what
+    failed, for the log and /readyz; it is never shown to the person.
+    """
+
+    default_message = _l("Your file could not be stored just now. Nothing you saved was lost: "
+                         "please try again in a few minutes.")
+
+    @property
+    def reason(self) -> str:
+        return str(self.params.get("reason", ""))
+
+
 class ConflictOfInterest(DomainError, status=409, slug="conflict-of-interest"):
     default_message = _l("This reviewer has a conflict of interest with this application.")
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from cade.core.db import utcnow
-from cade.core.errors import InvalidTransition, NotFound, UploadRejected, ValidationFailed
+from cade.core.errors import InvalidTransition, NotFound, StorageUnavailable, UploadRejected, ValidationFailed
 from cade.core.forms import current_actor, place_errors
 from cade.core.permissions import admin_required, is_admin
 from cade.diligence import documents as service
@@ -60,6 +60,7 @@ def documents(organisation_id: int):
     if not form.validate():  # only the CSRF token can fail here: the command cleans the fields
         return _page(organisation, form, 400)
     errors: dict[str, list] = {}
+    status = 422
     command = None
     try:
         command = service.DocumentInput.from_input(form.data, today=utcnow().date())
@@ -72,14 +73,15 @@ def documents(organisation_id: int):
         try:
             document = service.upload_document(current_actor(), organisation.id, upload.stream, upload.filename,
                                                command)
-        except UploadRejected as error:
+        except (UploadRejected, StorageUnavailable) as error:
             errors["file"] = [error.message]
+            status = error.status
         except NotFound:
             abort(404)
     if errors:
         db.session.rollback()
         place_errors(form, errors)
-        return _page(organisation, form, 422)
+        return _page(organisation, form, status)
     db.session.commit()
     flash(_("%(kind)s uploaded. The programme team will verify it and tell you.",
             kind=document_kind_label(document.kind)), "success")

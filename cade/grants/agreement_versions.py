@@ -8,19 +8,28 @@ earlier ones stay at `/grants/<id>/agreement/v<n>`.
 
 import io
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from cade.core.after_commit import on_rollback
-from cade.core.errors import NotFound
+from cade.core.errors import NotFound, StorageUnavailable
 from cade.core.storage import get_storage
 from cade.extensions import db
 from cade.grants.models import AgreementVersion, Grant
 
 
 def store_pdf(pdf: bytes):
-    """Store the PDF under a new name; the file is deleted again if the transaction rolls back."""
+    """Store the PDF under a new name; the file is deleted again if the transaction rolls back.
+
+    Raises StorageUnavailable, saying that the acceptance or approval that needs the agreement was not
+    recorded, when the storage cannot take it now.
+    """
     storage = get_storage()
-    stored = storage.put(io.BytesIO(pdf))
+    try:
+        stored = storage.put(io.BytesIO(pdf))
+    except StorageUnavailable as error:
+        raise StorageUnavailable(_l("The grant agreement could not be stored just now, so nothing was changed. "
+                                    "Please try again in a few minutes."), reason=error.reason) from error
     on_rollback(lambda: storage.delete(stored.name))
     return stored
 

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from cade.applications.services.attachments import download_name
 from cade.core.db import utcnow
-from cade.core.errors import InvalidTransition, NotFound, UploadRejected, ValidationFailed
+from cade.core.errors import InvalidTransition, NotFound, StorageUnavailable, UploadRejected, ValidationFailed
 from cade.core.money import from_minor
 from cade.core.permissions import admin_required, is_admin
 from cade.core.questionnaires import kind_of
@@ -142,6 +142,9 @@ def _post(report):
     except ValidationFailed as error:
         return _refused(report, posted, errors=_errors(error), status=error.status)
     except UploadRejected as error:
+        return _refused(report, posted, errors={"file": [str(error)]}, status=error.status)
+    except StorageUnavailable as error:
+        db.session.commit()  # the report was saved before the file: keep what was typed, ask for the file again
         return _refused(report, posted, errors={"file": [str(error)]}, status=error.status)
     except InvalidTransition as error:
         return _refused(report, posted, refusal=str(error), status=error.status)

@@ -12,7 +12,7 @@ from flask_login import login_required
 
 from cade.applications.services.attachments import download_name
 from cade.core.db import utcnow
-from cade.core.errors import InvalidTransition, NotFound, UploadRejected, ValidationFailed
+from cade.core.errors import InvalidTransition, NotFound, StorageUnavailable, UploadRejected, ValidationFailed
 from cade.core.forms import current_actor
 from cade.core.permissions import admin_required
 from cade.core.questionnaires import kind_of
@@ -110,6 +110,10 @@ def claim(trip_id: int):
     except (ValidationFailed, UploadRejected) as error:
         db.session.rollback()
         return _claim_page(trip_or_404(trip_id), values=values, errors=_errors(error), status=error.status)
+    except StorageUnavailable as error:  # the cost and its receipt go together: both stay on the page
+        db.session.rollback()
+        field = action if action.startswith("receipt-") else "receipt"
+        return _claim_page(trip_or_404(trip_id), values=values, errors={field: [str(error)]}, status=error.status)
     except InvalidTransition as error:
         db.session.rollback()
         return _claim_page(trip_or_404(trip_id), values=values, refusal=str(error), status=error.status)

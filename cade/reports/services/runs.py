@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from cade.core.db import utcnow
-from cade.core.errors import DomainError, NotFound, PermissionDenied
+from cade.core.errors import DomainError, NotFound, PermissionDenied, StorageUnavailable
 from cade.core.permissions import is_admin
 from cade.core.runs import (
     Run,
@@ -149,19 +149,28 @@ def writers(summary: dict, tables) -> dict[str, Callable]:
 
 
 def _store(fmt: str, writer: Callable) -> dict:
+    """Write one format and store it. Raises StorageUnavailable (failing the run, which can be asked again)."""
     name, content_type = FORMATS[fmt]
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as buffer:
         writer(buffer)
         buffer.seek(0)
-        stored = get_storage().put(buffer)
+        try:
+            stored = get_storage().put(buffer)
+        except StorageUnavailable as error:
+            raise StorageUnavailable(_l("The report's files could not be stored just now. "
+                                        "Ask for the report again in a few minutes."), reason=error.reason) from error
     return {"format": fmt, "stored_name": stored.name, "name": name, "content_type": content_type,
             "size": stored.size}
 
 
 def _delete_files(files: list[dict]) -> None:
+    """Remove a failed run's files; a storage that is down leaves them (logged), and the run still fails."""
     storage = get_storage()
     for file in files:
-        storage.delete(file["stored_name"])
+        try:
+            storage.delete(file["stored_name"])
+        except StorageUnavailable:
+            logger.warning("report file %s left in storage: storage unavailable", file["stored_name"])
 
 
 def _tell_requester(run: Run) -> None:
