@@ -52,6 +52,9 @@ def _languages() -> list[str]:
 
 def init_extensions(app: Flask) -> None:
     from cade import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+    from cade.core import observability
+
+    observability.init_app(app)  # logs, request ids, metrics, Sentry: in place before anything else runs
 
     db.init_app(app)
     from cade.core import after_commit

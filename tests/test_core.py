@@ -153,8 +153,9 @@ def test_production_error_pages_show_no_traceback_and_keep_the_headers(fresh_app
     overrides = {"SQLALCHEMY_DATABASE_URI": UNREACHABLE_DATABASE} if database == "unreachable" else {}
     client = _production_app(fresh_app, tmp_path, **overrides).test_client()
     assert not client.application.testing and not client.application.debug
-    # "/" fails too: the fresh database has no tables, or cannot be reached.
-    for url, code in (("/explode", 500), ("/no-such-page", 404), ("/", 500)):
+    # "/" fails too: the fresh database has no tables (our fault: 500), or cannot be reached (briefly: 503).
+    home = 503 if database == "unreachable" else 500
+    for url, code in (("/explode", 500), ("/no-such-page", 404), ("/", home)):
         response = client.get(url)
         html = response.get_data(as_text=True)
         assert response.status_code == code, url
@@ -211,3 +212,88 @@ def test_a_page_number_no_list_can_reach_is_a_404_not_a_crash(client, login, adm
         assert client.get(f"{path}?page={huge}").status_code == 404, path
         assert client.get(f"{path}?page=2").status_code == 200, path  # an ordinary page past the end is still a page
     assert client.get("/?page=²").status_code == 200  # not a number: the first page, as before
+
+
+# --- a database that cannot be reached: a friendly 503, never a traceback (issue 16, 4(d)) ---------------
+
+UNAVAILABLE_TEXT = "Nothing you saved was lost. Please try again in a minute."
+
+
+@pytest.mark.parametrize("config", ["test", "production"])
+def test_pages_answer_503_with_retry_after_when_the_database_cannot_be_reached(fresh_app, tmp_path, config):
+    from config import TestConfig
+
+    if config == "production":
+        down = _production_app(fresh_app, tmp_path, SQLALCHEMY_DATABASE_URI=UNREACHABLE_DATABASE)
+    else:  # with TESTING on, unexpected errors propagate; an outage must still be the page, not an exception
+        down = fresh_app(TestConfig, SQLALCHEMY_DATABASE_URI=UNREACHABLE_DATABASE)
+    client = down.test_client()
+    for url in ("/", "/calls/1", "/training/"):
+        response = client.get(url)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 503, url
+        assert response.headers["Retry-After"] == "30", url
+        assert "The service is briefly unavailable" in html and UNAVAILABLE_TEXT in html, url
+        assert "Traceback" not in html and "OperationalError" not in html and "127.0.0.1" not in html, url
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"], url
+
+
+def test_a_signed_in_person_gets_the_503_page_without_the_database_being_asked_who_they_are(fresh_app, tmp_path):
+    from flask_login.utils import _create_identifier
+
+    # Plain HTTP here, so the session cookie must not be HTTPS-only, or the client would never send it.
+    down = _production_app(fresh_app, tmp_path, SQLALCHEMY_DATABASE_URI=UNREACHABLE_DATABASE,
+                           SESSION_COOKIE_SECURE=False)
+    client = down.test_client()
+    with down.test_request_context(environ_base=client.environ_base):
+        identifier = _create_identifier()  # what Flask-Login's "strong" session protection checks
+    with client.session_transaction() as session:  # a person signed in before the database went away
+        session.update({"_user_id": "7:1", "_fresh": True, "_id": identifier})
+    # "/" fails in its view; the 404 page fails while rendering, when the menu asks who is signed in.
+    for url in ("/", "/no-such-page"):
+        response = client.get(url, headers={"Accept-Language": "fr"})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 503, url
+        assert response.headers["Retry-After"] == "30", url
+        assert '<html lang="fr">' in html, url  # the reader's language, from their browser: their account is out of reach
+        assert "Traceback" not in html and "OperationalError" not in html, url
+
+
+def test_the_api_answers_problem_details_with_503_when_the_database_cannot_be_reached(fresh_app):
+    from config import TestConfig
+
+    down = fresh_app(TestConfig, SQLALCHEMY_DATABASE_URI=UNREACHABLE_DATABASE)
+    response = down.test_client().get("/api/v1/calls")
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["Retry-After"] == "30"
+    assert response.json["status"] == 503 and UNAVAILABLE_TEXT in response.json["detail"]
+    assert "psycopg" not in response.get_data(as_text=True)
+
+
+def test_only_errors_of_reaching_the_database_count_as_an_outage(app, tmp_path):
+    import psycopg
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from cade.core.observability import is_database_unavailable
+
+    broken = create_engine(f"sqlite:///{tmp_path}/fine.sqlite")
+    with pytest.raises(OperationalError) as missing_table, broken.connect() as conn:
+        conn.execute(text("SELECT * FROM no_such_table"))
+    assert not is_database_unavailable(missing_table.value)  # our fault: a 500 and a report, not "try again"
+    refused = create_engine(UNREACHABLE_DATABASE)
+    with pytest.raises(OperationalError) as no_answer:
+        refused.connect()
+    assert is_database_unavailable(no_answer.value)
+    restarting = OperationalError("SELECT 1", {}, psycopg.errors.AdminShutdown("terminating connection"))
+    assert is_database_unavailable(restarting)
+    duplicate = IntegrityError("INSERT", {}, psycopg.errors.UniqueViolation("duplicate key"))
+    assert not is_database_unavailable(duplicate)
+    assert not is_database_unavailable(RuntimeError("not a database error"))
+    unopenable = create_engine(f"sqlite:///{tmp_path}/no/such/folder/x.sqlite")
+    with pytest.raises(OperationalError) as cannot_open:
+        unopenable.connect()
+    assert is_database_unavailable(cannot_open.value)
+    broken.dispose()
+    refused.dispose()

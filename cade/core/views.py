@@ -1,47 +1,58 @@
-"""Health check, language choice and the site's error pages."""
+"""Health, readiness and metrics endpoints, language choice and the site's error pages."""
 
 import json
+import logging
 
-from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request, session
+from flask import (Blueprint, Flask, abort, current_app, g, got_request_exception, jsonify, redirect,
+                   render_template, request, session)
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import text
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from cade.core.errors import DomainError, InvalidTransition, problem_details
+from cade.core.observability import is_database_unavailable, metrics, probes
 from cade.core.urls import safe_next_url
 from cade.extensions import csrf, db
 
+logger = logging.getLogger(__name__)
+
 bp = Blueprint("core", __name__)
+
+# How long a person (or a client of the API) is asked to wait when the database cannot be reached.
+RETRY_AFTER_SECONDS = 30
 
 
 @bp.get("/healthz")
 def healthz():
-    checks = {"database": _check_database(), "broker": _check_broker()}
+    # Liveness, as it always was: the database and the broker answer.
+    checks = probes.check(current_app._get_current_object(), ["database", "broker"])
     healthy = all(checks.values())
     return jsonify(status="ok" if healthy else "degraded", **checks), (200 if healthy else 503)
 
 
-def _check_database() -> bool:
-    try:
-        db.session.execute(text("SELECT 1"))
-        return True
-    except Exception:  # any failure means "not reachable"; the details go to the log
-        current_app.logger.exception("health check: database unreachable")
-        db.session.rollback()
-        return False
+@bp.get("/readyz")
+def readyz():
+    # Readiness: a load balancer sends people here only if everything a request may need answers.
+    checks = probes.check(current_app._get_current_object(), ["database", "broker", "storage"])
+    ready = all(checks.values())
+    return jsonify(status="ready" if ready else "not ready", **checks), (200 if ready else 503)
 
 
-def _check_broker() -> bool:
-    celery_app = current_app.extensions["celery"]
-    try:
-        with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=3)
-        return True
-    except Exception:
-        current_app.logger.exception("health check: broker unreachable")
-        return False
+@bp.get("/metrics")
+def metrics_page():
+    # Off (404) until METRICS_TOKEN is set. With one, a wrong or missing token is told so (401) rather
+    # than 404: the endpoint's existence is no secret (docs/deploy.md), and a 404 would send an operator
+    # with a mistyped token looking for a wrong path. The token itself is compared in constant time.
+    token = metrics.metrics_token()
+    if not token:
+        abort(404)
+    if not metrics.token_allows(request.headers.get("Authorization"), token):
+        return current_app.response_class(_("A valid metrics token is needed."), status=401, mimetype="text/plain",
+                                          headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+    body = metrics.scrape(current_app._get_current_object())
+    return current_app.response_class(body, content_type=metrics.CONTENT_TYPE, headers={"Cache-Control": "no-store"})
 
 
 @bp.post("/language")
@@ -79,6 +90,7 @@ ERROR_TITLES = {
     422: lambda: _("Some of what was sent cannot be accepted"),
     429: lambda: _("Too many attempts"),
     500: lambda: _("Something went wrong on our side"),
+    503: lambda: _("The service is briefly unavailable"),
 }
 
 
@@ -102,6 +114,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        # An error page that itself met a database that is down (loading the signed-in person, say): a 503.
+        if is_database_unavailable(getattr(error, "original_exception", None)):
+            return database_unavailable(error.original_exception)
         code = error.code or 500
         if request.path.startswith("/api/"):
             body = {"type": "about:blank", "title": error.name, "status": code, "detail": error.description,
@@ -131,14 +146,49 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(error):
+        if is_database_unavailable(error):
+            return database_unavailable(error)
         current_app.logger.exception("unhandled error on %s", request.path)
         db.session.rollback()
         if current_app.config.get("TESTING") and current_app.config.get("PROPAGATE_TEST_ERRORS", True):
             raise error
+        # Handled here, Flask would not tell its listeners (Sentry's, cade/core/observability/sentry.py).
+        got_request_exception.send(current_app._get_current_object(), exception=error)
         if request.path.startswith("/api/"):
             return _api_problem({"type": "about:blank", "title": "Internal Server Error", "status": 500,
                                  "detail": ERROR_TITLES[500](), "instance": request.path}, 500)
         return render_template("errors/error.html", code=500, title=ERROR_TITLES[500]()), 500
+
+
+def database_unavailable(error: Exception):
+    """The answer while the database cannot be reached: 503 and Retry-After, with a page that needs no database.
+
+    The session is invalidated: a connection it held is discarded, not handed
+    back to the pool, and the next request starts afresh (pool_pre_ping tests
+    what the pool gives it). The page is rendered as for a visitor: loading the
+    signed-in person would ask the same database again. Should the page still
+    fail, a plain one says the same.
+    """
+    # One line, not a traceback: during an outage every request comes here.
+    logger.warning("database unreachable on %s %s: %s", request.method, request.path, probes.describe(error))
+    try:
+        db.session().invalidate()  # scoped_session does not pass invalidate() on
+    except Exception:  # a session that cannot even be closed cleanly is dropped at teardown anyway
+        logger.warning("could not invalidate the session after a database outage", exc_info=True)
+    # Before any text is translated: choosing the language asks who is signed in (cade/wiring.py: select_locale).
+    g._login_user = current_app.login_manager.anonymous_user()
+    title, message = ERROR_TITLES[503](), _("Nothing you saved was lost. Please try again in a minute.")
+    headers = [("Retry-After", str(RETRY_AFTER_SECONDS))]
+    if request.path.startswith("/api/"):
+        return _api_problem({"type": "about:blank", "title": "Service Unavailable", "status": 503,
+                             "detail": f"{title}. {message}", "instance": request.path}, 503, headers)
+    try:
+        html = render_template("errors/error.html", code=503, title=title, message=message)
+    except Exception:
+        logger.exception("the error page could not be rendered during a database outage")
+        html = (f'<!doctype html><html><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
+                f"<body><h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>")
+    return html, 503, headers
 
 
 def _api_problem(body: dict, status: int, headers=()):
