@@ -7,20 +7,30 @@ from celery import shared_task
 from cade.extensions import db
 from cade.notifications.constants import DELIVER_TASK, MAX_ATTEMPTS
 from cade.notifications.services import DeliveryFailed, deliver_notification, sweep_outbox
+from cade.notifications.timings import max_retry_countdown
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name=DELIVER_TASK, bind=True, max_retries=MAX_ATTEMPTS, ignore_result=True)
 def deliver(self, notification_id: int) -> str:
-    """Send one outbox row; safe to run twice (the row is claimed); retries with backoff."""
+    """Send one outbox row; safe to run twice (the row is claimed); retries with backoff.
+
+    A retry due within max_retry_countdown() waits in the broker; a later one
+    is left to the sweep (the row keeps its next_attempt_at): a message held
+    back longer than the broker's visibility timeout would be delivered twice.
+    """
     try:
         status = deliver_notification(notification_id)
     except DeliveryFailed as exc:
         db.session.commit()  # keep the error, the attempt count and the time of the next try
         if exc.retry_at is None:
             return "failed"
-        raise self.retry(exc=exc, countdown=exc.retry_in()) from exc
+        countdown = exc.retry_in()
+        if countdown > max_retry_countdown().total_seconds():
+            logger.info("notification %s: next try in %ss, left to the sweep", notification_id, countdown)
+            return "waiting"
+        raise self.retry(exc=exc, countdown=countdown) from exc
     db.session.commit()
     return status
 

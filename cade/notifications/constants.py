@@ -1,4 +1,4 @@
-"""Notification states and the timings of delivery."""
+"""Notification states and the timings of delivery (defaults; cade/notifications/timings.py reads the configuration)."""
 
 from datetime import timedelta
 from enum import StrEnum
@@ -22,11 +22,17 @@ SENDING_LEASE = timedelta(minutes=10)
 # The sweep leaves fresh rows to the outbox's own after-commit enqueue.
 SWEEP_GRACE = timedelta(minutes=1)
 SWEEP_BATCH = 500
+# The longest countdown a delivery task asks the broker to wait before its retry. A message
+# waiting longer than the broker allows is handed out twice (Redis's visibility_timeout) or
+# closes the worker's channel (RabbitMQ's consumer_timeout, 30 minutes by default); longer
+# waits are left to the sweep, which reads next_attempt_at from the row.
+MAX_RETRY_COUNTDOWN = timedelta(minutes=5)
 
 DELIVER_TASK = "notifications.deliver"
 INBOX_PAGE_SIZE = 20
+FAILED_PAGE_SIZE = 50
 
 
-def backoff(attempts: int) -> timedelta:
+def backoff(attempts: int, base: timedelta = BACKOFF_BASE, cap: timedelta = BACKOFF_CAP) -> timedelta:
     """How long to wait after the `attempts`-th failed try (exponential, capped)."""
-    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
+    return min(base * 2 ** max(attempts - 1, 0), cap)

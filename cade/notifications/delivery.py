@@ -18,9 +18,10 @@ from sqlalchemy import or_, update
 
 from cade.core.db import utcnow
 from cade.extensions import db
-from cade.notifications.constants import MAX_ATTEMPTS, SENDING_LEASE, NotificationStatus, backoff
+from cade.notifications.constants import MAX_ATTEMPTS, NotificationStatus
 from cade.notifications.models import Notification
 from cade.notifications.rendering import notification_locale, render_notification
+from cade.notifications.timings import backoff, sending_lease
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ def deliver_notification(notification_id: int, now: datetime | None = None) -> s
     The row is claimed with a compare-and-set UPDATE committed on its own
     connection, before the slow SMTP conversation: a second worker handed the
     same id finds it claimed and skips it, and a worker that dies mid-send
-    leaves a claim that expires (SENDING_LEASE) for the sweep to hand out
+    leaves a claim that expires (timings.sending_lease) for the sweep to hand out
     again — at least once, never lost. Marks the row sent (flushes, the caller
     commits). On any failure marks it failed with the error and the time of
     the next try and raises DeliveryFailed; after MAX_ATTEMPTS it stays failed.
@@ -146,7 +147,8 @@ def deliver_notification(notification_id: int, now: datetime | None = None) -> s
     row.last_error = None
     row.next_attempt_at = None
     db.session.flush()
-    logger.info("notification %s (%s) sent to %s", row.id, row.kind, row.recipient_email)
+    # The user's id, never the address: logs are kept and shipped where personal data must not go.
+    logger.info("notification %s (%s) sent to user %s", row.id, row.kind, row.recipient_id)
     return "sent"
 
 
@@ -161,7 +163,7 @@ def _claim(notification_id: int, now: datetime) -> bool:
             or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now),
         )
         .values(status=NotificationStatus.SENDING, attempts=table.c.attempts + 1,
-                next_attempt_at=now + SENDING_LEASE)
+                next_attempt_at=now + sending_lease())
     )
     with db.engine.begin() as connection:
         return connection.execute(claim).rowcount == 1
@@ -185,8 +187,8 @@ def _mark_failed(row: Notification, exc: Exception, now: datetime) -> DeliveryFa
         row.attempts = MAX_ATTEMPTS
     if row.attempts >= MAX_ATTEMPTS:
         row.next_attempt_at = None
-        logger.error("notification %s (%s) to %s failed for good after %d attempts: %s",
-                     row.id, row.kind, row.recipient_email, row.attempts, error)
+        logger.error("notification %s (%s) to user %s failed for good after %d attempts: %s",
+                     row.id, row.kind, row.recipient_id, row.attempts, error)
     else:
         row.next_attempt_at = now + backoff(row.attempts)
         logger.warning("notification %s (%s) attempt %d failed, next try at %s: %s",

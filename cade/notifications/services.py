@@ -4,19 +4,22 @@ from datetime import datetime
 
 from sqlalchemy import and_, case, func, or_, select, update
 
+from cade.core.audit import record_event
 from cade.core.db import utcnow
-from cade.core.errors import NotFound
+from cade.core.errors import InvalidTransition, NotFound
+from cade.core.permissions import require_admin
 from cade.extensions import db
 from cade.notifications import outbox
 from cade.notifications.constants import (
+    FAILED_PAGE_SIZE,
     INBOX_PAGE_SIZE,
     MAX_ATTEMPTS,
     SWEEP_BATCH,
-    SWEEP_GRACE,
     NotificationStatus,
 )
 from cade.notifications.delivery import DeliveryFailed, deliver_notification  # noqa: F401  (the domain's API)
 from cade.notifications.models import Notification
+from cade.notifications.timings import sweep_grace
 
 
 def queued_keys(keys) -> set[str]:
@@ -69,7 +72,7 @@ def sweep_outbox(now: datetime | None = None) -> int:
     Rows left in 'sending' past their claim (a worker died mid-send) go back
     to pending (or to failed for good once out of attempts); pending and
     failed rows that are due are enqueued when the caller commits. Fresh rows
-    (younger than SWEEP_GRACE) are left to the outbox's own enqueue.
+    (younger than timings.sweep_grace) are left to the outbox's own enqueue.
     """
     now = now or utcnow()
     db.session.execute(
@@ -78,7 +81,8 @@ def sweep_outbox(now: datetime | None = None) -> int:
         .values(
             status=case((Notification.attempts >= MAX_ATTEMPTS, NotificationStatus.FAILED),
                         else_=NotificationStatus.PENDING),
-            next_attempt_at=None,
+            # Due at once, so that this very sweep enqueues it, however young the row (a short lease).
+            next_attempt_at=case((Notification.attempts >= MAX_ATTEMPTS, None), else_=now),
         )
         .execution_options(synchronize_session=False)
     )
@@ -89,7 +93,7 @@ def sweep_outbox(now: datetime | None = None) -> int:
             Notification.attempts < MAX_ATTEMPTS,
             or_(
                 Notification.next_attempt_at <= now,
-                and_(Notification.next_attempt_at.is_(None), Notification.created_at <= now - SWEEP_GRACE),
+                and_(Notification.next_attempt_at.is_(None), Notification.created_at <= now - sweep_grace()),
             ),
         )
         .order_by(Notification.id)
@@ -97,6 +101,58 @@ def sweep_outbox(now: datetime | None = None) -> int:
     ).all()
     outbox.enqueue_after_commit(db.session, due)
     return len(due)
+
+
+def _given_up():
+    """A row no worker will try again: failed, and out of attempts (or refused for good by the server)."""
+    return and_(Notification.status == NotificationStatus.FAILED, Notification.attempts >= MAX_ATTEMPTS)
+
+
+def failed_page(page: int = 1, per_page: int = FAILED_PAGE_SIZE):
+    """The notifications given up on, newest first, one page of them (for the administrators)."""
+    query = select(Notification).where(_given_up()).order_by(Notification.created_at.desc(),
+                                                              Notification.id.desc())
+    return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False)
+
+
+def outbox_counts() -> dict[str, int]:
+    """How many rows wait, are being sent, wait for a retry, and were given up on (one GROUP BY query)."""
+    state = case((_given_up(), "given_up"), (Notification.status == NotificationStatus.FAILED, "retrying"),
+                 else_=Notification.status)
+    counts = dict.fromkeys(["pending", "sending", "retrying", "given_up"], 0)
+    rows = db.session.execute(
+        select(state, func.count()).where(Notification.status != NotificationStatus.SENT).group_by(state)
+    )
+    counts.update({name: count for name, count in rows})
+    return counts
+
+
+def retry_notification(actor, notification_id: int) -> Notification:
+    """Give a notification that was given up on a fresh set of attempts; it goes out after the caller commits.
+
+    For an administrator once the cause is mended (the address corrected, the
+    mail server back). The row returns to pending with its attempts at zero,
+    its last error kept until the next try, and the change audited. Raises
+    PermissionDenied for anyone else, NotFound, and InvalidTransition when the
+    row is not given up on (another administrator tried it again first).
+    """
+    require_admin(actor)
+    row = db.session.get(Notification, notification_id)
+    if row is None:
+        raise NotFound()
+    before = {"status": row.status, "attempts": row.attempts}
+    changed = db.session.execute(
+        update(Notification).where(Notification.id == notification_id, _given_up())
+        .values(status=NotificationStatus.PENDING, attempts=0, next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise InvalidTransition()
+    db.session.refresh(row)
+    record_event(actor, "notification.retried", row, before=before,
+                 after={"status": row.status, "attempts": row.attempts})
+    outbox.enqueue_after_commit(db.session, [row.id])
+    return row
 
 
 def _inbox(user):

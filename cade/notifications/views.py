@@ -95,3 +95,6 @@ def mailbox_message(name: str):
     # page's policy: e-mail HTML carries inline styles, scripts stay forbidden.
     response.headers["Content-Security-Policy"] = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
     return response
+
+
+from cade.notifications import views_admin  # noqa: E402,F401  (the administrators' outbox page, on this blueprint)
