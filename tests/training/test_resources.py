@@ -153,7 +153,7 @@ def test_an_edit_changes_the_description_not_the_file_and_is_audited(db, admin):
     assert (resource.title, resource.language, resource.public, resource.course_id) == (
         "Renamed", "fr", False, course.id)
     assert resource.stored_name == stored
-    verbs = db.session.scalars(select(AuditEvent.verb).where(AuditEvent.object_type == "Resource")).all()
+    verbs = db.session.scalars(select(AuditEvent.verb).where(AuditEvent.object_type == "Resource").order_by(AuditEvent.id)).all()
     assert verbs == ["resource.added", "resource.updated"]
 
 
