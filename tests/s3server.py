@@ -7,14 +7,13 @@ A plain module, so that any test (the production-shaped one too) can start
 one: `endpoint_url, stop = start_s3_server()`.
 """
 
-import socket
-import subprocess
+import os
 import sys
-import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+
+from tests.processes import ManagedProcess, free_port, temporary_log
 
 BUCKET = "cade-test"
 REGION = "us-east-1"
@@ -22,12 +21,6 @@ REGION = "us-east-1"
 ACCESS_KEY_ID = "testing"
 SECRET_ACCESS_KEY = "testing"
 START_TIMEOUT = 15.0  # seconds: moto imports a lot on its first start
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def s3_config(endpoint_url: str, bucket: str = BUCKET, prefix: str = "") -> dict:
@@ -52,33 +45,24 @@ def start_s3_server(bucket: str | None = BUCKET, port: int | None = None) -> tup
     reads would fill and stall it), shown if it does not start.
     """
     port = port or free_port()
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=log, stderr=subprocess.STDOUT)
     endpoint_url = f"http://127.0.0.1:{port}"
+    server = ManagedProcess(f"the moto server on port {port}",
+                            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            env=dict(os.environ), log_path=temporary_log("cade-s3server-"))
 
-    def stop() -> None:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        log.close()
-
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
+    def answers() -> bool:
         try:
             with urllib.request.urlopen(endpoint_url + "/", timeout=1):
-                break
+                return True
         except (urllib.error.URLError, ConnectionError, TimeoutError):
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                output = log.read().decode(errors="replace")
-                stop()
-                raise RuntimeError(f"moto server did not start on port {port}:\n{output}") from None
-            time.sleep(0.05)
-    if bucket:
-        client_for(endpoint_url).create_bucket(Bucket=bucket)
-    return endpoint_url, stop
+            return False
+
+    server.start()
+    try:
+        server.wait_ready(answers, f"the moto server to answer on port {port}", timeout=START_TIMEOUT, interval=0.05)
+        if bucket:
+            client_for(endpoint_url).create_bucket(Bucket=bucket)
+    except BaseException:
+        server.close()
+        raise
+    return endpoint_url, lambda: server.close(timeout=5)

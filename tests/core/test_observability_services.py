@@ -9,7 +9,6 @@ stops it: a worker on a queue of its own, two gunicorn workers on a free port.
 
 import json
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -24,7 +23,8 @@ from kombu import Connection
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.core.observed import AUTH, build_app, dispose
-from tests.notifications.smtp_sink import SMTPSink, free_port
+from tests.notifications.smtp_sink import SMTPSink
+from tests.processes import ManagedProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
@@ -121,22 +121,18 @@ def observed_worker(app, db, tmp_path):
         CADE_WORKER_STORAGE_PATH=app.config["STORAGE_PATH"],
         PYTHONPATH=str(ROOT),
     )
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "tests.core.ops_worker_app.celery_app", "worker", "--pool=solo",
-             "-Q", queue, "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-n", f"{queue}@%h"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
+    process = ManagedProcess(
+        "the worker",
+        [sys.executable, "-m", "celery", "-A", "tests.core.ops_worker_app.celery_app", "worker", "--pool=solo",
+         "-Q", queue, "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+         "-n", f"{queue}@%h"],
+        env=env, log_path=log_path,
+    )
+    process.start()
     try:
         yield queue, log_path, process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process.stop(timeout=20)
         sink.stop()
         client = redis.Redis.from_url(REDIS_URL)
         client.delete(queue, *client.keys(f"*{queue}*"))
@@ -158,11 +154,7 @@ def test_a_worker_logs_the_id_of_the_request_that_enqueued_its_task(ops_app, db,
         messages = " ".join(str(line.get("message")) for line in lines)
         return lines if "sent to" in messages and messages.count("said by") == 2 else []
 
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not (lines := finished()):
-        if worker.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"the worker did not log the deliveries:\n{log_path.read_text(errors='replace')[-4000:]}")
-        time.sleep(0.25)
+    lines = worker.wait_for(finished, "the worker to log the deliveries", timeout=WAIT_SECONDS, interval=0.25)
 
     delivered = [line for line in lines if "sent to" in str(line.get("message"))]
     assert len(delivered) == 1  # the verification e-mail the sign-up caused, sent through send_task by name
@@ -198,26 +190,16 @@ def gunicorn_pair(app, tmp_path_factory):
         PYTHONPATH=str(ROOT),
     )
     stdout, stderr = folder / "access.log", folder / "error.log"
-    with stdout.open("wb") as out, stderr.open("wb") as err:
-        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
-                                    "tests.core.ops_web_app:app"], cwd=ROOT, env=env, stdout=out, stderr=err)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        ready = [line for line in read_json_lines(stderr) if line.get("message") == "ops web app ready"]
-        if len(ready) == 2:  # both workers have loaded the app
-            break
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"gunicorn did not start:\n{stderr.read_text(errors='replace')[-4000:]}")
-        time.sleep(0.2)
-    yield base, metrics_dir, stdout, stderr
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    process = ManagedProcess("gunicorn", [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
+                                          "tests.core.ops_web_app:app"], env=env, log_path=stderr, stdout_path=stdout)
+    process.start()
+
+    def both_workers_ready() -> bool:  # each has loaded the app
+        return len([line for line in read_json_lines(stderr) if line.get("message") == "ops web app ready"]) == 2
+
+    process.wait_ready(both_workers_ready, "gunicorn to start", timeout=WAIT_SECONDS, interval=0.2)
+    yield f"http://127.0.0.1:{port}", metrics_dir, stdout, stderr
+    process.stop(timeout=20)
 
 
 def test_a_scrape_adds_up_the_requests_of_every_gunicorn_worker(gunicorn_pair):

@@ -10,9 +10,7 @@ fails them instead of skipping.
 
 import os
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -24,7 +22,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.notifications.smtp_sink import SMTPSink, free_port
+from tests.notifications.smtp_sink import SMTPSink
+from tests.processes import ManagedProcess, free_port, temporary_log
+from tests.processes import wait_until  # noqa: F401  (the fault tests take it from here, with the rest)
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -46,19 +46,6 @@ def require(binary: str) -> str:
     return path
 
 
-def wait_until(done: Callable[[], object], what: str, timeout: float = 30, interval: float = 0.1,
-               on_timeout: Callable[[], str] | None = None):
-    """Poll `done()` until it returns something true (returned), failing after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = done()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout:.0f}s" + (f"\n{on_timeout()}" if on_timeout else ""))
-        time.sleep(interval)
-
-
 def periodic(fn: Callable[[], object], seconds: float) -> Callable[[], None]:
     """`fn` as beat would call it: at once, then at most every `seconds` however often the result is polled."""
     last = [float("-inf")]
@@ -71,43 +58,38 @@ def periodic(fn: Callable[[], object], seconds: float) -> Callable[[], None]:
     return tick
 
 
-class RedisServer:
+class RedisServer(ManagedProcess):
     """A redis-server of the test's own, on a free port, without persistence: stopping it loses its queues."""
 
     def __init__(self):
-        self.binary = require("redis-server")
+        binary = require("redis-server")
         self.port = free_port()
-        self.process: subprocess.Popen | None = None
         self.folder = tempfile.mkdtemp(prefix="cade-faults-redis-")
+        super().__init__(
+            "redis-server",
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.folder],
+            env=dict(os.environ), log_path=Path(self.folder) / "redis.log",
+        )
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", self.folder],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        super().start()
         client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
         try:
-            wait_until(lambda: self._answers(client), "redis-server to answer", timeout=10, interval=0.05)
-        except BaseException:
-            self.stop()
-            raise
+            self.wait_ready(lambda: self._answers(client), "redis-server to answer", timeout=10, interval=0.05)
         finally:
             client.close()
 
-    def stop(self) -> None:
-        """Down at once, as a crashed broker is: kill -9, nothing flushed."""
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            self.process = None
+    def stop(self, timeout: float = 0, *, group: bool = True) -> None:
+        """Down at once, as a crashed broker is: kill -9, nothing flushed (however politely asked)."""
+        self.kill9()
 
-    def close(self) -> None:
-        self.stop()
+    def close(self, timeout: float = 0) -> None:
+        super().close(timeout)
         shutil.rmtree(self.folder, ignore_errors=True)
 
     @staticmethod
@@ -118,7 +100,7 @@ class RedisServer:
             return False
 
 
-class Worker:
+class Worker(ManagedProcess):
     """`celery worker` (prefork pool, concurrency 2) running tests/faults/worker_app.py in a session of its own.
 
     Its own session (process group) lets `kill9` take the main process and its pool children at once,
@@ -127,7 +109,7 @@ class Worker:
 
     def __init__(self, app, broker_url: str, queue: str, smtp_port: int, timings: dict[str, float] | None = None,
                  concurrency: int = 2):
-        self.env = dict(
+        env = dict(
             os.environ,
             CADE_FAULTS_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
             CADE_FAULTS_BROKER_URL=broker_url,
@@ -138,67 +120,29 @@ class Worker:
             PYTHONPATH=os.pathsep.join([str(HERE), str(ROOT)]),
             **{f"CADE_FAULTS_{name}": str(seconds) for name, seconds in (timings or {}).items()},
         )
+        log_path = temporary_log("cade-faults-worker-")
+        super().__init__("the worker", [], env=env, log_path=log_path)  # each start names its own command
         self.queue, self.concurrency = queue, concurrency
-        self.process: subprocess.Popen | None = None
-        self.log_path = Path(tempfile.mkstemp(prefix="cade-faults-worker-", suffix=".log")[1])
         self.starts = 0
 
     def start(self, wait: bool = True) -> float:
         """Start a worker; return the seconds it took to say it is ready (0 without waiting)."""
         self.starts += 1
         begun = time.monotonic()
-        with self.log_path.open("ab") as log:
-            log.write(f"\n--- start {self.starts} ---\n".encode())
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "worker_app.celery_app", "worker", "--pool=prefork",
-                 "-c", str(self.concurrency), "-Q", self.queue, "--loglevel=INFO", "--without-gossip",
-                 "--without-mingle", "--without-heartbeat", "-n", f"{self.queue}-{self.starts}@%h"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )
+        self.command = [sys.executable, "-m", "celery", "-A", "worker_app.celery_app", "worker", "--pool=prefork",
+                        "-c", str(self.concurrency), "-Q", self.queue, "--loglevel=INFO", "--without-gossip",
+                        "--without-mingle", "--without-heartbeat", "-n", f"{self.queue}-{self.starts}@%h"]
+        super().start(header=f"\n--- start {self.starts} ---\n")
         if not wait:
             return 0.0
         marker = f"{self.queue}-{self.starts}@"
-        try:
-            wait_until(lambda: self._ready(marker), "the worker to be ready", timeout=60, interval=0.1,
-                       on_timeout=self.log_tail)
-        except BaseException:
-            self.stop()
-            raise
+        self.wait_ready(lambda: self._ready(marker), "the worker to be ready", timeout=60, interval=0.1)
         return time.monotonic() - begun
 
     def _ready(self, marker: str) -> bool:
-        if self.process.poll() is not None:
-            pytest.fail(f"the worker exited with {self.process.returncode}:\n{self.log_tail()}")
-        text = self.log_path.read_text(errors="replace")
+        text = self.text()
         start = text.rfind(f"--- start {self.starts} ---")
         return marker in text[start:] and " ready." in text[start:]
-
-    def kill9(self) -> None:
-        """SIGKILL to the main process and every pool child: nothing acknowledged, nothing cleaned up."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        self.process = None
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        except ProcessLookupError:
-            pass
-        self.process = None
-
-    def log_tail(self, chars: int = 6000) -> str:
-        return self.log_path.read_text(errors="replace")[-chars:]
-
-    def close(self) -> None:
-        self.stop()
-        if not os.environ.get("CADE_FAULTS_KEEP_LOGS"):  # set it to read what the workers said
-            self.log_path.unlink(missing_ok=True)
 
 
 class FaultySMTPSink(SMTPSink):
@@ -326,17 +270,22 @@ def _close(sock: socket.socket) -> None:
     sock.close()
 
 
-class Gunicorn:
+class Gunicorn(ManagedProcess):
     """The production web server as `make serve` runs it (gunicorn.conf.py, wsgi:app, CADE_ENV=production),
     on a free port, with the variables of `env`."""
 
     def __init__(self, env: dict[str, str], workers: int = 2):
         self.port = free_port()
-        self.env = dict(os.environ, CADE_ENV="production", BIND=f"127.0.0.1:{self.port}",
-                        WEB_CONCURRENCY=str(workers), PYTHONPATH=str(ROOT), **env)
-        self.env.pop("CADE_WEB_PROCESSES", None)
-        self.process: subprocess.Popen | None = None
-        self.log_path = Path(tempfile.mkstemp(prefix="cade-faults-gunicorn-", suffix=".log")[1])
+        environment = dict(os.environ, CADE_ENV="production", BIND=f"127.0.0.1:{self.port}",
+                           WEB_CONCURRENCY=str(workers), PYTHONPATH=str(ROOT), **env)
+        environment.pop("CADE_WEB_PROCESSES", None)
+        super().__init__(
+            "gunicorn",
+            # No control socket: gunicorn's default path is one per machine, shared with any other test's.
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--no-control-socket",
+             "wsgi:app"],
+            env=environment, log_path=temporary_log("cade-faults-gunicorn-"),
+        )
 
     @property
     def url(self) -> str:
@@ -345,45 +294,11 @@ class Gunicorn:
     def start(self) -> None:
         import requests
 
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                # No control socket: gunicorn's default path is one per machine, shared with any other test's.
-                [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--no-control-socket",
-                 "wsgi:app"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )
-
         def answers() -> bool:
-            if self.process.poll() is not None:
-                pytest.fail(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
                 return requests.get(f"{self.url}/healthz", timeout=10).status_code in (200, 503)
             except (requests.ConnectionError, requests.Timeout):  # still importing the app
                 return False
 
-        try:
-            wait_until(answers, "gunicorn to answer", timeout=60, interval=0.2, on_timeout=self.log_tail)
-        except BaseException:  # the fixture never reaches its teardown: stop it here
-            self.stop()
-            raise
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        except ProcessLookupError:
-            pass
-        self.process = None
-
-    def log_tail(self, chars: int = 6000) -> str:
-        return self.log_path.read_text(errors="replace")[-chars:]
-
-    def close(self) -> None:
-        self.stop()
-        if not os.environ.get("CADE_FAULTS_KEEP_LOGS"):
-            self.log_path.unlink(missing_ok=True)
+        super().start()
+        self.wait_ready(answers, "gunicorn to answer", timeout=60, interval=0.2)

@@ -7,6 +7,8 @@ from email import message_from_bytes, policy
 
 from aiosmtpd.controller import Controller
 
+from tests.processes import free_port
+
 
 class SMTPSink:
     """A real SMTP server on 127.0.0.1 that keeps what it receives."""
@@ -34,12 +36,6 @@ class SMTPSink:
         while len(self.messages) < count and time.monotonic() < deadline:
             time.sleep(0.05)
         return self.messages
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class FlakySMTPServer:

@@ -34,7 +34,7 @@ import redis
 import requests
 from sqlalchemy.engine import make_url
 
-from tests.notifications.smtp_sink import free_port
+from tests.processes import ManagedProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -53,24 +53,6 @@ LOG_TAIL = 4000
 
 class DeploymentFailed(AssertionError):
     """A process did not start, or died: the message carries every process's log."""
-
-
-@dataclass
-class Service:
-    """One process of the deployment and the file its output goes to."""
-
-    name: str
-    process: subprocess.Popen
-    log: Path
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def tail(self, size: int = LOG_TAIL) -> str:
-        return self.text()[-size:]
 
 
 @dataclass
@@ -250,7 +232,7 @@ class Deployment:
             workdir, database_url, broker, smtp_port, tag)
         self.ports = [free_port(), free_port()]
         self.hosts = [f"http://127.0.0.1:{port}" for port in self.ports]
-        self.services: list[Service] = []
+        self.services: list[ManagedProcess] = []
         self.s3: dict | None = None
         self._stop_s3 = None
         self.timings: dict[str, float] = {}
@@ -295,12 +277,9 @@ class Deployment:
         self._wait_ready()
         self.timings["start"] = time.monotonic() - started
 
-    def _spawn(self, name: str, command: list[str], **extra: str) -> Service:
-        log = self.workdir / f"{name}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(command, cwd=ROOT, env=self.env(**extra), stdout=out,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
-        service = Service(name, process, log)
+    def _spawn(self, name: str, command: list[str], **extra: str) -> ManagedProcess:
+        service = ManagedProcess(name, command, env=self.env(**extra), log_path=self.workdir / f"{name}.log")
+        service.start()
         self.services.append(service)
         return service
 
@@ -311,8 +290,8 @@ class Deployment:
             for service in self.services:
                 if service.name not in waiting:
                     continue
-                if not service.alive():
-                    raise DeploymentFailed(f"{service.name} exited with {service.process.returncode} while "
+                if not service.alive:
+                    raise DeploymentFailed(f"{service.name} exited with {service.returncode} while "
                                            f"starting.\n{self.logs()}")
                 if self._ready(service):
                     waiting.discard(service.name)
@@ -320,7 +299,7 @@ class Deployment:
         if waiting:
             raise DeploymentFailed(f"not ready within {READY_SECONDS}s: {', '.join(sorted(waiting))}.\n{self.logs()}")
 
-    def _ready(self, service: Service) -> bool:
+    def _ready(self, service: ManagedProcess) -> bool:
         if service.name.startswith("host-"):
             url = self.hosts["AB".index(service.name[-1])] + "/healthz"
             try:
@@ -334,28 +313,23 @@ class Deployment:
     def stop(self) -> None:
         """SIGTERM to every main process (each stops its own children), then SIGKILL to what is left of its group."""
         started = time.monotonic()
-        for service in self.services:
-            if service.alive():
-                service.process.terminate()
+        for service in self.services:  # all asked at once: the deployment stops in its slowest's time, not the sum
+            if service.alive:
+                service.signal(signal.SIGTERM, group=False)
         deadline = time.monotonic() + STOP_SECONDS
         for service in self.services:
-            try:
-                service.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                _signal_group(service.process, signal.SIGKILL)
-                service.process.wait(timeout=5)
-            _signal_group(service.process, signal.SIGKILL)  # children the master left behind, if any
+            service.finish(timeout=max(0.1, deadline - time.monotonic()))
         if self._stop_s3 is not None:
             self._stop_s3()
         self.timings["stop"] = time.monotonic() - started
 
     def dead(self) -> list[str]:
         """The processes that have exited although nothing stopped them."""
-        return [f"{service.name} (exit {service.process.returncode})" for service in self.services
-                if not service.alive()]
+        return [f"{service.name} (exit {service.returncode})" for service in self.services if not service.alive]
 
     def logs(self) -> str:
-        return "\n".join(f"===== {service.name} ({service.log}) =====\n{service.tail()}" for service in self.services)
+        return "\n".join(f"===== {service.name} ({service.log_path}) =====\n{service.log_tail(LOG_TAIL)}"
+                         for service in self.services)
 
     # ------------------------------------------------------------------ what the processes wrote
 
@@ -389,13 +363,6 @@ class Deployment:
         bucket = f"cade-prod-{self.tag}"
         endpoint_url, self._stop_s3 = start_s3_server(bucket=bucket)
         self.s3 = s3_config(endpoint_url, bucket=bucket)
-
-
-def _signal_group(process: subprocess.Popen, signum: int) -> None:
-    try:
-        os.killpg(process.pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def run_tag() -> str:

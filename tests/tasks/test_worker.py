@@ -11,9 +11,7 @@ flush or consume each other's messages.
 """
 
 import os
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -35,6 +33,7 @@ from tests.factories import (
     OrganisationFactory,
     UserFactory,
 )
+from tests.processes import ManagedProcess, temporary_log
 
 ROOT = Path(__file__).resolve().parents[2]
 # TEST_BROKER_URL lets parallel checkouts each use a Redis db of their own.
@@ -82,38 +81,29 @@ def worker(app, db, redis_celery, queue_name, smtp_sink):
         CADE_WORKER_STORAGE_PATH=app.config["STORAGE_PATH"],
         PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), str(ROOT)]),
     )
-    log = tempfile.NamedTemporaryFile(prefix="cade-worker-", suffix=".log", delete=False)
-    process = subprocess.Popen(
+    process = ManagedProcess(
+        "the worker",
         [sys.executable, "-m", "celery", "-A", "worker_app.celery_app", "worker", "--pool=solo",
          "-c", "1", "-Q", queue_name, "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
          "-n", f"{queue_name}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        env=env, log_path=temporary_log("cade-worker-"),
     )
+    process.start()
 
     def wait_for(done, what: str):
         """Poll the database until `done()` is true, failing with the worker's log after WAIT_SECONDS."""
-        deadline = time.monotonic() + WAIT_SECONDS
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"the worker exited with {process.returncode}:\n{_read(log.name)}")
+
+        def polled():
             result = done()
             db.session.rollback()  # end the read so the next poll sees the worker's commits
-            if result:
-                return
-            time.sleep(0.25)
-        pytest.fail(f"{what} not done within {WAIT_SECONDS}s:\n{_read(log.name)}")
+            return result
+
+        process.wait_for(polled, what, timeout=WAIT_SECONDS, interval=0.25)
 
     try:
         yield sink, wait_for
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-    os.unlink(log.name)
+        process.close()
 
 
 def _delivered(db, sink, kind: str, count: int):
@@ -177,10 +167,6 @@ def test_released_decisions_reach_each_applicant_once_through_a_real_worker(db, 
     assert sorted(message["To"] for message in sink.messages) == sorted(outcomes)
     for message in sink.messages:
         assert "REL-2026-" in message.get_body(preferencelist=("plain",)).get_content()
-
-
-def _read(path: str) -> str:
-    return Path(path).read_text(errors="replace")[-5000:]
 
 
 def test_a_large_call_is_assigned_by_a_real_worker_and_each_reviewer_told(app, db, client, login, worker,
