@@ -137,8 +137,7 @@ def stack(request, tmp_path_factory):
         database_url = cleanup.enter_context(harness.fresh_database(tag, template))
         cleanup.callback(harness.forget_rate_limits, tag)
         if broker == "redis":
-            per_run_queue = harness.config_reads_queue(dict(os.environ))
-            chosen = cleanup.enter_context(harness.redis_broker(tag, per_run_queue))
+            chosen = cleanup.enter_context(harness.redis_broker(tag))
         else:
             chosen = cleanup.enter_context(harness.rabbitmq_broker(tag))
         timings["services checked, database copied, broker ready"] = time.monotonic() - started

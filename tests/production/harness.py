@@ -17,6 +17,7 @@ would fail for an organisation running the same commands.
 """
 
 import os
+import json
 import re
 import secrets
 import shutil
@@ -61,7 +62,7 @@ class Broker:
 
     kind: str
     url: str
-    queue: str | None  # None: the default queue (a RabbitMQ vhost of its own, or config.py reads no CELERY_QUEUE)
+    queue: str | None  # None: the default queue, in a RabbitMQ vhost of the run's own
 
 
 def pg_admin_url() -> str:
@@ -120,27 +121,16 @@ def redis_url() -> str:
     return os.environ.get("TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
 
 
-def config_reads_queue(env: dict) -> bool:
-    """Whether config.py takes the Celery queue from CELERY_QUEUE (then each run has a queue of its own).
-
-    Asked in a child process, because config.py reads the environment once, on import.
-    """
-    probe = "import config; print(config.Config.CELERY.get('task_default_queue', ''))"
-    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=dict(env, CELERY_QUEUE="probe-queue"),
-                            capture_output=True, text=True, timeout=60)
-    return result.stdout.strip() == "probe-queue"
-
-
 @contextmanager
-def redis_broker(tag: str, per_run_queue: bool):
-    queue = f"cade-prod-{tag}" if per_run_queue else None
+def redis_broker(tag: str):
+    """A queue of the run's own (CELERY_QUEUE) on the services pass's Redis db, deleted afterwards."""
+    queue = f"cade-prod-{tag}"
     client = redis.Redis.from_url(redis_url(), socket_connect_timeout=3)
     client.ping()
     try:
         yield Broker("redis", redis_url(), queue)
     finally:
-        if queue:  # the default queue may be another run's too: only a queue of our own is deleted
-            client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
         client.close()
 
 
@@ -334,12 +324,18 @@ class Deployment:
     # ------------------------------------------------------------------ what the processes wrote
 
     def access_log(self) -> list[str]:
-        """The gunicorn access-log lines of both hosts (the request line in quotes, then status and bytes)."""
+        """The gunicorn access-log lines of both hosts (the request line in quotes, then status and bytes).
+
+        In production gunicorn writes each line as a JSON object (gunicorn.conf.py); the access line is its message.
+        """
         lines = []
         for service in self.services:
             if service.name.startswith("host-"):
-                lines += [line for line in service.text().splitlines() if re.search(r'"[A-Z]+ \S+ HTTP/[\d.]+" \d{3} ',
-                                                                                    line)]
+                for line in service.text().splitlines():
+                    if line.startswith("{"):
+                        line = str(json.loads(line).get("message", ""))
+                    if re.search(r'"[A-Z]+ \S+ HTTP/[\d.]+" \d{3} ', line):
+                        lines.append(line)
         return lines
 
     def server_errors(self) -> list[str]:

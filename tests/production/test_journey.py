@@ -107,6 +107,7 @@ def test_a_call_from_sign_up_to_release_on_two_hosts_two_workers_and_beat(stack)
 
     assert duplicates == {}, f"e-mails sent more than once (notification id: copies): {duplicates}"
     assert received == expected, _difference(expected, received)
+    assert len(deployment.access_log()) > 100  # the access logs were read: every page of the journey is in them
     assert deployment.server_errors() == [], "\n".join(deployment.server_errors())
     assert deployment.dead() == [], deployment.dead()
     assert_outbox_empty(stack, sum(expected.values()))
@@ -231,7 +232,7 @@ def print_summary(stack, received: Counter, duplicates: dict) -> None:
     for (_email, kind), count in received.items():
         by_kind[kind] += count
     deployment = stack.deployment
-    queue = deployment.broker.queue or "default queue (config.py reads no CELERY_QUEUE)"
+    queue = deployment.broker.queue or "the default queue in a vhost of its own"
     lines = [f"--- production-shaped journey on {stack.broker} ({queue}), storage {harness.STORAGE_MODE}, "
              f"{len(deployment.access_log())} requests, {len(deployment.server_errors())} answered 5xx",
              *(f"  e-mails {kind:<28} {count}" for kind, count in sorted(by_kind.items())),
