@@ -11,8 +11,10 @@ class NotificationStatus(StrEnum):
     FAILED = "failed"
 
 
-# Tries per notification; after the last one the row stays failed for good.
-MAX_ATTEMPTS = 8
+# Tries per notification; after the last one the row stays failed for good (and admins may send it again).
+# With the back-off below the 16th try comes about 44 hours after the first: a mail server down for
+# a weekend day heals by itself. (Eight tries, as before, gave up after two hours, never reaching the cap.)
+MAX_ATTEMPTS = 16
 # Wait after the n-th failed try: BACKOFF_BASE * 2**(n-1), at most BACKOFF_CAP.
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
