@@ -172,6 +172,9 @@ class Config:
 
     # Operations (cade/core/observability.py): log lines as JSON or text, the token that
     # guards /metrics (no token: /metrics answers 404), and Sentry when a DSN is set.
+    # Where to report a vulnerability, as /.well-known/security.txt gives it (a mailto: or https: URI);
+    # without it, security@ the domain of MAIL_DEFAULT_SENDER.
+    SECURITY_CONTACT = _env("SECURITY_CONTACT")
     LOG_FORMAT = _env("LOG_FORMAT", "text")
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
     METRICS_TOKEN = _env("METRICS_TOKEN")

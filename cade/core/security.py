@@ -1,9 +1,13 @@
-"""Strict security headers on every response."""
+"""Strict security headers on every response, and the site's security.txt (RFC 9116)."""
 
 import time
 from contextlib import contextmanager
+from datetime import timedelta
+from email.utils import parseaddr
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app
+
+from cade.core.db import utcnow
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -23,6 +27,36 @@ def init_app(app: Flask) -> None:
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
+
+    app.add_url_rule("/.well-known/security.txt", "security_txt", security_txt)
+
+
+# A security.txt is stale after its Expires; the file is made on each request, so it always looks a year ahead.
+# That is honest only while SECURITY_CONTACT is read by someone: the operator who sets it answers for it.
+SECURITY_TXT_LIFETIME = timedelta(days=365)
+
+
+def security_contact(config) -> str:
+    """Where to report a vulnerability: SECURITY_CONTACT, else security@ the domain the site's e-mail comes from."""
+    if config.get("SECURITY_CONTACT"):
+        return config["SECURITY_CONTACT"]
+    domain = parseaddr(config.get("MAIL_DEFAULT_SENDER") or "")[1].rpartition("@")[2] or "localhost"
+    return f"mailto:security@{domain}"
+
+
+def security_txt() -> Response:
+    """RFC 9116: whom to tell about a vulnerability, in which languages, until when; public and cacheable."""
+    config = current_app.config
+    expires = (utcnow() + SECURITY_TXT_LIFETIME).replace(microsecond=0)
+    lines = [
+        f"Contact: {security_contact(config)}",
+        f"Expires: {expires.strftime('%Y-%m-%dT%H:%M:%SZ')}",
+        f"Preferred-Languages: {', '.join(config['LANGUAGES'])}",
+        f"Canonical: {config['BASE_URL'].rstrip('/')}/.well-known/security.txt",
+    ]
+    response = Response("\n".join(lines) + "\n", mimetype="text/plain")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @contextmanager
