@@ -254,3 +254,4 @@ def change_password():
 
 
 from cade.accounts import views_tokens  # noqa: E402,F401
+from cade.accounts import views_roles  # noqa: E402,F401
