@@ -199,3 +199,4 @@ def _api_problem(body: dict, status: int, headers=()):
 
 from cade.core import views_rates  # noqa: E402,F401  (the exchange-rate pages, on this blueprint)
 from cade.core.runs import views as run_views  # noqa: E402,F401  (the run progress pages, on this blueprint)
+from cade.core import views_audit  # noqa: E402,F401  (the audit log, on this blueprint)

@@ -24,18 +24,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from io import TextIOWrapper
 from typing import BinaryIO
 
+from cade.core.csvtext import safe_text
 from cade.core.money import Money
 from cade.reports.outputs.cells import rows
 from cade.reports.tables import Table
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PERCENT_PLACES = Decimal("0.0001")
 # A table's name becomes a file name inside the zip: no folders, no "..", no hidden files.
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-
-
-def safe_text(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _written(value) -> str:
