@@ -78,8 +78,8 @@ def fake_make(tmp_path):
     python = venv / "bin" / "python"
     python.write_text(FAKE_PYTHON)
     python.chmod(python.stat().st_mode | stat.S_IEXEC)
-    # `make test` compiles translations and lints first; those tools pass here.
-    for tool in ("pybabel", "ruff"):
+    # `make test` compiles translations, lints and runs bandit first; those tools pass here.
+    for tool in ("pybabel", "ruff", "bandit"):
         stand_in = venv / "bin" / tool
         stand_in.write_text("#!/bin/sh\nexit 0\n")
         stand_in.chmod(stand_in.stat().st_mode | stat.S_IEXEC)
