@@ -16,7 +16,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from cade.accounts.models import User, UserRole
-from cade.core.audit import record_event
+from cade.accounts.services.administration import add_role, remove_role
+from cade.core.audit import AuditEvent
 from cade.core.db import lock_row
 from cade.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from cade.core.permissions import ADMIN, ROLES, require_admin
@@ -40,10 +41,7 @@ def grant_role(actor: User, user_id: int, role: str) -> bool:
         return False
     if not user.active:
         raise InvalidTransition(_l("This account is disabled. Enable it again before giving it a role."))
-    before = user.role_names
-    user.roles.append(UserRole(role=role))
-    db.session.flush()
-    _record(actor, user, "granted", role, before)
+    _tell(actor, user, "granted", role, add_role(actor, user, role))
     return True
 
 
@@ -57,8 +55,7 @@ def revoke_role(actor: User, user_id: int, role: str) -> bool:
     `role` and NotFound as grant_role does.
     """
     user = _prepare(actor, user_id, role)
-    held = [row for row in user.roles if row.role == role]
-    if not held:
+    if not user.has_role(role):
         return False
     if role == ADMIN and not (set(_locked_active_admins()) - {user.id}):
         if user.id == actor.id:
@@ -67,11 +64,7 @@ def revoke_role(actor: User, user_id: int, role: str) -> bool:
             message = _l("%(name)s is the last administrator. Make someone else an administrator first.",
                          name=user.name)
         raise InvalidTransition(message)
-    before = user.role_names
-    for row in held:
-        user.roles.remove(row)
-    db.session.flush()
-    _record(actor, user, "revoked", role, before)
+    _tell(actor, user, "revoked", role, remove_role(actor, user, role))
     return True
 
 
@@ -111,9 +104,7 @@ def _locked_active_admins() -> list[int]:
         .order_by(UserRole.id).with_for_update(of=UserRole)))
 
 
-def _record(actor: User, user: User, change: str, role: str, before: list[str]) -> None:
-    event = record_event(actor, f"user.role_{change}", user, before={"roles": before},
-                         after={"roles": user.role_names})
+def _tell(actor: User, user: User, change: str, role: str, event: AuditEvent) -> None:
     # The audit row's id keys the notice: granting, taking and granting again each tell the person once.
     notify(f"accounts.role_{change}", recipient=user, key=f"role-{change}:{event.id}",
            context={"role": role, "by": actor.name})

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from cade.accounts import passwords
 from cade.accounts.models import User, UserRole
-from cade.core.audit import record_event
+from cade.core.audit import AuditEvent, record_event
 from cade.core.commands import Command, Text, field
 from cade.core.db import utcnow
 from cade.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
@@ -55,18 +55,34 @@ def grant_role(actor: User, user: User, role: str) -> User:
     Raises PermissionDenied, or ValidationFailed for an unknown role.
     """
     _check_role_change(actor, role)
-    _add_role(actor, user, role)
+    add_role(actor, user, role)
     return user
 
-def _add_role(actor: User | None, user: User, role: str) -> bool:
-    """Give `user` the role unless they hold it, with its audit event; True when it was added."""
+def add_role(actor: User | None, user: User, role: str) -> AuditEvent | None:
+    """Give `user` the role unless they hold it, with its audit event (returned); None when they held it.
+
+    The one place a role is added: the checks around it are the callers' (grant_role here, the roles page's
+    cade/accounts/roles.py, the create-admin command).
+    """
     if user.has_role(role):
-        return False
+        return None
     before = user.role_names
     user.roles.append(UserRole(role=role))
     db.session.flush()
-    record_event(actor, "user.role_granted", user, before={"roles": before}, after={"roles": user.role_names})
-    return True
+    return record_event(actor, "user.role_granted", user, before={"roles": before},
+                        after={"roles": user.role_names})
+
+def remove_role(actor: User, user: User, role: str) -> AuditEvent | None:
+    """Take the role from `user` if they hold it, with its audit event (returned); None when they did not."""
+    granted = [r for r in user.roles if r.role == role]
+    if not granted:
+        return None
+    before = user.role_names
+    for row in granted:
+        user.roles.remove(row)
+    db.session.flush()
+    return record_event(actor, "user.role_revoked", user, before={"roles": before},
+                        after={"roles": user.role_names})
 
 def revoke_role(actor: User, user: User, role: str) -> User:
     """Take a role from `user` (admin only). An admin cannot drop their own admin role,
@@ -77,13 +93,7 @@ def revoke_role(actor: User, user: User, role: str) -> User:
     _check_role_change(actor, role)
     if role == ADMIN and actor.id == user.id:
         raise InvalidTransition(_l("You cannot remove your own administrator role."))
-    granted = [r for r in user.roles if r.role == role]
-    if granted:
-        before = user.role_names
-        for row in granted:
-            user.roles.remove(row)
-        db.session.flush()
-        record_event(actor, "user.role_revoked", user, before={"roles": before}, after={"roles": user.role_names})
+    remove_role(actor, user, role)
     return user
 
 @dataclass(frozen=True)
@@ -128,7 +138,7 @@ def create_admin(command: AdminInput) -> tuple[User, list[str]]:
             user.verified_at = utcnow()
             record_event(None, "user.verified", user, after={"email": address, "via": "create-admin"})
             done.append("verified")
-    if _add_role(None, user, ADMIN) and "created" not in done:
+    if add_role(None, user, ADMIN) is not None and "created" not in done:
         done.append("promoted")
     db.session.flush()
     return user, done
