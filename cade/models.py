@@ -1,6 +1,6 @@
 """Imports every model module, so SQLAlchemy and Alembic see the whole schema."""
 
-from cade.accounts.models import ApiToken, User, UserRole  # noqa: F401
+from cade.accounts.models import ApiToken, RecoveryCode, RememberedDevice, User, UserRole  # noqa: F401
 from cade.applications.models import (  # noqa: F401
     Answer, Application, ApplicationFocusArea, AssistedEntry, Attachment, BudgetLine,
 )

@@ -1,4 +1,4 @@
-"""Users, their roles and their personal API tokens."""
+"""Users, their roles, their second factor (recovery codes, remembered devices) and their personal API tokens."""
 
 from datetime import datetime
 
@@ -21,7 +21,16 @@ class User(UserMixin, TimestampMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(8), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The second factor (cade/accounts/two_factor.py): the TOTP secret once enrolment is confirmed, and the last
+    # time step accepted, so that a code is never accepted twice.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None]
+    # The soft lock: failures in a row, and until when sign-in is refused (with the usual message).
+    failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the person's personal fields were replaced by a pseudonym at their request.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped on password change or reset, sign-out and disabling: every session (and every
     # copy of its cookie) and every reset link dies with it.
@@ -35,6 +44,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @property
     def is_verified(self) -> bool:
@@ -88,3 +101,32 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """One of the ten single-use codes given at enrolment, kept as its SHA-256 digest; `used_at` once spent."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RememberedDevice(db.Model):
+    """A browser that may skip the second factor until `expires_at` (30 days at most).
+
+    The browser keeps a random token in a cookie; only its SHA-256 digest is kept here, so a database leak
+    remembers no device. Every remembered device is forgotten when the second factor is reset or turned off
+    and when the password changes.
+    """
+
+    __tablename__ = "remembered_devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -2,7 +2,8 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, JSON, ForeignKey, String, Text, UniqueConstraint, and_, false
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cade.accounts.models import User
@@ -35,10 +36,30 @@ class Organisation(TimestampMixin, db.Model):
     registration_number: Mapped[str | None] = mapped_column(String(80))
     verified: Mapped[bool] = mapped_column(default=False)
     publish_consent: Mapped[bool] = mapped_column(default=False)
+    # Marked by the organisation itself: never named in open data or on public pages, e-mails to it keep the
+    # funder out of their subject lines, and reviewers see nothing that identifies it beyond its answers.
+    at_risk: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Set when its owner asked for erasure: the identifying fields now hold a pseudonym.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan", order_by="Membership.id"
     )
+
+    @hybrid_property
+    def may_be_named(self) -> bool:
+        """Whether open data and public pages may name the organisation: it consented, and is not at risk.
+
+        The one answer to that question, in Python and in SQL (open data selects it; the public check
+        pages ask it of one organisation). An organisation that marked itself at risk is anonymised
+        whatever its consent says.
+        """
+        return bool(self.publish_consent) and not self.at_risk
+
+    @may_be_named.inplace.expression
+    @classmethod
+    def _may_be_named_expression(cls):
+        return and_(cls.publish_consent.is_(True), cls.at_risk.is_(False))
 
     @property
     def country_info(self):
