@@ -23,6 +23,8 @@ FAKE_PYTHON = """#!/bin/sh
 if [ "$1" = "-c" ]; then
     [ "$FAKE_SERVICES_UP" = "1" ] && exit 0 || exit 1
 fi
+# `-m tests.pip_audit_gate` is the dependency audit of `make security`.
+if [ "$2" = "tests.pip_audit_gate" ]; then exit "${FAKE_AUDIT_STATUS:-0}"; fi
 echo "pass TEST_DATABASE_URL=${TEST_DATABASE_URL:-} TEST_BROKER_URL=${TEST_BROKER_URL:-} $*" >> "$FAKE_LOG"
 if [ -n "${TEST_DATABASE_URL:-}" ]; then exit "${FAKE_SERVICES_STATUS:-0}"; fi
 exit "${FAKE_EMBEDDED_STATUS:-0}"
@@ -121,6 +123,14 @@ def test_make_test_fails_when_either_pass_fails_or_collects_nothing(fake_make, e
     assert status != 0
     assert len(passes) == 2  # a failing first pass does not hide the second one
     assert "FAILED" in output
+
+
+def test_a_failed_dependency_audit_stops_make_test_before_any_pass(fake_make):
+    status, output, passes = fake_make("test", FAKE_SERVICES_UP="1", FAKE_AUDIT_STATUS="1")
+
+    assert status != 0
+    assert "tests.pip_audit_gate requirements.txt requirements-dev.txt" in output
+    assert passes == []
 
 
 def test_without_servers_the_second_pass_is_skipped_loudly_outside_ci(fake_make):
