@@ -198,6 +198,22 @@ class Config:
     RESET_TOKEN_MAX_AGE = 2 * 3600
     INVITATION_MAX_AGE = 14 * 24 * 3600
 
+    # The soft lock (cade/accounts/services/signing_in.py): after this many wrong passwords or codes in a row an
+    # account is locked for a minute, then twice as long after each further failure, at most SIGN_IN_LOCK_MAX seconds.
+    SIGN_IN_LOCK_AFTER = int(_env("SIGN_IN_LOCK_AFTER", "5"))
+    SIGN_IN_LOCK_MAX = int(_env("SIGN_IN_LOCK_MAX_SECONDS", "900"))
+    # Two-factor sign-in (cade/accounts/two_factor.py). Roles whose holders must use a second factor: none by
+    # default, administrators and reviewers in production (TWO_FACTOR_REQUIRED_ROLES="" turns it off).
+    TWO_FACTOR_REQUIRED_ROLES = [r for r in (_env("TWO_FACTOR_REQUIRED_ROLES") or "").split(",") if r.strip()]
+    TWO_FACTOR_ISSUER = _env("TWO_FACTOR_ISSUER", "CADE Grants")  # the name the authenticator app shows
+    REMEMBER_DEVICE_DAYS = int(_env("REMEMBER_DEVICE_DAYS", "30"))  # at most 30: the issue's limit
+    # Between the password and the code on the second step of signing in.
+    TWO_FACTOR_PENDING_SECONDS = 300
+    # Re-authentication (cade/accounts/reauth.py): how long a sign-in or a confirmation of the password (and
+    # code) counts as recent enough for changing the e-mail, password or second factor, creating an API token,
+    # deciding and releasing.
+    REAUTH_MAX_AGE = int(_env("REAUTH_MAX_AGE_SECONDS", "900"))
+
     # Delivery timings (cade/notifications/timings.py). A row claimed by a worker that died is handed out
     # again after the lease; failed tries wait base × 2^(n-1), at most the cap; the sweep leaves rows younger
     # than the grace to the outbox's own enqueue. A retry never asks the broker to hold it longer than
@@ -267,6 +283,8 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PREFERRED_URL_SCHEME = "https"
+    TWO_FACTOR_REQUIRED_ROLES = [r.strip() for r in (_env("TWO_FACTOR_REQUIRED_ROLES", "admin,reviewer") or "").split(",")
+                                 if r.strip()]
 
 
 CONFIGS = {

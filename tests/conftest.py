@@ -18,6 +18,8 @@ import contextvars
 import os
 from pathlib import Path
 
+import time
+
 import pytest
 from kombu import Connection
 from sqlalchemy import create_engine, select, text
@@ -167,6 +169,7 @@ def login(app, client):
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
             session["_id"] = identifier
+            session["auth_at"] = int(time.time())  # as a real sign-in does: recent enough to re-authenticate
         return user
 
     return _login

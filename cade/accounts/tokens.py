@@ -1,11 +1,14 @@
-"""Signed, expiring, single-use tokens for e-mail links (verification, password reset).
+"""Signed, expiring, single-use tokens for e-mail links (verification, password reset, a new address).
 
 A token carries the user's id and a fingerprint of the state it is meant to
-change (for verification: the address and "not verified yet"; for a reset: the
-password hash). Once the change is made the fingerprint no longer matches, so
-the link works once without storing anything. A verification token may also
-carry the page to return to afterwards (`next`, a path on this site): signed
-with the rest, so it works on whichever device the mail is opened.
+change (for verification: the address and "not verified yet"; for a reset and
+a change of address: the address, the password hash and the session version).
+Once the change is made the fingerprint no longer matches, so the link works
+once without storing anything. A verification token may also carry the page
+to return to afterwards (`next`, a path on this site): signed with the rest,
+so it works on whichever device the mail is opened. A change-of-address token
+carries the new address (`email`), signed with the rest, so it cannot be
+pointed at another.
 """
 
 import hashlib
@@ -21,8 +24,10 @@ from cade.core.urls import safe_relative_path
 
 VERIFY_EMAIL = "accounts.verify-email"
 RESET_PASSWORD = "accounts.reset-password"
+CHANGE_EMAIL = "accounts.change-email"
 
-_MAX_AGE_SETTING = {VERIFY_EMAIL: "EMAIL_TOKEN_MAX_AGE", RESET_PASSWORD: "RESET_TOKEN_MAX_AGE"}
+_MAX_AGE_SETTING = {VERIFY_EMAIL: "EMAIL_TOKEN_MAX_AGE", RESET_PASSWORD: "RESET_TOKEN_MAX_AGE",
+                    CHANGE_EMAIL: "EMAIL_TOKEN_MAX_AGE"}
 
 
 class InvalidToken(DomainError):
@@ -39,12 +44,15 @@ class TokenData(NamedTuple):
     user_id: int
     fingerprint: str
     next: str | None = None
+    email: str | None = None
 
 
 def fingerprint(user, purpose: str) -> str:
     if purpose == VERIFY_EMAIL:
         parts = [user.email, user.verified_at.isoformat() if user.verified_at else ""]
-    elif purpose == RESET_PASSWORD:
+    elif purpose in (RESET_PASSWORD, CHANGE_EMAIL):
+        # The session version too: signing out everywhere, or the change itself (which ends every other
+        # session), retires the link, so changing the address back cannot bring an old link back to life.
         parts = [user.email, user.password_hash, str(user.session_version)]
     else:
         raise ValueError(f"unknown token purpose {purpose!r}")
@@ -55,11 +63,13 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=purpose)
 
 
-def make_token(user, purpose: str, next_url: str | None = None) -> str:
+def make_token(user, purpose: str, next_url: str | None = None, email: str | None = None) -> str:
     data = {"u": user.id, "f": fingerprint(user, purpose)}
     next_url = safe_relative_path(next_url)
     if next_url:
         data["n"] = next_url
+    if email:
+        data["e"] = email
     return _serializer(purpose).dumps(data)
 
 
@@ -67,11 +77,12 @@ def _token_data(data) -> TokenData:
     if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("f"), str):
         raise InvalidToken()
     # Checked again on the way out: a token signed before a rule tightened is read by today's rule.
-    return TokenData(data["u"], data["f"], safe_relative_path(data.get("n")))
+    email = data.get("e") if isinstance(data.get("e"), str) else None
+    return TokenData(data["u"], data["f"], safe_relative_path(data.get("n")), email)
 
 
 def read_token(token: str, purpose: str) -> TokenData:
-    """(user id, fingerprint, next) from a token; raises TokenExpired or InvalidToken."""
+    """(user id, fingerprint, next, email) from a token; raises TokenExpired or InvalidToken."""
     serializer = _serializer(purpose)
     max_age = current_app.config[_MAX_AGE_SETTING[purpose]]
     try:

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
-from cade.accounts import services
+from cade.accounts import reauth, services
 from cade.accounts.forms import (
     ChangePasswordForm,
     EmailForm,
@@ -110,6 +110,10 @@ def verify(token):
             return _spent_link(error)
         return render_template("accounts/link_problem.html", message=str(error),
                                retry_endpoint="accounts.resend_verification"), 400
+    if verification.user.has_two_factor:
+        # The link proves the address, not the second factor: sign in the usual way.
+        flash(_("Your e-mail address is confirmed. Please sign in."), "success")
+        return redirect(url_for("accounts.login", email=verification.user.email, next=verification.next_url))
     # The link proves the address: sign in, on a new session, the way the sign-in page does.
     _start_session(verification.user, session.get("locale"))
     flash(_("Thank you: your e-mail address is confirmed, and you are signed in."), "success")
@@ -148,15 +152,23 @@ def login():
         try:
             user = services.authenticate(form.email.data, form.password.data)
         except DomainError as error:
-            db.session.rollback()
+            db.session.commit()  # a failure counts towards the account's soft lock
             place_errors(form, error)
         else:
+            next_url = form.next.data or request.args.get("next")
+            if user.has_two_factor and not services.is_remembered_device(user, views_two_factor.device_token()):
+                db.session.commit()
+                views_two_factor.begin_second_step(user, next_url)
+                return redirect(url_for("accounts.login_code"))
+            if user.has_two_factor:  # a remembered device: both factors are proved, the failures forgotten
+                services.note_successful_sign_in(user)
             db.session.commit()
             _start_session(user, session.get("locale"))
+            reauth.mark_recent()
             if not user.is_verified:
                 flash(_("Please confirm your e-mail address with the link we sent you. "
                         "You will need to before you can apply."), "info")
-            return redirect(_next_url(form.next.data, request.args.get("next")))
+            return redirect(_next_url(next_url))
     return render_template("accounts/login.html", form=form)
 
 
@@ -233,6 +245,7 @@ def profile():
 
 @bp.post("/profile/password")
 @login_required
+@reauth.recent_sign_in_required
 def change_password():
     form = ProfileForm(formdata=None, obj=current_user)
     password_form = ChangePasswordForm(prefix=PASSWORD_PREFIX)
@@ -248,10 +261,13 @@ def change_password():
         else:
             # This session stays signed in under the new session version; the others end.
             _start_session(user, session.get("locale"))
+            reauth.mark_recent()
             flash(_("Your password has been changed. Other devices have been signed out."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/profile.html", form=form, password_form=password_form)
 
 
 from cade.accounts import views_tokens  # noqa: E402,F401
+from cade.accounts import views_two_factor  # noqa: E402
+from cade.accounts import views_email  # noqa: E402,F401
 from cade.accounts import views_roles  # noqa: E402,F401

@@ -1,15 +1,17 @@
 """The roles page: administrators find people and give or take the administrator, reviewer and trainer roles.
 
 Joins the accounts blueprint (imported at the end of cade/accounts/views.py); the rules live in
-cade/accounts/roles.py.
+cade/accounts/services/administration.py, the one role policy that the reviewer pool follows too.
 """
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from cade.accounts import roles
+from cade.accounts import services
 from cade.accounts.forms_roles import GRANT, RoleChangeForm, StaffSearchForm
 from cade.accounts.models import User
+from cade.accounts.reauth import recent_sign_in_required
+from cade.accounts.services.administration import staff_page
 from cade.accounts.views import bp
 from cade.core.errors import DomainError, NotFound
 from cade.core.forms import current_actor
@@ -22,13 +24,14 @@ from cade.extensions import db
 def admin_roles():
     search = StaffSearchForm(formdata=request.args)
     query = (search.q.data or "").strip() if search.validate() else ""
-    page = roles.staff_page(query, page=request.args.get("page", 1, type=int))
+    page = staff_page(query, page=request.args.get("page", 1, type=int))
     return render_template("accounts/admin_roles.html", search=search, query=query, page=page,
                            change_form=RoleChangeForm(formdata=None))
 
 
 @bp.post("/admin/roles/<int:user_id>")
 @admin_required
+@recent_sign_in_required
 def admin_change_role(user_id: int):
     back = url_for(".admin_roles", q=request.form.get("q") or None, page=request.form.get("page", 1, type=int))
     form = RoleChangeForm()
@@ -36,7 +39,7 @@ def admin_change_role(user_id: int):
         flash(_("Choose a role, then press “Give” or “Remove”."), "error")
         return redirect(back, 303)
     actor, role = current_actor(), form.role.data
-    change = roles.grant_role if form.change.data == GRANT else roles.revoke_role
+    change = services.grant_role if form.change.data == GRANT else services.revoke_role
     try:
         changed = change(actor, user_id, role)
     except NotFound:

@@ -18,6 +18,7 @@ from cade.accounts.api_tokens import (
 )
 from cade.accounts.forms import ChangePasswordForm, ProfileForm
 from cade.accounts.forms_tokens import ApiTokenForm
+from cade.accounts.reauth import recent_sign_in_required
 from cade.accounts.views import PASSWORD_PREFIX, bp
 from cade.core.db import utcnow
 from cade.core.errors import DomainError, NotFound, ValidationFailed
@@ -52,6 +53,7 @@ def _private(response):
 @bp.post("/profile/api-tokens")
 @login_required
 @limiter.limit("10 per minute")
+@recent_sign_in_required
 def create_token():
     me = current_actor()
     form = ApiTokenForm(admin=is_admin(me))

@@ -1,4 +1,4 @@
-"""The roles page and its services: giving and taking staff roles, never the last administrator."""
+"""The roles page and the one role policy: giving and taking staff roles, never the last administrator."""
 
 import re
 
@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from cade.accounts.models import User
-from cade.accounts.roles import grant_role, revoke_role
+from cade.accounts.services import grant_role, revoke_role
 from cade.core.audit import AuditEvent
 from cade.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from cade.extensions import db as _db

@@ -415,17 +415,17 @@ def test_update_profile_refuses_bad_values(db):
     assert set(raised.value.errors) == {"name", "locale", "timezone"}
 
 
-# --- roles --------------------------------------------------------------------
+# --- roles (the policy's own tests: tests/accounts/test_roles.py) ------------
 
 def test_admin_grants_and_revokes_roles_with_audit(db):
     admin = UserFactory(roles=["admin"])
     user = UserFactory()
 
-    services.grant_role(admin, user, "reviewer")
-    services.grant_role(admin, user, "reviewer")  # twice changes nothing
+    assert services.grant_role(admin, user.id, "reviewer") is True
+    assert services.grant_role(admin, user.id, "reviewer") is False  # twice changes nothing
     assert user.role_names == ["reviewer"]
-    services.revoke_role(admin, user, "reviewer")
-    services.revoke_role(admin, user, "trainer")  # not held: nothing to do
+    assert services.revoke_role(admin, user.id, "reviewer") is True
+    assert services.revoke_role(admin, user.id, "trainer") is False  # not held: nothing to do
     db.session.commit()
     assert user.role_names == []
 
@@ -442,23 +442,26 @@ def test_only_admins_change_roles(db, actor_roles):
     actor = UserFactory(roles=actor_roles)
     user = UserFactory()
     with pytest.raises(PermissionDenied):
-        services.grant_role(actor, user, "admin")
+        services.grant_role(actor, user.id, "admin")
     with pytest.raises(PermissionDenied):
-        services.revoke_role(actor, actor, actor_roles[0] if actor_roles else "admin")
-    assert user.role_names == []
+        services.revoke_role(actor, actor.id, actor_roles[0] if actor_roles else "admin")
+    assert user.role_names == [] and actor.role_names == actor_roles
 
 
 def test_unknown_role_is_refused(db):
     admin = UserFactory(roles=["admin"])
     with pytest.raises(ValidationFailed):
-        services.grant_role(admin, UserFactory(), "superuser")
+        services.grant_role(admin, UserFactory().id, "superuser")
 
 
-def test_admin_cannot_remove_their_own_admin_role(db):
+def test_admin_steps_down_only_while_another_admin_remains(db):
     admin = UserFactory(roles=["admin"])
     with pytest.raises(InvalidTransition):
-        services.revoke_role(admin, admin, "admin")
+        services.revoke_role(admin, admin.id, "admin")
     assert admin.has_role("admin")
+    UserFactory(roles=["admin"])
+    assert services.revoke_role(admin, admin.id, "admin") is True
+    assert not admin.has_role("admin")
 
 
 # --- create_admin -------------------------------------------------------------

@@ -128,6 +128,7 @@ class Person:
     hosts: list[str]
     host: int = 0
     session: requests.Session = field(default_factory=requests.Session)
+    totp_secret: str | None = None  # their authenticator app's secret, once they set up a second factor
 
     def __post_init__(self):
         self.session.headers.update({"X-Forwarded-For": self.address, "X-Forwarded-Proto": "http",

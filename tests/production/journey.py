@@ -8,7 +8,8 @@ database. E-mails are read at the SMTP sink, as a person reads their inbox.
 import re
 import time
 
-from tests.production.browser import Page, PageError, Person, find_link
+from cade.accounts import two_factor
+from tests.production.browser import Page, PageError, Person, find_link, path_of
 
 PASSWORD = "a long enough passphrase for 2026"
 MAIL_SECONDS = 30
@@ -115,8 +116,20 @@ def download(person: Person, path: str) -> bytes:
 
 
 def sign_in(person: Person, password: str) -> None:
+    """Sign in; staff whose role requires a second factor (admins and reviewers in production) set it up on the way,
+    and sign in with a code from then on."""
     page = person.get("/auth/login")
     page = person.submit(page.form("Sign in").fill(email=person.email, password=password))
+    if path_of(page.url).startswith("/auth/login/code"):
+        page = person.submit(page.form("Sign in").fill(code=two_factor.current_code(person.totp_secret)))
+    if path_of(page.url) == "/auth/two-factor" and "requires two-factor" in page.main_text():
+        page = person.get("/auth/two-factor/enrol")
+        person.totp_secret = "".join(page.tree().xpath("//code[@id='totp-secret']/text()")).replace(" ", "")
+        page = person.submit(page.form("Turn on two-factor sign-in").fill(
+            code=two_factor.current_code(person.totp_secret)))
+        if "Save these codes now" not in page.main_text():
+            raise PageError(f"{person.email}: two-factor set-up said {page.main_text()[:300]!r}")
+        page = person.get("/")
     if page.tree().xpath("//form[contains(@action, '/auth/logout')]") == []:
         raise PageError(f"{person.email}: not signed in after the sign-in page: {page.flashes()}")
 

@@ -235,7 +235,7 @@ class TestInvitations:
         other_admin = UserFactory(roles=["admin"])
         from cade.accounts.services import revoke_role
 
-        revoke_role(other_admin, admin, "admin")
+        revoke_role(other_admin, admin.id, "admin")
         _db.session.commit()
         with pytest.raises(InvalidTransition, match="no longer valid"):
             pool.accept_reviewer_invitation(UserFactory(), token)

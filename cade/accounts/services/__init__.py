@@ -33,6 +33,18 @@ from cade.accounts.services.signing_in import (  # noqa: F401
     reset_password,
     change_password,
     sign_out,
+    is_locked,
+    note_failed_sign_in,
+    note_successful_sign_in,
+)
+from cade.accounts.services.second_factor import (  # noqa: F401
+    check_code,
+    confirm_enrolment,
+    disable_two_factor,
+    is_remembered_device,
+    reset_two_factor,
+    start_enrolment,
+    two_factor_required,
 )
 from cade.accounts.services.administration import (  # noqa: F401
     AdminInput,
@@ -43,6 +55,16 @@ from cade.accounts.services.administration import (  # noqa: F401
 )
 
 __all__ = [
+    "is_locked",
+    "note_failed_sign_in",
+    "note_successful_sign_in",
+    "check_code",
+    "confirm_enrolment",
+    "disable_two_factor",
+    "is_remembered_device",
+    "reset_two_factor",
+    "start_enrolment",
+    "two_factor_required",
     "ACCOUNT_ADDRESS",
     "AdminInput",
     "AuthenticationFailed",

@@ -5,10 +5,10 @@ import unicodedata
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from cade.accounts import passwords
-from cade.accounts.models import User
+from cade.accounts.models import RememberedDevice, User
 from cade.core.commands import Choice, Cleaner, Cleaning, Email, FieldErrors
 from cade.core.db import utcnow
 from cade.core.errors import DomainError, NotFound
@@ -99,6 +99,10 @@ def _record_sign_in(user: User) -> None:
 def _set_password(user: User, new_password: str) -> None:
     user.password_hash = passwords.hash_password(new_password)
     _end_sessions(user)
+    # A browser remembered for the second factor was trusted under the old password: a new password (often
+    # chosen because the old one leaked) makes every browser prove the second factor again.
+    db.session.execute(delete(RememberedDevice).where(RememberedDevice.user_id == user.id)
+                       .execution_options(synchronize_session=False))
 
 def _end_sessions(user: User) -> None:
     # Sessions live in signed cookies the server cannot delete; each carries the

@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from cade.accounts.reauth import recent_sign_in_required
 from cade.applications.assisted import assisted_application_ids
 from cade.applications.constants import ApplicationStatus
 from cade.applications.models import Application
@@ -94,6 +95,7 @@ def _render_release(call: Call, form: ReleaseConfirmForm, *, changed_from: int |
 
 @bp.route("/admin/calls/<int:call_id>/release", methods=["GET", "POST"])
 @admin_required
+@recent_sign_in_required(pages_too=False)
 def release(call_id: int):
     call = db.get_or_404(Call, call_id)
     if request.method == "GET" or "confirm" not in request.form:
@@ -139,6 +141,7 @@ def _render_decide(application: Application, form, status: int = 200, award_form
 
 @bp.route("/admin/applications/<int:application_id>/decision", methods=["GET", "POST"])
 @admin_required
+@recent_sign_in_required(pages_too=False)
 def decide(application_id: int):
     application = db.get_or_404(Application, application_id)
     if application.status == ApplicationStatus.DRAFT:
@@ -167,6 +170,7 @@ def decide(application_id: int):
 
 @bp.post("/admin/applications/<int:application_id>/decision/award")
 @admin_required
+@recent_sign_in_required(pages_too=False)
 def award_waitlisted(application_id: int):
     application = db.get_or_404(Application, application_id)
     call = application.call

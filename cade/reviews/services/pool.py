@@ -115,7 +115,7 @@ def add_reviewer(actor, command: ReviewerInput) -> AddResult:
     profile, created = _ensure_profile(user)
     if already and not created:
         return AddResult(AddOutcome.ALREADY, user.email, user=user)
-    grant_role(actor, user, REVIEWER)
+    grant_role(actor, user.id, REVIEWER)
     record_event(actor, "reviewer.added", profile, None, {"user_id": user.id, "via": "admin", **_profile_values(profile)})
     return AddResult(AddOutcome.ADDED, user.email, user=user)
 
@@ -151,6 +151,9 @@ def _inviter(invitation: ReviewerInvitation) -> User | None:
     return db.session.get(User, invitation.invited_by_id) if invitation.invited_by_id else None
 
 
+_NO_LONGER_VALID = _l("This invitation is no longer valid. Ask an administrator for a new one.")
+
+
 def find_reviewer_invitation(user, token: str) -> ReviewerInvitation:
     """The invitation `user` may accept with `token`, checked as accept_reviewer_invitation checks it.
 
@@ -174,9 +177,10 @@ def find_reviewer_invitation(user, token: str) -> ReviewerInvitation:
         raise InvalidTransition(_l("This invitation has already been used. Ask an administrator for a new one."))
     if invitation.expires_at <= utcnow():
         raise InvalidTransition(_l("This invitation has expired. Ask an administrator to invite you again."))
-    if not is_admin(_inviter(invitation)):
+    inviter = _inviter(invitation)
+    if not (is_admin(inviter) and inviter.active):
         # The role comes from the administrator who invited; one who is no longer one cannot give it.
-        raise InvalidTransition(_l("This invitation is no longer valid. Ask an administrator for a new one."))
+        raise InvalidTransition(_NO_LONGER_VALID)
     return invitation
 
 
@@ -191,7 +195,11 @@ def accept_reviewer_invitation(user, token: str) -> ReviewerProfile:
     profile, created = _ensure_profile(user)
     if invitation.accepted_at is not None:
         return profile
-    grant_role(_inviter(invitation), user, REVIEWER)
+    try:
+        grant_role(_inviter(invitation), user.id, REVIEWER)
+    except PermissionDenied:
+        # The inviter stopped being an active administrator after the check above.
+        raise InvalidTransition(_NO_LONGER_VALID) from None
     invitation.accepted_at = utcnow()
     invitation.accepted_by_id = user.id
     db.session.flush()
@@ -301,8 +309,7 @@ def remove_reviewer(actor, user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound()
-    if user.has_role(REVIEWER):
-        revoke_role(actor, user, REVIEWER)
+    if revoke_role(actor, user_id, REVIEWER):
         profile = profile_of(user_id)
         record_event(actor, "reviewer.removed", profile or user, {"user_id": user_id, "reviewer": True},
                      {"user_id": user_id, "reviewer": False})
