@@ -11,7 +11,7 @@ from cade.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 DOMAINS = ["core", "accounts", "organisations", "programmes", "applications", "training", "reviews", "awards",
            "diligence", "grants", "travel", "enquiries", "conversations", "stages", "notifications", "reports",
-           "api"]
+           "api", "privacy"]
 
 
 @event.listens_for(Engine, "connect")
@@ -144,6 +144,16 @@ def register_hooks(app: Flask) -> None:
         awards_release.release_hooks.append(publish_open_data)
     if on_offer_accepted not in offers.acceptance_hooks:
         offers.acceptance_hooks.append(on_offer_accepted)
+    # People of organisations at risk get e-mails with a neutral subject and sender (cade/notifications/discretion.py);
+    # an organisation's consent, at-risk mark or name reaches the open-data files in the same transaction.
+    from cade.notifications import discretion
+    from cade.organisations import discretion as organisation_discretion
+    from cade.organisations.services import profiles as organisation_profiles
+    from cade.reports.open_data.documents import on_organisation_changed
+
+    organisation_discretion.register(discretion.discretion_checks)
+    if on_organisation_changed not in organisation_profiles.profile_change_hooks:
+        organisation_profiles.profile_change_hooks.append(on_organisation_changed)
     # A call's report templates hold questionnaires too: programmes' question services find them through this.
     from cade.grants.report_templates import report_questions
     from cade.programmes.services.questions import questionnaire_owners
