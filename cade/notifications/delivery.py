@@ -19,6 +19,7 @@ from sqlalchemy import or_, update
 from cade.core.db import utcnow
 from cade.extensions import db
 from cade.notifications.constants import MAX_ATTEMPTS, NotificationStatus
+from cade.notifications.discretion import discreet_sender, is_discreet
 from cade.notifications.models import Notification
 from cade.notifications.rendering import notification_locale, render_notification
 from cade.notifications.timings import backoff, sending_lease
@@ -98,8 +99,9 @@ def get_backend(config=None) -> SMTPBackend | MailboxBackend:
     return MailboxBackend(config["MAILBOX_PATH"])
 
 
-def build_message(row: Notification, subject: str, text: str, html: str | None) -> EmailMessage:
-    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+def build_message(row: Notification, subject: str, text: str, html: str | None, *,
+                  discreet: bool = False) -> EmailMessage:
+    sender = discreet_sender() if discreet else current_app.config["MAIL_DEFAULT_SENDER"]
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     message = EmailMessage()
     message["Subject"] = subject
@@ -137,8 +139,9 @@ def deliver_notification(notification_id: int, now: datetime | None = None) -> s
         logger.info("notification %s: gone before it could be sent", notification_id)
         return "skipped"
     try:
-        subject, text, html = render_notification(row)
-        get_backend().send(build_message(row, subject, text, html))
+        discreet = is_discreet(row)  # asked once: the subject and the sender agree
+        subject, text, html = render_notification(row, discreet=discreet)
+        get_backend().send(build_message(row, subject, text, html, discreet=discreet))
     except Exception as exc:  # SMTP, network or template trouble: record it, try again later
         raise _mark_failed(row, exc, now) from exc
     row.status = NotificationStatus.SENT

@@ -3,7 +3,9 @@
 A kind "<domain>.<name>" renders templates/email/<domain>/<name>.txt (which
 holds the `subject` and `body` blocks) and .html (the `body` block). Inside
 them the row's context keys are top-level variables, beside `recipient_name`,
-`recipient_timezone` and `link(endpoint, **values)` for absolute URLs.
+`recipient_timezone` and `link(endpoint, **values)` for absolute URLs. A
+recipient who must stay discreet gets a neutral subject instead of the
+template's (cade/notifications/discretion.py).
 
 Contexts hold raw values, written out only here, in the language the row is
 rendered in: an amount as ``{"minor": 150000, "currency": "EUR"}`` (the
@@ -22,6 +24,7 @@ from flask_babel import force_locale
 from jinja2 import Template, TemplateNotFound
 
 from cade.core.urls import external_url
+from cade.notifications.discretion import discreet_subject, is_discreet
 
 _KIND = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
@@ -44,17 +47,22 @@ def notification_locale(row) -> str:
     return current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
 
 
-def render_notification(row, locale: str | None = None) -> tuple[str, str, str | None]:
+def render_notification(row, locale: str | None = None, *,
+                        discreet: bool | None = None) -> tuple[str, str, str | None]:
     """(subject, text, html) of an outbox row in its recipient's language.
 
     `html` is None when the kind has no .html template (the e-mail is then
-    sent as plain text). Raises TemplateNotFound when the .txt is missing.
+    sent as plain text). The subject is the neutral one when the recipient is
+    discreet (`discreet`, else asked of `is_discreet`). Raises
+    TemplateNotFound when the .txt is missing.
     """
     txt_name, html_name = template_names(row.kind)
+    if discreet is None:
+        discreet = is_discreet(row)
     with force_locale(locale or notification_locale(row)):
         context = _context(row)
         txt = current_app.jinja_env.get_template(txt_name)
-        subject = _render_block(txt, "subject", context)
+        subject = discreet_subject(row.kind) if discreet else _render_block(txt, "subject", context)
         text = txt.render(context).strip() + "\n"
         try:
             html_template = current_app.jinja_env.get_template(html_name)

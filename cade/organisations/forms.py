@@ -114,6 +114,13 @@ class OrganisationForm(FlaskForm):
     registration_number = StringField(
         _l("Registration number"), validators=[Optional(), Length(max=MAX_LENGTHS["registration_number"])],
         description=_l("Leave empty if the organisation is not registered, for example an informal group."))
+    at_risk = BooleanField(
+        _l("We work where being known as foreign-funded puts us at risk"),
+        description=_l("Tick this box if it is dangerous for your organisation to be known as receiving foreign "
+                       "funding. We then never name it in open data or on public pages, even with the consent "
+                       "below (the consent is withdrawn); the subjects of our e-mails to your members name "
+                       "neither us nor grants; and reviewers of blind calls see nothing of it but your answers. "
+                       "Only owners can change this."))
     publish_consent = BooleanField(
         _l("The organisation may be named in published open data"),
         description=_l("Funders publish the grants they make as open data. Tick this box if your "
@@ -145,6 +152,7 @@ def organisation_form_data(org) -> dict:
         "annual_budget_amount": amount, "annual_budget_currency": org.annual_budget_currency or "",
         "focus_areas": list(org.focus_areas or []), "languages": list(org.languages or []),
         "registration_number": org.registration_number, "publish_consent": org.publish_consent,
+        "at_risk": org.at_risk,
     }
 
 

@@ -24,6 +24,12 @@ def can_edit_organisation(user, org) -> bool:
     return is_admin(user) or _role_in(user, org) == MembershipRole.OWNER
 
 
+def can_mark_at_risk(user, org) -> bool:
+    """Only owners say whether the organisation is at risk: it is the organisation's own judgement of its
+    safety, which an administrator sees but does not make for it."""
+    return _role_in(user, org) == MembershipRole.OWNER
+
+
 def can_manage_members(user, org) -> bool:
     """Owners and administrators may invite, remove and change the roles of members."""
     return is_admin(user) or _role_in(user, org) == MembershipRole.OWNER

@@ -29,6 +29,7 @@ from cade.organisations.forms import (
 from cade.organisations.models import Invitation, Membership, Organisation
 from cade.organisations.permissions import (
     can_edit_organisation,
+    can_mark_at_risk,
     can_manage_members,
     can_verify_organisation,
     can_view_organisation,
@@ -111,10 +112,16 @@ def edit(organisation_id: int):
     if not can_edit_organisation(actor, org):
         abort(403)
     form = OrganisationForm(data=organisation_form_data(org))
+    if not can_mark_at_risk(actor, org):
+        del form["at_risk"]  # the owners' choice: left out of the post, so the save keeps it
+    was_at_risk = org.at_risk
     if form.validate_on_submit() and save_form(
             form, lambda: services.update_organisation(actor, org.id,
                                                        services.OrganisationProfileInput.from_input(form.data)),
             _("The profile has been saved."), refusal=DomainError):
+        if org.at_risk and not was_at_risk:
+            flash(_("Your organisation is now treated as at risk: it is never named in open data or on public "
+                    "pages, and its consent to be named is withdrawn."), "info")
         return redirect(url_for(".view", organisation_id=org.id))
     return render_template("organisations/form.html", form=form, organisation=org)
 

@@ -1,5 +1,6 @@
 """Creating and changing organisation profiles, and their verification."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
@@ -23,19 +24,24 @@ from cade.organisations.constants import (
     StakeholderGroup,
 )
 from cade.organisations.models import Membership, Organisation
-from cade.organisations.permissions import can_edit_organisation, can_verify_organisation
+from cade.organisations.permissions import can_edit_organisation, can_mark_at_risk, can_verify_organisation
 
 PROFILE_FIELDS = (
     "name", "acronym", "country", "city", "website", "description", "organisation_type",
     "stakeholder_group", "year_founded", "staff_band", "annual_budget_minor",
     "annual_budget_currency", "focus_areas", "languages", "registration_number",
-    "publish_consent", "region_code", "subregion_code",
+    "publish_consent", "at_risk", "region_code", "subregion_code",
 )
 MAX_LENGTHS = {"name": 200, "acronym": 40, "city": 120, "website": 300, "registration_number": 80,
                "description": 5000}
 EARLIEST_YEAR_FOUNDED = 1800
 # A budget stays below 10**MAX_BUDGET_DIGITS, in major and in minor units.
 MAX_BUDGET_DIGITS = 15
+
+# Domains above this one that keep something public about organisations (the open-data files) register here
+# (cade/wiring.py): each is called as hook(organisation, changed_field_names) in the transaction of a profile
+# change, after it was flushed, and decides itself whether the change concerns it.
+profile_change_hooks: list[Callable[[Organisation, set[str]], None]] = []
 
 
 def is_web_address(url: str | None) -> bool:
@@ -65,6 +71,19 @@ class WebAddress(Text):
         if url is not None and not is_web_address(url):
             cleaning.refuse(_l("Enter a web address starting with http:// or https://"))
         return url
+
+
+class KeptFlag(Cleaner):
+    """A tick box, or None when the input leaves it out: the organisation keeps its setting.
+
+    The edit form leaves the at-risk box out for anyone who may not change it
+    (an administrator who is not an owner), so their save keeps what the
+    owners chose. (programmes has the same cleaner for a call's blind review;
+    it sits above this domain, so it cannot be shared from there.)
+    """
+
+    def clean(self, raw, cleaning):
+        return None if raw is None else Flag().clean(raw, cleaning)
 
 
 class CountryCode(Cleaner):
@@ -156,6 +175,8 @@ class OrganisationProfileInput(Command):
     focus_areas: list[str] = field(Codes(tuple(FocusArea), message=_l("Not a valid choice.")), default_factory=list)
     languages: list[str] = field(Codes(WORKING_LANGUAGES, message=_l("Not a valid choice.")), default_factory=list)
     publish_consent: bool = field(Flag(), default=False)
+    # None: left out of the input, kept as it is (see KeptFlag).
+    at_risk: bool | None = field(KeptFlag(), default=None)
     annual_budget_currency: str | None = field(Currency(required=False,
                                                         message=_l("Choose the currency of the budget.")))
     annual_budget_minor: int | None = field(Budget(), source="annual_budget_amount")
@@ -163,6 +184,8 @@ class OrganisationProfileInput(Command):
     def profile(self) -> dict:
         """The columns of the profile, the region derived from the country (the server's, never typed)."""
         values = self.changes()
+        if self.at_risk is None:
+            del values["at_risk"]
         if self.annual_budget_minor is None:
             values["annual_budget_currency"] = None  # a currency alone says nothing
         country = get_country(self.country)
@@ -174,16 +197,29 @@ def _snapshot(org: Organisation) -> dict:
     return {field: getattr(org, field) for field in PROFILE_FIELDS + ("verified",)}
 
 
+def _guarded(values: dict, at_risk: bool) -> dict:
+    """`values` with the consent to be named withdrawn when the organisation is at risk.
+
+    An organisation at risk is never named, whatever its consent says
+    (`Organisation.may_be_named`); the consent is also stored as withdrawn, so
+    that clearing the at-risk mark later names nobody until an owner ticks
+    the consent again, knowingly.
+    """
+    return {**values, "publish_consent": False} if at_risk else values
+
+
 def create_organisation(actor, command: OrganisationProfileInput) -> Organisation:
     """Create an organisation from `command` with `actor` as its owner.
 
     An owner who never chose a time zone gets the one of the organisation's
-    country, when it keeps one clock. Raises PermissionDenied for an
-    anonymous actor.
+    country, when it keeps one clock. An organisation registered as at risk
+    is registered without consent to be named. Raises PermissionDenied for
+    an anonymous actor.
     """
     if actor is None or getattr(actor, "id", None) is None:
         raise PermissionDenied()
-    org = Organisation(**command.profile(), verified=False)
+    values = command.profile()
+    org = Organisation(**_guarded(values, bool(values.get("at_risk"))), verified=False)
     db.session.add(org)
     db.session.flush()
     membership = Membership(user_id=actor.id, organisation=org, role=MembershipRole.OWNER)
@@ -199,15 +235,24 @@ def create_organisation(actor, command: OrganisationProfileInput) -> Organisatio
 def update_organisation(actor, organisation_id: int, command: OrganisationProfileInput) -> Organisation:
     """Replace the profile of the organisation with `command` (owners and admins).
 
-    Raises NotFound or PermissionDenied; `verified` and the region are never typed.
+    Only owners mark the organisation at risk or clear the mark
+    (`can_mark_at_risk`); a command without `at_risk` keeps it. While it is at
+    risk its consent to be named stays withdrawn (`_guarded`). The change is
+    audited as `organisation.updated` with what changed, the mark included,
+    and `profile_change_hooks` hear of it. Raises NotFound or
+    PermissionDenied; `verified` and the region are never typed.
     """
     org = db.session.get(Organisation, organisation_id)
     if org is None:
         raise NotFound()
     if not can_edit_organisation(actor, org):
         raise PermissionDenied()
+    values = command.profile()
+    if values.get("at_risk", org.at_risk) != org.at_risk and not can_mark_at_risk(actor, org):
+        raise PermissionDenied(_l("Only an owner of the organisation can change whether it is at risk."),
+                               field="at_risk")
     before = _snapshot(org)
-    for name, value in command.profile().items():
+    for name, value in _guarded(values, values.get("at_risk", org.at_risk)).items():
         setattr(org, name, value)
     db.session.flush()
     after = _snapshot(org)
@@ -215,6 +260,8 @@ def update_organisation(actor, organisation_id: int, command: OrganisationProfil
     if changed:
         record_event(actor, "organisation.updated", org,
                      {k: before[k] for k in changed}, {k: after[k] for k in changed})
+        for hook in profile_change_hooks:
+            hook(org, set(changed))
     return org
 
 

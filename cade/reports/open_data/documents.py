@@ -7,9 +7,12 @@ answered from one row. The rows are rewritten when decisions are released
 (`on_decisions_released`, in the releasing transaction, registered on
 awards' `release_hooks` from cade/wiring.py), when an offer is accepted
 (`on_offer_accepted`, on `acceptance_hooks`), and by `regenerate_documents`
-(`flask regenerate-open-data`): a declined or lapsed offer, a consent given
-or withdrawn, a tranche paid or a report approved reach the files at the
-next of these, as no hook tells us of them yet. A document whose content did not change keeps its bytes,
+(`flask regenerate-open-data`), and when an organisation's consent, its
+at-risk mark or its name changes (`on_organisation_changed`, on
+organisations' `profile_change_hooks`): an organisation that marks itself at
+risk is anonymised in the files in the very transaction that marks it. A
+declined or lapsed offer, a tranche paid or a report approved reach the files
+at the next of these, as no hook tells us of them yet. A document whose content did not change keeps its bytes,
 ETag and generation time, so readers' caches stay valid.
 
 Two releases at once: the rows are locked (FOR UPDATE) before the awards are
@@ -129,6 +132,20 @@ def published_summaries() -> dict[str, dict]:
                                      func.length(OpenDataDocument.content).label("size")))
     return {row.kind: {"generated_at": row.generated_at, "grants_count": row.grants_count, "size": row.size}
             for row in rows}
+
+
+# What the files tell of an organisation (publication.py): a change to one of these may change them.
+PUBLISHED_PROFILE_FIELDS = frozenset({"name", "publish_consent", "at_risk"})
+
+
+def on_organisation_changed(organisation, changed: set[str]) -> None:
+    """Organisations' profile hook: rewrite both documents when what they may tell of an organisation changed.
+
+    Only an organisation with an award in the files changes them; for the others this reads the awards once
+    and finds the documents unchanged (`_write` keeps their bytes and ETag).
+    """
+    if changed & PUBLISHED_PROFILE_FIELDS:
+        regenerate_documents()
 
 
 def on_offer_accepted(decision) -> None:

@@ -1,8 +1,9 @@
 """What the open-data files tell of each award, and what they withhold: the one place that decides it.
 
 Some of the organisations we fund are at risk if they are known to be
-foreign-funded, so the files name an organisation only when it consented
-(`Organisation.publish_consent`). Otherwise the recipient is "Anonymised
+foreign-funded, so the files name an organisation only when it consented and
+has not marked itself at risk (`Organisation.may_be_named`, the one predicate
+the public pages ask too). Otherwise the recipient is "Anonymised
 organisation in <its UN M49 region>" (the intermediate region such as Eastern
 Africa where there is one, else the sub-region), one identifier per region
 (`360G-cade-anon-014`), and its country is given only where five awards or
@@ -93,7 +94,7 @@ def publish(record: AwardRecord) -> PublishedAward:
     """`record` as the files may tell it."""
     prefix = id_prefix()
     region = _region(record)
-    if record.publish_consent:
+    if record.may_be_named:
         recipient = Recipient(f"360G-{prefix}-org-{record.organisation_id}", record.organisation_name, False)
         country = record.country
     else:

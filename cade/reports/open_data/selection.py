@@ -71,7 +71,7 @@ class AwardRecord:
     country_awards: int  # awards in the file to organisations of the same country
     organisation_id: int
     organisation_name: str
-    publish_consent: bool
+    may_be_named: bool  # Organisation.may_be_named: it consented and is not at risk
     call_reference: str
     call_title: str
     programme_name: str
@@ -105,7 +105,8 @@ def published_awards() -> list[AwardRecord]:
                func.coalesce(Application.org_subregion_code, Organisation.subregion_code).label("subregion_code"),
                func.count(Decision.id).over(partition_by=country).label("country_awards"),
                Organisation.id.label("organisation_id"), Organisation.name.label("organisation_name"),
-               Organisation.publish_consent, Call.reference_prefix, Call.title.label("call_title"),
+               Organisation.may_be_named.label("may_be_named"), Call.reference_prefix,
+               Call.title.label("call_title"),
                Programme.name.label("programme_name"), Programme.kind, Programme.funder_name,
                Programme.funder_identifier, Grant.id.label("grant_id"), Grant.created_at.label("grant_started_at"),
                Grant.closed_at, final_due.label("final_due"))
@@ -125,7 +126,7 @@ def published_awards() -> list[AwardRecord]:
         released_at=row.released_at, accepted=row.status == DecisionStatus.ACCEPTED, country=row.country,
         region_code=row.region_code, subregion_code=row.subregion_code, country_awards=row.country_awards,
         organisation_id=row.organisation_id, organisation_name=row.organisation_name,
-        publish_consent=bool(row.publish_consent), call_reference=row.reference_prefix, call_title=row.call_title,
+        may_be_named=bool(row.may_be_named), call_reference=row.reference_prefix, call_title=row.call_title,
         programme_name=row.programme_name, programme_kind=row.kind, funder_name=row.funder_name,
         funder_identifier=row.funder_identifier, grant_started_at=row.grant_started_at,
         grant_closed_at=row.closed_at, final_report_due=row.final_due,
