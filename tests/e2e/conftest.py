@@ -49,3 +49,15 @@ def page(browser, live_server, db):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture(params=["javascript", "no-javascript"])
+def browse(request, browser, live_server, db):
+    """A page in a browser with JavaScript on, then off; `page.javascript` says which."""
+    context = browser.new_context(base_url=live_server, locale="en-GB",
+                                  java_script_enabled=request.param == "javascript", accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.javascript = request.param == "javascript"
+    yield page
+    context.close()

@@ -9,7 +9,6 @@ axe on every page of it."""
 import re
 from datetime import timedelta
 
-import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -32,17 +31,6 @@ from tests.grants.report_helpers import opened_grant
 
 UN_LIST = "UN Security Council Consolidated List"
 WRONG_IBAN = IBAN_SN[:-1] + ("6" if IBAN_SN[-1] != "6" else "7")  # one digit mistyped: the checksum fails
-
-
-@pytest.fixture(params=["javascript", "no-javascript"])
-def browse(request, browser, live_server, db):
-    """A page in a browser with JavaScript on, then off."""
-    context = browser.new_context(base_url=live_server, locale="en-GB",
-                                  java_script_enabled=request.param == "javascript", accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
 
 
 def _grant():

@@ -6,7 +6,6 @@ indicator and closure page."""
 
 from datetime import date
 
-import pytest
 
 from cade.extensions import db as _db
 from cade.grants.constants import ReportStatus, TrancheStatus
@@ -18,17 +17,6 @@ from tests.grants.report_helpers import command, complete_form, opened_grant
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 CHANGES = "Please say which villages were connected, and by whom."
-
-
-@pytest.fixture(params=["javascript", "no-javascript"])
-def browse(request, browser, live_server, db):
-    """A page in a browser with JavaScript on, then off."""
-    context = browser.new_context(base_url=live_server, locale="en-GB",
-                                  java_script_enabled=request.param == "javascript")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
 
 
 def _grant_with_first_tranche_paid(admin):

@@ -5,7 +5,6 @@ tranche paid while a locked one says what unlocks it; and axe on the offer and g
 import re
 from io import BytesIO
 
-import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -58,17 +57,6 @@ def _accepted_grant(admin):
         {"signatory_name": "Olga Owner", "signatory_position": "Director", "confirmation": ORGANISATION}))
     _db.session.commit()
     return decision, grant_for_decision(decision.id), owner
-
-
-@pytest.fixture(params=["javascript", "no-javascript"])
-def browse(request, browser, live_server, db):
-    """A page in a browser with JavaScript on, then off."""
-    context = browser.new_context(base_url=live_server, locale="en-GB",
-                                  java_script_enabled=request.param == "javascript", accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
 
 
 def _main(page) -> str:

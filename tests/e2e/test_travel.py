@@ -7,7 +7,6 @@ visa letter issued and checked on its public page (no passport country there); t
 import re
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 
 from cade.applications.constants import ApplicationStatus
@@ -50,17 +49,6 @@ def _travel_draft(admin):
                                      title="Speaking at the WSIS Forum", requested_amount_minor=None)
     _db.session.commit()
     return call, application, owner, member
-
-
-@pytest.fixture(params=["javascript", "no-javascript"])
-def browse(request, browser, live_server, db):
-    context = browser.new_context(base_url=live_server, locale="en-GB",
-                                  java_script_enabled=request.param == "javascript", accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.javascript = request.param == "javascript"
-    yield page
-    context.close()
 
 
 def _main(page) -> str:
