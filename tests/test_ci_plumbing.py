@@ -23,8 +23,9 @@ FAKE_PYTHON = """#!/bin/sh
 if [ "$1" = "-c" ]; then
     [ "$FAKE_SERVICES_UP" = "1" ] && exit 0 || exit 1
 fi
-# `-m tests.pip_audit_gate` is the dependency audit of `make security`.
+# `-m tests.pip_audit_gate` is the dependency audit of `make security`; `bench/…` the small-scale benchmarks.
 if [ "$2" = "tests.pip_audit_gate" ]; then exit "${FAKE_AUDIT_STATUS:-0}"; fi
+case "$1" in bench/*) echo "bench $1" >> "$FAKE_LOG"; exit "${FAKE_BENCH_STATUS:-0}";; esac
 echo "pass TEST_DATABASE_URL=${TEST_DATABASE_URL:-} TEST_BROKER_URL=${TEST_BROKER_URL:-} $*" >> "$FAKE_LOG"
 if [ -n "${TEST_DATABASE_URL:-}" ]; then exit "${FAKE_SERVICES_STATUS:-0}"; fi
 exit "${FAKE_EMBEDDED_STATUS:-0}"
@@ -112,7 +113,15 @@ def test_make_test_runs_embedded_then_postgres_and_redis(fake_make):
         f"pass TEST_DATABASE_URL= TEST_BROKER_URL= {pytest}",
         "pass TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/cade_test "
         f"TEST_BROKER_URL=redis://127.0.0.1:6379/15 {pytest} --ignore=tests/e2e",
+        "bench bench/pages.py", "bench bench/assignment.py", "bench bench/rush.py",
     ]
+
+
+def test_a_broken_benchmark_fails_make_test_after_both_passes(fake_make):
+    status, output, passes = fake_make("test", FAKE_SERVICES_UP="1", FAKE_BENCH_STATUS="1")
+
+    assert status != 0 and "FAILED" in output
+    assert [p for p in passes if p.startswith("pass ")] and len(passes) == 5
 
 
 @pytest.mark.parametrize("embedded, services", [("1", "0"), ("0", "1"), ("5", "0"), ("0", "5")])
@@ -121,7 +130,7 @@ def test_make_test_fails_when_either_pass_fails_or_collects_nothing(fake_make, e
                                        FAKE_EMBEDDED_STATUS=embedded, FAKE_SERVICES_STATUS=services)
 
     assert status != 0
-    assert len(passes) == 2  # a failing first pass does not hide the second one
+    assert len([p for p in passes if p.startswith("pass ")]) == 2  # a failing first pass does not hide the second
     assert "FAILED" in output
 
 
@@ -139,6 +148,7 @@ def test_without_servers_the_second_pass_is_skipped_loudly_outside_ci(fake_make)
     assert status == 0, output
     assert passes == ["pass TEST_DATABASE_URL= TEST_BROKER_URL= -m pytest -q -n auto --dist loadfile"]
     assert "SKIPPED pytest pass 2/2" in output
+    assert "SKIPPED the small-scale benchmarks" in output
 
 
 def test_without_servers_the_second_pass_fails_in_ci(fake_make):
