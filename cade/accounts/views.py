@@ -172,16 +172,21 @@ def login():
     return render_template("accounts/login.html", form=form)
 
 
-@bp.post("/logout")
-def logout():
+def leave_session() -> None:
+    """Forget who is signed in on this browser, and everything else the session held but the chosen language."""
     locale = session.get("locale")
-    if current_user.is_authenticated:
-        services.sign_out(current_actor())
-        db.session.commit()
     logout_user()
     session.clear()
     if locale:
         session["locale"] = locale
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated:
+        services.sign_out(current_actor())
+        db.session.commit()
+    leave_session()
     flash(_("You have signed out on every device."), "info")
     return redirect(url_for("programmes.index"))
 

@@ -12,7 +12,7 @@ from cade.accounts.forms_two_factor import ConfirmForm, EnrolForm, SignInCodeFor
 from cade.accounts.models import User
 from cade.accounts.reauth import mark_recent, reconfirm, recent_sign_in_required
 from cade.accounts.services import second_factor
-from cade.accounts.services._common import _record_sign_in, get_user
+from cade.accounts.services._common import get_user
 from cade.accounts.views import _next_url, _start_session, bp
 from cade.core.errors import DomainError, ValidationFailed
 from cade.core.forms import current_actor, place_errors
@@ -77,7 +77,6 @@ def login_code():
             db.session.commit()  # the failure counts towards the soft lock
             place_errors(form, error)
         else:
-            _record_sign_in(user)
             token = second_factor.remember_device(user) if form.remember.data else None
             db.session.commit()
             _start_session(user, session.get("locale"))

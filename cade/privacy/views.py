@@ -2,10 +2,11 @@
 
 import json
 
-from flask import Blueprint, Response, render_template, session
-from flask_login import login_required, logout_user
+from flask import Blueprint, Response, render_template
+from flask_login import login_required
 
 from cade.accounts.reauth import recent_sign_in_required
+from cade.accounts.views import leave_session
 from cade.core.db import utcnow
 from cade.core.errors import DomainError
 from cade.core.forms import current_actor, place_errors
@@ -63,11 +64,7 @@ def erase():
             db.session.rollback()
             place_errors(form, error)  # a wrong password by its field, a refusal above the form
         else:
-            locale = session.get("locale")
-            logout_user()
-            session.clear()
-            if locale:
-                session["locale"] = locale
+            leave_session()
             return render_template("privacy/erased.html", outcome=outcome)
     return render_template("privacy/erase.html", form=form, preview=erasure.preview_erasure(me),
                            blockers=erasure.erasure_blockers(me))

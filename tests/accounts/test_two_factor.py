@@ -13,6 +13,7 @@ from cade.accounts.models import RecoveryCode, RememberedDevice, User
 from cade.accounts.services import second_factor
 from cade.core.audit import AuditEvent
 from cade.core.db import utcnow
+from cade.core.errors import ValidationFailed
 from tests.factories import PASSWORD, UserFactory
 
 
@@ -233,7 +234,7 @@ def test_new_recovery_codes_replace_the_old(client, db, login):
     page = client.post("/auth/two-factor/recovery-codes")
     new = re.findall(r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>", page.get_data(as_text=True))
     assert len(new) == 10 and not set(new) & set(old)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationFailed):
         second_factor.check_code(user, old[0])
     assert second_factor.check_code(user, new[0]) == "recovery"
 

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select, update
 from cade.accounts import two_factor
 from cade.accounts.models import RecoveryCode, RememberedDevice, User
 from cade.accounts.services import signing_in
+from cade.accounts.services._common import _record_sign_in
 from cade.core.audit import record_event
 from cade.core.db import utcnow
 from cade.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
@@ -101,7 +102,8 @@ def check_code(user: User, code: str | None) -> str:
 
 def check_code_to_sign_in(user: User, code: str | None) -> str:
     """`check_code` for the second step of signing in: refused while the account is soft-locked, and a wrong code
-    counts towards the lock like a wrong password. Raises ValidationFailed on `code`."""
+    counts towards the lock like a wrong password; a right one clears the count and records the sign-in.
+    Raises ValidationFailed on `code`."""
     if signing_in.is_locked(user):
         raise ValidationFailed({"code": [WRONG_CODE]})
     try:
@@ -110,6 +112,7 @@ def check_code_to_sign_in(user: User, code: str | None) -> str:
         signing_in.note_failed_sign_in(user)
         raise
     signing_in.note_successful_sign_in(user)
+    _record_sign_in(user)  # the sign-in is complete now, both factors proved
     return kind
 
 
