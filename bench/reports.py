@@ -218,6 +218,21 @@ def make_app(url: str):
                       MAILBOX_PATH=f"{folder}/mailbox")
 
 
+def keep_review_scores(url: str) -> None:
+    """Compute the kept review figures of every call, as saving each review would have (COPY bypasses the app)."""
+    from sqlalchemy import create_engine, select
+
+    from cade.programmes.models import Call
+    from cade.reviews.services.aggregation import score_keeping_statements
+    from config import database_url
+
+    engine = create_engine(database_url(url))
+    with engine.begin() as conn:
+        for statement in score_keeping_statements(select(Call.id)):
+            conn.execute(statement)
+    engine.dispose()
+
+
 def countries() -> list[dict]:
     with (ROOT / "cade" / "core" / "data" / "m49.csv").open(newline="", encoding="utf-8") as f:
         return [row for row in csv.DictReader(f) if row["region_code"]]
@@ -238,6 +253,7 @@ def generate(url: str, scale: Scale) -> dict:
         for table in ("organisations", "applications", "decisions", "users", "assignments", "reviews",
                       "review_scores", "conflict_declarations"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+    keep_review_scores(url)
     copied = time.perf_counter() - started
     started = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:

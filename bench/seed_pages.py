@@ -22,7 +22,7 @@ that both sets keep their ids whatever the scale.
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from reports import NULL, _copy, countries  # bench/reports.py: the COPY writer and the M49 countries
+from reports import NULL, _copy, countries, keep_review_scores  # bench/reports.py: COPY writer, M49 countries, kept scores
 
 BULK_ID = 1_000_000
 REVIEWER_ID = BULK_ID + 500_000  # the bulk reviewers' user ids start here; organisation owners' at BULK_ID
@@ -67,6 +67,7 @@ class World:
     admin: str
     own_application: int  # the applicant's, in the large call, under review
     password: str
+    report_run: int = 0  # the funding summary compiled over the data as it now is (bench/pages.py compile_summary)
 
 
 # -- the few, through the models ----------------------------------------------------------------------
@@ -293,6 +294,7 @@ def add_rows(url: str, world: World, before: Sizes, after: Sizes, now: datetime)
         for table in ("organisations", "users", "memberships", "user_roles", "reviewer_profiles", "applications",
                       "assignments", "conflict_declarations", "reviews", "review_scores", "decisions", "grants"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+    keep_review_scores(url)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE)")
     return written

@@ -17,6 +17,7 @@ from cade.organisations.models import Membership, Organisation
 from cade.programmes.constants import CallStatus, ProgrammeKind, QuestionKind
 from cade.programmes.models import Call, Programme, Question, RubricCriterion
 from cade.reviews.constants import Recommendation, ReviewStatus
+from cade.reviews.services.aggregation import keep_scores
 from cade.reviews.models import (
     Assignment,
     CallReviewSettings,
@@ -228,6 +229,18 @@ class ConflictDeclarationFactory(BaseFactory):
     class Params:
         assignment = factory.SubFactory(AssignmentFactory)
 
+    @factory.post_generation
+    def kept_scores(self, create, extracted, **kwargs):
+        """A conflict can exclude a submitted review: keep the figures as declare_conflict does."""
+        if create and self.has_conflict:
+            _keep_scores_of(self.application.call_id, self.reviewer_id)
+
+
+def _keep_scores_of(call_id: int, reviewer_id: int) -> None:
+    """Bring the kept review figures up to date, as the services do when a review is saved or excluded."""
+    keep_scores(call_id, reviewer_id)
+    db.session.commit()
+
 
 class ReviewFactory(BaseFactory):
     """A review; pass `scores={criterion: score}` to score criteria (traits: submitted)."""
@@ -256,6 +269,8 @@ class ReviewFactory(BaseFactory):
             self.scores.append(ReviewScore(criterion_id=criterion.id, score=score))
         if create and extracted:
             db.session.commit()
+        if create and self.status == ReviewStatus.SUBMITTED:  # as save_review keeps them on submission
+            _keep_scores_of(self.call_id, self.reviewer_id)
 
 
 class ReviewScoreFactory(BaseFactory):

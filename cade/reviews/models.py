@@ -110,6 +110,9 @@ class Review(TimestampMixin, db.Model):
     comment_to_applicant: Mapped[str] = mapped_column(Text, default="")
     confidential_comment: Mapped[str] = mapped_column(Text, default="")
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The review's score, 0–100, kept by cade.reviews.services.aggregation whenever the review is saved, so that
+    # pages read it instead of summing the scores (None while no weighted criterion is scored). Written in SQL only.
+    weighted_score: Mapped[float | None]
 
     assignment: Mapped[Assignment] = relationship(back_populates="review")
     scores: Mapped[list["ReviewScore"]] = relationship(back_populates="review", cascade="all, delete-orphan")
@@ -117,6 +120,7 @@ class Review(TimestampMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("application_id", "reviewer_id"),
         Index("ix_reviews_call_status", "call_id", "status"),
+        Index("ix_reviews_call_reviewer", "call_id", "reviewer_id"),  # a reviewer's reviews in a call, kept scores
     )
 
 
@@ -144,3 +148,51 @@ class ReviewScore(db.Model):
     criterion: Mapped[RubricCriterion] = relationship()
 
     __table_args__ = (UniqueConstraint("review_id", "criterion_id"),)
+
+
+class ReviewerCallScores(db.Model):
+    """One reviewer's habit in one call: what their reviews' z-scores are measured against.
+
+    Kept by cade.reviews.services.aggregation whenever one of the reviewer's
+    reviews in the call is saved or stops counting, for every reviewer with a
+    counted review, eligible or not (`review_count` tells).
+    """
+
+    __tablename__ = "reviewer_call_scores"
+
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    review_count: Mapped[int]
+    mean: Mapped[float]
+    sd: Mapped[float]  # population standard deviation
+
+
+class ApplicationScore(db.Model):
+    """An application's figures from its counted reviews, kept up to date as reviews are saved (see aggregation).
+
+    One row per application with at least one counted review; the ranking reads
+    and sorts these rows by index instead of scoring the whole call per view.
+    """
+
+    __tablename__ = "application_scores"
+
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    review_count: Mapped[int]
+    mean_score: Mapped[float]
+    median_score: Mapped[float]
+    min_score: Mapped[float]
+    max_score: Mapped[float]
+    spread: Mapped[float]
+    normalised_score: Mapped[float | None]
+    has_positive: Mapped[bool]
+    has_negative: Mapped[bool]
+    disagreement: Mapped[bool]
+
+    # The ranking's sort orders, each within a call.
+    __table_args__ = (
+        Index("ix_application_scores_call_mean", "call_id", "mean_score"),
+        Index("ix_application_scores_call_median", "call_id", "median_score"),
+        Index("ix_application_scores_call_normalised", "call_id", "normalised_score"),
+        Index("ix_application_scores_call_reviews", "call_id", "review_count"),
+    )

@@ -327,7 +327,7 @@ def test_ranking_runs_a_fixed_number_of_queries_whatever_the_size(db):
 
     assert len(large_ranking.rows) > len(small_ranking.rows)
     assert large_ranking.awarded_minor == 6 * 5_000_00
-    assert small_count == large_count <= 4
+    assert small_count == large_count <= 5  # the call, its settings, the totals, the page, the shares
 
 
 def test_a_large_call_is_ranked_a_page_at_a_time_with_totals_over_every_page(db):

@@ -12,13 +12,12 @@ from sqlalchemy import select
 
 from cade.applications.constants import ApplicationStatus
 from cade.extensions import db as _db
-from cade.reviews.constants import Recommendation
-from cade.reviews.models import Review
+from cade.reviews.constants import NORMALISATION_MIN_REVIEWS, Recommendation
+from cade.reviews.models import Review, ReviewerCallScores
 from cade.reviews.services import conflicts
 from cade.reviews.services.aggregation import (
     application_scores,
-    review_scores,
-    reviewer_stats,
+    counted_reviews,
     score_summary,
 )
 from tests.factories import (
@@ -63,8 +62,8 @@ def reviewer():
 
 
 def by_review(call_id):
-    scores = review_scores(call_id)
-    return {row.review_id: row for row in _db.session.execute(select(scores))}
+    """The counted reviews of the call with their kept scores."""
+    return {row.review_id: row for row in _db.session.execute(counted_reviews(Review.call_id == call_id))}
 
 
 def by_application(call_id):
@@ -262,7 +261,9 @@ def test_reviewer_stats_need_three_submitted_reviews_in_the_call(db):
         rubric.review(rubric.application(), elsewhere, score=score)
     other.review(other.application(), elsewhere, score=90)
 
-    stats = {row.reviewer_id: row for row in _db.session.execute(select(reviewer_stats(rubric.call.id)))}
+    stats = {row.reviewer_id: row for row in _db.session.scalars(
+        select(ReviewerCallScores).where(ReviewerCallScores.call_id == rubric.call.id,
+                                         ReviewerCallScores.review_count >= NORMALISATION_MIN_REVIEWS))}
 
     assert set(stats) == {steady.id}
     assert stats[steady.id].review_count == 3

@@ -1,13 +1,14 @@
 """The ranking of a call's applications for deciding, and where the awarded money goes (issue 3, item 6).
 
-Four queries whatever the number of applications: the call, its review
-settings, the ranked rows, and the awarded amounts by region and stakeholder group.
+Five queries whatever the number of applications: the call, its review
+settings, the totals of the rows the filters keep, one page of ranked rows, and the
+awarded amounts by region and stakeholder group.
 """
 
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, false, func, literal, select, union_all
+from sqlalchemy import case, exists, false, func, literal, select, union_all
 
 from cade.applications.constants import ApplicationStatus
 from cade.applications.models import Application
@@ -17,7 +18,7 @@ from cade.core.errors import NotFound, ValidationFailed
 from cade.extensions import db
 from cade.organisations.models import Organisation
 from cade.programmes.models import Call
-from cade.reviews.services.aggregation import application_scores
+from cade.reviews.models import ApplicationScore
 from cade.reviews.services.settings import review_settings
 
 # Everything an applicant has sent in; drafts and withdrawn applications are never ranked.
@@ -165,76 +166,96 @@ def rank_call(call_id: int, filters: RankingFilters | None = None, page: int = 1
 
 
 def _ranked_rows(call: Call, filters: RankingFilters, page: int, per_page: int) -> tuple[list[RankingRow], int, int]:
-    """One page of rows, the number of rows on all pages and their requested total.
+    """One page of rows, the number of rows on all pages and their requested total, in two queries.
 
-    Window functions are computed before LIMIT, so the running totals and the
-    totals cover every row the filters keep, whatever the page.
+    The rows up to the end of the page are chosen first from narrow columns
+    (the kept scores, the application's reference and amount), so the page's
+    joins and running totals cover those rows only, not the whole call; the
+    running totals still count every row above, on earlier pages too. The
+    totals are one aggregate over the same filtered rows.
     """
-    scores = application_scores(call.id)
-    review_count = func.coalesce(scores.c.review_count, 0)
-    few_reviews = review_count < call.reviews_required
-    sort_column = {
-        "score": scores.c.mean_score,
-        "median": scores.c.median_score,
-        "normalised": scores.c.normalised_score,
+    kept = ApplicationScore
+    review_count = func.coalesce(kept.review_count, 0)
+    sort_key = {
+        "score": kept.mean_score,
+        "median": kept.median_score,
+        "normalised": kept.normalised_score,
         "requested": Application.requested_amount_minor,
         "reference": Application.reference,
         "reviews": review_count,
     }[filters.sort]
-    order = (
-        (sort_column.desc() if filters.descending else sort_column.asc()).nulls_last(),
-        Application.reference.asc().nulls_last(),
-        Application.id.asc(),
-    )
-    requested = func.coalesce(Application.requested_amount_minor, 0)
-    running = func.sum(requested).over(order_by=order, rows=(None, 0))
+    chosen = _filtered(
+        select(Application.id.label("application_id"), sort_key.label("sort_key"), Application.reference,
+               func.coalesce(Application.requested_amount_minor, 0).label("requested"))
+        .outerjoin(kept, kept.application_id == Application.id),
+        call, filters, review_count)
+    filtered = chosen.subquery("filtered")
+    requested_total = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(filtered.c.requested), 0))).one()
+    prefix = chosen.order_by(*_ranking_order(chosen.selected_columns, filters.descending)) \
+        .limit(page * per_page).subquery("prefix")
+    order = _ranking_order(prefix.c, filters.descending)
     # What the awards commit, as the envelope counts it (commitments.py); a row without one adds nothing.
     awarded = case((commits_funds(), Decision.amount_minor), else_=0)
-    running_awarded = func.coalesce(func.sum(awarded).over(order_by=order, rows=(None, 0)), 0)
-    query = (
+    found = db.session.execute(
         select(
             Application.id, Application.reference, Application.title, Organisation.name, Organisation.country,
             Organisation.region_code, Organisation.stakeholder_group, Organisation.organisation_type,
-            Application.requested_amount_minor, review_count, scores.c.mean_score, scores.c.median_score,
-            scores.c.normalised_score, scores.c.spread, func.coalesce(scores.c.disagreement, false()), few_reviews,
-            Decision.outcome, Decision.amount_minor, Decision.is_released, running,
-            func.count().over(), func.sum(requested).over(), running_awarded,
+            Application.requested_amount_minor, func.coalesce(kept.review_count, 0), kept.mean_score,
+            kept.median_score, kept.normalised_score, kept.spread, func.coalesce(kept.disagreement, false()),
+            func.coalesce(kept.review_count, 0) < call.reviews_required,
+            Decision.outcome, Decision.amount_minor, Decision.is_released,
+            func.sum(prefix.c.requested).over(order_by=order, rows=(None, 0)),
+            func.coalesce(func.sum(awarded).over(order_by=order, rows=(None, 0)), 0),
         )
+        .select_from(prefix)
+        .join(Application, Application.id == prefix.c.application_id)
         .join(Organisation, Organisation.id == Application.organisation_id)
-        .outerjoin(scores, scores.c.application_id == Application.id)
+        .outerjoin(kept, kept.application_id == Application.id)
         .outerjoin(Decision, Decision.application_id == Application.id)
-        .where(Application.call_id == call.id, Application.status.in_([str(s) for s in RANKED_STATUSES]))
         .order_by(*order)
-    )
-    for column, value in ((Organisation.region_code, filters.region),
-                          (Organisation.stakeholder_group, filters.stakeholder_group),
-                          (Organisation.organisation_type, filters.organisation_type)):
-        if value:
-            query = query.where(column == value)
-    if filters.score_min is not None:
-        query = query.where(scores.c.mean_score >= filters.score_min)
-    if filters.score_max is not None:
-        query = query.where(scores.c.mean_score <= filters.score_max)
-    if filters.flag == "disagreement":
-        query = query.where(scores.c.disagreement.is_(True))
-    elif filters.flag == "few_reviews":
-        query = query.where(few_reviews)
-    elif filters.flag == "undecided":
-        query = query.where(Decision.id.is_(None))
-    found = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+        .offset((page - 1) * per_page)
+    ).all()
     rows = [
         RankingRow(*row[:14], disagreement=bool(row[14]), few_reviews=bool(row[15]), decision_outcome=row[16],
                    decision_amount_minor=row[17], decision_released=bool(row[18]),
-                   running_requested_minor=int(row[19]), running_awarded_minor=int(row[22]))
+                   running_requested_minor=int(row[19]), running_awarded_minor=int(row[20]))
         for row in found
     ]
-    if found:
-        return rows, int(found[0][20]), int(found[0][21] or 0)
-    if page > 1:  # past the last page: the first row still carries the totals, so the page can offer a way back
-        first = db.session.execute(query.limit(1)).first()
-        if first is not None:
-            return rows, int(first[20]), int(first[21] or 0)
-    return rows, 0, 0
+    return rows, int(requested_total[0]), int(requested_total[1])
+
+
+def _ranking_order(columns, descending: bool) -> tuple:
+    """The ranking's order on `columns` (sort_key, reference, application_id): unreviewed last, ties by reference."""
+    key = columns.sort_key.desc() if descending else columns.sort_key.asc()
+    return key.nulls_last(), columns.reference.asc().nulls_last(), columns.application_id.asc()
+
+
+def _filtered(query, call: Call, filters: RankingFilters, review_count):
+    """`query` (over applications and their kept scores) kept to the call's ranked applications the filters keep.
+
+    The organisation and the decision are joined only when a filter asks for them.
+    """
+    kept = ApplicationScore
+    query = query.where(Application.call_id == call.id, Application.status.in_([str(s) for s in RANKED_STATUSES]))
+    by_organisation = [(column, value) for column, value in ((Organisation.region_code, filters.region),
+                                                             (Organisation.stakeholder_group, filters.stakeholder_group),
+                                                             (Organisation.organisation_type, filters.organisation_type))
+                       if value]
+    if by_organisation:
+        query = query.join(Organisation, Organisation.id == Application.organisation_id)
+        query = query.where(*(column == value for column, value in by_organisation))
+    if filters.score_min is not None:
+        query = query.where(kept.mean_score >= filters.score_min)
+    if filters.score_max is not None:
+        query = query.where(kept.mean_score <= filters.score_max)
+    if filters.flag == "disagreement":
+        query = query.where(kept.disagreement.is_(True))
+    elif filters.flag == "few_reviews":
+        query = query.where(review_count < call.reviews_required)
+    elif filters.flag == "undecided":
+        query = query.where(~exists().where(Decision.application_id == Application.id))
+    return query
 
 
 def _awarded_amounts(call_id: int) -> tuple[dict[str, int], dict[str, int]]:

@@ -1,4 +1,11 @@
-"""Review and application scores, computed in SQL where the reviews live (issue 3, item 5).
+"""Review and application scores, computed in SQL where the reviews live (issue 3, item 5) and kept (issue 18).
+
+The figures are kept, not recomputed per view: each review's score on the
+review, each reviewer's mean and deviation per call (ReviewerCallScores) and
+each application's figures (ApplicationScore) are brought up to date by
+`keep_scores` in the transaction that saves a review or excludes it, so the
+decision page reads three rows and the ranking sorts an index, whatever the
+size of the call.
 
 Scales and choices, so that a reader of the ranking knows what a figure means:
 
@@ -26,9 +33,8 @@ Scales and choices, so that a reader of the ranking knows what a figure means:
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Float, and_, case, cast, exists, func, literal, null, or_, select
+from sqlalchemy import Float, and_, case, cast, delete, exists, func, insert, literal, null, or_, select, update
 from sqlalchemy.sql import ColumnElement, Select, Subquery
-from sqlalchemy.sql.selectable import CTE
 
 from cade.accounts.models import User
 from cade.applications.models import Application
@@ -41,7 +47,7 @@ from cade.reviews.constants import (
     POSITIVE_RECOMMENDATIONS,
     ReviewStatus,
 )
-from cade.reviews.models import ConflictDeclaration, Review, ReviewScore
+from cade.reviews.models import ApplicationScore, ConflictDeclaration, Review, ReviewerCallScores, ReviewScore
 
 # Below this a reviewer's standard deviation is rounding noise: all their scores are equal.
 SD_EPSILON = 1e-9
@@ -63,7 +69,7 @@ def weighted_score() -> ColumnElement[float]:
     """A review's score, 0–100: the module's formula as an aggregate over its ReviewScore rows joined to their criteria.
 
     100 × Σ(score × weight) / Σ(max_score × weight); NULL when no scored criterion carries weight. The one
-    place the formula is written: the ranking (`review_scores`) and the reviewer's own total
+    place the formula is written: the kept score (`keep_scores`) and the reviewer's own total
     (cade.reviews.services.scoring.review_total) both ask it, and the review page's script
     (cade/static/review-total.js) repeats the same arithmetic.
     """
@@ -77,71 +83,108 @@ def of_calls(column, call_id) -> ColumnElement[bool]:
     return column.in_(call_id) if isinstance(call_id, Select) else column == call_id
 
 
-def review_scores(call_id: int | ColumnElement[int] | Select) -> CTE:
-    """One row per counted review of the call(s): review_id, application_id, reviewer_id, recommendation, score."""
+# ---------------------------------------------------------------- keeping the figures
+
+def keep_scores(call_id: int | Select, reviewer_id: int | None = None) -> None:
+    """Bring the kept figures up to date after `reviewer_id`'s reviews in the call changed (every reviewer's if None).
+
+    A review saved or no longer counting moves its reviewer's mean and
+    deviation, hence the z-score of each of their reviews in the call, hence
+    the figures of every application they reviewed there: those are
+    recomputed, from the kept review scores and reviewer figures, in five
+    statements bounded by that reviewer's load, not by the call. The caller
+    holds the call's row lock (saving a review and declaring a conflict take
+    it), so two reviewers of one application never keep figures computed
+    without each other's review. With `reviewer_id` None the whole call is
+    recomputed: after data is loaded in bulk, or with a SELECT of call ids, for
+    several calls at once.
+    """
+    for statement in score_keeping_statements(call_id, reviewer_id):
+        db.session.execute(statement, execution_options={"synchronize_session": False})
+
+
+def score_keeping_statements(call_id: int | Select, reviewer_id: int | None = None) -> list:
+    """The statements of `keep_scores`, in order, for a caller that runs them on a connection of its own."""
+    in_scope = [of_calls(Review.call_id, call_id)]
+    if reviewer_id is not None:
+        in_scope.append(Review.reviewer_id == reviewer_id)
+    stats_scope = [of_calls(ReviewerCallScores.call_id, call_id)]
+    if reviewer_id is not None:
+        stats_scope.append(ReviewerCallScores.reviewer_id == reviewer_id)
+    # Never correlated: inside the figures' query, which reads reviews too, it still means "applications in scope".
+    touched = select(Review.application_id).where(*in_scope).correlate(None)
+    stats = _reviewer_figures(counted_reviews(*in_scope))
+    applications = _application_figures(z_scored_reviews(Review.application_id.in_(touched)))
+    return [
+        update(Review).where(*in_scope).values(weighted_score=_stored_score()),
+        delete(ReviewerCallScores).where(*stats_scope),
+        insert(ReviewerCallScores).from_select(
+            ["call_id", "reviewer_id", "review_count", "mean", "sd"], stats),
+        delete(ApplicationScore).where(ApplicationScore.application_id.in_(touched)),
+        insert(ApplicationScore).from_select([column.name for column in applications.selected_columns],
+                                             applications),
+    ]
+
+
+def _stored_score() -> ColumnElement[float]:
+    """The review's weighted score from its ReviewScore rows, correlated to the review being updated."""
     return (
-        select(Review.id.label("review_id"), Review.application_id, Review.reviewer_id, Review.recommendation,
-               weighted_score().label("score"))
-        .join(ReviewScore, ReviewScore.review_id == Review.id)
+        select(weighted_score())
+        .select_from(ReviewScore)
         .join(RubricCriterion, and_(RubricCriterion.id == ReviewScore.criterion_id,
                                     RubricCriterion.call_id == Review.call_id))
-        .where(of_calls(Review.call_id, call_id), counts_towards_scores(), RubricCriterion.weight > 0)
-        .group_by(Review.id, Review.application_id, Review.reviewer_id, Review.recommendation)
-        .cte("scored_reviews")
+        .where(ReviewScore.review_id == Review.id, RubricCriterion.weight > 0)
+        .scalar_subquery()
     )
 
 
-def reviewer_stats(call_id: int | ColumnElement[int], scores: CTE | None = None) -> CTE:
-    """Per reviewer with enough submitted reviews in the call: reviewer_id, review_count, mean, sd (population).
+def counted_reviews(*conditions) -> Select:
+    """Each counted review with a kept score: review_id, call_id, application_id, reviewer_id, recommendation, score."""
+    return select(Review.id.label("review_id"), Review.call_id, Review.application_id, Review.reviewer_id,
+                  Review.recommendation, Review.weighted_score.label("score")).where(
+        counts_towards_scores(), Review.weighted_score.is_not(None), *conditions)
+
+
+def _reviewer_figures(reviews: Select) -> Select:
+    """Per reviewer and call of `reviews`: call_id, reviewer_id, review_count, mean, sd (population).
 
     The deviation is taken from the reviewer's mean in a second pass (a window
     average), not as avg(x²) − avg(x)², which loses the small differences on a
     0–100 scale.
     """
-    scores = review_scores(call_id) if scores is None else scores
+    scores = reviews.subquery("scores")
     centred = select(
-        scores.c.reviewer_id,
-        scores.c.score,
-        func.avg(scores.c.score).over(partition_by=scores.c.reviewer_id).label("mean"),
+        scores.c.call_id, scores.c.reviewer_id, scores.c.score,
+        func.avg(scores.c.score).over(partition_by=(scores.c.call_id, scores.c.reviewer_id)).label("mean"),
     ).subquery("centred")
     deviation = centred.c.score - centred.c.mean
     return (
-        select(centred.c.reviewer_id, func.count().label("review_count"), func.avg(centred.c.score).label("mean"),
-               func.sqrt(func.avg(deviation * deviation)).label("sd"))
-        .group_by(centred.c.reviewer_id)
-        .having(func.count() >= NORMALISATION_MIN_REVIEWS)
-        .cte("reviewer_stats")
+        select(centred.c.call_id, centred.c.reviewer_id, func.count(), func.avg(centred.c.score),
+               func.sqrt(func.avg(deviation * deviation)))
+        .group_by(centred.c.call_id, centred.c.reviewer_id)
     )
 
 
-def review_z_scores(call_id: int | ColumnElement[int]) -> CTE:
-    """Each submitted review of the call with its z-score: the review_scores columns plus z (NULL if not eligible)."""
-    scores = review_scores(call_id)
-    stats = reviewer_stats(call_id, scores)
+def z_scored_reviews(*conditions) -> Subquery:
+    """Counted reviews (the `counted_reviews` columns) with z against their reviewer's kept figures (NULL if not eligible)."""
+    reviews = counted_reviews(*conditions).subquery("counted")
+    stats = ReviewerCallScores
+    eligible = and_(stats.call_id == reviews.c.call_id, stats.reviewer_id == reviews.c.reviewer_id,
+                    stats.review_count >= NORMALISATION_MIN_REVIEWS)
     z = case(
-        (stats.c.reviewer_id.is_(None), null()),
-        (stats.c.sd <= SD_EPSILON, literal(0.0)),
-        else_=(scores.c.score - stats.c.mean) / stats.c.sd,
+        (stats.reviewer_id.is_(None), null()),
+        (stats.sd <= SD_EPSILON, literal(0.0)),
+        else_=(reviews.c.score - stats.mean) / stats.sd,
     )
-    return (
-        select(*scores.c, z.label("z"))
-        .outerjoin(stats, stats.c.reviewer_id == scores.c.reviewer_id)
-        .cte("z_scored_reviews")
-    )
+    return select(*reviews.c, z.label("z")).outerjoin(stats, eligible).subquery("z_scored_reviews")
 
 
 def _flag(condition) -> ColumnElement[int]:
     return func.max(case((condition, 1), else_=0))
 
 
-def application_scores(call_id: int | ColumnElement[int]) -> Subquery:
-    """One row per application of the call with at least one submitted review.
-
-    Columns: application_id, review_count, mean_score, median_score, min_score,
-    max_score, spread, normalised_score (mean z, see the module docstring),
-    has_positive, has_negative, disagreement.
-    """
-    reviews = review_z_scores(call_id)
+def _application_figures(reviews: Subquery) -> Select:
+    """One row per application of `reviews`, with the ApplicationScore columns (see the module docstring)."""
     ranked = select(
         reviews,
         func.row_number().over(partition_by=reviews.c.application_id,
@@ -156,6 +199,7 @@ def application_scores(call_id: int | ColumnElement[int]) -> Subquery:
     return (
         select(
             ranked.c.application_id,
+            ranked.c.call_id,
             func.count().label("review_count"),
             func.avg(ranked.c.score).label("mean_score"),
             func.avg(case((middle, ranked.c.score))).label("median_score"),
@@ -167,9 +211,21 @@ def application_scores(call_id: int | ColumnElement[int]) -> Subquery:
             (has_negative == 1).label("has_negative"),
             or_(spread > DISAGREEMENT_SPREAD, and_(has_positive == 1, has_negative == 1)).label("disagreement"),
         )
-        .group_by(ranked.c.application_id)
-        .subquery("application_scores")
+        .group_by(ranked.c.application_id, ranked.c.call_id)
     )
+
+
+def application_scores(call_id: int | ColumnElement[int] | Select | None = None):
+    """The kept figures: one ApplicationScore row per application with a counted review (of the call(s), if given).
+
+    Columns: application_id, call_id, review_count, mean_score, median_score,
+    min_score, max_score, spread, normalised_score (mean z, see the module
+    docstring), has_positive, has_negative, disagreement.
+    """
+    table = ApplicationScore.__table__
+    if call_id is None:
+        return table
+    return select(table).where(of_calls(table.c.call_id, call_id)).subquery("application_scores")
 
 
 @dataclass
@@ -208,13 +264,18 @@ class ScoreSummary:
 
 
 def score_summary(application_id: int) -> ScoreSummary | None:
-    """The application's figures and its submitted reviews (best score first), in two queries; None if no such one."""
-    scores = application_scores(select(Application.call_id).where(Application.id == application_id)
-                                .scalar_subquery())
+    """The application's figures and its counted reviews (best score first), in two queries; None if no such one.
+
+    Both read kept rows by key (the application's figures, its reviews and
+    their reviewers' figures): the cost does not grow with the call.
+    """
+    scores = ApplicationScore
     row = db.session.execute(
-        select(Application.id, Application.call_id, Call.reviews_required, scores)
+        select(Application.id, Call.reviews_required, scores.review_count, scores.mean_score, scores.median_score,
+               scores.min_score, scores.max_score, scores.spread, scores.normalised_score, scores.has_positive,
+               scores.has_negative, scores.disagreement)
         .join(Call, Call.id == Application.call_id)
-        .outerjoin(scores, scores.c.application_id == Application.id)
+        .outerjoin(scores, scores.application_id == Application.id)
         .where(Application.id == application_id)
     ).one_or_none()
     if row is None:
@@ -224,19 +285,18 @@ def score_summary(application_id: int) -> ScoreSummary | None:
     return ScoreSummary(
         application_id, row.reviews_required, row.review_count, row.mean_score, row.median_score, row.min_score,
         row.max_score, row.spread, row.normalised_score, bool(row.has_positive), bool(row.has_negative),
-        bool(row.disagreement), _review_summaries(row.call_id, application_id),
+        bool(row.disagreement), _review_summaries(application_id),
     )
 
 
-def _review_summaries(call_id: int, application_id: int) -> list[ReviewSummary]:
-    reviews = review_z_scores(call_id)
+def _review_summaries(application_id: int) -> list[ReviewSummary]:
+    reviews = z_scored_reviews(Review.application_id == application_id)
     rows = db.session.execute(
         select(reviews.c.review_id, reviews.c.reviewer_id, User.name, reviews.c.score, reviews.c.z,
                reviews.c.recommendation, Review.comment_to_applicant, Review.confidential_comment,
                Review.submitted_at)
         .join(Review, Review.id == reviews.c.review_id)
         .join(User, User.id == reviews.c.reviewer_id)
-        .where(reviews.c.application_id == application_id)
         .order_by(reviews.c.score.desc(), reviews.c.review_id)
     ).all()
     return [ReviewSummary(*row) for row in rows]

@@ -20,6 +20,7 @@ from cade.organisations.models import Membership
 from cade.programmes.models import Call
 from cade.reviews.constants import CONFLICT_REASON_MAX_CHARS, PUBLIC_EMAIL_DOMAINS, ReviewStatus
 from cade.reviews.models import Assignment, ConflictDeclaration, Review
+from cade.reviews.services.aggregation import keep_scores
 from cade.reviews.services.finality import refuse_if_final
 
 
@@ -189,6 +190,7 @@ def declare_conflict(actor, assignment_id: int, has_conflict: bool, reason: str 
         if review_kept:
             record_event(actor, "review.excluded", review, {"counted": True},
                          {"counted": False, "reason": "conflict_declared"})
+            keep_scores(assignment.call_id, actor.id)  # under the call's lock, taken above
         else:
             delete_assignment(actor, assignment, review, "conflict_declared")
         _tell_admins(actor, application, declaration, review_kept=review_kept)

@@ -35,7 +35,7 @@ from cade.reviews.models import (
     Review,
     ReviewScore,
 )
-from cade.reviews.services.aggregation import weighted_score
+from cade.reviews.services.aggregation import keep_scores, weighted_score
 from cade.reviews.services.finality import refuse_if_final, released
 from cade.reviews.services.reading import readable_assignment
 from cade.reviews.services.settings import review_deadline
@@ -294,10 +294,13 @@ def save_review(actor, assignment_id: int, command: ReviewInput) -> Review:
     review.confidential_comment = command.confidential_comment or ""
     if submit and REVIEW_MACHINE.can(review, ReviewStatus.SUBMITTED):
         # The move writes the one audit row, with the scores before and after beside the status.
-        return REVIEW_MACHINE.move(actor, review, ReviewStatus.SUBMITTED, submitted_at=utcnow(),
-                                   audit=(before, _snapshot(review)))
-    if submit:  # a submitted review saved again: re-submitted, and as complete as the first time
-        review.submitted_at = utcnow()
-    db.session.flush()
-    record_event(actor, "review.submitted" if submit else "review.saved", review, before, _snapshot(review))
+        REVIEW_MACHINE.move(actor, review, ReviewStatus.SUBMITTED, submitted_at=utcnow(),
+                            audit=(before, _snapshot(review)))
+    else:
+        if submit:  # a submitted review saved again: re-submitted, and as complete as the first time
+            review.submitted_at = utcnow()
+        db.session.flush()
+        record_event(actor, "review.submitted" if submit else "review.saved", review, before, _snapshot(review))
+    if submit:  # a draft counts nowhere, so only a submission moves the kept figures (under the call's lock, above)
+        keep_scores(review.call_id, review.reviewer_id)
     return review
