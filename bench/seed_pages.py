@@ -191,7 +191,7 @@ def add_rows(url: str, world: World, before: Sizes, after: Sizes, now: datetime)
              f"{places[n % len(places)]['region_code']}\t{places[n % len(places)]['subregion_code']}\tngo\t"
              f"civil_society\t[\"connectivity\"]\t[\"en\"]\tt\tf\n" for n in organisations))
         reviewers = range(before.reviewers if growing else 0, after.reviewers)
-        people = [(BULK_ID + n, f"member{n}@bench.example.org", f"Member {n}") for n in organisations]
+        people = [(BULK_ID + n, f"member{n}@org{n}.bench.example.org", f"Member {n}") for n in organisations]
         people += [(REVIEWER_ID + n, f"reviewer{n}@bench.example.org", f"Reviewer {n}") for n in reviewers]
         written["users"] = _copy(conn, "users", "id, email, password_hash, name, locale, timezone, active, "
                                  "session_version, verified_at",

@@ -5,8 +5,8 @@ programme defines and each grant's targets."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, Numeric, String,
+                        Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cade.awards.models import Decision
@@ -55,6 +55,7 @@ class Grant(db.Model):
         CheckConstraint("status IN ('active', 'closed')", name="status_known"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint("returned_minor >= 0 AND returned_minor <= amount_minor", name="returned_within_amount"),
+        Index("ix_grants_created_at_id", "created_at", "id"),  # the admins' list, newest first, by keyset
     )
 
     def __init__(self, **kwargs):

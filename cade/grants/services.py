@@ -1,10 +1,11 @@
 """Opening a grant when an offer is accepted, and finding grants for the pages."""
 
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import exists, select, tuple_
+from sqlalchemy.orm import aliased, joinedload
 
 from cade.accounts.models import User
 from cade.awards.constants import DecisionOutcome
@@ -105,21 +106,71 @@ def grants_of_user(user) -> list[Grant]:
     return list(db.session.scalars(_listed().where(member)))
 
 
+ADMIN_PAGE_SIZE = 50  # grants on a page of the admins' list
+LARGEST_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL: a larger number names no row (and overflows SQLite)
+
+
+@dataclass(frozen=True)
+class GrantPage:
+    """One page of the admins' list and the grants its neighbours start from (None: no page that way)."""
+
+    grants: list[Grant]
+    newer_than: int | None = None  # the first grant shown: the newer page is what comes `after` it
+    older_than: int | None = None  # the last grant shown: the older page is what comes `before` it
+
+
 def all_grants(*, status: str | None = None, call_id: int | None = None, need: str | None = None,
-               today: date | None = None) -> list[Grant]:
-    """Every grant, newest first, optionally of one status, one call, and needing one thing (overview.NEEDS:
-    an overdue report, a report to review, a tranche to pay); an unknown status or need is no filter."""
+               today: date | None = None, before: int | None = None, after: int | None = None,
+               size: int = ADMIN_PAGE_SIZE) -> GrantPage:
+    """One page of every grant, newest first, optionally of one status, one call, and needing one thing
+    (overview.NEEDS: an overdue report, a report to review, a tranche to pay); an unknown status or need is no
+    filter.
+
+    Pages are keyset, not offset, so the thousandth page costs what the first does: `before` (a grant's id) gives
+    the `size` grants listed just after that grant, `after` the `size` listed just before it (`before` wins when
+    both are given), neither the first page. One statement: it picks size + 1 ids by the filters and the
+    (created_at, id) index, the extra one saying whether there is a page beyond, and only then joins their
+    decision, application, organisation and call. An id that is no grant gives an empty page.
+    """
+    if not all(value is None or 0 < value <= LARGEST_ID for value in (before, after, call_id)):
+        return GrantPage([])  # no grant or call has such an id
+    upwards = before is None and after is not None  # the newer page: read up from `after`
+    place = tuple_(Grant.created_at, Grant.id)
+    ids = _filtered(status, call_id, need, today or utcnow().date())
+    if upwards:
+        ids = ids.where(place > _place_of(after)).order_by(Grant.created_at, Grant.id)
+    else:
+        ids = ids.where(place < _place_of(before)) if before is not None else ids
+        ids = ids.order_by(Grant.created_at.desc(), Grant.id.desc())
+    picked = ids.limit(size + 1).subquery()
+    rows = list(db.session.scalars(_listed().join(picked, picked.c.id == Grant.id)))  # newest first
+    more = len(rows) > size
+    if upwards:  # the extra row is the newest
+        shown = rows[1:] if more else rows
+        return GrantPage(shown, newer_than=shown[0].id if more else None, older_than=shown[-1].id if shown else None)
+    shown = rows[:size]
+    return GrantPage(shown, newer_than=shown[0].id if before is not None and shown else None,
+                     older_than=shown[-1].id if more else None)
+
+
+def _filtered(status: str | None, call_id: int | None, need: str | None, today: date):
+    """The ids of the grants the filters keep (a query to order and limit)."""
     from cade.grants.overview import needs_clause
 
-    stmt = _listed()
+    stmt = select(Grant.id)
     if status in set(GrantStatus):
         stmt = stmt.where(Grant.status == status)
     if call_id is not None:
         stmt = stmt.where(Grant.call_id == call_id)
-    clause = needs_clause(need, today or utcnow().date()) if need else None
-    if clause is not None:
-        stmt = stmt.where(clause)
-    return list(db.session.scalars(stmt))
+    clause = needs_clause(need, today) if need else None
+    return stmt if clause is None else stmt.where(clause)
+
+
+def _place_of(grant_id: int):
+    """Where a grant stands in the list, (created_at, id), as a row value: one index lookup inside the page's
+    statement, so a link need only carry the id."""
+    other = aliased(Grant)
+    return tuple_(select(other.created_at).where(other.id == grant_id).scalar_subquery(), grant_id)
 
 
 def get_grant(grant_id: int) -> Grant:

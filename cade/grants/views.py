@@ -1,6 +1,6 @@
 """Grant pages: the organisation's grants, one grant with its timeline and agreement, and the admins' list."""
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from cade.core.errors import NotFound
@@ -66,15 +66,17 @@ def agreement(grant_id: int):
 @bp.get("/admin/grants/")
 @admin_required
 def admin_index():
-    status = request.args.get("status") or None
-    call_id = request.args.get("call", type=int)
-    need = request.args.get("needs") if request.args.get("needs") in NEEDS else None
-    today = utcnow().date()
+    args, today = request.args, utcnow().date()
+    filters = {"status": args.get("status") if args.get("status") in GRANT_STATUS_LABELS else None,
+               "call": args.get("call", type=int), "needs": args.get("needs") if args.get("needs") in NEEDS else None}
+    page = services.all_grants(status=filters["status"], call_id=filters["call"], need=filters["needs"], today=today,
+                               before=args.get("before", type=int), after=args.get("after", type=int))
+    if not page.grants and ("before" in args or "after" in args):
+        # A stale or hand-made link (a page past the end, a grant that is not there): start the list again.
+        return redirect(url_for(".admin_index", **filters))
     calls = db.session.scalars(db.select(Call).order_by(Call.title)).all()
-    grants = services.all_grants(status=status, call_id=call_id, need=need, today=today)
-    return render_template("grants/admin_index.html", grants=grants, attention=attention(grants, today),
-                           calls=calls, status=status if status in GRANT_STATUS_LABELS else None,
-                           call_id=call_id, need=need, status_labels=GRANT_STATUS_LABELS)
+    return render_template("grants/admin_index.html", page=page, attention=attention(page.grants, today),
+                           calls=calls, filters=filters, status_labels=GRANT_STATUS_LABELS)
 
 
 from cade.grants import views_tranches  # noqa: E402,F401  (its routes join this blueprint)

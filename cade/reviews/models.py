@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cade.accounts.models import User
@@ -71,7 +71,12 @@ class ConflictDeclaration(db.Model):
     reviewer: Mapped[User] = relationship()
     application: Mapped[Application] = relationship()
 
-    __table_args__ = (UniqueConstraint("application_id", "reviewer_id"),)
+    __table_args__ = (
+        UniqueConstraint("application_id", "reviewer_id"),
+        # The few declared conflicts among many "no conflict" answers (the admins' list of a call's conflicts).
+        Index("ix_conflict_declarations_conflicts", "application_id", postgresql_where=text("has_conflict"),
+              sqlite_where=text("has_conflict")),
+    )
 
 
 class Assignment(db.Model):
@@ -93,7 +98,10 @@ class Assignment(db.Model):
                                                   uselist=False)
 
     # Two admins assigning at once never double-assign: the database refuses the second row.
-    __table_args__ = (UniqueConstraint("application_id", "reviewer_id"),)
+    __table_args__ = (
+        UniqueConstraint("application_id", "reviewer_id"),
+        Index("ix_assignments_call_reviewer", "call_id", "reviewer_id"),  # each reviewer's load in a call
+    )
 
 
 class Review(TimestampMixin, db.Model):
