@@ -5,16 +5,11 @@ from datetime import datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField
-from wtforms.validators import InputRequired, Optional
+from wtforms import SelectMultipleField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from cade.core.forms import select_choices
 from cade.core.timeutil import utc_to_local
 from cade.programmes.forms import DATETIME_FORMATS, MomentField
-
-
-def _id_or_none(value):
-    return None if value in (None, "") else int(value)
 
 
 class ReviewDeadlineForm(FlaskForm):
@@ -29,33 +24,29 @@ class ReviewDeadlineForm(FlaskForm):
             zone=tz_name)
 
 
-class _ChoosesReviewer(FlaskForm):
-    def __init__(self, *args, candidates=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.set_candidates(candidates)
-
-    def set_candidates(self, candidates) -> None:
-        """The reviewers offered: (user id, label) pairs, after a "choose" prompt."""
-        self.reviewer_id.choices = select_choices([("", _l("Choose a reviewer")), *candidates])
+# A reviewer is typed, or picked from the page's one list of the pool: a name and an e-mail address fit.
+# cade.reviews.services.assignment's `reviewer_from_input` reads it (spaces too are its business).
+REVIEWER_MAX_CHARS = 500
 
 
-class AssignReviewerForm(_ChoosesReviewer):
+class AssignReviewerForm(FlaskForm):
     """One reviewer for one application; the page shows one per application, each with its own prefix."""
 
-    reviewer_id = SelectField(_l("Reviewer"), coerce=_id_or_none, validate_choice=False,
-                              validators=[InputRequired(message=_l("Choose a reviewer."))])
+    reviewer = StringField(_l("Reviewer"), validators=[
+        DataRequired(message=_l("Choose a reviewer.")), Length(max=REVIEWER_MAX_CHARS)])
 
 
-class BulkAssignForm(_ChoosesReviewer):
+class BulkAssignForm(FlaskForm):
     """One reviewer for the applications ticked in the table (their check boxes belong to this form)."""
 
-    reviewer_id = SelectField(_l("Reviewer for the ticked applications"), coerce=_id_or_none,
-                              validate_choice=False, validators=[InputRequired(message=_l("Choose a reviewer."))])
+    reviewer = StringField(_l("Reviewer for the ticked applications"), validators=[
+        DataRequired(message=_l("Choose a reviewer.")), Length(max=REVIEWER_MAX_CHARS)])
     application_ids = SelectMultipleField(_l("Applications"), coerce=int, validate_choice=False,
                                           validators=[InputRequired(message=_l("Tick at least one application."))])
 
-def reviewer_choices(reviewers) -> list[tuple[int, str]]:
-    """(user id, "Name (load of max)") for each reviewer of the pool, as select options."""
-    return [(reviewer.user.id, _("%(name)s (%(load)d of %(max)d)", name=reviewer.user.name, load=reviewer.load,
-                                 max=reviewer.profile.max_load))
-            for reviewer in reviewers]
+
+def reviewer_suggestions(pool) -> list[tuple[str, str]]:
+    """(what the field receives, what the list shows) for each reviewer of the pool: "Name (load of max)"."""
+    label = _("%(name)s (%(load)d of %(max)d)")  # translated once: the pool may hold thousands
+    return [(reviewer.suggestion, label % {"name": reviewer.name, "load": reviewer.load, "max": reviewer.max_load})
+            for reviewer in pool]

@@ -106,8 +106,8 @@ def test_the_old_address_of_a_run_leads_to_its_page(client, login, admin, call):
 # --- the review page ----------------------------------------------------------------------------------------
 
 
-def test_the_page_lists_applications_reviewers_and_who_may_still_be_assigned(client, login, admin, call,
-                                                                            application, reviewer):
+def test_the_page_lists_applications_reviewers_and_conflicts_and_offers_the_pool_once(client, login, admin, call,
+                                                                                     application, reviewer):
     member = ReviewerProfileFactory(user__name="Mo Member").user
     MembershipFactory(organisation=application.organisation, user=member)
     drafting = AssignmentFactory(application=application, reviewer=ReviewerProfileFactory(user__name="Di Draft").user)
@@ -120,10 +120,13 @@ def test_the_page_lists_applications_reviewers_and_who_may_still_be_assigned(cli
 
     assert application.reference in html and "Village mesh" in html and "Still a draft" not in html
     assert "Di Draft" in html and "Draft" in html and "Una Nanswered" in html and "conflict question not answered yet" in html
-    select_html = html.split(f'id="a{application.id}-reviewer_id"')[1].split("</select>")[0]
-    assert "Rita Reviewer (0 of 4)" in select_html
-    assert "Mo Member" not in select_html and "Di Draft" not in select_html
-    assert f'for="a{application.id}-reviewer_id"' in html  # every list has its label
+    row = html.split(f'id="application-{application.id}"')[1].split("</tr>")[0]
+    assert "1 reviewer in conflict" in row and "Mo Member is a member of the applicant organisation." in row
+    pool = html.split('<datalist id="pool-reviewers">')[1].split("</datalist>")[0]
+    assert f'<option value="Rita Reviewer &lt;{reviewer.email}&gt;">Rita Reviewer (0 of 4)</option>' in pool
+    assert "Di Draft (1 of 10)" in pool
+    assert f'id="a{application.id}-reviewer"' in row and 'list="pool-reviewers"' in row and "<option" not in row
+    assert f'for="a{application.id}-reviewer"' in html  # every field has its label
     assert 'form="bulk-assign"' in html and "<caption>" in html
 
 
@@ -148,30 +151,33 @@ def test_a_review_withdrawn_for_a_conflict_is_shown_and_does_not_count(client, l
 def test_assigning_from_the_page(client, login, admin, application, reviewer):
     login(admin)
     response = client.post(f"/admin/applications/{application.id}/assignments",
-                           data={f"a{application.id}-reviewer_id": reviewer.id})
+                           data={f"a{application.id}-reviewer": f"Rita Reviewer <{reviewer.email}>"})
     assert response.status_code == 302 and f"#application-{application.id}" in response.headers["Location"]
     assert count(Assignment, Assignment.reviewer_id == reviewer.id) == 1
     assert f"Rita Reviewer is now reviewing {application.reference}." in client.get(page_of(application.call)).text
 
 
-def test_a_refused_assignment_is_shown_beside_its_list(client, login, admin, application, reviewer):
+def test_a_refused_assignment_is_shown_beside_its_field_with_what_was_typed(client, login, admin, application,
+                                                                            reviewer):
     MembershipFactory(organisation=application.organisation, user=reviewer)
     login(admin)
     response = client.post(f"/admin/applications/{application.id}/assignments",
-                           data={f"a{application.id}-reviewer_id": reviewer.id})
+                           data={f"a{application.id}-reviewer": reviewer.email})
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert f'id="a{application.id}-reviewer_id-error"' in html
-    assert '<div class="error-summary"' in html and f'href="#a{application.id}-reviewer_id"' in html
+    assert f'id="a{application.id}-reviewer-error"' in html
+    assert '<div class="error-summary"' in html and f'href="#a{application.id}-reviewer"' in html
     assert "Rita Reviewer is a member of the applicant organisation." in html
+    assert f'value="{reviewer.email}"' in html.split(f'id="application-{application.id}"')[1].split("</tr>")[0]
     assert count(Assignment) == 0
 
 
 def test_assigning_without_choosing_asks_for_a_reviewer(client, login, admin, application):
     login(admin)
     response = client.post(f"/admin/applications/{application.id}/assignments",
-                           data={f"a{application.id}-reviewer_id": ""})
+                           data={f"a{application.id}-reviewer": "   "})
     assert response.status_code == 400 and "Choose a reviewer." in response.text
+    assert count(Assignment) == 0
 
 
 def test_bulk_assignment_from_the_page(client, login, admin, call, reviewer):
@@ -181,7 +187,7 @@ def test_bulk_assignment_from_the_page(client, login, admin, call, reviewer):
     login(admin)
 
     response = client.post(f"/admin/calls/{call.id}/assignments",
-                           data={"reviewer_id": reviewer.id, "application_ids": [fine.id, own.id]})
+                           data={"reviewer": f"Rita Reviewer <{reviewer.email}>", "application_ids": [fine.id, own.id]})
 
     assert response.status_code == 302
     assert count(Assignment) == 1
@@ -192,7 +198,7 @@ def test_bulk_assignment_from_the_page(client, login, admin, call, reviewer):
 
 def test_bulk_without_ticks_or_reviewer_is_refused(client, login, admin, call, application, reviewer):
     login(admin)
-    response = client.post(f"/admin/calls/{call.id}/assignments", data={"reviewer_id": reviewer.id})
+    response = client.post(f"/admin/calls/{call.id}/assignments", data={"reviewer": reviewer.email})
     assert response.status_code == 400 and "Tick at least one application." in response.text
     response = client.post(f"/admin/calls/{call.id}/assignments", data={"application_ids": [application.id]})
     assert response.status_code == 400 and "Choose a reviewer." in response.text

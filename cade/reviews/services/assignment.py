@@ -4,6 +4,7 @@ Automatic assignment (cade.reviews.services.runs) creates its assignments throug
 here, so every assignment passes the same checks, is audited and tells the reviewer.
 """
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -11,11 +12,12 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from cade.accounts.models import User
+from cade.accounts.models import User, UserRole
+from cade.accounts.services import get_user_by_email
 from cade.applications.constants import IN_REVIEW_STATUSES, ApplicationStatus
 from cade.applications.models import APPLICATION_MACHINE, Application
 from cade.core.audit import record_event
@@ -34,7 +36,7 @@ from cade.core.timeutil import moment_json
 from cade.extensions import db
 from cade.notifications.services import notify
 from cade.reviews.constants import ASSIGNMENT_RUN_KIND, AssignmentMethod, ReviewStatus
-from cade.reviews.models import Assignment, ConflictDeclaration, ReviewerProfile
+from cade.reviews.models import Assignment, ConflictDeclaration, Review, ReviewerProfile
 from cade.reviews.permissions import can_manage_reviews
 from cade.reviews.services import conflicts, settings
 from cade.reviews.services.pool import profile_of
@@ -245,83 +247,192 @@ def remove_assignment(actor, assignment_id: int) -> None:
 
 # ---------------------------------------------------------------- the admin's review page of a call
 
+# Reviewers in conflict named in a row; the others are counted. Not all: where a whole institution shares an
+# e-mail domain with the applicant, every one of its reviewers is in conflict.
+CONFLICTS_SHOWN = 5
 
-@dataclass
+
+@dataclass(frozen=True)
 class PoolReviewer:
-    user: User
-    profile: ReviewerProfile
-    load: int
+    """An active reviewer of the pool, as plain values: who they are and what they hold in a call."""
+
+    id: int
+    name: str
+    email: str
+    max_load: int
+    load: int  # applications of the call they are assigned to
 
     @property
-    def at_capacity(self) -> bool:
-        return self.load >= self.profile.max_load
+    def suggestion(self) -> str:
+        """What the page's reviewer field holds once this reviewer is picked: `reviewer_from_input` reads it back."""
+        return f"{self.name} <{self.email}>"
+
+
+@dataclass(frozen=True)
+class AssignedReviewer:
+    """One assignment of a row, as the page shows it."""
+
+    assignment_id: int
+    reviewer_id: int
+    name: str
+    method: str
+    review_status: str | None  # None: no review started
 
 
 @dataclass
 class ReviewRow:
     application: Application
-    assignments: list[Assignment] = field(default_factory=list)
+    assignments: list[AssignedReviewer] = field(default_factory=list)
     declared: dict[int, bool] = field(default_factory=dict)  # reviewer id -> has_conflict, for those who answered
-    candidates: list[PoolReviewer] = field(default_factory=list)  # may still be assigned: no conflict, not assigned
+    # Reviewers of the pool in conflict: how many, and the first few by name as (name, reason).
+    conflict_count: int = 0
+    conflicts: list[tuple[str, str]] = field(default_factory=list)
 
     @property
-    def counted(self) -> list[Assignment]:
+    def counted(self) -> list[AssignedReviewer]:
         """The assignments whose review counts: not those of a reviewer who declared a conflict after submitting."""
         return [assignment for assignment in self.assignments if not self.declared.get(assignment.reviewer_id)]
+
+    @property
+    def conflict_messages(self) -> list[str]:
+        """Why the first reviewers in conflict would be refused, in the words `create_assignment` refuses them with."""
+        return [str(CONFLICT_MESSAGES.get(reason, ConflictOfInterest.default_message) % {"name": name})
+                for name, reason in self.conflicts]
 
 
 @dataclass
 class CallReviewOverview:
     rows: list[ReviewRow]
     page: object  # the pagination of the applications
-    pool: list[PoolReviewer]
+    pool: list[PoolReviewer]  # offered once for the whole page; each assignment is checked when it is posted
     latest_run: Run | None
 
 
 def call_review_overview(call_id: int, page: int = 1, per_page: int = PAGE_SIZE) -> CallReviewOverview:
-    """One page of the call's applications under review, with their reviewers and who else may take them.
+    """One page of the call's applications under review, with their reviewers, their conflicts and the pool.
 
-    A fixed number of queries whatever the number of applications, assignments and reviewers.
+    A fixed number of queries whatever the number of applications, assignments
+    and reviewers. The pool is read once for the page, never per row: whether a
+    reviewer may take an application (conflict, maximum, already assigned) is
+    decided by `create_assignment` when the assignment is posted.
     """
     pagination = db.paginate(
         select(Application).where(Application.call_id == call_id, Application.status.in_(IN_REVIEW_STATUSES))
         .options(selectinload(Application.organisation)).order_by(Application.reference, Application.id),
         page=max(page, 1), per_page=per_page, error_out=False)
-    applications = list(pagination.items)
-    app_ids = [application.id for application in applications]
-    rows = {application.id: ReviewRow(application) for application in applications}
-    if app_ids:
-        for assignment in db.session.scalars(
-            select(Assignment).where(Assignment.application_id.in_(app_ids))
-            .options(selectinload(Assignment.reviewer), selectinload(Assignment.review))
-            .order_by(Assignment.assigned_at, Assignment.id)
-        ):
-            rows[assignment.application_id].assignments.append(assignment)
-        for application_id, reviewer_id, has_conflict in db.session.execute(
-            select(ConflictDeclaration.application_id, ConflictDeclaration.reviewer_id,
-                   ConflictDeclaration.has_conflict).where(ConflictDeclaration.application_id.in_(app_ids))
-        ):
-            rows[application_id].declared[reviewer_id] = has_conflict
-    pool = reviewer_pool(call_id)
-    found = conflicts.all_conflicts(app_ids, [reviewer.user.id for reviewer in pool])
-    for row in rows.values():
-        assigned = {assignment.reviewer_id for assignment in row.assignments}
-        row.candidates = [reviewer for reviewer in pool if reviewer.user.id not in assigned
-                          and (row.application.id, reviewer.user.id) not in found]
+    rows = {application.id: ReviewRow(application) for application in pagination.items}
+    pool = pool_with_loads(call_id)
+    if rows:
+        _fill_rows(rows, pool)
     return CallReviewOverview(rows=list(rows.values()), page=pagination, pool=pool,
                               latest_run=latest_run(ASSIGNMENT_RUN_KIND, scope_of("call", call_id)))
 
 
-def reviewer_pool(call_id: int) -> list[PoolReviewer]:
-    """Active reviewers with a profile, by name, with how many applications of the call each holds."""
-    profiles = db.session.scalars(
-        select(ReviewerProfile).join(User, User.id == ReviewerProfile.user_id)
-        .where(User.active.is_(True)).options(selectinload(ReviewerProfile.user))
-        .order_by(User.name, User.id)
+def _fill_rows(rows: dict[int, ReviewRow], pool: list[PoolReviewer]) -> None:
+    """Each row's assignments (with their review's state), the conflict answers, and the pool's conflicts."""
+    app_ids = list(rows)
+    for assignment_id, application_id, reviewer_id, name, method, review_status in db.session.execute(
+        select(Assignment.id, Assignment.application_id, Assignment.reviewer_id, User.name, Assignment.method,
+               Review.status)
+        .join(User, User.id == Assignment.reviewer_id)
+        .outerjoin(Review, Review.assignment_id == Assignment.id)
+        .where(Assignment.application_id.in_(app_ids)).order_by(Assignment.assigned_at, Assignment.id)
+    ):
+        rows[application_id].assignments.append(
+            AssignedReviewer(assignment_id, reviewer_id, name, method, review_status))
+    for application_id, reviewer_id, has_conflict in db.session.execute(
+        select(ConflictDeclaration.application_id, ConflictDeclaration.reviewer_id,
+               ConflictDeclaration.has_conflict).where(ConflictDeclaration.application_id.in_(app_ids))
+    ):
+        rows[application_id].declared[reviewer_id] = has_conflict
+    # By the pool's order (by name); a declared conflict of someone who has left the pool since is not shown.
+    position = {reviewer.id: index for index, reviewer in enumerate(pool)}
+    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for (application_id, reviewer_id), reason in conflicts.all_conflicts(app_ids, position.keys()).items():
+        if reviewer_id in position:
+            found[application_id].append((position[reviewer_id], reason))
+    for application_id, pairs in found.items():
+        row = rows[application_id]
+        row.conflict_count = len(pairs)
+        row.conflicts = [(pool[index].name, reason) for index, reason in heapq.nsmallest(CONFLICTS_SHOWN, pairs)]
+
+
+def _in_pool():
+    """Which users (joined to their ReviewerProfile by the caller) are in the reviewer pool: active, with the role."""
+    return User.active.is_(True) & exists().where(UserRole.user_id == User.id, UserRole.role == REVIEWER)
+
+
+def _loads(call_id: int):
+    """How many applications of the call each reviewer holds, as a subquery (reviewer_id, load)."""
+    return (select(Assignment.reviewer_id, func.count().label("load")).where(Assignment.call_id == call_id)
+            .group_by(Assignment.reviewer_id).subquery())
+
+
+def pool_with_loads(call_id: int) -> list[PoolReviewer]:
+    """Active reviewers with a profile, by name, with how many applications of the call each holds.
+
+    One query of plain columns whatever the size of the pool, the loads counted
+    in SQL (index assignments (call_id, reviewer_id)). The profile's lists are
+    left out: decoding their JSON costs more than the rest of the query.
+    """
+    loads = _loads(call_id)
+    rows = db.session.execute(
+        select(User.id, User.name, User.email, ReviewerProfile.max_load, func.coalesce(loads.c.load, 0))
+        .join(ReviewerProfile, ReviewerProfile.user_id == User.id)
+        .outerjoin(loads, loads.c.reviewer_id == User.id)
+        .where(_in_pool()).order_by(User.name, User.id)
+    )
+    return [PoolReviewer(*row) for row in rows]
+
+
+@dataclass
+class PoolMember:
+    """A reviewer of the pool with their whole profile, as the automatic assignment's planner reads it."""
+
+    user: User
+    profile: ReviewerProfile
+    load: int
+
+
+def reviewer_pool(call_id: int) -> list[PoolMember]:
+    """Active reviewers with their profile (languages, expertise, regions), by name, with their load in the call.
+
+    The automatic assignment's read (cade.reviews.services.runs); the review page reads `pool_with_loads`.
+    """
+    loads = _loads(call_id)
+    return [PoolMember(profile.user, profile, load) for profile, load in db.session.execute(
+        select(ReviewerProfile, func.coalesce(loads.c.load, 0))
+        .join(User, User.id == ReviewerProfile.user_id)
+        .outerjoin(loads, loads.c.reviewer_id == User.id)
+        .where(_in_pool()).options(selectinload(ReviewerProfile.user)).order_by(User.name, User.id)
+    )]
+
+
+def reviewer_from_input(text: str) -> int:
+    """The user the page's reviewer field names: a suggestion picked from its list, an e-mail address, or a name.
+
+    A suggestion reads "Name <address>" (`PoolReviewer.suggestion`); the address
+    decides. A bare name must be that of exactly one reviewer of the pool. Whether
+    the user may review the application is for `create_assignment` to say.
+    Raises NotFound with a message that says what to do.
+    """
+    text = " ".join(text.split())
+    if text.endswith(">") and "<" in text:
+        text = text[text.rindex("<") + 1:-1].strip()
+    if "@" in text:
+        user = get_user_by_email(text)
+        if user is None:
+            raise NotFound(_l("No account has the e-mail address %(email)s.", email=text))
+        return user.id
+    ids = db.session.scalars(
+        select(User.id).join(ReviewerProfile, ReviewerProfile.user_id == User.id)
+        .where(_in_pool(), func.lower(User.name) == text.lower()).limit(2)
     ).all()
-    loads = dict(db.session.execute(
-        select(Assignment.reviewer_id, func.count(Assignment.id)).where(Assignment.call_id == call_id)
-        .group_by(Assignment.reviewer_id)
-    ).all())
-    return [PoolReviewer(profile.user, profile, loads.get(profile.user_id, 0))
-            for profile in profiles if profile.user.has_role(REVIEWER)]
+    if not ids:
+        raise NotFound(_l("No reviewer in the pool is called %(name)s: choose one from the list, or type their "
+                          "e-mail address.", name=text))
+    if len(ids) > 1:
+        raise NotFound(_l("Several reviewers are called %(name)s: choose one from the list, which adds their "
+                          "e-mail address.", name=text))
+    return ids[0]
+

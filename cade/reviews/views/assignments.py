@@ -13,7 +13,12 @@ from cade.core.runs import ABANDONED, RUN_ERROR_LABELS, RUN_STATUS_LABELS, RunSt
 from cade.extensions import db
 from cade.programmes.models import Call
 from cade.reviews.constants import REVIEW_STATUS_LABELS
-from cade.reviews.forms_assignment import AssignReviewerForm, BulkAssignForm, ReviewDeadlineForm, reviewer_choices
+from cade.reviews.forms_assignment import (
+    AssignReviewerForm,
+    BulkAssignForm,
+    ReviewDeadlineForm,
+    reviewer_suggestions,
+)
 from cade.reviews.models import Assignment
 from cade.reviews.services import assignment as assignments
 from cade.reviews.services import conflicts, runs, settings
@@ -34,12 +39,13 @@ def _labels() -> dict:
 
 
 def _render_call_review(call: Call, *, deadline_form=None, bulk_form=None, failed=None):
-    """The page; after a refused POST (400) with that form's errors: `failed` is (application id, its form)."""
+    """The page; after a refused POST (400) with that form's errors: `failed` is (application id, its form).
+
+    The pool is offered once, as one list every reviewer field of the page refers to.
+    """
     overview = assignments.call_review_overview(call.id, _page())
     deadline_form = deadline_form or ReviewDeadlineForm(formdata=None, tz_name=call.timezone,
                                                         deadline_at=settings.review_deadline(call.id))
-    bulk_form = bulk_form or BulkAssignForm(formdata=None)
-    bulk_form.set_candidates(reviewer_choices(overview.pool))
     assign_forms = {}
     for row in overview.rows:
         application_id = row.application.id
@@ -47,12 +53,12 @@ def _render_call_review(call: Call, *, deadline_form=None, bulk_form=None, faile
             form = failed[1]
         else:
             form = AssignReviewerForm(formdata=None, prefix=f"a{application_id}")
-        form.set_candidates(reviewer_choices(row.candidates))
-        form.reviewer_id.label.text = _("Reviewer for %(reference)s",
-                                        reference=row.application.reference or row.application.title)
+        form.reviewer.label.text = _("Reviewer for %(reference)s",
+                                     reference=row.application.reference or row.application.title)
         assign_forms[application_id] = form
     html = render_template("reviews/assignment_call.html", call=call, overview=overview, page=overview.page,
-                           deadline_form=deadline_form, bulk_form=bulk_form, assign_forms=assign_forms,
+                           deadline_form=deadline_form, bulk_form=bulk_form or BulkAssignForm(formdata=None),
+                           assign_forms=assign_forms, suggestions=reviewer_suggestions(overview.pool),
                            failed_form=failed[1] if failed else None,
                            declared_conflicts=conflicts.declared_conflicts_in_call(call.id), **_labels())
     return html, 400 if request.method == "POST" else 200
@@ -92,10 +98,11 @@ def assignment_create(application_id):
     form = AssignReviewerForm(prefix=f"a{application.id}")
     if form.validate_on_submit():
         try:
-            made = assignments.assign_reviewer(current_actor(), application.id, form.reviewer_id.data)
+            reviewer_id = assignments.reviewer_from_input(form.reviewer.data)
+            made = assignments.assign_reviewer(current_actor(), application.id, reviewer_id)
         except DomainError as exc:
             db.session.rollback()
-            place_errors(form, {"reviewer_id": [exc.message]})
+            place_errors(form, {"reviewer": [exc.message]})
         else:
             message = _("%(name)s is now reviewing %(reference)s.", name=made.reviewer.name,
                         reference=application.reference or application.title)
@@ -112,10 +119,11 @@ def assignment_bulk(call_id):
     form = BulkAssignForm()
     if form.validate_on_submit():
         try:
-            results = assignments.assign_in_bulk(current_actor(), form.application_ids.data, form.reviewer_id.data)
+            reviewer_id = assignments.reviewer_from_input(form.reviewer.data)
+            results = assignments.assign_in_bulk(current_actor(), form.application_ids.data, reviewer_id)
         except DomainError as exc:
             db.session.rollback()
-            place_errors(form, {"reviewer_id": [exc.message]})
+            place_errors(form, {"reviewer": [exc.message]})
         else:
             made = sum(1 for _id, outcome in results if isinstance(outcome, Assignment))
             refusals = [_("%(reference)s: %(reason)s", reference=_reference(application_id), reason=outcome)
