@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 
 from cade.extensions import db
-from cade.notifications.constants import DELIVER_TASK, MAX_ATTEMPTS
+from cade.notifications.constants import DELIVER_MANY_TASK, DELIVER_TASK, MAX_ATTEMPTS
 from cade.notifications.services import DeliveryFailed, deliver_notification, sweep_outbox
 from cade.notifications.timings import max_retry_countdown
 
@@ -33,6 +33,19 @@ def deliver(self, notification_id: int) -> str:
         raise self.retry(exc=exc, countdown=countdown) from exc
     db.session.commit()
     return status
+
+
+@shared_task(name=DELIVER_MANY_TASK, bind=True, ignore_result=True, max_retries=0)
+def deliver_many(self, notification_ids: list[int]) -> int:
+    """Hand each of a commit's outbox rows to `deliver`, one task each with its own retries.
+
+    Whoever committed them published one message for the lot instead of one per
+    row; rows this misses (the broker went away halfway) stay pending and the
+    sweep enqueues them.
+    """
+    for notification_id in notification_ids:
+        self.app.send_task(DELIVER_TASK, args=[notification_id])
+    return len(notification_ids)
 
 
 @shared_task(name="notifications.resend_pending", ignore_result=True)

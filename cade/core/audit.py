@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Select, String, and_, column, distinct, event, insert, or_, select, table
+from sqlalchemy import JSON, ForeignKey, Select, String, and_, column, distinct, event, or_, select, table
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
-from cade.core.db import UTCDateTime, utcnow
+from cade.core.db import UTCDateTime, insert_rows, utcnow
 from cade.extensions import db
 
 
@@ -72,11 +72,10 @@ def record_events(actor, verb: str, object_type: str, changes, *, connection=Non
 
     `connection` writes them in another transaction than the session's (work done after a commit).
     """
-    rows = [{"actor_id": getattr(actor, "id", None), "verb": verb, "object_type": object_type,
-             "object_id": object_id, "before": before, "after": after, "at": utcnow()}
-            for object_id, before, after in changes]
-    if rows:
-        (connection or db.session).execute(insert(AuditEvent.__table__) if connection else insert(AuditEvent), rows)
+    insert_rows(AuditEvent.__table__,
+                [{"object_id": object_id, "before": before, "after": after} for object_id, before, after in changes],
+                {"actor_id": getattr(actor, "id", None), "verb": verb, "object_type": object_type, "at": utcnow()},
+                connection=connection)
 
 
 # Reading the trail. The actor's name and e-mail are read from the users table at the time of reading

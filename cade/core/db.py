@@ -84,3 +84,40 @@ def get_or_raise(model, object_id: int):
     if obj is None:
         raise NotFound()
     return obj
+
+
+def insert_rows(table, rows: list[dict], fixed: dict | None = None, *, returning=(), skip_duplicates_of=(),
+                connection=None):
+    """INSERT `rows` (dicts with the same keys) into `table`, with `fixed` in every row, in one statement
+    whatever their number; return the `returning` columns of the rows made. With `skip_duplicates_of` (a unique
+    constraint's columns) a row already there is skipped.
+
+    On PostgreSQL the rows travel as one JSON document read by json_to_recordset(): a VALUES list of thousands
+    of rows costs the driver more to parse than the database to run (1.5-2 s against 0.2-0.35 s for 10,000
+    notifications). A JSON column's None becomes SQL NULL there (JSON null elsewhere); both read back as None.
+    On SQLite one multi-row INSERT. `connection` writes in another transaction than the session's.
+    """
+    from sqlalchemy import JSON, bindparam, column, func, literal, select
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from cade.extensions import db
+
+    if not rows:
+        return []
+    fixed, names = fixed or {}, list(rows[0])
+    executor = connection if connection is not None else db.session
+    bind = connection if connection is not None else db.session.get_bind()
+    if bind.dialect.name == "postgresql":
+        record = func.json_to_recordset(bindparam("rows", rows, type_=JSON)).table_valued(
+            *(column(name, table.c[name].type) for name in names)).render_derived(with_types=True)
+        source = select(*(record.c[name] for name in names),
+                        *(literal(value, type_=table.c[name].type) for name, value in fixed.items()))
+        statement, parameters = postgresql.insert(table).from_select([*names, *fixed], source), None
+    else:
+        statement, parameters = sqlite.insert(table), [dict(fixed, **row) for row in rows]
+    if skip_duplicates_of:
+        statement = statement.on_conflict_do_nothing(index_elements=list(skip_duplicates_of))
+    if returning:
+        return executor.execute(statement.returning(*(table.c[name] for name in returning)), parameters).all()
+    executor.execute(statement, parameters)
+    return []

@@ -31,6 +31,7 @@ SWEEP_BATCH = 500
 MAX_RETRY_COUNTDOWN = timedelta(minutes=5)
 
 DELIVER_TASK = "notifications.deliver"
+DELIVER_MANY_TASK = "notifications.deliver_many"  # one message for many rows; see outbox.py
 INBOX_PAGE_SIZE = 20
 FAILED_PAGE_SIZE = 50
 

@@ -2,7 +2,8 @@
 
 A session event notes every Notification flushed and asks `after_commit`
 (cade/core/after_commit.py) to enqueue `notifications.deliver` by name for
-it once the outermost transaction commits. A rolled-back transaction (or
+it once the outermost transaction commits (many rows of one commit go as one
+`notifications.deliver_many` message, which the worker fans out). A rolled-back transaction (or
 savepoint) drops what it flushed, so nothing is ever sent for a change that
 did not happen. If the broker is down the commit still stands: the row stays
 pending and the periodic sweep (`notifications.resend_pending`) enqueues it
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from cade.core.after_commit import after_commit
 from cade.extensions import db
-from cade.notifications.constants import DELIVER_TASK
+from cade.notifications.constants import DELIVER_MANY_TASK, DELIVER_TASK
 from cade.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 _KEY = "cade.outbox"
 # A broker that does not answer must not hold up the request that committed.
 _RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# Rows handed over in one message, fanned out to their own delivery tasks by the worker.
+ENQUEUE_CHUNK = 500
 
 
 def init_app(app: Flask) -> None:
@@ -75,13 +78,16 @@ def _enqueue(batch: _Batch, notification_ids: list[int]) -> None:
         logger.warning("outbox: no app context, %d notifications left to the sweep", len(notification_ids))
         return
     celery_app = current_app.extensions["celery"]
-    for position, notification_id in enumerate(notification_ids):
+    for start in range(0, len(notification_ids), ENQUEUE_CHUNK):
+        chunk = notification_ids[start:start + ENQUEUE_CHUNK]
+        # One row: its delivery task. Many: one message the worker fans out, so that the committing request or
+        # run pays one publish per chunk, not one per row (0.6-0.75 ms each: 20 s for 30,000 assignments).
+        name, args = (DELIVER_TASK, chunk) if len(chunk) == 1 else (DELIVER_MANY_TASK, [chunk])
         try:
-            celery_app.send_task(DELIVER_TASK, args=[notification_id], retry=True, retry_policy=_RETRY_POLICY)
+            celery_app.send_task(name, args=args, retry=True, retry_policy=_RETRY_POLICY)
         except Exception:  # the broker is down or refused: the sweep sends them later
             batch.refused = True
-            logger.exception(
-                "outbox: could not enqueue notifications (first id %s); the sweep will send them", notification_id,
-            )
+            logger.exception("outbox: could not enqueue notifications (first id %s); the sweep will send them",
+                             chunk[0])
             return
-        batch.sent.add(notification_id)
+        batch.sent.update(chunk)

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, or_, select, update
 
 from cade.core.audit import record_event
-from cade.core.db import utcnow
+from cade.core.db import insert_rows, utcnow
 from cade.core.errors import InvalidTransition, NotFound
 from cade.core.permissions import require_admin
 from cade.extensions import db
@@ -64,6 +64,22 @@ def notify(kind: str, *, recipient=None, email: str | None = None, locale: str |
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def notify_many(kind: str, messages) -> list[int]:
+    """`notify(kind, recipient=…, locale=…, key=…, context=…, known_new=True)` for each (recipient, locale,
+    key, context) of `messages`, in one INSERT; returns the outbox rows' ids, delivered once the transaction
+    commits. The caller knows the keys are new (fresh objects' ids, or `queued_keys`); a duplicate key fails
+    the whole batch."""
+    if not messages:
+        return []
+    rows = insert_rows(Notification.__table__, [
+        {"recipient_id": recipient.id, "recipient_email": recipient.email, "locale": locale or "en",
+         "idempotency_key": key, "context": dict(context or {})} for recipient, locale, key, context in messages],
+        {"kind": kind, "in_app": True}, returning=("id",))
+    ids = [row.id for row in rows]
+    outbox.enqueue_after_commit(db.session, ids)
+    return ids
 
 
 def sweep_outbox(now: datetime | None = None) -> int:

@@ -7,7 +7,7 @@ import tasks  # noqa: F401  (registers the tasks)
 from cade.core.db import utcnow
 from cade.notifications.constants import NotificationStatus
 from cade.notifications.models import Notification
-from cade.notifications.services import notify
+from cade.notifications.services import notify, notify_many
 from tests.notifications.smtp_sink import free_port
 from tests.factories import ApplicationFactory, CallFactory, MembershipFactory, UserFactory
 
@@ -65,6 +65,19 @@ def test_deliver_with_smtp_down_keeps_the_failure_and_asks_for_a_retry(app, db, 
     assert row.attempts == 1
     assert "ConnectionRefusedError" in row.last_error
     assert row.next_attempt_at > utcnow()
+
+
+def test_rows_notified_together_go_as_one_message_and_the_worker_fans_them_out(app, db, broker):
+    users = [UserFactory() for _ in range(3)]
+    db.session.commit()
+    broker()
+    ids = notify_many(KIND, [(user, "en", f"many-{user.id}", {}) for user in users])
+    db.session.commit()
+    assert broker() == [("notifications.deliver_many", [ids])]
+
+    assert _task(app, "notifications.deliver_many").apply(args=[ids]).get() == 3
+
+    assert broker() == [("notifications.deliver", [notification_id]) for notification_id in ids]
 
 
 def test_resend_pending_enqueues_what_is_due_after_its_commit(app, db, broker):
