@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from cade.applications.constants import ApplicationStatus
 from cade.core.runs import ABANDONED, Run
 from cade.extensions import db as _db
+from cade.notifications.models import Notification
 from cade.reviews.models import Assignment, CallReviewSettings, ConflictDeclaration, Review
 from tests.factories import (
     ApplicationFactory,
@@ -256,7 +257,10 @@ def test_a_small_call_is_assigned_in_the_request(client, login, admin, call, bro
     run = _db.session.scalar(select(Run))
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/runs/{run.id}")
     assert run.status == "succeeded" and count(Assignment) == 4
-    assert [name for name, _args in broker()] == ["notifications.deliver"] * 4  # the e-mails, not a run
+    # The four e-mails as one message, which the worker fans out to their delivery tasks; not a run.
+    sent = broker()
+    assert [name for name, _args in sent] == ["notifications.deliver_many"]
+    assert sorted(sent[0][1][0]) == sorted(_db.session.scalars(select(Notification.id)))
     page = client.get(f"/runs/{run.id}")
     assert 'http-equiv="refresh"' not in page.text and "data-run-poll" not in page.text
     assert "Every application has the reviewers it needs." in page.text and "Assignments made" in page.text

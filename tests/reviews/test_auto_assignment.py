@@ -234,16 +234,16 @@ def test_an_error_in_a_batch_keeps_what_earlier_batches_committed(admin, call, m
     monkeypatch.setattr(runs, "BATCH_SIZE", 2)
     submitted(call, 2)
     reviewers(2)
-    real = runs.create_assignment
-    made = []
+    real = runs.create_assignments
+    batches = []
 
-    def fails_on_the_third(*args, **kwargs):
-        made.append(1)
-        if len(made) == 3:
+    def fails_on_the_second(*args, **kwargs):
+        batches.append(1)
+        if len(batches) == 2:
             raise RuntimeError("database went away")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(runs, "create_assignment", fails_on_the_third)
+    monkeypatch.setattr(runs, "create_assignments", fails_on_the_second)
     run = carry_out(admin, call, commit_progress=_db.session.commit)
 
     assert (run.status, run.error, run.result["assigned_count"]) == ("failed", "RuntimeError: database went away", 2)

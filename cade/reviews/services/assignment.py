@@ -1,7 +1,8 @@
 """Assigning reviewers to applications by hand, one or many at a time, and taking an assignment back.
 
-Automatic assignment (cade.reviews.services.runs) creates its assignments through `create_assignment`
-here, so every assignment passes the same checks, is audited and tells the reviewer.
+Automatic assignment (cade.reviews.services.runs) creates its assignments through
+`cade.reviews.services.bulk.create_assignments`, which applies the same checks set-wise, with the same
+audit rows and notices to the reviewers.
 """
 
 import heapq

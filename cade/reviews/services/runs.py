@@ -13,13 +13,12 @@ from collections.abc import Callable
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from cade.accounts.models import User
 from cade.applications.constants import IN_REVIEW_STATUSES
 from cade.applications.models import Application
 from cade.core.db import lock_row
-from cade.core.errors import AlreadyExists, ConflictOfInterest, DomainError, InvalidTransition, NotFound
+from cade.core.errors import ConflictOfInterest, DomainError, NotFound
 from cade.core.runs import (
     Run,
     RunKind,
@@ -36,21 +35,16 @@ from cade.extensions import db
 from cade.organisations.models import Organisation
 from cade.programmes.models import Call
 from cade.reviews.constants import ASSIGNMENT_RUN_KIND, UNCOVERED_REASONS, AssignmentMethod
-from cade.reviews.models import Assignment, ConflictDeclaration, ReviewerProfile
+from cade.reviews.models import Assignment, ConflictDeclaration
 from cade.reviews.planner import PlanApplication, PlanReviewer, plan_assignments
 from cade.reviews.services import conflicts, settings
-from cade.reviews.services.assignment import (
-    ReviewerAtCapacity,
-    create_assignment,
-    lock_holdings,
-    require_admin,
-    reviewer_pool,
-)
+from cade.reviews.services.assignment import ReviewerAtCapacity, require_admin, reviewer_pool
+from cade.reviews.services.bulk import create_assignments
 
 logger = logging.getLogger(__name__)
 
 AUTO_ASSIGN_TASK = "reviews.auto_assign"  # the Celery task (tasks/reviews.py) that carries out a large run
-BATCH_SIZE = 50  # assignments created between two progress commits
+BATCH_SIZE = 1000  # assignments created between two progress commits
 # Why a planned assignment was not made after all: something changed between planning and creating it.
 CHANGED = "changed"
 
@@ -144,9 +138,11 @@ def run_auto_assignment(run_id: int, commit_progress: Callable[[], None] | None 
         return _fail(run, exc)
     missing = {app_id: [reason, count] for app_id, (reason, count) in plan.uncovered.items()}
     deadline = settings.review_deadline(call_id)
+    # Reviewer by reviewer, so that a batch locks a few reviewers' profiles rather than most of the pool.
+    pairs = sorted(plan.pairs, key=lambda pair: (pair[1], pair[0]))
     assigned = done = 0
-    for start in range(0, len(plan.pairs), BATCH_SIZE):
-        batch = plan.pairs[start:start + BATCH_SIZE]
+    for start in range(0, len(pairs), BATCH_SIZE):
+        batch = pairs[start:start + BATCH_SIZE]
         try:
             with db.session.begin_nested():
                 assigned += _create_batch(run, batch, deadline, missing)
@@ -154,7 +150,7 @@ def run_auto_assignment(run_id: int, commit_progress: Callable[[], None] | None 
             return _fail(run, exc)
         done += len(batch)
         try:
-            report_progress(run, done * 100 // len(plan.pairs), result={"assigned_count": assigned})
+            report_progress(run, done * 100 // len(pairs), result={"assigned_count": assigned})
         except RunLost:
             logger.warning("assignment run %s was handed to another worker; this one stops", run.id)
             return run
@@ -202,38 +198,13 @@ def _plan(call_id: int):
 
 
 def _create_batch(run: Run, pairs, deadline, missing: dict[int, list]) -> int:
-    """Create one batch of planned assignments; a pair refused meanwhile is counted as missing.
-
-    The batch's applications, profiles, conflicts and holdings are read once (each reviewer's profile
-    locked once), so what grows with the batch is the writing.
-    """
-    app_ids = {application_id for application_id, _ in pairs}
-    reviewer_ids = {reviewer_id for _, reviewer_id in pairs}
-    applications = {a.id: a for a in db.session.scalars(
-        select(Application).where(Application.id.in_(app_ids)).options(selectinload(Application.call)))}
-    profiles = {p.user_id: p for p in db.session.scalars(
-        select(ReviewerProfile).where(ReviewerProfile.user_id.in_(reviewer_ids))
-        .options(selectinload(ReviewerProfile.user)))}
-    # Checked again: a reviewer may have declared a conflict since the plan was made.
-    found = conflicts.all_conflicts(app_ids, reviewer_ids)
-    held = lock_holdings(profiles.values(), {application.call_id for application in applications.values()})
+    """Create one batch of planned assignments (cade.reviews.services.bulk); a pair refused meanwhile is counted
+    as missing."""
     actor = db.session.get(User, run.requested_by_id) if run.requested_by_id else None
-    created = 0
-    for application_id, reviewer_id in pairs:
-        application, profile = applications.get(application_id), profiles.get(reviewer_id)
-        try:
-            if application is None or profile is None:
-                raise NotFound()
-            create_assignment(actor, application, profile.user, profile,
-                              conflict=found.get((application_id, reviewer_id)), due_at=deadline,
-                              held=held[(reviewer_id, application.call_id)], method=AssignmentMethod.AUTO)
-        except (AlreadyExists, InvalidTransition):
-            continue  # the pair exists after all, or the application left review: nothing is missing
-        except DomainError as exc:
-            _count_missing(missing, application_id, exc)
-        else:
-            created += 1
-    return created
+    outcome = create_assignments(actor, pairs, due_at=deadline, method=AssignmentMethod.AUTO)
+    for application_id, refusal in outcome.refused:
+        _count_missing(missing, application_id, refusal)
+    return len(outcome.created)
 
 
 def _uncovered(missing: dict[int, list], references: dict[int, str]) -> list[dict]:
