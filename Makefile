@@ -5,9 +5,10 @@
 #   make serve   production serving: gunicorn with gunicorn.conf.py and CADE_ENV=production,
 #                configured by the variables in .env (docs/deploy.md); no demo data, no worker
 #   make test    the whole suite twice: embedded defaults, then PostgreSQL + Redis
-#   make bench   the benchmarks in bench/: page timings and query counts (bench/run.py), then
-#                the funding summary compiled to XLSX against the same SQL in psql, at 20,000
-#                applications (bench/reports.py; skipped, saying so, when PostgreSQL is not answering)
+#   make bench   every benchmark in bench/ (bench/README.md): pages at 100,000 applications, the funding
+#                summary against psql, automatic assignment, the enrolment rush, the submission burst,
+#                e-mail delivery, memory under load and page weight; figures go to bench/RESULTS.md
+#   make bench-quick  the same at small scale, writing no results (part of `make test`)
 #   make bench-full  that funding-summary benchmark at the bar's scale, 1,000,000 applications
 #                (a few minutes; the same as `make bench BENCH_APPLICATIONS=1000000` without the pages)
 #   make clean   remove the virtualenv, caches and compiled translations
@@ -37,7 +38,7 @@ PYTEST := $(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist loadfile
 SERVICES_ANSWER := import psycopg, redis; psycopg.connect("$(TEST_PG_URL)".rsplit("/", 1)[0] + "/postgres", connect_timeout=3).close(); redis.Redis.from_url("$(TEST_REDIS_URL)", socket_connect_timeout=3).ping()
 
 .PHONY: help venv install install-dev serve security audit-deps translations migrate seed run lint translations-update test test-embedded test-services \
-	bench bench-reports bench-full bench-pages bench-assign bench-rush bench-quick test-bench clean
+	bench bench-reports bench-full bench-pages bench-assign bench-rush bench-burst bench-delivery bench-memory bench-weight bench-quick test-bench clean
 
 help:
 	@echo "Targets: install, install-dev, translations, migrate, seed, run, serve, test, bench, bench-full, clean"
@@ -193,6 +194,9 @@ BENCH_PG_ANSWERS := import psycopg; psycopg.connect("$(BENCH_PG_URL)".rsplit("/"
 BENCH_PAGES_URL ?= postgresql://postgres@127.0.0.1:5432/cade_bench_pages
 BENCH_ASSIGN_URL ?= postgresql://postgres@127.0.0.1:5432/cade_bench_assign
 BENCH_RUSH_URL ?= postgresql://postgres@127.0.0.1:5432/cade_bench_rush
+BENCH_BURST_URL ?= postgresql://postgres@127.0.0.1:5432/cade_bench_burst
+BENCH_DELIVERY_URL ?= postgresql://postgres@127.0.0.1:5432/cade_bench_delivery
+BENCH_MEMORY_URL ?= postgresql://postgres@127.0.0.1:5432/cade_bench_memory
 BENCH_PAGES_FLAGS ?=
 
 # Every benchmark runs even when one fails; any failing fails the target.
@@ -203,6 +207,10 @@ bench: install-dev
 	$(MAKE) --no-print-directory bench-pages || status=1; \
 	$(MAKE) --no-print-directory bench-assign || status=1; \
 	$(MAKE) --no-print-directory bench-rush || status=1; \
+	$(MAKE) --no-print-directory bench-burst || status=1; \
+	$(MAKE) --no-print-directory bench-delivery || status=1; \
+	$(MAKE) --no-print-directory bench-memory || status=1; \
+	$(MAKE) --no-print-directory bench-weight || status=1; \
 	exit $$status
 
 bench-pages: install-dev
@@ -214,12 +222,28 @@ bench-assign: install-dev
 bench-rush: install-dev
 	$(BIN)/python bench/rush.py --url $(BENCH_RUSH_URL)
 
+bench-burst: install-dev
+	$(BIN)/python bench/burst.py --url $(BENCH_BURST_URL)
+
+bench-delivery: install-dev
+	$(BIN)/python bench/delivery.py --url $(BENCH_DELIVERY_URL)
+
+bench-memory: install-dev
+	$(BIN)/python bench/memory.py --url $(BENCH_MEMORY_URL)
+
+bench-weight: install-dev
+	$(BIN)/python bench/weight.py
+
 # The same at small scale, writing no results: `make test` runs it to keep the benchmarks working.
 bench-quick: install-dev
 	@status=0; \
 	$(BIN)/python bench/pages.py --quick --no-results --url $(BENCH_PAGES_URL)_quick || status=1; \
 	$(BIN)/python bench/assignment.py --quick --url $(BENCH_ASSIGN_URL)_quick || status=1; \
 	$(BIN)/python bench/rush.py --quick --url $(BENCH_RUSH_URL)_quick || status=1; \
+	$(BIN)/python bench/burst.py --quick --url $(BENCH_BURST_URL)_quick || status=1; \
+	$(BIN)/python bench/delivery.py --quick --url $(BENCH_DELIVERY_URL)_quick || status=1; \
+	$(BIN)/python bench/memory.py --quick --url $(BENCH_MEMORY_URL)_quick || status=1; \
+	$(BIN)/python bench/weight.py --quick || status=1; \
 	exit $$status
 
 bench-reports: install-dev

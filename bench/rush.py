@@ -96,7 +96,7 @@ def main() -> int:
     try:
         world = generate(args.url, args.redis, folder, secret_key, participants, seats)
         server, port = start_gunicorn(args, folder, secret_key)
-        warm_up(port, world, args.workers)
+        warm_up(port, [f"/training/courses/{world['course_id']}", "/training/", "/healthz"], args.workers)
         answers, wall = rush(port, world)
         errors = server_errors(server.text())
         checks, figures = verify(args.url, world, answers, errors)
@@ -242,9 +242,8 @@ def get(port: int, path: str, headers: dict | None = None) -> tuple[int, bytes]:
         conn.close()
 
 
-def warm_up(port: int, world: dict, workers: int) -> None:
-    """Page views from all at once, several per worker, so that no worker meets the rush cold."""
-    paths = [f"/training/courses/{world['course_id']}", "/training/", "/healthz"]
+def warm_up(port: int, paths: list[str], workers: int) -> None:
+    """Views of `paths` from all at once, several per worker, so that no worker meets the rush (or burst) cold."""
     failures = []
 
     def view(number):
