@@ -1,7 +1,6 @@
 """The planner on calls too large for brute force: exact by independent checks, fast, and its limits."""
 
 import random
-import time
 from collections import Counter
 
 import pytest
@@ -114,14 +113,11 @@ def test_a_large_call_comes_out_the_same_in_any_order():
         apps, pool, required, conflicts)
 
 
-def test_three_thousand_applications_and_ninety_reviewers_are_planned_in_seconds():
+def test_three_thousand_applications_and_ninety_reviewers_are_all_covered():
+    # How long it takes is bench/assignment.py's to measure (make bench-assign), not a test's.
     call = a_call(3, 3000, 90)
-    started = time.perf_counter()
     plan = plan_assignments(*call)
-    elapsed = time.perf_counter() - started
     assert len(plan.pairs) == 9000 - sum(len(app.assigned) for app in call[0]) and not plan.uncovered
-    # The successive shortest paths in pure Python took 40 s here; the flow takes under one on a quiet machine.
-    assert elapsed < 15
 
 
 def test_loads_too_large_to_cost_are_refused_and_large_ones_are_planned():
