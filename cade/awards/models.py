@@ -61,6 +61,8 @@ class Decision(TimestampMixin, db.Model):
     declined_by: Mapped[User | None] = relationship(foreign_keys=[declined_by_id])
 
     __table_args__ = (Index("ix_decisions_call_outcome", "call_id", "outcome"),
+                      # A call's decisions waiting for release (the ranking's and release page's count).
+                      Index("ix_decisions_call_status", "call_id", "status"),
                       # The lapse and reminder sweeps: released offers by deadline.
                       Index("ix_decisions_status_offer_deadline_at", "status", "offer_deadline_at"))
 
