@@ -349,7 +349,8 @@ def _fill_rows(rows: dict[int, ReviewRow], pool: list[PoolReviewer]) -> None:
     # By the pool's order (by name); a declared conflict of someone who has left the pool since is not shown.
     position = {reviewer.id: index for index, reviewer in enumerate(pool)}
     found: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for (application_id, reviewer_id), reason in conflicts.all_conflicts(app_ids, position.keys()).items():
+    for (application_id, reviewer_id), reason in conflicts.all_conflicts(
+            app_ids, position.keys(), emails={reviewer.id: reviewer.email for reviewer in pool}).items():
         if reviewer_id in position:
             found[application_id].append((position[reviewer_id], reason))
     for application_id, pairs in found.items():

@@ -1,7 +1,7 @@
 """Conflicts of interest: found from memberships and e-mail domains, and declared by reviewers."""
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,12 +28,14 @@ def email_domain(email: str) -> str:
     return email.rpartition("@")[2].strip().lower()
 
 
-def automatic_conflicts(application_ids: Iterable[int], reviewer_ids: Iterable[int]) -> dict[tuple[int, int], str]:
+def automatic_conflicts(application_ids: Iterable[int], reviewer_ids: Iterable[int], *,
+                        emails: Mapping[int, str] | None = None) -> dict[tuple[int, int], str]:
     """Pairs (application id, reviewer id) in conflict without anyone saying so, with the reason.
 
     "member": the reviewer belongs to the applicant organisation; "email_domain":
     the reviewer's e-mail domain is one of a member's (public mail providers
-    excepted). Two queries whatever the number of pairs.
+    excepted). Two queries whatever the number of pairs (one when the caller hands over the
+    reviewers' `emails`).
     """
     application_ids, reviewer_ids = set(application_ids), set(reviewer_ids)
     if not application_ids or not reviewer_ids:
@@ -44,8 +46,9 @@ def automatic_conflicts(application_ids: Iterable[int], reviewer_ids: Iterable[i
         .join(User, User.id == Membership.user_id)
         .where(Application.id.in_(application_ids))
     ).all()
-    reviewer_domains = dict(db.session.execute(select(User.id, User.email).where(User.id.in_(reviewer_ids))).all())
-    reviewer_domains = {rid: email_domain(email) for rid, email in reviewer_domains.items()}
+    if emails is None:  # else the caller holds the reviewers' addresses already (a pool read for its page)
+        emails = dict(db.session.execute(select(User.id, User.email).where(User.id.in_(reviewer_ids))).all())
+    reviewer_domains = {rid: email_domain(emails[rid]) for rid in reviewer_ids if rid in emails}
     members: dict[int, set[int]] = defaultdict(set)
     domains: dict[int, set[str]] = defaultdict(set)
     for application_id, user_id, email in member_rows:
@@ -114,10 +117,11 @@ def declared_conflicts_in_call(call_id: int) -> list[DeclaredConflict]:
     return [DeclaredConflict(*row[:7], review_kept=bool(row[7])) for row in rows]
 
 
-def all_conflicts(application_ids: Iterable[int], reviewer_ids: Iterable[int]) -> dict[tuple[int, int], str]:
-    """Automatic and declared conflicts together; a declared one reads "declared"."""
+def all_conflicts(application_ids: Iterable[int], reviewer_ids: Iterable[int], *,
+                  emails: Mapping[int, str] | None = None) -> dict[tuple[int, int], str]:
+    """Automatic and declared conflicts together; a declared one reads "declared". `emails`: see automatic_conflicts."""
     application_ids = set(application_ids)
-    found = automatic_conflicts(application_ids, reviewer_ids)
+    found = automatic_conflicts(application_ids, reviewer_ids, emails=emails)
     for pair in declared_conflicts(application_ids):
         found[pair] = "declared"
     return found
