@@ -44,13 +44,12 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(BENCH))
 
 import psycopg  # noqa: E402
 import requests  # noqa: E402
 
-from reports import drop_database, recreate_database  # noqa: E402  (bench/reports.py)
-from seed_pages import BULK_ID, REVIEWS_PER_APPLICATION, Sizes, World, add_rows, fixed_rows, utc_now  # noqa: E402
+from bench.reports import drop_database, recreate_database  # noqa: E402
+from bench.seed_pages import BULK_ID, REVIEWS_PER_APPLICATION, Sizes, World, add_rows, fixed_rows, utc_now  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/cade_bench_pages"
 QUICK, FULL = (200, 2_000), (1_000, 100_000)

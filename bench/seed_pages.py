@@ -22,7 +22,7 @@ that both sets keep their ids whatever the scale.
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from reports import NULL, _copy, countries, keep_review_scores  # bench/reports.py: COPY writer, M49 countries, kept scores
+from bench.reports import NULL, _copy, countries, keep_review_scores  # COPY writer, M49 countries, kept scores
 
 BULK_ID = 1_000_000
 REVIEWER_ID = BULK_ID + 500_000  # the bulk reviewers' user ids start here; organisation owners' at BULK_ID
