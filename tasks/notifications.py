@@ -5,8 +5,14 @@ import logging
 from celery import shared_task
 
 from cade.extensions import db
-from cade.notifications.constants import DELIVER_MANY_TASK, DELIVER_TASK, MAX_ATTEMPTS
-from cade.notifications.services import DeliveryFailed, deliver_notification, sweep_outbox
+from cade.notifications.constants import DELIVER_MANY_TASK, DELIVER_TASK, DELIVERY_BATCH, MAX_ATTEMPTS
+from cade.notifications.services import (
+    DeliveryFailed,
+    deliver_batch,
+    deliver_notification,
+    get_backend,
+    sweep_outbox,
+)
 from cade.notifications.timings import max_retry_countdown
 
 logger = logging.getLogger(__name__)
@@ -37,15 +43,39 @@ def deliver(self, notification_id: int) -> str:
 
 @shared_task(name=DELIVER_MANY_TASK, bind=True, ignore_result=True, max_retries=0)
 def deliver_many(self, notification_ids: list[int]) -> int:
-    """Hand each of a commit's outbox rows to `deliver`, one task each with its own retries.
+    """Send a commit's outbox rows over one SMTP connection, DELIVERY_BATCH rows to a commit; how many went.
 
-    Whoever committed them published one message for the lot instead of one per
-    row; rows this misses (the broker went away halfway) stay pending and the
-    sweep enqueues them.
+    Whoever committed them published one message for the lot instead of one
+    per row. Each batch is claimed, sent and marked in a few statements
+    (`deliver_batch`). A row that fails is tried again by a `deliver` task of
+    its own once its back-off has passed, as if it had gone alone (a longer
+    wait is left to the sweep); rows this misses (the worker died halfway)
+    keep their claim until it expires, and the sweep hands them out again.
     """
-    for notification_id in notification_ids:
-        self.app.send_task(DELIVER_TASK, args=[notification_id])
-    return len(notification_ids)
+    sent = 0
+    with get_backend().session() as sender:
+        for start in range(0, len(notification_ids), DELIVERY_BATCH):
+            outcome = deliver_batch(notification_ids[start:start + DELIVERY_BATCH], sender)
+            db.session.commit()
+            sent += outcome.sent
+            for failure in outcome.failures:
+                _retry_alone(self.app, failure)
+    return sent
+
+
+def _retry_alone(celery_app, failure: DeliveryFailed) -> None:
+    """Enqueue a failed row's next try as its own `deliver` task, unless it was given up or waits too long."""
+    if failure.retry_at is None:
+        return
+    countdown = failure.retry_in()
+    if countdown > max_retry_countdown().total_seconds():
+        logger.info("notification %s: next try in %ss, left to the sweep", failure.notification_id, countdown)
+        return
+    try:
+        celery_app.send_task(DELIVER_TASK, args=[failure.notification_id], countdown=countdown)
+    except Exception:  # the broker went away: the row keeps its next_attempt_at and the sweep sends it
+        logger.exception("notification %s: could not enqueue its next try; left to the sweep",
+                         failure.notification_id)
 
 
 @shared_task(name="notifications.resend_pending", ignore_result=True)

@@ -9,7 +9,10 @@ registered, rolls back: nothing happens for a change that did not happen.
 was open when it was registered rolls back (or the session closes without
 committing), and is forgotten at commit.
 
-Callbacks run in registration order. One that raises is logged and does not
+Callbacks run in registration order, those registered with `last=True`
+after all the others: a `last` callback belongs to the outermost
+transaction, so it can gather what the other callbacks of the commit handed
+over (the outbox publishes a commit's rows in one message). One that raises is logged and does not
 stop the others: the database work has already committed (or rolled back), so
 there is no one left to tell but the log; callers that must not lose work
 (the outbox) keep a durable record the periodic sweep picks up.
@@ -24,12 +27,17 @@ from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 logger = logging.getLogger(__name__)
 
 _KEY = "cade.after_commit"
-_COMMIT, _ROLLBACK = "commit", "rollback"
+_COMMIT, _COMMIT_LAST, _ROLLBACK = "commit", "commit-last", "rollback"
 
 
-def after_commit(fn: Callable[[], object], session: Session | scoped_session | None = None) -> None:
-    """Run `fn()` when the outermost transaction commits; drop it if its (sub)transaction rolls back."""
-    _register(_COMMIT, fn, session)
+def after_commit(fn: Callable[[], object], session: Session | scoped_session | None = None, *,
+                 last: bool = False) -> None:
+    """Run `fn()` when the outermost transaction commits; drop it if its (sub)transaction rolls back.
+
+    With `last`, `fn()` runs after every other callback of that commit, and
+    only the outermost transaction's rollback drops it.
+    """
+    _register(_COMMIT_LAST if last else _COMMIT, fn, session, outermost=last)
 
 
 def on_rollback(fn: Callable[[], object], session: Session | scoped_session | None = None) -> None:
@@ -44,7 +52,7 @@ def init_app(app) -> None:
             event.listen(Session, name, listener)
 
 
-def _register(kind: str, fn, session) -> None:
+def _register(kind: str, fn, session, outermost: bool = False) -> None:
     if session is None:
         from cade.extensions import db
 
@@ -52,7 +60,8 @@ def _register(kind: str, fn, session) -> None:
     if isinstance(session, scoped_session):
         session = session()
     # Begin now if nothing is open, so that the callback belongs to the transaction the caller is in.
-    owner = session.get_nested_transaction() or session.get_transaction() or session.begin()
+    nested = None if outermost else session.get_nested_transaction()
+    owner = nested or session.get_transaction() or session.begin()
     session.info.setdefault(_KEY, []).append((kind, fn, owner))
 
 
@@ -69,7 +78,9 @@ def _run(entries, kind: str) -> None:
 def _after_commit(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint was released: the outer transaction may still roll back
-    _run(session.info.pop(_KEY, ()), _COMMIT)
+    entries = session.info.pop(_KEY, ())
+    _run(entries, _COMMIT)
+    _run(entries, _COMMIT_LAST)
 
 
 def _after_soft_rollback(session: Session, previous_transaction: SessionTransaction) -> None:

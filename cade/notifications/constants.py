@@ -32,6 +32,9 @@ MAX_RETRY_COUNTDOWN = timedelta(minutes=5)
 
 DELIVER_TASK = "notifications.deliver"
 DELIVER_MANY_TASK = "notifications.deliver_many"  # one message for many rows; see outbox.py
+# Rows a delivery task claims, sends over its one SMTP connection and marks sent together, one commit a
+# batch: a worker that dies mid-batch sends at most this many again once their claim expires.
+DELIVERY_BATCH = 25
 INBOX_PAGE_SIZE = 20
 FAILED_PAGE_SIZE = 50
 

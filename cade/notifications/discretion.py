@@ -14,17 +14,19 @@ Whether a recipient is discreet is decided when the e-mail is sent, not when
 it is queued, so that an organisation that has just marked itself at risk is
 covered by e-mails already waiting. This domain imports no other, so it does
 not know who is at risk: the domains that do register a check in
-`discretion_checks` (cade/wiring.py), called with the outbox row; one check
-that answers True is enough.
+`discretion_checks` (cade/wiring.py). A check is called with a list of outbox
+rows (one, or a delivery batch's, so that it can ask the database once for
+all of them) and returns those of them that must stay discreet; one check
+naming a row is enough.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from email.utils import parseaddr
 
 from flask import current_app
 from flask_babel import gettext as _
 
-discretion_checks: list[Callable[[object], bool]] = []
+discretion_checks: list[Callable[[Sequence], Iterable]] = []
 
 # Kinds of these domains are about the person's account, not about their organisation's work.
 ACCOUNT_DOMAINS = frozenset({"accounts"})
@@ -32,7 +34,18 @@ ACCOUNT_DOMAINS = frozenset({"accounts"})
 
 def is_discreet(row) -> bool:
     """Whether the outbox row's e-mail must keep a neutral subject and sender (see the module's docstring)."""
-    return any(check(row) for check in discretion_checks)
+    return bool(discreet_rows([row]))
+
+
+def discreet_rows(rows: Sequence) -> set:
+    """Of these outbox rows, those whose e-mails must stay discreet; each check is asked once, for the rows left."""
+    found: set = set()
+    for check in discretion_checks:
+        left = [row for row in rows if row not in found]
+        if not left:
+            break
+        found.update(check(left))
+    return found
 
 
 def discreet_subject(kind: str) -> str:

@@ -3,7 +3,7 @@
 A session event notes every Notification flushed and asks `after_commit`
 (cade/core/after_commit.py) to enqueue `notifications.deliver` by name for
 it once the outermost transaction commits (many rows of one commit go as one
-`notifications.deliver_many` message, which the worker fans out). A rolled-back transaction (or
+`notifications.deliver_many` message, which a worker sends over one SMTP connection). A rolled-back transaction (or
 savepoint) drops what it flushed, so nothing is ever sent for a change that
 did not happen. If the broker is down the commit still stands: the row stays
 pending and the periodic sweep (`notifications.resend_pending`) enqueues it
@@ -27,8 +27,9 @@ logger = logging.getLogger(__name__)
 _KEY = "cade.outbox"
 # A broker that does not answer must not hold up the request that committed.
 _RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
-# Rows handed over in one message, fanned out to their own delivery tasks by the worker.
-ENQUEUE_CHUNK = 500
+# Rows handed over in one message: a worker sends them over one SMTP connection (tasks/notifications.py);
+# small enough that a large commit is shared among many workers.
+ENQUEUE_CHUNK = 200
 
 
 def init_app(app: Flask) -> None:
@@ -39,14 +40,20 @@ def init_app(app: Flask) -> None:
 
 
 def enqueue_after_commit(session: Session | scoped_session, notification_ids) -> None:
-    """Enqueue delivery of these rows when the current transaction commits."""
+    """Enqueue delivery of these rows when the current transaction commits.
+
+    The rows of every flush of a transaction (each notify() flushes its own)
+    go to the broker together, after the commit: each flush's callback hands
+    its ids to the transaction's batch (a savepoint rolled back drops its
+    callback, and so its ids), and the batch publishes them last.
+    """
     notification_ids = list(notification_ids)
     if not notification_ids:
         return
     if isinstance(session, scoped_session):
         session = session()
     batch = _batch(session)
-    after_commit(lambda: _enqueue(batch, notification_ids), session)
+    after_commit(lambda: batch.pending.extend(notification_ids), session)
 
 
 class _Batch:
@@ -54,8 +61,13 @@ class _Batch:
 
     def __init__(self, transaction):
         self.transaction = transaction
+        self.pending: list[int] = []
         self.sent: set[int] = set()
         self.refused = False
+
+    def publish(self) -> None:
+        pending, self.pending = self.pending, []
+        _enqueue(self, pending)
 
 
 def _batch(session: Session) -> _Batch:
@@ -63,6 +75,7 @@ def _batch(session: Session) -> _Batch:
     batch = session.info.get(_KEY)
     if batch is None or batch.transaction is not root:
         batch = session.info[_KEY] = _Batch(root)
+        after_commit(batch.publish, session, last=True)
     return batch
 
 

@@ -17,7 +17,12 @@ from cade.notifications.constants import (
     SWEEP_BATCH,
     NotificationStatus,
 )
-from cade.notifications.delivery import DeliveryFailed, deliver_notification  # noqa: F401  (the domain's API)
+from cade.notifications.delivery import (  # noqa: F401  (the domain's API)
+    DeliveryFailed,
+    deliver_batch,
+    deliver_notification,
+    get_backend,
+)
 from cade.notifications.models import Notification
 from cade.notifications.timings import sweep_grace
 

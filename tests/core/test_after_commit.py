@@ -98,6 +98,27 @@ def test_callbacks_run_in_registration_order(db):
     assert done == ["a", "b", "c", "d", "e"]
 
 
+def test_a_last_callback_runs_after_the_others_and_outlives_a_rolled_back_savepoint(db):
+    done = []
+    _write()
+    savepoint = db.session.begin_nested()
+    after_commit(lambda: done.append("last"), last=True)
+    after_commit(lambda: done.append("dropped"))
+    savepoint.rollback()
+    after_commit(lambda: done.append("kept"))
+    db.session.commit()
+    assert done == ["kept", "last"]
+
+
+def test_a_last_callback_is_dropped_when_the_whole_transaction_rolls_back(db):
+    done = []
+    _write()
+    after_commit(lambda: done.append("last"), last=True)
+    db.session.rollback()
+    db.session.commit()
+    assert done == []
+
+
 def test_a_failing_callback_is_logged_and_the_others_still_run(db, caplog):
     done = []
 

@@ -11,12 +11,30 @@ from tests.processes import free_port
 
 
 class SMTPSink:
-    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
+    """A real SMTP server on 127.0.0.1 that keeps what it receives.
+
+    `connections` counts the clients' greetings (one EHLO a connection);
+    recipients in `refuse` are answered with their code and text (as
+    {"a@b.test": "550 No such user"}), the other recipients of the message go.
+    """
 
     def __init__(self):
         self.messages = []
+        self.connections = 0
+        self.refuse: dict[str, str] = {}
         self.controller = None
         self.port = free_port()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))

@@ -215,4 +215,4 @@ def test_without_a_check_nobody_is_discreet(db, at_risk, monkeypatch):
 
 def test_the_app_registers_organisations_check(app):
     """cade/wiring.py's register_hooks adds organisations' check to notifications' discretion checks."""
-    assert organisation_discretion.is_discreet_notification in discretion.discretion_checks
+    assert organisation_discretion.discreet_notifications in discretion.discretion_checks

@@ -14,6 +14,7 @@ from cade.notifications.services import notify
 from tests.factories import UserFactory
 
 DELIVER = "notifications.deliver"
+DELIVER_MANY = "notifications.deliver_many"
 
 
 def test_a_committed_notification_is_enqueued_after_the_commit_and_not_before(db, broker):
@@ -36,7 +37,7 @@ def test_a_rolled_back_notification_is_never_enqueued(db, broker):
     assert db.session.query(Notification).count() == 0
 
 
-def test_one_transaction_with_several_notifications_enqueues_each_once(db, broker):
+def test_one_transaction_with_several_notifications_enqueues_each_once_in_one_message(db, broker):
     user = UserFactory()
     first = notify("testing.hello", recipient=user, key="k1")
     second = notify("testing.hello", recipient=user, key="k2")
@@ -44,7 +45,7 @@ def test_one_transaction_with_several_notifications_enqueues_each_once(db, broke
     db.session.commit()
 
     assert again.id == first.id
-    assert sorted(broker()) == [(DELIVER, [first.id]), (DELIVER, [second.id])]
+    assert broker() == [(DELIVER_MANY, [[first.id, second.id]])]
 
 
 def test_a_rolled_back_savepoint_drops_only_its_own_notifications(db, broker):
@@ -60,7 +61,7 @@ def test_a_rolled_back_savepoint_drops_only_its_own_notifications(db, broker):
     assert broker() == []  # releasing a savepoint is not a commit
     db.session.commit()
 
-    assert sorted(broker()) == [(DELIVER, [kept.id]), (DELIVER, [also_kept.id])]
+    assert broker() == [(DELIVER_MANY, [[kept.id, also_kept.id]])]
 
 
 def test_an_existing_notification_changed_in_a_transaction_is_not_enqueued_again(db, broker):
@@ -108,3 +109,24 @@ def test_notify_keeps_in_app_only_for_users_with_an_account(db, in_app):
 def test_notify_needs_someone_to_send_to(db):
     with pytest.raises(ValueError):
         notify("testing.hello", key="nobody")
+
+
+def test_a_savepoint_rolled_back_before_the_first_kept_notification_drops_only_its_own(db, broker):
+    user = UserFactory()
+    savepoint = db.session.begin_nested()
+    notify("testing.hello", recipient=user, key="dropped")
+    savepoint.rollback()
+    kept = notify("testing.hello", recipient=user, key="kept")
+    db.session.commit()
+
+    assert broker() == [(DELIVER, [kept.id])]
+
+
+def test_each_commit_hands_over_its_own_rows(db, broker):
+    user = UserFactory()
+    first = notify("testing.hello", recipient=user, key="k1")
+    db.session.commit()
+    second = notify("testing.hello", recipient=user, key="k2")
+    db.session.commit()
+
+    assert broker() == [(DELIVER, [first.id]), (DELIVER, [second.id])]

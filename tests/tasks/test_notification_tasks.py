@@ -67,7 +67,7 @@ def test_deliver_with_smtp_down_keeps_the_failure_and_asks_for_a_retry(app, db, 
     assert row.next_attempt_at > utcnow()
 
 
-def test_rows_notified_together_go_as_one_message_and_the_worker_fans_them_out(app, db, broker):
+def test_rows_notified_together_go_as_one_message_and_one_smtp_connection(app, db, broker, smtp_sink):
     users = [UserFactory() for _ in range(3)]
     db.session.commit()
     broker()
@@ -77,7 +77,27 @@ def test_rows_notified_together_go_as_one_message_and_the_worker_fans_them_out(a
 
     assert _task(app, "notifications.deliver_many").apply(args=[ids]).get() == 3
 
-    assert broker() == [("notifications.deliver", [notification_id]) for notification_id in ids]
+    assert sorted(m["To"] for m in smtp_sink.messages) == sorted(user.email for user in users)
+    assert smtp_sink.connections == 1
+    assert {_reload(db, i).status for i in ids} == {NotificationStatus.SENT}
+    assert broker() == []  # nothing fanned out, nothing to retry
+
+
+def test_a_row_refused_for_a_while_in_a_batch_is_tried_again_alone(app, db, broker, smtp_sink):
+    users = [UserFactory() for _ in range(3)]
+    db.session.commit()
+    smtp_sink.refuse[users[1].email] = "450 Mailbox busy, try later"
+    ids = notify_many(KIND, [(user, "en", f"busy-{user.id}", {}) for user in users])
+    db.session.commit()
+    broker()
+
+    assert _task(app, "notifications.deliver_many").apply(args=[ids]).get() == 2
+
+    assert sorted(m["To"] for m in smtp_sink.messages) == sorted([users[0].email, users[2].email])
+    refused = _reload(db, ids[1])
+    assert refused.status == NotificationStatus.FAILED and refused.attempts == 1
+    assert "450" in refused.last_error and refused.next_attempt_at > utcnow()
+    assert broker() == [("notifications.deliver", [ids[1]])]  # its own task, after the back-off
 
 
 def test_resend_pending_enqueues_what_is_due_after_its_commit(app, db, broker):
