@@ -223,12 +223,12 @@ def keep_review_scores(url: str) -> None:
     from sqlalchemy import create_engine, select
 
     from cade.programmes.models import Call
-    from cade.reviews.services.aggregation import score_keeping_statements
+    from cade.reviews.services.aggregation import reference_keeping_statement, score_keeping_statements
     from config import database_url
 
     engine = create_engine(database_url(url))
     with engine.begin() as conn:
-        for statement in score_keeping_statements(select(Call.id)):
+        for statement in [*score_keeping_statements(select(Call.id)), reference_keeping_statement(select(Call.id))]:
             conn.execute(statement)
     engine.dispose()
 

@@ -10,6 +10,7 @@ from cade.applications.constants import ApplicationStatus
 from cade.applications.models import Application, BudgetLine
 from cade.awards.constants import DecisionOutcome, DecisionStatus
 from cade.awards.models import Decision
+from cade.awards.services.figures import keep_award_figures
 from cade.core.countries import get_country
 from cade.core.db import utcnow
 from cade.extensions import db
@@ -299,6 +300,13 @@ class DecisionFactory(BaseFactory):
     # A released decision keeps the text it was sent with (release_decisions): here its feedback, no comment.
     released_feedback = factory.LazyAttribute(lambda d: d.feedback if d.status != DecisionStatus.DECIDED else None)
     released_comments = factory.LazyAttribute(lambda d: [] if d.status != DecisionStatus.DECIDED else None)
+
+    @factory.post_generation
+    def kept_figures(self, create, extracted, **kwargs):
+        """Keep the call's award figures, as the services that decide, release and answer offers do."""
+        if create:
+            keep_award_figures(self.call_id)
+            db.session.commit()
 
 
 def reviewed_application(call, reviews: int = 2, *, scores=None, members: int = 0, **kwargs) -> Application:

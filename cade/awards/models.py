@@ -87,6 +87,31 @@ class Decision(TimestampMixin, db.Model):
         return cls.status != DecisionStatus.DECIDED
 
 
+class CallAwardFigures(db.Model):
+    """A call's award figures, kept up to date as its decisions change (cade/awards/services/figures.py).
+
+    One row per call with a decision: the ranking reads it by key instead of
+    adding up the call's awards and counting its decisions on every view.
+    """
+
+    __tablename__ = "call_award_figures"
+
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    # Decisions a release would send now (release.unreleased_decision_count, counted as it counts).
+    waiting_count: Mapped[int] = mapped_column(default=0)
+    # Committed amounts in minor units (commitments.py), by region code and by stakeholder group code, as the
+    # application recorded its organisation at submission; a code without an award has no entry.
+    by_region: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    by_stakeholder_group: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+
+
+# A call's applications by status (declared here, beside the questions that need it): the ranking's count and
+# requested total read it alone (an index-only scan on PostgreSQL), as do its first waitlisted application and
+# the count of decisions waiting for release.
+Index("ix_applications_call_status", Application.call_id, Application.status,
+      postgresql_include=["requested_amount_minor"])
+
+
 DECISION_MACHINE = StateMachine(
     noun="decision",
     model=Decision,

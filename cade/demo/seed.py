@@ -27,6 +27,7 @@ from cade.accounts.models import User, UserRole
 from cade.applications.constants import ApplicationStatus
 from cade.applications.models import Answer, Application, Attachment, BudgetLine
 from cade.applications.snapshots import snapshot_applicant
+from cade.awards.services.figures import keep_award_figures
 from cade.core.countries import get_country
 from cade.core.db import utcnow
 from cade.core.money import minor_units, to_minor
@@ -50,6 +51,7 @@ from cade.extensions import db
 from cade.organisations.models import Membership, Organisation
 from cade.programmes.constants import CallStatus
 from cade.programmes.models import Call, Programme, Question, RubricCriterion
+from cade.reviews.services.aggregation import keep_scores
 
 
 @dataclass
@@ -333,7 +335,17 @@ def seed_demo(now: datetime | None = None) -> SeedReport:
     seed_open_data(seeder, calls, organisations)
     # Applications the later stages wrote as submitted (a two-stage call's concept notes) get theirs too.
     _snapshot_submitted(seeder)
+    _keep_figures()
     return seeder.report
+
+
+def _keep_figures() -> None:
+    """The kept review and award figures of every call, as saving each review and decision would have kept them
+    (the demo writes reviews and decisions as rows, not through the services)."""
+    db.session.flush()
+    for call_id in db.session.scalars(select(Call.id).order_by(Call.id)):
+        keep_scores(call_id)
+        keep_award_figures(call_id)
 
 
 def _snapshot_submitted(seeder: "_Seeder") -> None:

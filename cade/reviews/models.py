@@ -196,11 +196,24 @@ class ApplicationScore(db.Model):
     has_positive: Mapped[bool]
     has_negative: Mapped[bool]
     disagreement: Mapped[bool]
+    # The application's reference, the ranking's tie-break, copied here so that one index holds the whole order.
+    # It is given once, at submission, before any review: the copy never goes stale.
+    reference: Mapped[str | None] = mapped_column(String(60))
 
-    # The ranking's sort orders, each within a call.
-    __table_args__ = (
-        Index("ix_application_scores_call_mean", "call_id", "mean_score"),
-        Index("ix_application_scores_call_median", "call_id", "median_score"),
-        Index("ix_application_scores_call_normalised", "call_id", "normalised_score"),
-        Index("ix_application_scores_call_reviews", "call_id", "review_count"),
-    )
+
+def _ranking_index(name: str, column) -> Index:
+    """The ranking's order on `column` within a call, best first, ties by reference (cade.awards.services.ranking).
+
+    The first page walks it and stops after the page's rows instead of sorting
+    the whole call. Plain DESC, which both databases accept in an index:
+    PostgreSQL puts NULLs first in it, so the nullable normalised score's order
+    (NULLs last) is sorted, not walked.
+    """
+    return Index(name, ApplicationScore.call_id, column.desc(), ApplicationScore.reference,
+                 ApplicationScore.application_id)
+
+
+_ranking_index("ix_application_scores_call_mean", ApplicationScore.mean_score)
+_ranking_index("ix_application_scores_call_median", ApplicationScore.median_score)
+_ranking_index("ix_application_scores_call_normalised", ApplicationScore.normalised_score)
+_ranking_index("ix_application_scores_call_reviews", ApplicationScore.review_count)

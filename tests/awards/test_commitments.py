@@ -7,6 +7,7 @@ from cade.awards.constants import DecisionStatus
 from cade.awards.services import commitments
 from cade.awards.services.commitments import committed_total
 from cade.awards.services.decisions import DecisionInput, decide_application
+from cade.awards.services.figures import keep_award_figures
 from cade.awards.services.ranking import rank_call
 from cade.core.db import utcnow
 from cade.extensions import db as _db
@@ -59,6 +60,7 @@ def test_money_a_status_stops_committing_is_free_again_for_the_ranking_and_for_d
     assert rank_call(call.id).remaining_minor == 10_000_00
 
     monkeypatch.setattr(commitments, "COMMITTING_STATUSES", (DecisionStatus.DECIDED,))
+    keep_award_figures(call.id)  # as the service that moves the status does (decline_offer, lapse_offers)
     assert committed_total(call.id) == 0
     ranking = rank_call(call.id)
     assert (ranking.awarded_minor, ranking.remaining_minor, ranking.region_shares) == (0, 50_000_00, [])

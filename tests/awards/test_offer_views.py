@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from cade.awards.models import Decision
 from cade.awards.services.release import release_decisions
+from cade.awards.services.figures import keep_award_figures
 from cade.core.db import utcnow
 from cade.extensions import db as _db
 from tests.factories import CallFactory, DecisionFactory, MembershipFactory, ProgrammeFactory, reviewed_application
@@ -148,6 +149,7 @@ def test_the_ranking_points_to_the_first_waitlisted_once_money_is_free(client, l
     login(admin)
     assert "First on the waiting list" not in text_of(client.get(f"/admin/calls/{call.id}/ranking"))
     offer.status = "declined"
+    keep_award_figures(call.id)  # as decline_offer does
     _db.session.commit()
     page = client.get(f"/admin/calls/{call.id}/ranking").get_data(as_text=True)
     assert "First on the waiting list" in unescape(page) and f"/admin/applications/{waiting.id}/decision" in page

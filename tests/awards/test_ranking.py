@@ -16,6 +16,7 @@ import pytest
 
 from cade.applications.constants import ApplicationStatus
 from cade.awards.constants import DecisionOutcome
+from cade.awards.services.figures import keep_award_figures
 from cade.awards.services.ranking import Ranking, RankingFilters, rank_call
 from cade.core.db import utcnow
 from cade.core.errors import NotFound, ValidationFailed
@@ -48,8 +49,10 @@ class World(Rubric):
                                   title=f"Project {reference}", requested_amount_minor=requested)
 
     def decide(self, application, outcome, amount=None, released=False):
-        return DecisionFactory(application=application, outcome=outcome, amount_minor=amount,
-                               released_at=utcnow() if released else None)
+        decision = DecisionFactory(application=application, outcome=outcome, amount_minor=amount,
+                                   released_at=utcnow() if released else None)
+        keep_award_figures(application.call_id)  # as the deciding service does
+        return decision
 
 
 @pytest.fixture()

@@ -159,7 +159,7 @@ def test_keeping_a_reviewers_figures_costs_the_same_statements_whatever_the_call
     _, few = count_statements(lambda: keep_scores(small.call_id, small.reviewers[0]))
     _, many = count_statements(lambda: keep_scores(large.call_id, large.reviewers[1]))
 
-    assert few == many == 5
+    assert few == many == 6
 
 
 def test_two_reviewers_submitting_at_the_same_moment_both_reach_the_figures(app, db):

@@ -11,6 +11,7 @@ from cade.applications.models import APPLICATION_MACHINE, Application
 from cade.awards.constants import FEEDBACK_MAX_CHARS, DecisionOutcome
 from cade.awards.models import Decision
 from cade.awards.services.commitments import committed_total
+from cade.awards.services.figures import keep_award_figures
 from cade.awards.permissions import can_change_decision, can_decide
 from cade.core.audit import record_event
 from cade.core.commands import Amount, Choice, Command, FieldErrors, Text, field
@@ -96,6 +97,7 @@ def decide_application(actor, application_id: int, command: DecisionInput) -> De
         # Deciding is reviewing: the applicant may no longer withdraw an application whose
         # decision (and perhaps award, counted in the envelope) awaits release. "Under review" tells them nothing new.
         APPLICATION_MACHINE.move(actor, application, ApplicationStatus.UNDER_REVIEW)
+    keep_award_figures(call.id)  # under the call's lock, taken by locked_for_deciding
     record_event(actor, "decision.changed" if before else "decision.made", decision, before,
                  {"application_id": application.id, **_snapshot(decision)})
     return decision

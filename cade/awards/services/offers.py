@@ -40,9 +40,10 @@ from cade.awards.constants import (
 )
 from cade.awards.models import DECISION_MACHINE, Decision
 from cade.awards.permissions import can_answer_offer, can_award_from_waitlist
+from cade.awards.services.figures import keep_award_figures
 from cade.core.audit import record_event
 from cade.core.commands import Amount, Command, FieldErrors, Text, field
-from cade.core.db import utcnow
+from cade.core.db import lock_row, utcnow
 from cade.core.errors import DeadlinePassed, InvalidTransition, NotFound, PermissionDenied
 from cade.core.money import Money
 from cade.core.rates import RATE_PLACES, ExchangeRateMissing, convert
@@ -51,6 +52,7 @@ from cade.extensions import db
 from cade.notifications.services import notify, queued_keys
 from cade.organisations.constants import MembershipRole
 from cade.organisations.models import Membership
+from cade.programmes.models import Call
 from cade.reviews.services.aggregation import application_scores
 
 # Called with the accepted Decision inside the accepting transaction (grants opens the grant here).
@@ -208,11 +210,22 @@ def decline_offer(actor, decision_id: int, command: DeclineOfferInput, *, now: d
     now = now or utcnow()
     _move_or_explain(actor, decision, DecisionStatus.DECLINED, {"decline_reason": command.reason},
                      declined_at=now, declined_by_id=actor.id, decline_reason=command.reason)
+    _keep_figures_of([decision.call_id])  # its money is free again
     _tell_admins("awards.offer_declined", decision, {
         "reason": command.reason, "by_name": actor.name,
         "at": moment_json(now, decision.application.call.timezone)})
     propose_waitlisted(decision)
     return decision
+
+
+def _keep_figures_of(call_ids) -> None:
+    """Keep the award figures of each call after an offer in it freed its money, each under its call's lock.
+
+    Locked in the order of their ids, so that two sweeps (or a sweep and an admin) never wait on each other.
+    """
+    for call_id in sorted(set(call_ids)):
+        lock_row(Call, call_id)
+        keep_award_figures(call_id)
 
 
 # ---------------------------------------------------------------- deadlines
@@ -227,6 +240,7 @@ def lapse_offers(now: datetime | None = None) -> list[int]:
     lapsed = DECISION_MACHINE.move_where(None, DecisionStatus.LAPSED, Decision.outcome == DecisionOutcome.AWARD,
                                          Decision.offer_deadline_at.is_not(None), Decision.offer_deadline_at < now,
                                          from_statuses=[DecisionStatus.RELEASED])
+    _keep_figures_of(db.session.scalars(select(Decision.call_id).where(Decision.id.in_(lapsed))))
     for decision in db.session.scalars(select(Decision).where(Decision.id.in_(lapsed)).order_by(Decision.id)
                                        .execution_options(populate_existing=True)):
         propose_waitlisted(decision)
@@ -352,6 +366,7 @@ def award_waitlisted(actor, application_id: int, command: AwardWaitlistedInput) 
     fix_rate(decision, now.date())
     db.session.flush()
     APPLICATION_MACHINE.move(actor, application, ApplicationStatus.AWARDED)
+    keep_award_figures(call.id)  # under the call's lock, taken by locked_for_deciding
     record_event(actor, "decision.awarded_from_waitlist", decision, before,
                  {"outcome": decision.outcome, "amount_minor": decision.amount_minor,
                   "offer_deadline_at": decision.offer_deadline_at.isoformat()})

@@ -1,21 +1,25 @@
 """The ranking of a call's applications for deciding, and where the awarded money goes (issue 3, item 6).
 
 Five queries whatever the number of applications: the call, its review
-settings, the totals of the rows the filters keep, one page of ranked rows, and the
-awarded amounts by region and stakeholder group.
+settings, the totals of the rows the filters keep, one page of ranked rows, and
+the call's kept award figures (the awarded amounts by region and stakeholder
+group, the decisions waiting for release: cade/awards/services/figures.py).
+The first page of a score's order walks an index and the figures are one row,
+so neither grows with the call.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, exists, false, func, select
+from sqlalchemy import case, exists, false, func, select, union_all
 
 from cade.applications.constants import ApplicationStatus
 from cade.applications.models import Application
 from cade.awards.models import Decision
-from cade.awards.services.commitments import commits_funds, committed_amount
+from cade.awards.services.commitments import commits_funds
+from cade.awards.services.figures import kept_award_figures
 from cade.core.errors import NotFound, ValidationFailed
+from cade.core.pagination import PageNumbers
 from cade.extensions import db
 from cade.organisations.models import Organisation
 from cade.programmes.models import Call
@@ -84,7 +88,7 @@ class Share:
 
 
 @dataclass
-class Ranking:
+class Ranking(PageNumbers):
     rows: list[RankingRow]
     envelope_minor: int
     awarded_minor: int  # every award decision of the call, whatever the filters
@@ -93,32 +97,13 @@ class Ranking:
     region_shares: list[Share] = field(default_factory=list)
     stakeholder_shares: list[Share] = field(default_factory=list)
     total_rows: int = 0  # rows the filters keep, on all pages
+    unreleased: int = 0  # the call's decisions a release would send now
     page: int = 1
     per_page: int = RANKING_PAGE_SIZE
 
     @property
-    def pages(self) -> int:
-        return max(1, -(-self.total_rows // self.per_page))
-
-    @property
     def first_rank(self) -> int:
         return (self.page - 1) * self.per_page + 1
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def _checked(filters: RankingFilters) -> None:
@@ -150,16 +135,17 @@ def rank_call(call_id: int, filters: RankingFilters | None = None, page: int = 1
     settings = review_settings(call_id)
     page = max(1, page)
     rows, total_rows, requested_total = _ranked_rows(call, filters, page, per_page)
-    region_amounts, stakeholder_amounts = _awarded_amounts(call_id)
-    awarded = sum(region_amounts.values())
+    figures = kept_award_figures(call_id)
+    awarded = sum(figures.by_region.values())
     return Ranking(
         rows=rows,
         envelope_minor=call.budget_envelope_minor,
         awarded_minor=awarded,
         remaining_minor=call.budget_envelope_minor - awarded,
         requested_total_minor=requested_total,
-        region_shares=_shares(region_amounts, settings.region_targets or {}, awarded),
-        stakeholder_shares=_shares(stakeholder_amounts, settings.stakeholder_targets or {}, awarded),
+        region_shares=_shares(figures.by_region, settings.region_targets or {}, awarded),
+        stakeholder_shares=_shares(figures.by_stakeholder_group, settings.stakeholder_targets or {}, awarded),
+        unreleased=figures.waiting_count,
         total_rows=total_rows,
         page=page,
         per_page=per_page,
@@ -170,31 +156,23 @@ def _ranked_rows(call: Call, filters: RankingFilters, page: int, per_page: int) 
     """One page of rows, the number of rows on all pages and their requested total, in two queries.
 
     The rows up to the end of the page are chosen first from narrow columns
-    (the kept scores, the application's reference and amount), so the page's
-    joins and running totals cover those rows only, not the whole call; the
-    running totals still count every row above, on earlier pages too. The
-    totals are one aggregate over the same filtered rows.
+    (`_prefix`), so the page's joins and running totals cover those rows only,
+    not the whole call; the running totals still count every row above, on
+    earlier pages too. The totals are one aggregate over the same filtered
+    rows, which the index on applications (call_id, status) answers alone.
     """
     kept = ApplicationScore
     review_count = func.coalesce(kept.review_count, 0)
-    sort_key = {
-        "score": kept.mean_score,
-        "median": kept.median_score,
-        "normalised": kept.normalised_score,
-        "requested": Application.requested_amount_minor,
-        "reference": Application.reference,
-        "reviews": review_count,
-    }[filters.sort]
     chosen = _filtered(
-        select(Application.id.label("application_id"), sort_key.label("sort_key"), Application.reference,
-               func.coalesce(Application.requested_amount_minor, 0).label("requested"))
+        select(Application.id.label("application_id"), _sort_key(filters).label("sort_key"),
+               Application.reference, func.coalesce(Application.requested_amount_minor, 0).label("requested"))
         .outerjoin(kept, kept.application_id == Application.id),
         call, filters, review_count)
-    filtered = chosen.subquery("filtered")
-    requested_total = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(filtered.c.requested), 0))).one()
-    prefix = chosen.order_by(*_ranking_order(chosen.selected_columns, filters.descending)) \
-        .limit(page * per_page).subquery("prefix")
+    totals = select(func.count(), func.coalesce(func.sum(func.coalesce(Application.requested_amount_minor, 0)), 0))
+    if _asks_scores(filters):
+        totals = totals.outerjoin(kept, kept.application_id == Application.id)
+    requested_total = db.session.execute(_filtered(totals.select_from(Application), call, filters, review_count)).one()
+    prefix = _prefix(call, filters, chosen, page * per_page)
     order = _ranking_order(prefix.c, filters.descending)
     # What the awards commit, as the envelope counts it (commitments.py); a row without one adds nothing.
     awarded = case((commits_funds(), Decision.amount_minor), else_=0)
@@ -224,6 +202,77 @@ def _ranked_rows(call: Call, filters: RankingFilters, page: int, per_page: int) 
         for row in found
     ]
     return rows, int(requested_total[0]), int(requested_total[1])
+
+
+def _asks_scores(filters: RankingFilters) -> bool:
+    """Whether a filter reads the kept scores; without one the totals read the applications' index alone."""
+    return filters.score_min is not None or filters.score_max is not None or \
+        filters.flag in ("disagreement", "few_reviews")
+
+
+def _sort_key(filters: RankingFilters):
+    """The column the rows sort by; the scores' from the kept rows, 0 reviews for an application without one."""
+    kept = ApplicationScore
+    return {
+        "score": kept.mean_score,
+        "median": kept.median_score,
+        "normalised": kept.normalised_score,
+        "requested": Application.requested_amount_minor,
+        "reference": Application.reference,
+        "reviews": func.coalesce(kept.review_count, 0),
+    }[filters.sort]
+
+
+def _prefix(call: Call, filters: RankingFilters, chosen, limit: int):
+    """The first `limit` rows the filters keep, in the ranking's order: application_id, sort_key, reference, requested.
+
+    Sorted by a score, the reviewed applications come from the kept scores,
+    walking the index of their order (cade/reviews/models.py) and stopping
+    after `limit` rows instead of sorting the whole call; the applications
+    without a counted review come from a second part, and the two are sorted
+    together (at most twice `limit` rows). Where every reviewed row sorts
+    before every unreviewed one (the mean and the median: the unreviewed have
+    none, and none sorts last), the second part asks only for the rows the
+    first left over, and PostgreSQL does not run it at all once the first
+    filled the page. Sorted by the amount or the reference, one sort of the
+    filtered rows.
+    """
+    if filters.sort in ("requested", "reference"):
+        return chosen.order_by(*_ranking_order(chosen.selected_columns, filters.descending)) \
+            .limit(limit).subquery("prefix")
+    kept = ApplicationScore
+    review_count = func.coalesce(kept.review_count, 0)
+    requested = func.coalesce(Application.requested_amount_minor, 0).label("requested")
+    key = _sort_key(filters).label("sort_key")
+    reviewed = _filtered(
+        select(kept.application_id, key, kept.reference, requested)
+        .select_from(kept).join(Application, Application.id == kept.application_id)
+        .where(kept.call_id == call.id),
+        call, filters, review_count)
+    reviewed = reviewed.order_by(*_walked_order(reviewed.selected_columns, filters)).limit(limit).cte("reviewed")
+    unreviewed = _filtered(
+        select(Application.id.label("application_id"), key, Application.reference, requested)
+        .outerjoin(kept, kept.application_id == Application.id).where(kept.application_id.is_(None)),
+        call, filters, review_count)
+    left_over = limit
+    if filters.sort in ("score", "median"):
+        left_over = limit - select(func.count()).select_from(reviewed).scalar_subquery()
+    unreviewed = unreviewed.order_by(*_ranking_order(unreviewed.selected_columns, filters.descending)) \
+        .limit(left_over).subquery("unreviewed")
+    both = union_all(select(*reviewed.c), select(*unreviewed.c)).subquery("both")
+    return select(*both.c).order_by(*_ranking_order(both.c, filters.descending)).limit(limit).subquery("prefix")
+
+
+def _walked_order(columns, filters: RankingFilters) -> tuple:
+    """The ranking's order on the kept scores, written as their index is (DESC with no NULLS LAST) where it can be.
+
+    A score that is never NULL on a kept row (all but the normalised score)
+    sorts the same either way, and PostgreSQL walks the index only for the
+    order it was built in.
+    """
+    if filters.descending and filters.sort != "normalised":
+        return columns.sort_key.desc(), columns.reference.asc(), columns.application_id.asc()
+    return _ranking_order(columns, filters.descending)
 
 
 def _ranking_order(columns, descending: bool) -> tuple:
@@ -257,26 +306,6 @@ def _filtered(query, call: Call, filters: RankingFilters, review_count):
     elif filters.flag == "undecided":
         query = query.where(~exists().where(Decision.application_id == Application.id))
     return query
-
-
-def _awarded_amounts(call_id: int) -> tuple[dict[str, int], dict[str, int]]:
-    """Committed amounts by organisation region and by stakeholder group, from one pass over the call's awards.
-
-    Grouped by both at once (at most regions × groups rows), then added up each way here: one scan of the
-    awards instead of one per breakdown.
-    """
-    regions: dict[str, int] = defaultdict(int)
-    groups: dict[str, int] = defaultdict(int)
-    for region, group, amount in db.session.execute(
-        select(Organisation.region_code, Organisation.stakeholder_group, committed_amount())
-        .join(Application, Application.id == Decision.application_id)
-        .join(Organisation, Organisation.id == Application.organisation_id)
-        .where(Decision.call_id == call_id, commits_funds())  # a region with no award gets no share row
-        .group_by(Organisation.region_code, Organisation.stakeholder_group)
-    ):
-        regions[region] += int(amount or 0)
-        groups[group] += int(amount or 0)
-    return dict(regions), dict(groups)
 
 
 def _shares(amounts: dict[str, int], targets: dict[str, int], awarded: int) -> list[Share]:

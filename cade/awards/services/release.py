@@ -14,12 +14,13 @@ from sqlalchemy import case, func, literal, null, select
 from sqlalchemy.orm import contains_eager
 
 from cade.accounts.models import User
-from cade.applications.constants import IN_REVIEW_STATUSES, ApplicationStatus
+from cade.applications.constants import ApplicationStatus
 from cade.applications.models import APPLICATION_MACHINE, Application
 from cade.awards.constants import RELEASED_STATUS, DecisionOutcome, DecisionStatus
 from cade.awards.models import DECISION_MACHINE, Decision
 from cade.awards.permissions import can_decide
 from cade.awards.services.decisions import outcomes_for
+from cade.awards.services.figures import keep_award_figures, waiting_for_release
 from cade.awards.services.offers import fix_rate, offer_deadline
 from cade.core.audit import record_event
 from cade.core.db import UTCDateTime, lock_row, utcnow
@@ -38,21 +39,9 @@ from cade.reviews.services.aggregation import counts_towards_scores
 release_hooks: list[Callable[[list[Decision]], None]] = []
 
 
-def _waiting(call_id: int):
-    """The call's decisions whose application still waits for one (a withdrawn one does not)."""
-    waiting = select(Application.id).where(Application.call_id == call_id,
-                                           Application.status.in_([str(s) for s in IN_REVIEW_STATUSES]))
-    return (Decision.call_id == call_id, Decision.application_id.in_(waiting))
-
-
-def _releasable():
-    """Decisions their machine may still move to released."""
-    return Decision.status.in_(DECISION_MACHINE.sources(DecisionStatus.RELEASED))
-
-
 def unreleased_decision_count(call_id: int) -> int:
-    """How many of the call's decisions a release would send now."""
-    return db.session.scalar(select(func.count(Decision.id)).where(*_waiting(call_id), _releasable())) or 0
+    """How many of the call's decisions a release would send now, counted afresh (pages read the kept count)."""
+    return db.session.scalar(select(func.count(Decision.id)).where(*waiting_for_release(call_id))) or 0
 
 
 @dataclass(frozen=True)
@@ -70,7 +59,7 @@ def release_preview(call_id: int) -> ReleasePreview:
     call = db.session.get(Call, call_id)
     rows = db.session.execute(
         select(Decision.outcome, Application.organisation_id).join(Decision.application)
-        .where(*_waiting(call_id), _releasable())
+        .where(*waiting_for_release(call_id))
     ).all()
     members = members_of_organisations(organisation_id for _outcome, organisation_id in rows)
     people = {user.id for users in members.values() for user in users}
@@ -123,7 +112,8 @@ def release_decisions(actor, call_id: int, *, expected: int | None = None) -> in
     now = utcnow()
     deadline = case((Decision.outcome == DecisionOutcome.AWARD, literal(offer_deadline(now), UTCDateTime)),
                     else_=null())
-    claimed = DECISION_MACHINE.move_where(actor, DecisionStatus.RELEASED, *_waiting(call_id), released_at=now,
+    claimed = DECISION_MACHINE.move_where(actor, DecisionStatus.RELEASED, *waiting_for_release(call_id),
+                                          released_at=now,
                                           released_feedback=Decision.feedback, offer_deadline_at=deadline)
     if not claimed:
         return 0
@@ -139,6 +129,7 @@ def release_decisions(actor, call_id: int, *, expected: int | None = None) -> in
         fix_rate(decision, now.date())  # the money fixed at award: one rate look-up per award in another currency
     db.session.flush()  # one executemany UPDATE for them all
     _move_to_outcomes(actor, decisions)
+    keep_award_figures(call_id)  # none waits for release now
     tell_members(call, decisions)
     for hook in release_hooks:
         hook(decisions)

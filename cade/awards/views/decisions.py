@@ -23,7 +23,6 @@ from cade.awards.services.release import (
     ReleaseCountChanged,
     release_decisions,
     release_preview,
-    unreleased_decision_count,
 )
 from cade.awards.services.ranking import rank_call
 from cade.awards.views import bp
@@ -67,7 +66,7 @@ def _render_ranking(call: Call, targets, status: int = 200):
     # What a declined or lapsed offer freed goes to the waiting list first, one action away.
     proposed = offers.first_waitlisted(call.id) if ranking.remaining_minor > 0 else None
     return render_template("awards/ranking.html", call=call, ranking=ranking, filters=filters, targets=targets,
-                           page_args=page_args, unreleased=unreleased_decision_count(call.id),
+                           page_args=page_args, unreleased=ranking.unreleased,
                            proposed=proposed, assisted_ids=assisted_application_ids(call.id)), status
 
 

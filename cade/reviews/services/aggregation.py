@@ -91,7 +91,7 @@ def keep_scores(call_id: int | Select, reviewer_id: int | None = None) -> None:
     A review saved or no longer counting moves its reviewer's mean and
     deviation, hence the z-score of each of their reviews in the call, hence
     the figures of every application they reviewed there: those are
-    recomputed, from the kept review scores and reviewer figures, in five
+    recomputed, from the kept review scores and reviewer figures, in six
     statements bounded by that reviewer's load, not by the call. The caller
     holds the call's row lock (saving a review and declaring a conflict take
     it), so two reviewers of one application never keep figures computed
@@ -99,12 +99,18 @@ def keep_scores(call_id: int | Select, reviewer_id: int | None = None) -> None:
     recomputed: after data is loaded in bulk, or with a SELECT of call ids, for
     several calls at once.
     """
-    for statement in score_keeping_statements(call_id, reviewer_id):
+    statements = [*score_keeping_statements(call_id, reviewer_id), reference_keeping_statement(call_id, reviewer_id)]
+    for statement in statements:
         db.session.execute(statement, execution_options={"synchronize_session": False})
 
 
 def score_keeping_statements(call_id: int | Select, reviewer_id: int | None = None) -> list:
-    """The statements of `keep_scores`, in order, for a caller that runs them on a connection of its own."""
+    """The statements of `keep_scores` that keep the figures, in order, for a caller that runs them on a connection
+    of its own; the references follow (`reference_keeping_statement`).
+
+    Kept apart because the migration that made these tables runs these very statements, before the reference
+    column exists.
+    """
     in_scope = [of_calls(Review.call_id, call_id)]
     if reviewer_id is not None:
         in_scope.append(Review.reviewer_id == reviewer_id)
@@ -124,6 +130,22 @@ def score_keeping_statements(call_id: int | Select, reviewer_id: int | None = No
         insert(ApplicationScore).from_select([column.name for column in applications.selected_columns],
                                              applications),
     ]
+
+
+def reference_keeping_statement(call_id: int | Select, reviewer_id: int | None = None):
+    """The last statement of `keep_scores`: the kept rows it wrote take their application's reference.
+
+    The ranking's tie-break, copied beside the scores so that one index holds
+    its whole order (cade/reviews/models.py). A reference is given once, at
+    submission, before any review, so the copy never goes stale.
+    """
+    in_scope = [of_calls(Review.call_id, call_id)]
+    if reviewer_id is not None:
+        in_scope.append(Review.reviewer_id == reviewer_id)
+    touched = select(Review.application_id).where(*in_scope).correlate(None)
+    reference = select(Application.reference).where(Application.id == ApplicationScore.application_id)
+    return update(ApplicationScore).where(ApplicationScore.application_id.in_(touched)).values(
+        reference=reference.scalar_subquery())
 
 
 def _stored_score() -> ColumnElement[float]:
@@ -220,7 +242,8 @@ def application_scores(call_id: int | ColumnElement[int] | Select | None = None)
 
     Columns: application_id, call_id, review_count, mean_score, median_score,
     min_score, max_score, spread, normalised_score (mean z, see the module
-    docstring), has_positive, has_negative, disagreement.
+    docstring), has_positive, has_negative, disagreement, and the application's
+    reference (the ranking's tie-break).
     """
     table = ApplicationScore.__table__
     if call_id is None:
