@@ -79,21 +79,9 @@ def init_extensions(app: Flask) -> None:
 
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"
-    login_manager.user_loader(_load_user)
+    from cade.accounts.services import load_signed_in_user
 
-
-def _load_user(user_id: str):
-    from cade.accounts.models import User
-
-    try:
-        raw_id, version = user_id.split(":")
-        user = db.session.get(User, int(raw_id))
-    except (ValueError, TypeError):
-        return None
-    # A disabled account is signed out at its next request, wherever it was signed in.
-    if user is None or not user.active or str(user.session_version) != version:
-        return None
-    return user
+    login_manager.user_loader(load_signed_in_user)
 
 
 def register_rules(app: Flask) -> None:

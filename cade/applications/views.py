@@ -5,6 +5,7 @@ import re
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from cade.applications import services
 from cade.applications.constants import (
@@ -41,8 +42,14 @@ def _status_labels():
     return {"application_status_labels": APPLICATION_STATUS_LABELS, "budget_categories": BUDGET_CATEGORIES}
 
 
+# What every page of one application reads of it (the permission checks ask for the assisted entry), loaded with it
+# in one statement rather than one each.
+_WITH_PAGE = (joinedload(Application.call).joinedload(Call.programme), joinedload(Application.organisation),
+              joinedload(Application.assisted_entry))
+
+
 def _load_visible(application_id: int) -> Application:
-    application = db.session.get(Application, application_id)
+    application = db.session.get(Application, application_id, options=_WITH_PAGE)
     if application is None or not can_view_application(current_user, application):
         abort(404)
     return application

@@ -17,8 +17,9 @@ def can_see_assignment(user, assignment) -> bool:
 
 def can_read_application_for_review(user, assignment, declaration) -> bool:
     """The application opens once the reviewer has declared no conflict with it."""
-    return (can_see_assignment(user, assignment) and declaration is not None
-            and not declaration.has_conflict)
+    # The declaration in hand first: the membership (a query) is read only when it decides.
+    return (declaration is not None and not declaration.has_conflict
+            and can_see_assignment(user, assignment))
 
 
 def can_declare_conflict(user, assignment, declaration) -> bool:

@@ -21,6 +21,7 @@ from cade.core.errors import NotFound
 from cade.core.storage import get_storage
 from cade.extensions import db
 from cade.programmes.constants import CallPhase
+from cade.reviews.models import Assignment
 from cade.reviews.services.reading import (
     ReviewAnswer,
     ReviewAttachment,
@@ -53,10 +54,13 @@ class ConceptNoteReading:
 def _readable_concept_note(actor, assignment_id: int):
     """(assignment, concept note, blind) when `actor` may read the assignment's full proposal; NotFound otherwise
     (also when the application answers no concept note)."""
-    assignment = readable_assignment(actor, assignment_id)
-    concept_note = concept_note_of(assignment.application)
+    assignment = db.session.get(Assignment, assignment_id)
+    # Most calls have one stage: with no concept note to show there is nothing to check access to (the answer,
+    # NotFound, is the same for everyone); the check runs whenever there is a note.
+    concept_note = concept_note_of(assignment.application) if assignment is not None else None
     if concept_note is None:
         raise NotFound()
+    assignment = readable_assignment(actor, assignment_id)
     return assignment, concept_note, assignment.call.blind_review or concept_note.call.blind_review
 
 

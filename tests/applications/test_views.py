@@ -4,7 +4,7 @@ import io
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from cade.applications.constants import ApplicationStatus
 from cade.applications.models import Application, Attachment
@@ -353,3 +353,25 @@ def test_delete_attachment_by_role(client, login, draft, member, other_member):
     login(member)
     assert client.post(url).status_code == 302
     assert _db.session.scalar(select(func.count()).select_from(Attachment)) == 0
+
+
+def test_the_application_page_loads_its_call_and_organisation_with_it(client, login, draft, member):
+    draft.status, draft.reference = ApplicationStatus.SUBMITTED, "CN-2026-0001"
+    _db.session.commit()
+    login(member)
+    member.id  # noqa: B018  (load the expired user first: only the page's own statements count)
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement.lstrip())
+
+    event.listen(_db.engine, "before_cursor_execute", record)
+    try:
+        response = client.get(f"/applications/{draft.id}")
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", record)
+    assert response.status_code == 200 and "CN-2026-0001" in response.get_data(as_text=True)
+    # One statement for the application, its call (and programme), organisation and assisted entry, not one each.
+    loads = [table for table in ("applications", "calls", "programmes", "organisations", "assisted_entries")
+             if any(statement.startswith(f"SELECT {table}.id") for statement in statements)]
+    assert loads == ["applications"]

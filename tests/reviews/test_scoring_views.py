@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from cade.accounts.models import User
 from cade.core.db import utcnow
@@ -339,3 +339,45 @@ def test_the_reviewer_pages_do_not_grow_with_the_data(client, login, declared):
         BudgetLineFactory(application=application)
         ConflictDeclarationFactory(assignment=AssignmentFactory(reviewer=declared.reviewer))
     assert counts() == small
+
+
+def _statements(run, user) -> tuple[object, list[str]]:
+    """`run()`'s result and the statements it sent (savepoints left out), for asking which tables a page read."""
+    seen = []
+
+    def record(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE")):
+            seen.append(" ".join(statement.split()))
+
+    user.id  # noqa: B018  (load the expired user first: only the page's own statements count)
+    event.listen(_db.engine, "before_cursor_execute", record)
+    try:
+        result = run()
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", record)
+    return result, seen
+
+
+def _loading(statements: list[str], table: str, column: str = "id") -> int:
+    """How many of the statements read `table`'s rows (its `column`) first, rather than join it to another's."""
+    return sum(1 for statement in statements if statement.startswith(f"SELECT {table}.{column}"))
+
+
+def test_the_review_page_reads_the_call_settings_and_the_assignment_once(client, login, declared):
+    CallReviewSettingsFactory(call=declared.call, review_deadline_at=utcnow() + timedelta(days=3))
+    declared.due_at = None  # the due date then comes from the call's deadline, which the page shows too
+    _db.session.commit()
+    login(declared.reviewer)
+    response, statements = _statements(lambda: client.get(url(declared)), declared.reviewer)
+    assert response.status_code == 200 and "Reviews close" in page(response)
+    assert _loading(statements, "call_review_settings", "review_deadline_at") == 1
+    # The application, its organisation and call come with the assignment, not one statement each.
+    assert _loading(statements, "applications") == _loading(statements, "calls") == 0
+    assert _loading(statements, "organisations") == 0
+
+
+def test_the_declaration_page_asks_the_membership_once(client, login, assignment):
+    login(assignment.reviewer)
+    response, statements = _statements(lambda: client.get(url(assignment)), assignment.reviewer)
+    assert response.status_code == 200 and ORG_NAME in page(response)
+    assert _loading(statements, "memberships") == 1

@@ -33,6 +33,7 @@ from cade.accounts.services.signing_in import (  # noqa: F401
     reset_password,
     change_password,
     sign_out,
+    load_signed_in_user,
     is_locked,
     note_failed_sign_in,
     note_successful_sign_in,

@@ -25,6 +25,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, update
+from sqlalchemy.orm import joinedload
 
 from cade.accounts import passwords, tokens
 from cade.accounts.models import User
@@ -204,4 +205,22 @@ def sign_out(user: User) -> User:
     _end_sessions(user)
     record_event(user, "user.signed_out", user)
     db.session.flush()
+    return user
+
+
+def load_signed_in_user(user_id: str) -> User | None:
+    """The user a session cookie names (Flask-Login's user loader), or None to sign the session out.
+
+    The cookie holds "<id>:<session version>" (User.get_id): a disabled account,
+    or a version retired by signing out or changing the password, signs the
+    session out at its next request, wherever it was signed in. The roles come
+    in the same statement, as every signed-in page asks them (the menu does).
+    """
+    try:
+        raw_id, version = user_id.split(":")
+        user = db.session.get(User, int(raw_id), options=[joinedload(User.roles)])
+    except (ValueError, TypeError):
+        return None
+    if user is None or not user.active or str(user.session_version) != version:
+        return None
     return user

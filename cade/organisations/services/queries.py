@@ -41,7 +41,7 @@ def members_of(org) -> list[Membership]:
     stmt = (
         select(Membership)
         .join(User, User.id == Membership.user_id)
-        .options(contains_eager(Membership.user))
+        .options(contains_eager(Membership.user).lazyload(User.roles))  # roles only if asked, not for a list
         .where(Membership.organisation_id == org.id)
         .order_by(Membership.role.desc(), User.name, User.id)  # "owner" > "member"
     )

@@ -58,6 +58,12 @@ def declaration_facts(actor, assignment_id: int) -> DeclarationFacts:
     assignment = db.session.get(Assignment, assignment_id)
     if not can_see_assignment(actor, assignment):
         raise NotFound()
+    return facts_before_declaring(assignment)
+
+
+def facts_before_declaring(assignment: Assignment) -> DeclarationFacts:
+    """`declaration_facts` of an assignment its caller has already found open to the reader (can_see_assignment),
+    so that the page does not ask twice; it checks nothing."""
     application, call = assignment.application, assignment.call
     return DeclarationFacts(
         assignment_id=assignment.id, call_title=call.title, reference=application.reference,
@@ -157,7 +163,12 @@ def application_for_review(actor, assignment_id: int) -> ReviewReading:
     files to "Attachment 1 (PDF, 120 KB)": no name, acronym, website,
     members, file names, uploader or upload time.
     """
-    assignment = readable_assignment(actor, assignment_id)
+    return review_reading(readable_assignment(actor, assignment_id))
+
+
+def review_reading(assignment: Assignment) -> ReviewReading:
+    """`application_for_review` of an assignment its caller has already found readable by the reader
+    (can_read_application_for_review), so that the page does not ask twice; it checks nothing."""
     application, call = assignment.application, assignment.call
     blind = call.blind_review
     answers, budget_lines, attachments = reading_parts(application, blind)

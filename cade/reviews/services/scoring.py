@@ -74,7 +74,7 @@ class AssignmentSummary:
 
     @property
     def closed(self) -> bool:
-        return self.deadline_at is not None and utcnow() > self.deadline_at
+        return deadline_passed(self.deadline_at)
 
 
 def reviewer_assignments(user) -> list[AssignmentSummary]:
@@ -118,6 +118,24 @@ def reviewer_assignments(user) -> list[AssignmentSummary]:
                  status, scored, criteria, final) in rows]
 
 
+@dataclass(frozen=True)
+class ReviewDates:
+    """An assignment's two dates (see the module's docstring), read together for its page."""
+
+    due_at: datetime | None  # the assignment's own due date, else the call's review deadline
+    deadline_at: datetime | None  # the call's review deadline: no change after it
+
+    @property
+    def closed(self) -> bool:
+        return deadline_passed(self.deadline_at)
+
+
+def review_dates(assignment: Assignment) -> ReviewDates:
+    """The assignment's due date and its call's review deadline, reading the call's settings once."""
+    deadline = review_deadline(assignment.call_id)
+    return ReviewDates(due_at=assignment.due_at or deadline, deadline_at=deadline)
+
+
 def review_deadline_for(assignment: Assignment) -> datetime | None:
     """When the reviewer is asked to have finished: the assignment's due date, else the call's review deadline.
 
@@ -129,8 +147,12 @@ def review_deadline_for(assignment: Assignment) -> datetime | None:
 
 def reviews_closed(call_id: int) -> bool:
     """Whether the call's review deadline has passed, so that no review of it may change."""
-    deadline = review_deadline(call_id)
-    return deadline is not None and utcnow() > deadline
+    return deadline_passed(review_deadline(call_id))
+
+
+def deadline_passed(deadline_at: datetime | None) -> bool:
+    """Whether a review deadline (None: none set) has passed."""
+    return deadline_at is not None and utcnow() > deadline_at
 
 
 # --- scoring ---------------------------------------------------------------------

@@ -3,19 +3,27 @@
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
+from cade.applications.models import Application
 from cade.core.errors import DeadlinePassed, NotFound, ValidationFailed
 from cade.core.forms import current_actor, place_errors
 from cade.core.permissions import REVIEWER, role_required
 from cade.extensions import db
 from cade.organisations.constants import ORGANISATION_TYPE_LABELS, STAKEHOLDER_GROUP_LABELS
 from cade.programmes.budgets import category_labels
+from cade.programmes.models import Call
 from cade.reviews.constants import RECOMMENDATION_LABELS, ReviewStatus
 from cade.reviews.forms_scoring import DeclarationForm, review_form
-from cade.reviews.models import Assignment
+from cade.reviews.models import Assignment, Review
 from cade.reviews.permissions import can_declare_conflict, can_read_application_for_review
-from cade.reviews.services import conflicts, finality, reading, scoring, settings
+from cade.reviews.services import conflicts, finality, reading, scoring
 from cade.reviews.views import bp
+
+# What every version of the assignment's page reads of it, loaded with it in one statement rather than one each.
+_WITH_PAGE = (joinedload(Assignment.application).joinedload(Application.organisation),
+              joinedload(Assignment.call).joinedload(Call.programme),
+              joinedload(Assignment.review).joinedload(Review.scores))
 
 
 @bp.get("/review/")
@@ -28,8 +36,9 @@ def dashboard():
 @bp.route("/review/assignments/<int:assignment_id>", methods=["GET", "POST"])
 @role_required(REVIEWER)
 def assignment(assignment_id: int):
-    assignment = db.session.get(Assignment, assignment_id)
+    assignment = db.session.get(Assignment, assignment_id, options=_WITH_PAGE)
     declaration = conflicts.declaration_for(current_user.id, assignment.application_id) if assignment else None
+    # Checked here once for the whole request: the page's parts below read what these checks opened.
     readable = can_read_application_for_review(current_user, assignment, declaration)
     if not readable and not can_declare_conflict(current_user, assignment, declaration):
         abort(404)
@@ -38,7 +47,7 @@ def assignment(assignment_id: int):
     if not readable:
         if request.method == "POST":
             flash(_("Please answer the question about conflicts of interest first."), "error")
-        return _render_declaration(assignment.id, DeclarationForm(formdata=None))
+        return _render_declaration(assignment, DeclarationForm(formdata=None))
     if request.method == "GET":
         return _render_review(assignment, review_form(assignment.call.criteria, assignment.review))
     return _save(assignment)
@@ -56,6 +65,8 @@ def _declare(assignment: Assignment, after_reading: bool):
             place_errors(form, error)
         except finality.ReviewFinal as error:
             db.session.rollback()
+            if not after_reading:  # the review page is only ever shown to a reader who declared no conflict
+                abort(404)
             # Sent from a page read before the release: the review stays as it was, now read-only.
             review = review_form(assignment.call.criteria, assignment.review)
             place_errors(review, error)
@@ -76,7 +87,7 @@ def _declare(assignment: Assignment, after_reading: bool):
         # "A conflict after all", sent from the review page: show that page again with the error.
         return _render_review(assignment, review_form(assignment.call.criteria, assignment.review),
                               declaration_form=form, status=422)
-    return _render_declaration(assignment_id, form, status=422)
+    return _render_declaration(assignment, form, status=422)
 
 
 def _save(assignment: Assignment):
@@ -111,23 +122,22 @@ def _save(assignment: Assignment):
     return redirect(url_for("reviews.assignment", assignment_id=assignment.id, _anchor="review-total"))
 
 
-def _render_declaration(assignment_id: int, form: DeclarationForm, status: int = 200):
-    facts = reading.declaration_facts(current_actor(), assignment_id)
+def _render_declaration(assignment: Assignment, form: DeclarationForm, status: int = 200):
+    facts = reading.facts_before_declaring(assignment)  # the handler checked can_declare_conflict
     return render_template("reviews/review_declare.html", facts=facts, form=form,
                            zone=current_user.timezone or "UTC"), status
 
 
 def _render_review(assignment: Assignment, form, declaration_form=None, unsaved: bool = False, status: int = 200):
     review = assignment.review
+    dates = scoring.review_dates(assignment)
     return render_template(
         "reviews/review_assignment.html", assignment=assignment, form=form, review=review, unsaved=unsaved,
-        reading=reading.application_for_review(current_actor(), assignment.id),
+        reading=reading.review_reading(assignment),  # the handler checked can_read_application_for_review
         declaration_form=declaration_form or DeclarationForm(formdata=None),
         final=finality.decision_released(assignment.application_id),
-        closed=scoring.reviews_closed(assignment.call_id),
-        total=scoring.review_total(review.id if review else None),
-        deadline_at=settings.review_deadline(assignment.call_id),
-        due_at=scoring.review_deadline_for(assignment), zone=current_user.timezone or "UTC",
+        closed=dates.closed, total=scoring.review_total(review.id if review else None),
+        deadline_at=dates.deadline_at, due_at=dates.due_at, zone=current_user.timezone or "UTC",
         scores={score.criterion_id: score.score for score in review.scores} if review else {},
         recommendation_labels=RECOMMENDATION_LABELS, budget_categories=category_labels(assignment.call),
         organisation_type_labels=ORGANISATION_TYPE_LABELS, stakeholder_group_labels=STAKEHOLDER_GROUP_LABELS,
