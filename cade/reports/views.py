@@ -7,6 +7,7 @@ from flask_babel import format_percent
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 from wtforms import DateField, SelectField
 from wtforms.validators import InputRequired, Optional
 
@@ -20,6 +21,7 @@ from cade.programmes.models import Call, Programme
 from cade.reports.constants import REPORT_RUN_KIND
 from cade.reports.services import runs as report_runs
 from cade.reports.services.charts import dashboard_charts
+from cade.reports.services.dashboard import cut_notes, table_page
 from cade.reports.services.summary import FundingSummaryInput
 from cade.reports.services.tables import summary_tables
 
@@ -98,8 +100,11 @@ def _fill_from_run(form: ReportForm, run_id: int | None) -> None:
 
 
 def _finished(run_id: int) -> Run | None:
-    """The finished report run, None while it is not finished; 404 for anything else."""
-    run = db.session.get(Run, run_id)
+    """The finished report run, None while it is not finished; 404 for anything else.
+
+    Its result (the whole summary, which grows with the data) is loaded only if it is read.
+    """
+    run = db.session.get(Run, run_id, options=[defer(Run.result)])
     if run is None or run.kind != REPORT_RUN_KIND:
         abort(404)
     if run.status != RunStatus.SUCCEEDED:
@@ -113,10 +118,23 @@ def dashboard(run_id: int):
     run = _finished(run_id)
     if run is None:
         return redirect(url_for("core.run", run_id=run_id))
-    summary = run.result
-    return render_template("reports/dashboard.html", run=run, summary=summary, tables=summary_tables(summary),
-                           charts=dashboard_charts(summary), expired=report_runs.files_expired(run),
+    digest, expired = report_runs.stored_dashboard(run)
+    return render_template("reports/dashboard.html", run=run, summary=digest, tables=summary_tables(digest),
+                           charts=dashboard_charts(digest), cut_notes=cut_notes(digest), expired=expired,
                            formats=report_runs.FORMATS)
+
+
+@bp.get("/<int:run_id>/tables/<name>")
+@admin_required
+def full_table(run_id: int, name: str):
+    """Every row of one table of the summary, a page at a time: what the dashboard cut, in full."""
+    run = _finished(run_id)
+    if run is None:
+        return redirect(url_for("core.run", run_id=run_id))
+    page = table_page(summary_tables(run.result), name, request.args.get("page", 1, type=int))
+    if page is None:
+        abort(404)
+    return render_template("reports/table.html", run=run, page=page)
 
 
 @bp.get("/<int:run_id>/<any(csv, xlsx, pdf):fmt>")

@@ -3,9 +3,11 @@
 A report is a run (cade/core/runs) of kind "report", handed to the
 `reports.compile` task once the request commits. Reports may overlap (two
 admins asking at once get two runs, each compiled on its own): they only
-read. The compiled figures are the run's result (the dashboard is drawn from
-it in the reader's language); the CSV, XLSX and PDF are written in the
-requester's language through the storage interface and kept for
+read. The compiled figures are the run's result, with beside them the part
+the dashboard shows (`dashboard_digest`: every long list cut to its largest
+groups), which the dashboard reads alone and draws in the reader's language;
+the CSV, XLSX and PDF are written in the requester's language from the whole
+summary, through the storage interface, and kept for
 REPORT_KEEP_DAYS, after which a beat task deletes them and the page says
 they expired and offers to compile again.
 """
@@ -39,6 +41,7 @@ from cade.core.storage import get_storage
 from cade.extensions import db
 from cade.notifications.services import notify
 from cade.reports.constants import FUNDING_SUMMARY, REPORT_RUN_KIND
+from cade.reports.services.dashboard import dashboard_digest
 from cade.reports.services.summary import FundingSummaryInput, check_selection, funding_summary
 from cade.reports.services.tables import summary_tables
 
@@ -112,7 +115,8 @@ def compile_report(run_id: int, commit_progress: Callable[[], None] | None = Non
                 stored.append(_store(fmt, writer))
                 report_progress(run, 40 + index * 60 // (len(FORMATS) + 1))
                 commit()
-        finished = finish_run(run, result=summary, files=stored)
+        # The dashboard's digest is made here, once, so that showing it costs the same whatever the data.
+        finished = finish_run(run, result={**summary, "dashboard": dashboard_digest(summary)}, files=stored)
         _tell_requester(run)
         return finished
     except RunLost:
@@ -197,8 +201,27 @@ def files_expired(run: Run) -> bool:
     """Whether the run's files are past their keep time (or were deleted as such)."""
     if run.status != RunStatus.SUCCEEDED:
         return False
-    return bool(run.result.get("files_expired")) or (run.finished_at is not None
-                                                      and run.finished_at + keep_for() < utcnow())
+    return bool(run.result.get("files_expired")) or _past_keep_time(run)
+
+
+def _past_keep_time(run: Run) -> bool:
+    return run.finished_at is not None and run.finished_at + keep_for() < utcnow()
+
+
+def stored_dashboard(run: Run) -> tuple[dict, bool]:
+    """(what the dashboard of the finished `run` shows, whether its files expired), read without its summary.
+
+    The summary grows with the data (a country's or a reviewer's figures in
+    each of its lists); the digest does not. Both databases read one key of
+    the JSON result (`result -> 'dashboard'`), so the page never loads the
+    rest, as long as the caller loaded the run with its result deferred. A
+    run compiled before digests were kept has one made from its summary.
+    """
+    digest, marked = db.session.execute(select(Run.result["dashboard"], Run.result["files_expired"])
+                                        .where(Run.id == run.id)).one()
+    if digest is None:
+        digest = dashboard_digest(run.result)
+    return digest, bool(marked) or _past_keep_time(run)
 
 
 def report_file(actor, run_id: int, fmt: str):

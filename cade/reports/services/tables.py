@@ -102,6 +102,11 @@ def _figure_cells(row: dict, reporting: str, flows: bool = True) -> list:
             Money(row.get("disbursed_converted", 0), reporting), Money(row.get("returned_converted", 0), reporting)]
 
 
+def breakdown_table_name(dimension: str) -> str:
+    """The name of a breakdown's table ("by-stakeholder-group"): its CSV file, and how the dashboard refers to it."""
+    return f"by-{dimension.replace('_', '-')}"
+
+
 def summary_tables(summary: dict) -> list[Table]:
     """The summary's tables: the totals, each breakdown, the representation targets, the rates used."""
     reporting = summary["currency"]
@@ -115,7 +120,7 @@ def summary_tables(summary: dict) -> list[Table]:
         flows = Dimension(dimension) in FLOW_TABLES
         rows = [[label(dimension, group["key"]), *_figure_cells(row, reporting, flows)]
                 for group in groups for row in group["by_currency"]]
-        tables.append(Table(f"by-{dimension.replace('_', '-')}", title,
+        tables.append(Table(breakdown_table_name(dimension), title,
                             [Column("group", _("Group")), *_figure_columns(reporting, flows)], rows, note=rates))
     if summary["targets"]:
         tables.append(_targets_table(summary, label, programmes))
