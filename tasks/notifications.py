@@ -8,9 +8,11 @@ from cade.extensions import db
 from cade.notifications.constants import DELIVER_MANY_TASK, DELIVER_TASK, DELIVERY_BATCH, MAX_ATTEMPTS
 from cade.notifications.services import (
     DeliveryFailed,
-    deliver_batch,
+    claim,
     deliver_notification,
     get_backend,
+    renew,
+    send_claimed,
     sweep_outbox,
 )
 from cade.notifications.timings import max_retry_countdown
@@ -46,16 +48,25 @@ def deliver_many(self, notification_ids: list[int]) -> int:
     """Send a commit's outbox rows over one SMTP connection, DELIVERY_BATCH rows to a commit; how many went.
 
     Whoever committed them published one message for the lot instead of one
-    per row. Each batch is claimed, sent and marked in a few statements
-    (`deliver_batch`). A row that fails is tried again by a `deliver` task of
-    its own once its back-off has passed, as if it had gone alone (a longer
-    wait is left to the sweep); rows this misses (the worker died halfway)
-    keep their claim until it expires, and the sweep hands them out again.
+    per row. All are claimed at once, as `deliver` claims its one: if this
+    worker dies, the rows it has not marked sent keep a claim that runs out,
+    and the sweep hands them out again. They are then sent and marked a batch
+    at a time, in a few statements each (`send_claimed`), each batch's claim
+    renewed first (a row handed out again meanwhile is left to its new
+    owner). A row that fails is tried again by a `deliver` task of its own
+    once its back-off has passed, as if it had gone alone (a longer wait is
+    left to the sweep).
     """
     sent = 0
+    claims = claim(notification_ids)
+    claimed = list(claims)
     with get_backend().session() as sender:
-        for start in range(0, len(notification_ids), DELIVERY_BATCH):
-            outcome = deliver_batch(notification_ids[start:start + DELIVERY_BATCH], sender)
+        for start in range(0, len(claimed), DELIVERY_BATCH):
+            batch = {notification_id: claims[notification_id]
+                     for notification_id in claimed[start:start + DELIVERY_BATCH]}
+            if start:  # the first batch was claimed a moment ago
+                batch = renew(batch)
+            outcome = send_claimed(list(batch), sender)
             db.session.commit()
             sent += outcome.sent
             for failure in outcome.failures:

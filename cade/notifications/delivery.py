@@ -20,7 +20,7 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, tuple_, update
 from sqlalchemy.orm import selectinload
 
 from cade.core.db import utcnow
@@ -85,6 +85,10 @@ class SMTPBackend:
         return smtp
 
 
+class Unreachable(OSError):
+    """A message not tried: an earlier connection of the same session to the mail server failed."""
+
+
 class SMTPSession:
     """Messages over one SMTP connection, opened for the first and again whenever it was lost.
 
@@ -94,12 +98,15 @@ class SMTPSession:
     while idle between two messages (its timeout, a cap on messages per
     connection) is noticed at the next message's first command, before any of
     the message went: that message is sent again once, on a new connection.
+    Once a connection cannot be opened, the session's later messages fail at
+    once (Unreachable) rather than each waiting for the server in turn.
     """
 
     def __init__(self, backend: SMTPBackend):
         self.backend = backend
         self.smtp: smtplib.SMTP | None = None
         self.sent = 0  # over the current connection
+        self.unreachable: Exception | None = None
 
     def send(self, message: Message) -> None:
         reused = self.smtp is not None and self.sent > 0
@@ -113,7 +120,7 @@ class SMTPSession:
 
     def _send(self, message: Message) -> None:
         if self.smtp is None:
-            self.smtp, self.sent = self.backend.connect(), 0
+            self._connect()
         try:
             self.smtp.send_message(message)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError):
@@ -122,6 +129,15 @@ class SMTPSession:
             self._drop()
             raise
         self.sent += 1
+
+    def _connect(self) -> None:
+        if self.unreachable is not None:
+            raise Unreachable(f"not tried, the mail server could not be reached: {self.unreachable}")
+        try:
+            self.smtp, self.sent = self.backend.connect(), 0
+        except Exception as exc:
+            self.unreachable = exc
+            raise
 
     def _drop(self) -> None:
         if self.smtp is not None:
@@ -246,31 +262,89 @@ class BatchOutcome:
 
 
 def deliver_batch(notification_ids: list[int], sender, now: datetime | None = None) -> BatchOutcome:
-    """Send these outbox rows through `sender` (a backend's session); flushes, the caller commits.
-
-    As `deliver_notification` for each row, in a fixed number of statements
-    for the lot: one claim (committed on its own connection, as above), one
-    read of the rows and their recipients, one discretion check, one update
-    of the rows sent. A failure is recorded on its row and returned, and the
-    others go on. The caller commits after each batch: the rows it claimed
-    and sent are marked sent only then, so a worker that dies mid-batch sends
-    that batch's rows again once their claim expires. Keep batches small
-    (DELIVERY_BATCH).
-    """
+    """Claim these outbox rows and send those claimed through `sender` (a backend's session); flushes, the caller
+    commits. As `deliver_notification` for each row (`claim`, then `send_claimed`)."""
     now = now or utcnow()
     notification_ids = list(dict.fromkeys(notification_ids))
+    claims = claim(notification_ids, now)
+    if len(claims) < len(notification_ids):
+        logger.info("notifications %s: already handled, claimed elsewhere or not due",
+                    sorted(set(notification_ids) - set(claims)))
+    outcome = send_claimed(list(claims), sender, now)
+    outcome.skipped += len(notification_ids) - len(claims)
+    return outcome
+
+
+def claim(notification_ids: list[int], now: datetime | None = None) -> dict[int, int]:
+    """Claim those of these rows that are due, in one UPDATE committed at once: {id: attempts} of those claimed.
+
+    The compare-and-set of `deliver_notification`: a row claimed is this
+    worker's to send until its lease runs out (timings.sending_lease); its
+    attempts, counted by the claim, tell this claim from a later one (`renew`).
+    """
+    now = now or utcnow()
+    if not notification_ids:
+        return {}
+    table = Notification.__table__
+    statement = (
+        update(table)
+        .where(
+            table.c.id.in_(notification_ids),
+            table.c.status.in_([NotificationStatus.PENDING, NotificationStatus.FAILED]),
+            table.c.attempts < MAX_ATTEMPTS,
+            or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now),
+        )
+        .values(status=NotificationStatus.SENDING, attempts=table.c.attempts + 1,
+                next_attempt_at=now + sending_lease())
+        .returning(table.c.id, table.c.attempts)
+    )
+    with db.engine.begin() as connection:
+        return dict(connection.execute(statement).all())
+
+
+def renew(claims: dict[int, int], now: datetime | None = None) -> dict[int, int]:
+    """Extend the lease of rows claimed a while ago (`claim`) that are still this claim's; those are returned.
+
+    A task that claimed many rows sends them a batch at a time; a row whose
+    lease ran out meanwhile may have been handed out again by the sweep and
+    claimed by another worker, which counted one more attempt: that row is no
+    longer ours, and is left out. One UPDATE, committed at once.
+    """
+    now = now or utcnow()
+    if not claims:
+        return {}
+    table = Notification.__table__
+    statement = (
+        update(table)
+        .where(tuple_(table.c.id, table.c.attempts).in_(list(claims.items())),
+               table.c.status == NotificationStatus.SENDING)
+        .values(next_attempt_at=now + sending_lease())
+        .returning(table.c.id, table.c.attempts)
+    )
+    with db.engine.begin() as connection:
+        return dict(connection.execute(statement).all())
+
+
+def send_claimed(notification_ids: list[int], sender, now: datetime | None = None) -> BatchOutcome:
+    """Send rows this worker has claimed through `sender` (a backend's session); flushes, the caller commits.
+
+    In a fixed number of statements for the lot: one read of the rows and
+    their recipients, one discretion check, one update of the rows sent. A
+    failure is recorded on its row and returned, and the others go on. The
+    caller commits after each batch: its rows are marked sent only then, so
+    a worker that dies mid-batch sends that batch's rows again once their
+    claim expires. Keep batches small (DELIVERY_BATCH).
+    """
+    now = now or utcnow()
     outcome = BatchOutcome()
-    claimed = _claim(notification_ids, now)
-    outcome.skipped = len(notification_ids) - len(claimed)
-    if not claimed:
-        logger.info("notifications %s: already handled, claimed elsewhere or not due", notification_ids)
+    if not notification_ids:
         return outcome
     rows = db.session.scalars(
-        select(Notification).where(Notification.id.in_(claimed)).order_by(Notification.id)
+        select(Notification).where(Notification.id.in_(notification_ids)).order_by(Notification.id)
         .options(selectinload(Notification.recipient)).execution_options(populate_existing=True)
     ).all()
     # Rows deleted since they were claimed (their recipient's account was erased) are skipped.
-    outcome.skipped += len(claimed) - len(rows)
+    outcome.skipped = len(notification_ids) - len(rows)
     discreet = discreet_rows(rows)
     for row in rows:
         try:
@@ -289,25 +363,6 @@ def deliver_batch(notification_ids: list[int], sender, now: datetime | None = No
         logger.info("notification %s (%s) sent to user %s", row.id, row.kind, row.recipient_id)
     db.session.flush()
     return outcome
-
-
-def _claim(notification_ids: list[int], now: datetime) -> list[int]:
-    """Claim those of these rows that are due, in one UPDATE committed at once; the ids claimed."""
-    table = Notification.__table__
-    claim = (
-        update(table)
-        .where(
-            table.c.id.in_(notification_ids),
-            table.c.status.in_([NotificationStatus.PENDING, NotificationStatus.FAILED]),
-            table.c.attempts < MAX_ATTEMPTS,
-            or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now),
-        )
-        .values(status=NotificationStatus.SENDING, attempts=table.c.attempts + 1,
-                next_attempt_at=now + sending_lease())
-        .returning(table.c.id)
-    )
-    with db.engine.begin() as connection:
-        return list(connection.execute(claim).scalars())
 
 
 def is_permanent_refusal(exc: Exception) -> bool:

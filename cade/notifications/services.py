@@ -19,9 +19,12 @@ from cade.notifications.constants import (
 )
 from cade.notifications.delivery import (  # noqa: F401  (the domain's API)
     DeliveryFailed,
+    claim,
     deliver_batch,
     deliver_notification,
     get_backend,
+    renew,
+    send_claimed,
 )
 from cade.notifications.models import Notification
 from cade.notifications.timings import sweep_grace

@@ -9,7 +9,7 @@ from sqlalchemy import event
 from cade.extensions import db as _db
 from cade.notifications import discretion
 from cade.notifications.constants import MAX_ATTEMPTS, NotificationStatus
-from cade.notifications.delivery import SMTPBackend, deliver_batch, get_backend
+from cade.notifications.delivery import SMTPBackend, Unreachable, claim, deliver_batch, get_backend, renew
 from cade.notifications.models import Notification
 from cade.notifications.services import notify_many
 from cade.organisations import discretion as organisation_discretion
@@ -181,3 +181,38 @@ def test_accented_subjects_senders_and_bodies_arrive_as_written(app, db, smtp_si
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
     assert "Adélaïde Ñúñez" in text and "Adélaïde Ñúñez" in html
+
+
+def test_a_claim_renewed_keeps_the_rows_still_ours_and_leaves_one_handed_out_again(db):
+    ids = _queue(db, [UserFactory() for _ in range(3)])
+    claims = claim(ids)
+    assert claims == dict.fromkeys(ids, 1)
+    # Its lease ran out: the sweep handed the second row out again and another worker claimed it (attempt 2).
+    taken = db.session.get(Notification, ids[1])
+    taken.status, taken.next_attempt_at = NotificationStatus.PENDING, None
+    db.session.commit()
+    assert claim([ids[1]]) == {ids[1]: 2}
+
+    assert renew(claims) == {ids[0]: 1, ids[2]: 1}
+    assert claim(ids) == {}  # all three are claimed by someone
+
+
+def test_after_a_failed_connection_the_rest_of_the_session_is_not_tried(app):
+    from tests.notifications.smtp_sink import free_port
+
+    class Counting(SMTPBackend):
+        tries = 0
+
+        def connect(self):
+            Counting.tries += 1
+            return super().connect()
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@cade.test", "b@cade.test", "x"
+    message.set_content("x")
+    with Counting("127.0.0.1", free_port(), timeout=2).session() as session:
+        with pytest.raises(OSError):
+            session.send(message)
+        with pytest.raises(Unreachable, match="could not be reached"):
+            session.send(message)
+    assert Counting.tries == 1
