@@ -24,7 +24,7 @@ class ReviewDeadlineForm(FlaskForm):
             zone=tz_name)
 
 
-# A reviewer is typed, or picked from the page's one list of the pool: a name and an e-mail address fit.
+# A reviewer is typed, or picked from the page's one list of reviewers: a name and an e-mail address fit.
 # cade.reviews.services.assignment's `reviewer_from_input` reads it (spaces too are its business).
 REVIEWER_MAX_CHARS = 500
 
@@ -45,8 +45,8 @@ class BulkAssignForm(FlaskForm):
                                           validators=[InputRequired(message=_l("Tick at least one application."))])
 
 
-def reviewer_suggestions(pool) -> list[tuple[str, str]]:
-    """(what the field receives, what the list shows) for each reviewer of the pool: "Name (load of max)"."""
-    label = _("%(name)s (%(load)d of %(max)d)")  # translated once: the pool may hold thousands
+def reviewer_suggestions(reviewers) -> list[tuple[str, str]]:
+    """(what the field receives, what the list shows) for each reviewer offered: "Name (load of max)"."""
+    label = _("%(name)s (%(load)d of %(max)d)")  # translated once for the whole list
     return [(reviewer.suggestion, label % {"name": reviewer.name, "load": reviewer.load, "max": reviewer.max_load})
-            for reviewer in pool]
+            for reviewer in reviewers]

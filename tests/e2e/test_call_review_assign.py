@@ -1,6 +1,6 @@
-"""The call review page offers the reviewer pool once, as one list every row's reviewer field refers to:
-assigning from it works with JavaScript and without, a refusal is shown beside the field with what was
-typed, and the page stays WCAG 2.2 AA (issue 18)."""
+"""The call review page offers the reviewers with the most room once, as one list every row's reviewer field
+refers to, and anyone else of the pool is typed: assigning works with JavaScript and without, a refusal is
+shown beside the field with what was typed, and the page stays WCAG 2.2 AA (issue 18)."""
 
 from sqlalchemy import select
 
@@ -24,6 +24,7 @@ def test_assigning_from_the_shared_list_of_the_pool(browse, db):
 
     audit.visit(f"/admin/calls/{call.id}/review", "call review")
     assert page.locator("datalist#pool-reviewers option").count() == 2  # once for the page, not per row
+    assert page.get_by_role("link", name="Everyone in the reviewer pool").count() == 1
     assert page.locator("input[list=pool-reviewers]").count() == 3  # two rows and the bulk form
     row = page.locator(f"#application-{application.id}")
     field = row.get_by_label(f"Reviewer for {application.reference}")

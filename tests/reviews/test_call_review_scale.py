@@ -1,5 +1,6 @@
-"""The admin's review page of a call as the pool and the call grow: a fixed number of statements, the pool
-offered once for the whole page, and every assignment typed or picked from it checked when it is posted."""
+"""The admin's review page of a call as the pool and the call grow: a fixed number of statements, a few reviewers
+offered once for the whole page whatever the size of the pool, the conflicts found from the page's applications,
+and every assignment typed or picked checked when it is posted (issue 18)."""
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -9,7 +10,12 @@ from cade.applications.constants import ApplicationStatus
 from cade.core.errors import NotFound
 from cade.extensions import db as _db
 from cade.reviews.models import Assignment, ConflictDeclaration, ReviewerProfile
-from cade.reviews.services.assignment import PAGE_SIZE, pool_with_loads, reviewer_from_input
+from cade.reviews.services.assignment import (
+    PAGE_SIZE,
+    SUGGESTED_REVIEWERS,
+    reviewer_from_input,
+    suggested_reviewers,
+)
 from tests.factories import (
     ApplicationFactory,
     AssignmentFactory,
@@ -85,41 +91,74 @@ def test_the_page_runs_the_same_statements_with_more_applications_and_a_larger_p
     assert statements(client, page_of(call, 2)) == large
 
 
-def test_the_pool_is_offered_once_however_many_rows(client, login, admin, call):
+def offered(html: str) -> list[str]:
+    """The options of the page's one list of reviewers, as the field receives them."""
+    listed = html.split('<datalist id="pool-reviewers">')[1].split("</datalist>")[0]
+    return [option.split('"')[0] for option in listed.split('<option value="')[1:]]
+
+
+def test_the_page_offers_a_few_reviewers_once_whatever_the_size_of_the_pool(client, login, admin, call):
     grow_call(call, 6)
-    add_reviewers(1, prefix="solo")
+    ids = add_reviewers(SUGGESTED_REVIEWERS + BEYOND_A_SELECTIN_BATCH)
     login(admin)
 
     html = client.get(page_of(call)).text
 
-    assert html.count("solo1.0@reviewers.example") == 1  # in the one list, not in each of the 6 rows
+    assert len(offered(html)) == SUGGESTED_REVIEWERS
     assert html.count("<datalist") == 1 and html.count('list="pool-reviewers"') == 7  # 6 rows and the bulk form
+    last = _db.session.get(User, ids[-1])
+    assert last.email not in html  # the others are typed, not shipped with every page
     assert "<select" not in html.split('id="applications"')[1].split('id="conflicts"')[0]
+    assert 'href="/admin/reviewers"' in html  # where the whole pool is listed
 
 
-def test_the_pool_is_one_query_of_plain_rows_with_each_load_in_the_call(call, application):
+def test_a_reviewer_left_out_of_the_list_is_assigned_by_their_address(client, login, admin, call, application):
+    ids = add_reviewers(SUGGESTED_REVIEWERS + 5)
+    login(admin)
+    last = _db.session.get(User, ids[-1])
+    assert last.email not in client.get(page_of(call)).text
+
+    response = client.post(f"/admin/applications/{application.id}/assignments",
+                           data={f"a{application.id}-reviewer": last.email})
+
+    assert response.status_code == 302
+    assert _db.session.scalar(select(Assignment.reviewer_id)) == last.id
+
+
+def test_the_list_offers_the_reviewers_with_the_most_room_in_one_query(call, application):
     other_call = CallFactory(closed=True)
     busy = ReviewerProfileFactory(user__name="Bea Busy", max_load=3).user
+    full = ReviewerProfileFactory(user__name="Fay Full", max_load=1).user
     ReviewerProfileFactory(user__name="Al Idle")
     AssignmentFactory(application=application, reviewer=busy)
+    AssignmentFactory(application=application, reviewer=full)
     AssignmentFactory(application=ApplicationFactory(call=call, submitted=True), reviewer=busy)
     AssignmentFactory(application=ApplicationFactory(call=other_call, submitted=True), reviewer=busy)
     ReviewerProfileFactory(user__name="Dee Deactivated", user__active=False)
     ReviewerProfileFactory(user__name="Rory Revoked", user__roles=[])  # a profile kept after the role went
     UserFactory(name="Nat Noprofile", roles=["reviewer"])
     add_reviewers(BEYOND_A_SELECTIN_BATCH)
+    for reviewer_id in add_reviewers(SUGGESTED_REVIEWERS, prefix="loaded"):  # one application each: after Al
+        AssignmentFactory(application=application, reviewer=_db.session.get(User, reviewer_id))
     call_id = call.id
     _db.session.expire_all()
 
-    pool, sent = count_statements(lambda: pool_with_loads(call_id))
-
+    few, sent = count_statements(lambda: suggested_reviewers(call_id))
     assert sent == 1
-    named = {reviewer.name: reviewer for reviewer in pool}
+    assert len(few) == SUGGESTED_REVIEWERS
+    assert few[0].name == "Al Idle" and few[0].load == 0  # then the bulk reviewers, all idle, by name
+    assert [reviewer.name for reviewer in few[1:]] == sorted(reviewer.name for reviewer in few[1:])
+
+    everyone = suggested_reviewers(call_id, limit=10_000)
+    named = {reviewer.name: reviewer for reviewer in everyone}
     assert named["Bea Busy"].load == 2 and named["Bea Busy"].max_load == 3  # the other call's does not count
-    assert named["Al Idle"].load == 0
-    assert not {"Dee Deactivated", "Rory Revoked", "Nat Noprofile"} & set(named)
-    assert len(pool) == 2 + BEYOND_A_SELECTIN_BATCH
-    assert [reviewer.name for reviewer in pool] == sorted(reviewer.name for reviewer in pool)
+    assert [reviewer.load for reviewer in everyone] == sorted(reviewer.load for reviewer in everyone)
+    assert not {"Fay Full", "Dee Deactivated", "Rory Revoked", "Nat Noprofile"} & set(named)
+    assert len(everyone) == 2 + BEYOND_A_SELECTIN_BATCH + SUGGESTED_REVIEWERS
+
+
+def row_of(html: str, application) -> str:
+    return html.split(f'id="application-{application.id}"')[1].split("</tr>")[0]
 
 
 def test_a_row_names_a_few_reviewers_in_conflict_and_counts_the_others(client, login, admin, call, application):
@@ -128,16 +167,64 @@ def test_a_row_names_a_few_reviewers_in_conflict_and_counts_the_others(client, l
                           user=ReviewerProfileFactory(user__name=f"Member {n}").user)
     login(admin)
 
-    row = client.get(page_of(call)).text.split(f'id="application-{application.id}"')[1].split("</tr>")[0]
+    row = row_of(client.get(page_of(call)).text, application)
 
     assert "7 reviewers in conflict" in row and "and 2 others" in row
     assert [f"Member {n} is a member of the applicant organisation." in row for n in range(7)] == [True] * 5 + [False] * 2
+
+
+def test_a_row_counts_members_and_declared_conflicts_of_the_pool_once_each(client, login, admin, call, application):
+    organisation = application.organisation
+    both = ReviewerProfileFactory(user__name="Bo Both").user  # a member who declared too: one conflict, declared
+    MembershipFactory(organisation=organisation, user=both)
+    declared = ReviewerProfileFactory(user__name="Cy Cousin").user
+    for reviewer in (both, declared):
+        _db.session.add(ConflictDeclaration(application_id=application.id, reviewer_id=reviewer.id,
+                                            has_conflict=True, reason="Family"))
+    MembershipFactory(organisation=organisation, user=ReviewerProfileFactory(user__active=False).user)
+    MembershipFactory(organisation=organisation)  # a member who does not review
+    other = ApplicationFactory(call=call, submitted=True)
+    MembershipFactory(organisation=other.organisation, user=both)
+    _db.session.commit()
+    login(admin)
+
+    html = client.get(page_of(call)).text
+
+    row = row_of(html, application).replace("&#39;", "'")
+    assert "2 reviewers in conflict" in row
+    assert "Bo Both has declared a conflict of interest with this application." in row
+    assert "Cy Cousin has declared a conflict of interest with this application." in row
+    assert "Bo Both is a member" not in row
+    assert "Bo Both is a member of the applicant organisation." in row_of(html, other)
+
+
+def test_a_shared_email_domain_is_found_when_the_assignment_is_posted(client, login, admin, call, application):
+    MembershipFactory(organisation=application.organisation, user__email="director@mesh.example")
+    colleague = ReviewerProfileFactory(user__name="Col League", user__email="colleague@mesh.example").user
+    login(admin)
+    assert "in conflict" not in row_of(client.get(page_of(call)).text, application)  # not read from the pool
+
+    response = client.post(f"/admin/applications/{application.id}/assignments",
+                           data={f"a{application.id}-reviewer": colleague.email})
+
+    assert response.status_code == 400
+    field = response.text.split(f'id="a{application.id}-reviewer"')[1].split("</div>")[0]
+    assert "Col League shares an e-mail domain with a member of the applicant organisation." in field
+    assert _db.session.scalar(select(func.count()).select_from(Assignment)) == 0
 
 
 def test_an_empty_pool_is_said_so(client, login, admin, call, application):
     login(admin)
     html = client.get(page_of(call)).text
     assert "The reviewer pool is empty." in html and '<datalist id="pool-reviewers"></datalist>' in html
+
+
+def test_a_pool_with_no_room_left_is_said_so(client, login, admin, call, application):
+    AssignmentFactory(application=application, reviewer=ReviewerProfileFactory(max_load=1).user)
+    login(admin)
+    html = client.get(page_of(call)).text
+    assert "Every reviewer of the pool has reached their maximum in this call." in html
+    assert "The reviewer pool is empty." not in html and '<datalist id="pool-reviewers"></datalist>' in html
 
 
 # --- what the reviewer field accepts ----------------------------------------------------------------------------
@@ -154,7 +241,7 @@ def test_the_reviewer_field_reads_a_suggestion_an_address_or_a_unique_name(db):
 
 @pytest.mark.parametrize("typed, message", [
     ("Nobody Known", "No reviewer in the pool is called Nobody Known: choose one from the list"),
-    ("Sam Same", "Several reviewers are called Sam Same: choose one from the list"),
+    ("Sam Same", "Several reviewers are called Sam Same: type the e-mail address of the one you mean"),
     ("Dee Deactivated", "No reviewer in the pool is called Dee Deactivated"),
     ("Nobody <nobody@nowhere.example>", "No account has the e-mail address nobody@nowhere.example."),
     ("<>", "No reviewer in the pool is called"),
@@ -168,7 +255,7 @@ def test_a_reviewer_field_that_names_nobody_or_several_is_refused(db, typed, mes
     assert message in str(refused.value)
 
 
-# --- assigning from the shared list -----------------------------------------------------------------------------
+# --- assigning from the shared list or by typing -------------------------------------------------------------
 
 
 def test_assigning_by_a_unique_name_typed_without_the_list(client, login, admin, application):
@@ -190,7 +277,7 @@ def test_a_reviewer_who_may_not_take_the_application_is_refused_beside_the_field
         "full": "Rita Reviewer already has 1 application in this call, their maximum.",
         "already": "Rita Reviewer is already assigned to this application.",
         "not_a_reviewer": "Appy Applicant is not in the reviewer pool.",
-        "ambiguous": "Several reviewers are called Rita Reviewer",
+        "ambiguous": "Several reviewers are called Rita Reviewer: type the e-mail address",
     }[case]
     if case == "conflict":
         _db.session.add(ConflictDeclaration(application_id=application.id, reviewer_id=reviewer.id,

@@ -5,7 +5,6 @@ Automatic assignment (cade.reviews.services.runs) creates its assignments throug
 audit rows and notices to the reviewers.
 """
 
-import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -13,7 +12,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -36,6 +35,7 @@ from cade.core.runs import Run, latest_run, scope_of
 from cade.core.timeutil import moment_json
 from cade.extensions import db
 from cade.notifications.services import notify
+from cade.organisations.models import Membership
 from cade.reviews.constants import ASSIGNMENT_RUN_KIND, AssignmentMethod, ReviewStatus
 from cade.reviews.models import Assignment, ConflictDeclaration, Review, ReviewerProfile
 from cade.reviews.permissions import can_manage_reviews
@@ -248,9 +248,12 @@ def remove_assignment(actor, assignment_id: int) -> None:
 
 # ---------------------------------------------------------------- the admin's review page of a call
 
-# Reviewers in conflict named in a row; the others are counted. Not all: where a whole institution shares an
-# e-mail domain with the applicant, every one of its reviewers is in conflict.
+# Reviewers in conflict named in a row; the others are counted. Not all: a large organisation may have many
+# members in the pool.
 CONFLICTS_SHOWN = 5
+# Reviewers the page's list offers: those with the most room in the call. Anyone else in the pool is typed
+# (`reviewer_from_input`); a list of the whole pool would make every page as heavy as the pool is large.
+SUGGESTED_REVIEWERS = 20
 
 
 @dataclass(frozen=True)
@@ -285,7 +288,8 @@ class ReviewRow:
     application: Application
     assignments: list[AssignedReviewer] = field(default_factory=list)
     declared: dict[int, bool] = field(default_factory=dict)  # reviewer id -> has_conflict, for those who answered
-    # Reviewers of the pool in conflict: how many, and the first few by name as (name, reason).
+    # Reviewers of the pool known to be in conflict (members of the organisation, or declared): how many, and the
+    # first few by name as (name, reason).
     conflict_count: int = 0
     conflicts: list[tuple[str, str]] = field(default_factory=list)
 
@@ -305,32 +309,39 @@ class ReviewRow:
 class CallReviewOverview:
     rows: list[ReviewRow]
     page: object  # the pagination of the applications
-    pool: list[PoolReviewer]  # offered once for the whole page; each assignment is checked when it is posted
+    suggestions: list[PoolReviewer]  # offered once for the whole page; each assignment is checked when it is posted
+    pool_empty: bool
     latest_run: Run | None
 
 
 def call_review_overview(call_id: int, page: int = 1, per_page: int = PAGE_SIZE) -> CallReviewOverview:
-    """One page of the call's applications under review, with their reviewers, their conflicts and the pool.
+    """One page of the call's applications under review, with their reviewers and conflicts, and a few reviewers.
 
     A fixed number of queries whatever the number of applications, assignments
-    and reviewers. The pool is read once for the page, never per row: whether a
-    reviewer may take an application (conflict, maximum, already assigned) is
-    decided by `create_assignment` when the assignment is posted.
+    and reviewers, each bounded by the page's applications, except the loads of
+    the call behind `suggested_reviewers` (one index-only count). The pool is
+    never read whole: whether a reviewer may take an application (conflict,
+    maximum, already assigned) is decided by `create_assignment` when the
+    assignment is posted.
     """
     pagination = db.paginate(
         select(Application).where(Application.call_id == call_id, Application.status.in_(IN_REVIEW_STATUSES))
         .options(selectinload(Application.organisation)).order_by(Application.reference, Application.id),
         page=max(page, 1), per_page=per_page, error_out=False)
     rows = {application.id: ReviewRow(application) for application in pagination.items}
-    pool = pool_with_loads(call_id)
     if rows:
-        _fill_rows(rows, pool)
-    return CallReviewOverview(rows=list(rows.values()), page=pagination, pool=pool,
+        _fill_rows(rows)
+    suggestions = suggested_reviewers(call_id)
+    # Asked only when nobody has room: an empty list then means a full pool or an empty one.
+    pool_empty = not suggestions and not db.session.scalar(
+        select(exists().where(ReviewerProfile.user_id == User.id, _in_pool())))
+    return CallReviewOverview(rows=list(rows.values()), page=pagination, suggestions=suggestions,
+                              pool_empty=pool_empty,
                               latest_run=latest_run(ASSIGNMENT_RUN_KIND, scope_of("call", call_id)))
 
 
-def _fill_rows(rows: dict[int, ReviewRow], pool: list[PoolReviewer]) -> None:
-    """Each row's assignments (with their review's state), the conflict answers, and the pool's conflicts."""
+def _fill_rows(rows: dict[int, ReviewRow]) -> None:
+    """Each row's assignments (with their review's state), the conflict answers, and the known conflicts."""
     app_ids = list(rows)
     for assignment_id, application_id, reviewer_id, name, method, review_status in db.session.execute(
         select(Assignment.id, Assignment.application_id, Assignment.reviewer_id, User.name, Assignment.method,
@@ -346,22 +357,50 @@ def _fill_rows(rows: dict[int, ReviewRow], pool: list[PoolReviewer]) -> None:
                ConflictDeclaration.has_conflict).where(ConflictDeclaration.application_id.in_(app_ids))
     ):
         rows[application_id].declared[reviewer_id] = has_conflict
-    # By the pool's order (by name); a declared conflict of someone who has left the pool since is not shown.
-    position = {reviewer.id: index for index, reviewer in enumerate(pool)}
-    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for (application_id, reviewer_id), reason in conflicts.all_conflicts(
-            app_ids, position.keys(), emails={reviewer.id: reviewer.email for reviewer in pool}).items():
-        if reviewer_id in position:
-            found[application_id].append((position[reviewer_id], reason))
-    for application_id, pairs in found.items():
+    for application_id, found in _known_conflicts(app_ids).items():
         row = rows[application_id]
-        row.conflict_count = len(pairs)
-        row.conflicts = [(pool[index].name, reason) for index, reason in heapq.nsmallest(CONFLICTS_SHOWN, pairs)]
+        row.conflict_count = len(found)
+        row.conflicts = found[:CONFLICTS_SHOWN]
 
 
-def _in_pool():
-    """Which users (joined to their ReviewerProfile by the caller) are in the reviewer pool: active, with the role."""
-    return User.active.is_(True) & exists().where(UserRole.user_id == User.id, UserRole.role == REVIEWER)
+def _known_conflicts(application_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """{application id: [(name, reason)]} of the pool's reviewers who belong to the applicant organisation
+    ("member") or declared a conflict ("declared", which wins), in one query.
+
+    Found from the applications' side (their organisations' members, their
+    declarations), so the cost follows the page, not the pool. A reviewer who
+    only shares an e-mail domain with the organisation is not among them:
+    finding those means reading the whole pool (no index holds e-mail domains),
+    so `cade.reviews.services.conflicts.conflict_reason` finds them when the
+    assignment is posted, as it finds every conflict.
+    """
+    def of_the_pool(query, reviewer_id):
+        return (query.join(User, User.id == reviewer_id).join(ReviewerProfile, ReviewerProfile.user_id == User.id)
+                .where(_in_pool()).add_columns(User.name))
+
+    members = of_the_pool(select(Application.id, Membership.user_id, literal("member"))
+                          .join(Membership, Membership.organisation_id == Application.organisation_id)
+                          .where(Application.id.in_(application_ids)), Membership.user_id)
+    declared = of_the_pool(select(ConflictDeclaration.application_id, ConflictDeclaration.reviewer_id,
+                                  literal("declared"))
+                           .where(ConflictDeclaration.application_id.in_(application_ids),
+                                  ConflictDeclaration.has_conflict), ConflictDeclaration.reviewer_id)
+    found: dict[int, dict[int, tuple[str, str]]] = defaultdict(dict)
+    for application_id, reviewer_id, reason, name in db.session.execute(union_all(members, declared)):
+        if found[application_id].get(reviewer_id, ("", ""))[1] != "declared":
+            found[application_id][reviewer_id] = (name, reason)
+    # By name, as the pool is listed; the id breaks ties between namesakes.
+    return {application_id: [pair for _id, pair in sorted(by_reviewer.items(), key=lambda item: (item[1][0], item[0]))]
+            for application_id, by_reviewer in found.items()}
+
+
+def _in_pool(user_id=User.id):
+    """Which users (joined to their ReviewerProfile by the caller) are in the reviewer pool: active, with the role.
+
+    `user_id` is the column the role is looked up by: ReviewerProfile.user_id lets PostgreSQL start from the
+    profiles (the pool) rather than read every user.
+    """
+    return User.active.is_(True) & exists().where(UserRole.user_id == user_id, UserRole.role == REVIEWER)
 
 
 def _loads(call_id: int):
@@ -370,19 +409,25 @@ def _loads(call_id: int):
             .group_by(Assignment.reviewer_id).subquery())
 
 
-def pool_with_loads(call_id: int) -> list[PoolReviewer]:
-    """Active reviewers with a profile, by name, with how many applications of the call each holds.
+def suggested_reviewers(call_id: int, limit: int = SUGGESTED_REVIEWERS) -> list[PoolReviewer]:
+    """The `limit` active reviewers with the most room in the call: below their maximum, least loaded first,
+    then by name.
 
-    One query of plain columns whatever the size of the pool, the loads counted
-    in SQL (index assignments (call_id, reviewer_id)). The profile's lists are
-    left out: decoding their JSON costs more than the rest of the query.
+    One query of plain columns: the loads are counted in SQL from the index
+    assignments (call_id, reviewer_id), and only `limit` rows come back however
+    large the pool. The profile's lists are left out: decoding their JSON costs
+    more than the rest of the query.
     """
     loads = _loads(call_id)
+    load = func.coalesce(loads.c.load, 0)
+    # Joined from the profiles: read from the users' side, the plan scans every account (9 ms, not 4, with
+    # 41,000 users and a pool of 1,000).
     rows = db.session.execute(
-        select(User.id, User.name, User.email, ReviewerProfile.max_load, func.coalesce(loads.c.load, 0))
-        .join(ReviewerProfile, ReviewerProfile.user_id == User.id)
-        .outerjoin(loads, loads.c.reviewer_id == User.id)
-        .where(_in_pool()).order_by(User.name, User.id)
+        select(User.id, User.name, User.email, ReviewerProfile.max_load, load)
+        .select_from(ReviewerProfile).join(User, User.id == ReviewerProfile.user_id)
+        .outerjoin(loads, loads.c.reviewer_id == ReviewerProfile.user_id)
+        .where(_in_pool(ReviewerProfile.user_id), load < ReviewerProfile.max_load)
+        .order_by(load, User.name, User.id).limit(limit)
     )
     return [PoolReviewer(*row) for row in rows]
 
@@ -399,7 +444,7 @@ class PoolMember:
 def reviewer_pool(call_id: int) -> list[PoolMember]:
     """Active reviewers with their profile (languages, expertise, regions), by name, with their load in the call.
 
-    The automatic assignment's read (cade.reviews.services.runs); the review page reads `pool_with_loads`.
+    The automatic assignment's read (cade.reviews.services.runs); the review page reads `suggested_reviewers`.
     """
     loads = _loads(call_id)
     return [PoolMember(profile.user, profile, load) for profile, load in db.session.execute(
@@ -434,7 +479,7 @@ def reviewer_from_input(text: str) -> int:
         raise NotFound(_l("No reviewer in the pool is called %(name)s: choose one from the list, or type their "
                           "e-mail address.", name=text))
     if len(ids) > 1:
-        raise NotFound(_l("Several reviewers are called %(name)s: choose one from the list, which adds their "
-                          "e-mail address.", name=text))
+        raise NotFound(_l("Several reviewers are called %(name)s: type the e-mail address of the one you mean "
+                          "(the reviewer pool lists them).", name=text))
     return ids[0]
 

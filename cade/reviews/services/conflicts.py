@@ -77,7 +77,8 @@ def declared_conflicts(application_ids: Iterable[int]) -> set[tuple[int, int]]:
         return set()
     rows = db.session.execute(
         select(ConflictDeclaration.application_id, ConflictDeclaration.reviewer_id)
-        .where(ConflictDeclaration.application_id.in_(application_ids), ConflictDeclaration.has_conflict.is_(True))
+        # The plain column, not `IS true`: PostgreSQL matches it to the partial index on conflicts (WHERE has_conflict).
+        .where(ConflictDeclaration.application_id.in_(application_ids), ConflictDeclaration.has_conflict)
     ).all()
     return {(a, r) for a, r in rows}
 
@@ -111,7 +112,9 @@ def declared_conflicts_in_call(call_id: int) -> list[DeclaredConflict]:
                ConflictDeclaration.reason, submitted.label("review_kept"))
         .join(User, User.id == ConflictDeclaration.reviewer_id)
         .join(Application, Application.id == ConflictDeclaration.application_id)
-        .where(Application.call_id == call_id, ConflictDeclaration.has_conflict.is_(True))
+        # The plain column, not `IS true`: PostgreSQL then uses the partial index on conflicts (WHERE has_conflict);
+        # with `IS true` it reads every declaration.
+        .where(Application.call_id == call_id, ConflictDeclaration.has_conflict)
         .order_by(ConflictDeclaration.declared_at.desc(), ConflictDeclaration.id.desc())
     ).all()
     return [DeclaredConflict(*row[:7], review_kept=bool(row[7])) for row in rows]

@@ -41,7 +41,7 @@ def _labels() -> dict:
 def _render_call_review(call: Call, *, deadline_form=None, bulk_form=None, failed=None):
     """The page; after a refused POST (400) with that form's errors: `failed` is (application id, its form).
 
-    The pool is offered once, as one list every reviewer field of the page refers to.
+    A few reviewers of the pool are offered once, as one list every reviewer field of the page refers to.
     """
     overview = assignments.call_review_overview(call.id, _page())
     deadline_form = deadline_form or ReviewDeadlineForm(formdata=None, tz_name=call.timezone,
@@ -58,7 +58,7 @@ def _render_call_review(call: Call, *, deadline_form=None, bulk_form=None, faile
         assign_forms[application_id] = form
     html = render_template("reviews/assignment_call.html", call=call, overview=overview, page=overview.page,
                            deadline_form=deadline_form, bulk_form=bulk_form or BulkAssignForm(formdata=None),
-                           assign_forms=assign_forms, suggestions=reviewer_suggestions(overview.pool),
+                           assign_forms=assign_forms, suggestions=reviewer_suggestions(overview.suggestions),
                            failed_form=failed[1] if failed else None,
                            declared_conflicts=conflicts.declared_conflicts_in_call(call.id), **_labels())
     return html, 400 if request.method == "POST" else 200
