@@ -38,7 +38,8 @@ PYTEST := $(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist loadfile
 SERVICES_ANSWER := import psycopg, redis; psycopg.connect("$(TEST_PG_URL)".rsplit("/", 1)[0] + "/postgres", connect_timeout=3).close(); redis.Redis.from_url("$(TEST_REDIS_URL)", socket_connect_timeout=3).ping()
 
 .PHONY: help venv install install-dev serve security audit-deps translations migrate seed run lint translations-update test test-embedded test-services \
-	bench bench-reports bench-full bench-pages bench-assign bench-rush bench-burst bench-delivery bench-memory bench-weight bench-quick test-bench clean
+	bench bench-reports bench-full bench-pages bench-assign bench-rush bench-burst bench-delivery bench-memory bench-weight bench-quick bench-quick-lane1 bench-quick-lane2 \
+	test-bench clean
 
 help:
 	@echo "Targets: install, install-dev, translations, migrate, seed, run, serve, test, bench, bench-full, clean"
@@ -234,16 +235,26 @@ bench-memory: install-dev
 bench-weight: install-dev
 	$(BIN)/python bench/weight.py
 
-# The same at small scale, writing no results: `make test` runs it to keep the benchmarks working.
+# The same at small scale, writing no results: `make test` runs it to keep the benchmarks working. Two lanes
+# at once, each benchmark one after the other within its lane: each is mostly one Python process, and the
+# machine has two cores. A lane's output is shown when the lane ends; every benchmark runs even when one
+# fails. The rush and the burst share a Redis queue and address range, so they share a lane.
 bench-quick: install-dev
+	@$(MAKE) --no-print-directory -k -j2 --output-sync=target bench-quick-lane1 bench-quick-lane2
+
+bench-quick-lane1:
 	@status=0; \
 	$(BIN)/python bench/pages.py --quick --no-results --url $(BENCH_PAGES_URL)_quick || status=1; \
-	$(BIN)/python bench/assignment.py --quick --url $(BENCH_ASSIGN_URL)_quick || status=1; \
 	$(BIN)/python bench/rush.py --quick --url $(BENCH_RUSH_URL)_quick || status=1; \
 	$(BIN)/python bench/burst.py --quick --url $(BENCH_BURST_URL)_quick || status=1; \
-	$(BIN)/python bench/delivery.py --quick --url $(BENCH_DELIVERY_URL)_quick || status=1; \
-	$(BIN)/python bench/memory.py --quick --url $(BENCH_MEMORY_URL)_quick || status=1; \
+	$(BIN)/python bench/assignment.py --quick --url $(BENCH_ASSIGN_URL)_quick || status=1; \
+	exit $$status
+
+bench-quick-lane2:
+	@status=0; \
 	$(BIN)/python bench/weight.py --quick || status=1; \
+	$(BIN)/python bench/memory.py --quick --url $(BENCH_MEMORY_URL)_quick || status=1; \
+	$(BIN)/python bench/delivery.py --quick --url $(BENCH_DELIVERY_URL)_quick || status=1; \
 	exit $$status
 
 bench-reports: install-dev

@@ -62,6 +62,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
+from bench.harness import leave  # noqa: E402
 from bench.reports import NULL, _copy, countries, drop_database, recreate_database  # noqa: E402
 from bench.results import machine, write_section  # noqa: E402
 
@@ -697,4 +698,4 @@ def section(scale, data, rows, conflicts, checks, timing, fast, at_bar, args) ->
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    leave(main())

@@ -16,8 +16,9 @@ On a PostgreSQL database of its own (created here, dropped at the end unless --k
    session interface for the address and browser they then use.
 3. gunicorn as bench/rush.py starts it (docs/deploy.md, CADE_ENV=production,
    4 sync workers, rate limits and the broker on Redis: the rush's queue and
-   address range, which its `forget_redis` empties afterwards). Warmed with
-   page views first.
+   address range, which its `forget_redis` empties before and after). Started
+   before step 1, as the rush starts it; waited for and warmed with page
+   views after step 2.
 4. One thread an applicant, released together by a threading.Barrier to POST
    their draft's Submit form (the form of the application page, CSRF token
    and all).
@@ -28,7 +29,7 @@ On a PostgreSQL database of its own (created here, dropped at the end unless --k
    each application's submission audited once and its receipt queued once.
 
   .venv/bin/python bench/burst.py            # 200 submissions (the bar)
-  .venv/bin/python bench/burst.py --quick    # 20 submissions
+  .venv/bin/python bench/burst.py --quick    # 20 submissions, 2 workers
 
 Exit status 1 when a check fails.
 """
@@ -36,10 +37,8 @@ Exit status 1 when a check fails.
 import argparse
 import http.client
 import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -51,16 +50,17 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from bench.reports import drop_database, recreate_database  # noqa: E402
+from bench.harness import leave, running, scratch, wait_ready  # noqa: E402
 from bench.results import machine, write_section  # noqa: E402
-from bench.rush import (USER_AGENT, address_of, forget_redis, make_app, quantile, server_errors, warm_up,  # noqa: E402
-                        start_gunicorn)
+from bench.rush import (READY_SECONDS, USER_AGENT, address_of, answering, forget_redis, gunicorn,  # noqa: E402
+                        make_app, quantile, server_errors, warm_up)
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/cade_bench_burst"
 REDIS_URL = "redis://127.0.0.1:6379/10"
 FULL = 200
 QUICK = 20
 WORKERS = 4
+QUICK_WORKERS = 2  # as bench/rush.py's quick run
 PREFIX = "BURST-2026"
 REQUESTED_MINOR = 20_000_00
 CLOSES_IN = timedelta(minutes=30)
@@ -71,7 +71,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"{QUICK} submissions (default {FULL})")
     parser.add_argument("--applicants", type=int, help="submissions at once (overrides the scale)")
-    parser.add_argument("--workers", type=int, default=WORKERS, help=f"gunicorn sync workers (default {WORKERS})")
+    parser.add_argument("--workers", type=int,
+                        help=f"gunicorn sync workers (default {WORKERS}, {QUICK_WORKERS} with --quick)")
     parser.add_argument("--url", default=DEFAULT_URL, help=f"the bench database, created and dropped ({DEFAULT_URL})")
     parser.add_argument("--redis", default=REDIS_URL, help=f"rate limits and broker ({REDIS_URL})")
     parser.add_argument("--keep", action="store_true", help="keep the database and gunicorn's log afterwards")
@@ -79,33 +80,24 @@ def main() -> int:
                         help="write this benchmark's section of bench/RESULTS.md (default: only at the bar's scale, "
                              "so that `make bench-quick` leaves the figures of a full run alone)")
     args = parser.parse_args()
+    args.workers = args.workers or (QUICK_WORKERS if args.quick else WORKERS)
     applicants = args.applicants or (QUICK if args.quick else FULL)
     if applicants < 2:
         parser.error("at least two applicants")
 
     secret_key = secrets.token_urlsafe(48)
-    folder = Path(tempfile.mkdtemp(prefix="cade-bench-burst-"))
     started = time.perf_counter()
-    recreate_database(args.url)
-    server = None
-    try:
-        world = generate(args.url, args.redis, folder, secret_key, applicants)
-        world["generated_in"] = time.perf_counter() - started
-        server, port = start_gunicorn(args, folder, secret_key)
-        warm_up(port, ["/", f"/calls/{world['call_id']}", "/healthz"], args.workers)
-        world["served_in"] = time.perf_counter() - started - world["generated_in"]
-        answers, wall = burst(port, world)
-        errors = server_errors(server.text())
-        checks, figures = verify(args.url, world, answers, errors)
-    finally:
-        if server is not None:
-            server.stop()
-            if not args.keep:
-                server.close()
-        forget_redis(args.redis)
-        if not args.keep:
-            drop_database(args.url)
-            shutil.rmtree(folder, ignore_errors=True)
+    with scratch(args.url, "cade-bench-burst-", keep=args.keep, forget=lambda: forget_redis(args.redis)) as folder:
+        server, port = gunicorn(args, folder, secret_key)
+        with running(server, keep=args.keep):  # its workers import the app while this process makes the data
+            world = generate(args.url, args.redis, folder, secret_key, applicants)
+            world["generated_in"] = time.perf_counter() - started
+            wait_ready(server, lambda: answering(port), READY_SECONDS)
+            warm_up(port, ["/", f"/calls/{world['call_id']}", "/healthz"], args.workers)
+            world["served_in"] = time.perf_counter() - started - world["generated_in"]
+            answers, wall = burst(port, world)
+            errors = server_errors(server.text())
+            checks, figures = verify(args.url, world, answers, errors)
     world["total"] = time.perf_counter() - started
     return report(args, world, wall, checks, figures)
 
@@ -336,7 +328,7 @@ def report(args, world: dict, wall: float, checks: list, figures: dict) -> int:
     print("checks:")
     for name, passed, detail in checks:
         print(f"  {'ok  ' if passed else 'FAIL'} {name}: {detail}")
-    print(f"data and cookies {world['generated_in']:.1f} s, gunicorn started and warmed {world['served_in']:.1f} s, "
+    print(f"data and cookies {world['generated_in']:.1f} s, gunicorn then ready and warmed {world['served_in']:.1f} s, "
           f"total {world['total']:.1f} s")
     if not at_bar:
         print(f"(the bar is set at {FULL} submissions: run without --quick)")
@@ -367,4 +359,4 @@ def report(args, world: dict, wall: float, checks: list, figures: dict) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    leave(main())

@@ -41,10 +41,8 @@ Exit status 1 when a message is lost or duplicated (a missed rate is a measureme
 import argparse
 import re
 import secrets
-import shutil
 import smtplib
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import datetime, timezone
@@ -56,7 +54,8 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 import redis  # noqa: E402
 
-from bench.reports import _copy, drop_database, recreate_database  # noqa: E402
+from bench.harness import leave, running, scratch, wait_ready  # noqa: E402
+from bench.reports import _copy  # noqa: E402
 from bench.results import machine, write_section  # noqa: E402
 from tests.processes import ManagedProcess, free_port  # noqa: E402
 from tests.production.harness import production_env  # noqa: E402
@@ -96,32 +95,23 @@ def main() -> int:
         parser.error("at least one e-mail")
 
     started = time.perf_counter()
-    folder = Path(tempfile.mkdtemp(prefix="cade-bench-delivery-"))
-    recreate_database(args.url)
-    forget_queue(args.redis)
     sink = Sink()
-    worker = None
-    try:
+    with scratch(args.url, "cade-bench-delivery-", keep=args.keep, forget=lambda: forget_queue(args.redis)) as folder:
         sink.start()
-        app = make_app(args.url, args.redis, folder)
-        generate(app, args.url, emails + WARM)
-        worker = start_worker(args, folder, sink.port)
-        warm_up(app, sink, worker)
-        outbox = run_outbox(app, sink, worker, emails)
-        left_on_queue = queue_length(args.redis)
-        one_connection = run_smtplib(sink, outbox["messages"], reuse=True)
-        per_message = run_smtplib(sink, outbox["messages"][:COMPARED], reuse=False)
-        rows = outbox_rows(args.url)
-    finally:
-        if worker is not None:
-            worker.stop()
-            if not args.keep:
-                worker.close()
-        sink.stop()
-        forget_queue(args.redis)
-        if not args.keep:
-            drop_database(args.url)
-            shutil.rmtree(folder, ignore_errors=True)
+        try:
+            app = make_app(args.url, args.redis, folder)
+            worker, node = worker_process(args, folder, sink.port)
+            with running(worker, keep=args.keep):  # it imports the app while this process writes the recipients
+                generate(app, args.url, emails + WARM)
+                wait_ready(worker, lambda: re.search(rf"{node}@\S+ ready\.", worker.text()), READY_SECONDS)
+                warm_up(app, sink, worker)
+                outbox = run_outbox(app, sink, worker, emails)
+                left_on_queue = queue_length(args.redis)
+            one_connection = run_smtplib(sink, outbox["messages"], reuse=True)
+            per_message = run_smtplib(sink, outbox["messages"][:COMPARED], reuse=False)
+            rows = outbox_rows(args.url)
+        finally:
+            sink.stop()
     checks = verify(emails, outbox, one_connection, per_message, rows, left_on_queue)
     return report(args, emails, outbox, one_connection, per_message, checks, time.perf_counter() - started)
 
@@ -212,8 +202,9 @@ def organisation_of(user: int) -> int:
     return (user - 1) // MEMBERS_PER_ORGANISATION + 1
 
 
-def start_worker(args, folder: Path, smtp_port: int) -> ManagedProcess:
-    """`celery -A wsgi.celery_app worker` in production mode on the bench's queue, sending to the sink."""
+def worker_process(args, folder: Path, smtp_port: int) -> tuple[ManagedProcess, str]:
+    """`celery -A wsgi.celery_app worker` in production mode on the bench's queue, sending to the sink (not
+    started yet), and its node name (its log says "<node>@<host> ready." once it consumes)."""
     env = production_env(secret_key=secrets.token_urlsafe(48), database_url=args.url, broker_url=args.redis,
                          base_url="http://127.0.0.1", smtp_port=smtp_port, instance=folder / "instance")
     env.update(CELERY_QUEUE=QUEUE, RATELIMIT_STORAGE_URI=args.redis, WEB_HOSTS="1", STORAGE_BACKEND="local",
@@ -221,20 +212,10 @@ def start_worker(args, folder: Path, smtp_port: int) -> ManagedProcess:
     node = f"bench-delivery-{secrets.token_hex(3)}"
     pool = ["--concurrency", str(args.concurrency)] if args.concurrency else []
     # One worker alone: nobody to mingle or gossip with, which only delays its start.
-    worker = ManagedProcess("celery worker", [str(BIN / "celery"), "-A", "wsgi.celery_app", "worker", "-Q", QUEUE,
-                                              "-n", f"{node}@%h", "--loglevel", "INFO", "--without-mingle",
-                                              "--without-gossip", *pool],
-                            env=env, log_path=folder / "worker.log")
-    worker.start()
-    deadline = time.monotonic() + READY_SECONDS
-    while not re.search(rf"{node}@\S+ ready\.", worker.text()):
-        if not worker.alive:
-            raise SystemExit(f"the worker exited with {worker.returncode}:\n{worker.log_tail()}")
-        if time.monotonic() > deadline:
-            worker.stop()
-            raise SystemExit(f"the worker was not ready within {READY_SECONDS} s:\n{worker.log_tail()}")
-        time.sleep(0.2)
-    return worker
+    return ManagedProcess("celery worker", [str(BIN / "celery"), "-A", "wsgi.celery_app", "worker", "-Q", QUEUE,
+                                            "-n", f"{node}@%h", "--loglevel", "INFO", "--without-mingle",
+                                            "--without-gossip", *pool],
+                          env=env, log_path=folder / "worker.log"), node
 
 
 def queue_receipts(app, first: int, last: int, batch: int = BATCH, before_commit=None) -> None:
@@ -458,4 +439,4 @@ def report(args, emails: int, outbox: dict, one_connection: dict, per_message: d
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    leave(main())

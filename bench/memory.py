@@ -13,7 +13,8 @@ On a PostgreSQL database of its own (created here, dropped at the end unless --k
    and a funding summary compiled for its dashboard).
 2. gunicorn as bench/pages.py starts it (development settings, --preload),
    with --workers sync workers and `max_requests` off, so that every worker
-   lives through the whole run; the applicant, the reviewer and the
+   lives through the whole run (started before step 1, its master importing
+   the app while the data is made); the applicant, the reviewer and the
    administrator sign in through /auth/login (bench/pages.py's `sign_in`).
 3. The pages of bench/pages.py (`pages`), each as the person it belongs to,
    in a shuffled order (a fixed seed), asked by --clients threads at once.
@@ -24,7 +25,7 @@ On a PostgreSQL database of its own (created here, dropped at the end unless --k
    the end, and the bar. Written to bench/RESULTS.md ("Memory under load").
 
   .venv/bin/python bench/memory.py            # 10,000 requests (the bar)
-  .venv/bin/python bench/memory.py --quick    # 300 requests, the first reading after 30
+  .venv/bin/python bench/memory.py --quick    # 150 requests, the first reading after 15, 2 workers
 
 Exit status 1 when something broke: a page answered other than 200, or a
 worker was replaced during the run (its readings would compare two
@@ -33,9 +34,7 @@ processes). A worker over the bar is a measurement: 0.
 
 import argparse
 import random
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -48,16 +47,17 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 from bench import pages as page_bench  # noqa: E402
-from bench.reports import drop_database, recreate_database  # noqa: E402
+from bench.harness import leave, running, scratch  # noqa: E402
 from bench.results import machine, write_section  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/cade_bench_memory"
 FULL = 10_000
-QUICK = 300  # `make bench-quick` keeps it working: every page some twenty times; the setup takes the rest
+QUICK = 150  # `make bench-quick` keeps it working: every page ten times; the setup takes the rest
 FIRST_SHARE = 10  # the first reading after a tenth of the requests: 1,000 at the bar
 APPLICATIONS = 1_000  # the page benchmark's small scale
 QUICK_APPLICATIONS = 200
 WORKERS = 4
+QUICK_WORKERS = 2  # each worker compiles every page's templates on its first visit: half the work to keep it working
 CLIENTS = 8  # two requests waiting a worker: none idles between two of a client's requests
 GROWTH_BAR = 0.10
 SEED = 18
@@ -69,52 +69,53 @@ def main() -> int:
                         help=f"{QUICK:,} requests on {QUICK_APPLICATIONS} applications "
                              f"(default {FULL:,} on {APPLICATIONS:,})")
     parser.add_argument("--requests", type=int, help="requests in all (overrides the scale)")
-    parser.add_argument("--workers", type=int, default=WORKERS, help=f"gunicorn sync workers (default {WORKERS})")
+    parser.add_argument("--workers", type=int,
+                        help=f"gunicorn sync workers (default {WORKERS}, {QUICK_WORKERS} with --quick)")
     parser.add_argument("--clients", type=int, default=CLIENTS, help=f"client threads at once (default {CLIENTS})")
     parser.add_argument("--url", default=DEFAULT_URL, help=f"the bench database, created and dropped ({DEFAULT_URL})")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--keep", action="store_true", help="keep the database and gunicorn's log afterwards")
     parser.add_argument("--results", action=argparse.BooleanOptionalAction, default=None,
                         help="write this benchmark's section of bench/RESULTS.md (default: only at the bar's scale, "
                              "so that `make bench-quick` leaves the figures of a full run alone)")
     args = parser.parse_args()
+    args.workers = args.workers or (QUICK_WORKERS if args.quick else WORKERS)
     total = args.requests or (QUICK if args.quick else FULL)
     if total < FIRST_SHARE:
         parser.error(f"at least {FIRST_SHARE} requests")
     applications = QUICK_APPLICATIONS if args.quick else APPLICATIONS
 
     started = time.perf_counter()
-    folder = Path(tempfile.mkdtemp(prefix="cade-bench-memory-"))
-    env = page_bench.app_env(args.url, folder)
-    recreate_database(args.url)
     try:
-        world = generate(env, folder, args.url, applications)
-        with Server(env, folder, args.workers) as server:
-            readings, failures, seconds = run(server, world, total, args.clients)
+        with scratch(args.url, "cade-bench-memory-", keep=args.keep) as folder:
+            env = page_bench.app_env(args.url, folder)
+            server = Server(env, folder, args.workers)
+            with running(server.process, keep=args.keep):  # its master imports the app while the data is made
+                world = generate(env, args.url, applications)
+                server.wait_ready()
+                readings, failures, seconds = run(server, world, total, args.clients)
     except page_bench.Broke as error:
         print(f"BROKEN: {error}", file=sys.stderr)
         return 1
-    finally:
-        if not args.keep:
-            drop_database(args.url)
-        shutil.rmtree(folder, ignore_errors=True)
     return report(args, world, total, applications, readings, failures, seconds, time.perf_counter() - started)
 
 
 # -- the data and the server --------------------------------------------------------------------------
 
 
-def generate(env: dict, folder: Path, url: str, applications: int):
+def generate(env: dict, url: str, applications: int):
     """The page benchmark's data at `applications` (bench/seed_pages.py), on the schema of the real migrations
     (its COPY leaves out columns whose default only the migrations give)."""
-    page_bench.migrate(env, folder)
-    world = page_bench.fixed_rows(page_bench.make_app(env))
+    app = page_bench.make_app(env)
+    page_bench.migrate(app)
+    world = page_bench.fixed_rows(app)
     page_bench.add_rows(url, world, page_bench.Sizes(0), page_bench.Sizes(applications), page_bench.utc_now())
     world.report_run = page_bench.compile_summary(env, world)  # the funding-summary dashboard's run
     return world
 
 
 class Server(page_bench.Server):
-    """bench/pages.py's gunicorn, with `workers` sync workers that are never replaced (max_requests off)."""
+    """bench/pages.py's gunicorn, with `workers` sync workers that are never replaced (max_requests off); started
+    before the data is made, as bench/pages.py starts it."""
 
     def __init__(self, env: dict, folder: Path, workers: int):
         super().__init__(env, folder)
@@ -261,4 +262,4 @@ def report(args, world, total: int, applications: int, readings: dict, failures:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    leave(main())

@@ -2,11 +2,12 @@
 
 On a database of its own (dropped and created here; dropped at the end unless --keep):
 
-1. The schema by the real migrations (`flask --app wsgi db upgrade`), the
-   signed-in people's own rows through the models, the bulk by COPY, then
-   VACUUM ANALYZE (bench/seed_pages.py says what is made).
+1. The schema by the real migrations (what `flask --app wsgi db upgrade`
+   runs, in this process), the signed-in people's own rows through the models,
+   the bulk by COPY, then VACUUM ANALYZE (bench/seed_pages.py says what is made).
 2. The small scale is served by gunicorn (2 sync workers, a free port, the
-   development settings on this database); an applicant, a reviewer and an
+   development settings on this database; started as step 1 ends, so that it
+   boots while the bulk is written); an applicant, a reviewer and an
    administrator sign in through /auth/login. Each page is asked for N times,
    each time right after /healthz (one trivial query), so that a change of load
    hits both; a page's figure is its median over the median of /healthz.
@@ -22,21 +23,21 @@ On a database of its own (dropped and created here; dropped at the end unless --
 Exit status 0 when targets are missed (this is a measurement); 1 when
 something broke: a page answered other than 200, or its statements changed.
 
-  .venv/bin/python bench/pages.py --quick                 # 200 -> 2,000 applications, well under a minute
+  .venv/bin/python bench/pages.py --quick                 # 200 -> 2,000 applications, 3 requests a page
   .venv/bin/python bench/pages.py                         # 1,000 -> 100,000 applications (a few minutes)
   .venv/bin/python bench/pages.py --explain ranking       # and the plans of the ranking's slowest statements
 """
 
 import argparse
+import contextlib
+import io
+import logging
 import os
 import platform
 import re
 import secrets
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -48,16 +49,17 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 import requests  # noqa: E402
 
-from bench.reports import drop_database, recreate_database  # noqa: E402
+from bench.harness import leave, running, scratch, wait_ready  # noqa: E402
 from bench.seed_pages import BULK_ID, REVIEWS_PER_APPLICATION, Sizes, World, add_rows, fixed_rows, utc_now  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/cade_bench_pages"
 QUICK, FULL = (200, 2_000), (1_000, 100_000)
-REPEATS_QUICK, REPEATS_FULL = 15, 30
+REPEATS_QUICK, REPEATS_FULL = 3, 30  # the quick run keeps the pages and their statement counts checked
 RATIO_TARGET, GROWTH_TARGET = 3.0, 1.5
 RESULTS = BENCH / "RESULTS.md"
 HEADING = "## Pages at scale"
 REQUEST_TIMEOUT = 120
+READY_SECONDS = 60
 BIN = Path(sys.executable).parent
 
 
@@ -89,9 +91,9 @@ class Broke(Exception):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="200 and 2,000 applications, 15 requests a page")
+    parser.add_argument("--quick", action="store_true", help="200 and 2,000 applications, 3 requests a page")
     parser.add_argument("--url", default=DEFAULT_URL, help=f"the bench database, dropped and created ({DEFAULT_URL})")
-    parser.add_argument("--repeats", type=int, help="requests a page (default 15 quick, 30 otherwise)")
+    parser.add_argument("--repeats", type=int, help="requests a page (default 3 quick, 30 otherwise)")
     parser.add_argument("--explain", action="append", default=[], metavar="PAGE",
                         help="at the large scale, EXPLAIN ANALYZE the page's slowest statements (may be repeated)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -102,47 +104,41 @@ def main() -> int:
     small, large = QUICK if args.quick else FULL
     repeats = args.repeats or (REPEATS_QUICK if args.quick else REPEATS_FULL)
     started = time.perf_counter()
-    folder = Path(tempfile.mkdtemp(prefix="cade-bench-pages-"))
-    env = app_env(args.url, folder)
-    recreate_database(args.url)
     try:
-        migrate(env, folder)
-        world = fixed_rows(make_app(env))
-        unknown = [name for name in args.explain if name not in pages(world)]
-        if unknown:
-            parser.error(f"--explain: no page {', '.join(unknown)}; pages: {', '.join(pages(world))}")
-        now = utc_now()
-        results, timings = {}, {}
-        before = Sizes(0)
-        server = None
-        try:
-            for label, count in (("small", small), ("large", large)):
-                begun = time.perf_counter()
-                written = add_rows(args.url, world, before, Sizes(count), now)
-                timings[f"generate {label}"] = time.perf_counter() - begun
-                before = Sizes(count)
-                world.report_run = compile_summary(env, world)
-                print(f"{label}: {count:,} bulk applications; added " +
-                      ", ".join(f"{table} {rows:,}" for table, rows in written.items() if rows)
-                      + f" in {timings[f'generate {label}']:.1f} s", flush=True)
-                begun = time.perf_counter()
-                statements = count_all(env, world, pages(world))
-                if server is None:  # one server for both scales, as a site whose data grows under it
-                    server = Server(env, folder).__enter__()
-                results[label] = measure(server, world, statements, repeats)
-                timings[f"measure {label}"] = time.perf_counter() - begun
-        finally:
-            if server is not None:
-                server.__exit__()
-        explained = {name: explain(env, world, name) for name in args.explain}
-        counts = row_counts(args.url)
+        with scratch(args.url, "cade-bench-pages-", keep=args.keep) as folder:
+            env = app_env(args.url, folder)
+            app = make_app(env)
+            migrate(app)
+            world = fixed_rows(app)
+            unknown = [name for name in args.explain if name not in pages(world)]
+            if unknown:
+                parser.error(f"--explain: no page {', '.join(unknown)}; pages: {', '.join(pages(world))}")
+            now = utc_now()
+            results, timings = {}, {}
+            before = Sizes(0)
+            server = Server(env, folder)
+            # One server for both scales, as a site whose data grows under it; started now, so that its master
+            # imports the app while this process makes the data.
+            with running(server.process, keep=args.keep):
+                for label, count in (("small", small), ("large", large)):
+                    begun = time.perf_counter()
+                    written = add_rows(args.url, world, before, Sizes(count), now)
+                    timings[f"generate {label}"] = time.perf_counter() - begun
+                    before = Sizes(count)
+                    world.report_run = compile_summary(env, world)
+                    print(f"{label}: {count:,} bulk applications; added " +
+                          ", ".join(f"{table} {rows:,}" for table, rows in written.items() if rows)
+                          + f" in {timings[f'generate {label}']:.1f} s", flush=True)
+                    begun = time.perf_counter()
+                    statements = count_all(env, world, pages(world))
+                    server.wait_ready()
+                    results[label] = measure(server, world, statements, repeats)
+                    timings[f"measure {label}"] = time.perf_counter() - begun
+            explained = {name: explain(env, world, name) for name in args.explain}
+            counts = row_counts(args.url)
     except Broke as error:
         print(f"BROKEN: {error}", file=sys.stderr)
         return 1
-    finally:
-        if not args.keep:
-            drop_database(args.url)
-        shutil.rmtree(folder, ignore_errors=True)  # the instance folder and gunicorn's log
     table, broken = report(world, results, small, large, repeats)
     summary = (f"data (large): {counts['applications']:,} applications ({counts['large_call']:,} in the large "
                f"call), {counts['reviews']:,} reviews, {counts['organisations']:,} organisations, "
@@ -177,11 +173,38 @@ def app_env(url: str, folder: Path) -> dict:
     return env
 
 
-def migrate(env: dict, folder: Path) -> None:
-    done = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
-    if done.returncode:
-        raise Broke(f"`flask db upgrade` exited with {done.returncode}:\n{done.stderr[-3000:]}")
+def migrate(app) -> None:
+    """The schema by the real migrations, as `flask db upgrade` builds it, but in this process: the command
+    would import the app a second time (seconds of the quick run). Its output is shown only if it fails."""
+    import flask_migrate
+
+    from cade.extensions import db
+
+    said = io.StringIO()
+    with _logging_kept(), contextlib.redirect_stderr(said), app.app_context():
+        try:
+            flask_migrate.upgrade(directory=str(ROOT / "migrations"))
+        except (Exception, SystemExit) as error:  # Flask-Migrate logs Alembic's own errors and exits 1
+            raise Broke(f"the migrations failed: {error!r}\n{said.getvalue()[-3000:]}") from error
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+@contextlib.contextmanager
+def _logging_kept():
+    """Every logger as it was before the block: Alembic's env.py sets up logging for a command of its own
+    (fileConfig), which in this process would silence the app's loggers and write to the captured stderr."""
+    loggers = [logging.getLogger(), *(logger for logger in logging.root.manager.loggerDict.values()
+                                      if isinstance(logger, logging.Logger))]
+    saved = [(logger, logger.level, list(logger.handlers), logger.disabled, logger.propagate) for logger in loggers]
+    try:
+        yield
+    finally:
+        for logger, level, handlers, disabled, propagate in saved:
+            logger.setLevel(level)
+            logger.handlers[:] = handlers
+            logger.disabled, logger.propagate = disabled, propagate
 
 
 def make_app(env: dict, **overrides):
@@ -203,7 +226,8 @@ def make_app(env: dict, **overrides):
 
 
 class Server:
-    """gunicorn with two sync workers on a free port, as `make serve` starts it, but for --preload.
+    """gunicorn with two sync workers on a free port, as `make serve` starts it, but for --preload; not started
+    here (bench/harness.py's `running` starts and stops it; `wait_ready` before the first request).
 
     --preload: the master imports the app once and forks its workers, rather
     than each worker importing it at once on a two-core machine (seconds of the
@@ -221,23 +245,14 @@ class Server:
             env={**env, "BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": "2", "GUNICORN_ACCESS_LOG": "/dev/null"},
             log_path=folder / f"gunicorn-{self.port}.log")
 
-    def __enter__(self):
-        self.process.start()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if not self.process.alive:
-                raise Broke(f"gunicorn exited with {self.process.returncode}:\n{self.process.log_tail()}")
-            try:
-                if requests.get(self.base + "/healthz", timeout=2).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        self.process.close()
-        raise Broke(f"gunicorn did not answer /healthz within 60 s:\n{self.process.log_tail()}")
+    def wait_ready(self) -> None:
+        wait_ready(self.process, self.answering, READY_SECONDS, broken=Broke)
 
-    def __exit__(self, *exc):
-        self.process.close()
+    def answering(self) -> bool:
+        try:
+            return requests.get(self.base + "/healthz", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
 
 
 def sign_in(base: str, email: str, password: str) -> requests.Session:
@@ -465,4 +480,4 @@ def write_results(table: str, summary: str, explained: dict, quick: bool) -> Non
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    leave(main())

@@ -15,7 +15,9 @@ On a PostgreSQL database of its own (created here, dropped at the end unless --k
    then use, so that the "strong" session protection accepts it.
 3. gunicorn as docs/deploy.md runs it (`gunicorn -c gunicorn.conf.py wsgi:app`,
    CADE_ENV=production), WEB_CONCURRENCY sync workers, the rate limits and the
-   broker on Redis (db 10, a queue of its own). Warmed with page views first.
+   broker on Redis (db 10, a queue of its own). Started before step 1, so that
+   its workers import the app while this process makes the data; waited for
+   and warmed with page views after step 2.
 4. One thread a participant, each with its cookie, its own address
    (X-Forwarded-For, the app trusting one proxy) and the form's CSRF token,
    released together by a threading.Barrier to POST the session's Enrol form.
@@ -27,7 +29,7 @@ On a PostgreSQL database of its own (created here, dropped at the end unless --k
    participant told once.
 
   .venv/bin/python bench/rush.py            # 500 participants, 50 seats (the bar)
-  .venv/bin/python bench/rush.py --quick    # 50 participants, 5 seats
+  .venv/bin/python bench/rush.py --quick    # 50 participants, 5 seats, 2 workers
 
 Exit status 1 when a check fails.
 """
@@ -37,10 +39,8 @@ import http.client
 import json
 import re
 import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -52,7 +52,8 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from bench.reports import _copy, drop_database, recreate_database  # noqa: E402
+from bench.harness import leave, running, scratch, wait_ready  # noqa: E402
+from bench.reports import _copy  # noqa: E402
 from bench.results import machine, write_section  # noqa: E402
 from tests.processes import ManagedProcess, free_port  # noqa: E402
 from tests.production.harness import production_env  # noqa: E402
@@ -63,6 +64,7 @@ QUEUE = "cade-bench-rush"
 FULL = (500, 50)
 QUICK = (50, 5)
 WORKERS = 4
+QUICK_WORKERS = 2  # still two at once on the session's lock, and half the workers to start on a small machine
 MEMBERS_PER_ORGANISATION = 2
 USER_AGENT = "cade-bench-rush/1.0"
 READY_SECONDS = 60
@@ -76,7 +78,8 @@ def main() -> int:
                         help=f"{QUICK[0]} participants for {QUICK[1]} seats (default {FULL[0]} for {FULL[1]})")
     parser.add_argument("--participants", type=int, help="people enrolling at once (overrides the scale)")
     parser.add_argument("--seats", type=int, help="seats in the session (overrides the scale)")
-    parser.add_argument("--workers", type=int, default=WORKERS, help=f"gunicorn sync workers (default {WORKERS})")
+    parser.add_argument("--workers", type=int,
+                        help=f"gunicorn sync workers (default {WORKERS}, {QUICK_WORKERS} with --quick)")
     parser.add_argument("--url", default=DEFAULT_URL, help=f"the bench database, created and dropped ({DEFAULT_URL})")
     parser.add_argument("--redis", default=REDIS_URL, help=f"rate limits and broker ({REDIS_URL})")
     parser.add_argument("--keep", action="store_true", help="keep the database and gunicorn's log afterwards")
@@ -84,31 +87,22 @@ def main() -> int:
                         help="write this benchmark's section of bench/RESULTS.md (default: only at the bar's scale, "
                              "so that `make bench-quick` leaves the figures of a full run alone)")
     args = parser.parse_args()
+    args.workers = args.workers or (QUICK_WORKERS if args.quick else WORKERS)
     participants, seats = QUICK if args.quick else FULL
     participants, seats = args.participants or participants, args.seats or seats
     if seats < 1 or participants <= seats:
         parser.error("more participants than seats, and at least one seat")
 
     secret_key = secrets.token_urlsafe(48)
-    folder = Path(tempfile.mkdtemp(prefix="cade-bench-rush-"))
-    recreate_database(args.url)
-    server = None
-    try:
-        world = generate(args.url, args.redis, folder, secret_key, participants, seats)
-        server, port = start_gunicorn(args, folder, secret_key)
-        warm_up(port, [f"/training/courses/{world['course_id']}", "/training/", "/healthz"], args.workers)
-        answers, wall = rush(port, world)
-        errors = server_errors(server.text())
-        checks, figures = verify(args.url, world, answers, errors)
-    finally:
-        if server is not None:
-            server.stop()
-            if not args.keep:
-                server.close()
-        forget_redis(args.redis)
-        if not args.keep:
-            drop_database(args.url)
-            shutil.rmtree(folder, ignore_errors=True)
+    with scratch(args.url, "cade-bench-rush-", keep=args.keep, forget=lambda: forget_redis(args.redis)) as folder:
+        server, port = gunicorn(args, folder, secret_key)
+        with running(server, keep=args.keep):  # its workers import the app while this process makes the data
+            world = generate(args.url, args.redis, folder, secret_key, participants, seats)
+            wait_ready(server, lambda: answering(port), READY_SECONDS)
+            warm_up(port, [f"/training/courses/{world['course_id']}", "/training/", "/healthz"], args.workers)
+            answers, wall = rush(port, world)
+            errors = server_errors(server.text())
+            checks, figures = verify(args.url, world, answers, errors)
     return report(args, world, answers, wall, checks, figures)
 
 
@@ -204,8 +198,8 @@ def signed_in(app, participants: int, session_id: int) -> list[dict]:
 # -- the server ---------------------------------------------------------------------------------------
 
 
-def start_gunicorn(args, folder: Path, secret_key: str) -> tuple[ManagedProcess, str]:
-    """gunicorn as docs/deploy.md starts it, in production mode, on a free port; returns it and its address."""
+def gunicorn(args, folder: Path, secret_key: str) -> tuple[ManagedProcess, int]:
+    """gunicorn as docs/deploy.md starts it, in production mode, on a free port (not started yet), and the port."""
     port = free_port()
     env = production_env(secret_key=secret_key, database_url=args.url, broker_url=args.redis,
                          base_url=f"http://127.0.0.1:{port}", smtp_port=25, instance=folder / "instance")
@@ -214,22 +208,16 @@ def start_gunicorn(args, folder: Path, secret_key: str) -> tuple[ManagedProcess,
     env.update(RATELIMIT_STORAGE_URI=args.redis, CELERY_QUEUE=QUEUE, WEB_HOSTS="1", STORAGE_BACKEND="local",
                STORAGE_PATH=str(folder / "files"), BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY=str(args.workers),
                PROMETHEUS_MULTIPROC_DIR=str(metrics), GUNICORN_TIMEOUT=str(REQUEST_TIMEOUT))
-    server = ManagedProcess("gunicorn", [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket",
-                                         "wsgi:app"], env=env, log_path=folder / "gunicorn.log")
-    server.start()
-    deadline = time.monotonic() + READY_SECONDS
-    while True:
-        if not server.alive:
-            raise SystemExit(f"gunicorn exited with {server.returncode}:\n{server.log_tail()}")
-        try:
-            if get(port, "/healthz")[0] == 200:
-                return server, port
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            server.stop()
-            raise SystemExit(f"gunicorn not ready within {READY_SECONDS} s:\n{server.log_tail()}")
-        time.sleep(0.2)
+    return ManagedProcess("gunicorn", [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket",
+                                       "wsgi:app"], env=env, log_path=folder / "gunicorn.log"), port
+
+
+def answering(port: int) -> bool:
+    """Whether gunicorn answers /healthz yet."""
+    try:
+        return get(port, "/healthz")[0] == 200
+    except OSError:
+        return False
 
 
 def get(port: int, path: str, headers: dict | None = None) -> tuple[int, bytes]:
@@ -444,4 +432,4 @@ def report(args, world: dict, answers: list, wall: float, checks: list, figures:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    leave(main())

@@ -58,6 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import pages as page_bench  # noqa: E402
+from bench.harness import leave  # noqa: E402
 from bench.reports import drop_database, recreate_database  # noqa: E402
 from bench.results import machine, write_section  # noqa: E402
 
@@ -603,4 +604,4 @@ def report(args, weighed: list[Weight], skipped: dict[str, list[str]], broken: l
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    leave(main())

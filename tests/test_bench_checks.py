@@ -2,12 +2,29 @@
 
 A benchmark whose check cannot fail reports "ok" on a broken run; these run the pure parts of
 bench/burst.py, bench/delivery.py, bench/memory.py and bench/weight.py on made-up results, good and bad.
+The last part holds bench/harness.py to its word: what a run sets up is taken down, whatever happens.
 """
 
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
 from bench.burst import reference_problems
+from bench.harness import running, scratch, wait_ready
+from bench.reports import drop_database
 from bench.delivery import delivery_problems, message_id
 from bench.memory import growth, plan
 from bench.weight import Weight, asset_urls, css_urls, weight_problems
+from tests.processes import ManagedProcess
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 # -- the submission burst: references -----------------------------------------------------------------
@@ -145,3 +162,94 @@ def test_a_page_weighs_its_html_and_each_asset_and_names_what_cannot_load():
                                        "/ loads https://cdn.example/x.js from another site"]
     clean = Weight(path="/", who="visitor", html_sent=1, html=1, assets={"/static/site.css": (2, 8)})
     assert weight_problems(clean) == []
+
+
+# -- the harness: set up, and taken down whatever happens ---------------------------------------------
+
+
+def sleeper(tmp_path, seconds: int = 600) -> ManagedProcess:
+    return ManagedProcess("sleeper", ["sleep", str(seconds)], env={"PATH": os.environ["PATH"]},
+                          log_path=tmp_path / "sleeper.log")
+
+
+def test_a_running_process_is_ended_and_its_log_removed_even_when_the_run_fails(tmp_path):
+    process = sleeper(tmp_path)
+
+    with pytest.raises(RuntimeError), running(process):
+        assert process.alive
+        raise RuntimeError("the benchmark broke")
+
+    assert not process.alive
+    assert not process.log_path.exists()
+
+
+def test_keep_leaves_the_log_of_a_process_ended(tmp_path):
+    with running(sleeper(tmp_path), keep=True) as process:
+        pass
+
+    assert not process.alive and process.log_path.exists()
+
+
+def test_waiting_for_a_process_that_exits_says_so_with_its_log(tmp_path):
+    process = ManagedProcess("talker", ["sh", "-c", "echo cannot bind; exit 3"], env={"PATH": os.environ["PATH"]},
+                             log_path=tmp_path / "talker.log")
+
+    with running(process), pytest.raises(SystemExit, match="talker exited with 3:\ncannot bind"):
+        wait_ready(process, lambda: False, seconds=30)
+
+
+def test_waiting_ends_when_ready_or_fails_at_the_deadline(tmp_path):
+    answers = iter([False, False, True])
+
+    with running(sleeper(tmp_path)) as process:
+        wait_ready(process, lambda: next(answers), seconds=30)
+        with pytest.raises(LookupError, match="sleeper not ready within 0 s"):
+            wait_ready(process, lambda: False, seconds=0, broken=LookupError)
+
+    assert next(answers, "all asked") == "all asked"
+
+
+def test_leaving_exits_with_the_status_and_what_was_printed():
+    done = subprocess.run([sys.executable, "-c", "from bench.harness import leave; print('figures'); leave(3)"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+    assert (done.returncode, done.stdout) == (3, "figures\n")
+
+
+@pytest.fixture
+def bench_url():
+    """A database name of the bench's kind on TEST_DATABASE_URL's PostgreSQL server (created by the test)."""
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        pytest.skip("the bench's databases are PostgreSQL's (the second pass)")
+    return make_url(url).set(drivername="postgresql", database=f"cade_bench_harness_{uuid.uuid4().hex[:8]}") \
+        .render_as_string(hide_password=False)
+
+
+def exists(url: str) -> bool:
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(base + "/postgres") as conn:
+        return conn.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (name,)).fetchone()[0] == 1
+
+
+def test_a_scratch_run_gets_its_database_and_folder_and_leaves_neither(bench_url):
+    forgotten = []
+
+    with pytest.raises(RuntimeError), scratch(bench_url, "cade-bench-test-", forget=lambda: forgotten.append(1)) \
+            as folder:
+        assert exists(bench_url) and folder.is_dir() and forgotten == [1]  # forgotten before the run, too
+        raise RuntimeError("the benchmark broke")
+
+    assert not exists(bench_url) and not folder.exists()
+    assert forgotten == [1, 1]
+
+
+def test_a_scratch_run_kept_leaves_both(bench_url):
+    with scratch(bench_url, "cade-bench-test-", keep=True) as folder:
+        pass
+
+    try:
+        assert exists(bench_url) and folder.is_dir()
+    finally:
+        drop_database(bench_url)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -104,7 +104,8 @@ def fake_make(tmp_path):
     return run
 
 
-# What `make bench-quick` runs, in order (the Makefile's bench-quick target).
+# What `make bench-quick` runs (the Makefile's bench-quick target), in an order of its choosing: it may run
+# two at once.
 BENCHMARKS = ("pages", "assignment", "rush", "burst", "delivery", "memory", "weight")
 
 
@@ -113,12 +114,12 @@ def test_make_test_runs_embedded_then_postgres_and_redis(fake_make):
 
     assert status == 0, output
     pytest = "-m pytest -q -n auto --dist loadfile"
-    assert passes == [
+    assert passes[:2] == [
         f"pass TEST_DATABASE_URL= TEST_BROKER_URL= {pytest}",
         "pass TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/cade_test "
         f"TEST_BROKER_URL=redis://127.0.0.1:6379/15 {pytest} --ignore=tests/e2e",
-        *(f"bench bench/{name}.py" for name in BENCHMARKS),
     ]
+    assert sorted(passes[2:]) == sorted(f"bench bench/{name}.py" for name in BENCHMARKS)  # each once, after both
 
 
 def test_a_broken_benchmark_fails_make_test_after_both_passes(fake_make):
