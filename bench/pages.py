@@ -125,6 +125,7 @@ def main() -> int:
                     written = add_rows(args.url, world, before, Sizes(count), now)
                     timings[f"generate {label}"] = time.perf_counter() - begun
                     before = Sizes(count)
+                    keep_award_figures_of(env, world)
                     world.report_run = compile_summary(env, world)
                     print(f"{label}: {count:,} bulk applications; added " +
                           ", ".join(f"{table} {rows:,}" for table, rows in written.items() if rows)
@@ -301,6 +302,20 @@ def measure(server: "Server", world: World, statements: dict[str, int], repeats:
         quartiles = statistics.quantiles(taken, n=4)
         figures[name] = (statistics.median(taken) / base, quartiles[0] / base, quartiles[2] / base, statements[name])
     return {"pages": figures, "healthz": base}
+
+
+def keep_award_figures_of(env: dict, world: World) -> None:
+    """The calls' kept award figures, as deciding and releasing would have kept them (COPY bypasses the app)."""
+    from cade.awards.services.figures import keep_award_figures
+    from cade.extensions import db
+
+    app = make_app(env)
+    with app.app_context():
+        for call_id in (world.large_call, *world.other_calls):
+            keep_award_figures(call_id)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
 
 
 def compile_summary(env: dict, world: World) -> int:
