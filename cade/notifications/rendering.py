@@ -119,20 +119,22 @@ def _translating(context: dict) -> dict:
     millisecond an e-mail (bench/delivery.py). These behave as Jinja's
     "newstyle" ones that Flask-Babel installs: %-formatting with the keyword
     arguments, the translation marked safe (and the arguments escaped) where
-    the template autoescapes.
+    the template autoescapes. The text marked safe is our own catalogue's (a
+    translator's, reviewed), never the user's; the user's values are the
+    escaped arguments.
     """
     translations = get_translations()
 
     @pass_context
     def gettext(__context, __string, **variables):
         text = translations.ugettext(__string)
-        return (Markup(text) if __context.eval_ctx.autoescape else text) % variables
+        return (Markup(text) if __context.eval_ctx.autoescape else text) % variables  # nosec B704
 
     @pass_context
     def ngettext(__context, __singular, __plural, __num, **variables):
         variables.setdefault("num", __num)
         text = translations.ungettext(__singular, __plural, __num)
-        return (Markup(text) if __context.eval_ctx.autoescape else text) % variables
+        return (Markup(text) if __context.eval_ctx.autoescape else text) % variables  # nosec B704
 
     return dict(context, gettext=gettext, ngettext=ngettext)
 
