@@ -121,3 +121,18 @@ def insert_rows(table, rows: list[dict], fixed: dict | None = None, *, returning
         return executor.execute(statement.returning(*(table.c[name] for name in returning)), parameters).all()
     executor.execute(statement, parameters)
     return []
+
+
+def upsert_row(table, values: dict, key: tuple[str, ...]) -> None:
+    """INSERT `values` into `table`, or, where a row with the same `key` columns exists, UPDATE it with the rest:
+    one statement in the session's transaction. Two transactions writing the same new row at once do not clash:
+    the later waits for the earlier and updates its row."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from cade.extensions import db
+
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(values)
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=list(key), set_={name: statement.excluded[name] for name in values if name not in key}))
+

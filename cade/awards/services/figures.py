@@ -27,6 +27,7 @@ from cade.applications.models import Application
 from cade.awards.constants import DecisionStatus
 from cade.awards.models import DECISION_MACHINE, CallAwardFigures, Decision
 from cade.awards.services.commitments import commits_funds, committed_amount
+from cade.core.db import upsert_row
 from cade.extensions import db
 from cade.organisations.models import Organisation
 
@@ -65,23 +66,20 @@ def award_figures(call_id: int) -> CallAwardFigures:
 
 
 def keep_award_figures(call_id: int) -> None:
-    """Bring the call's kept award figures up to date after one of its decisions changed. Flushes.
+    """Bring the call's kept award figures up to date after one of its decisions changed.
 
     The caller holds the call's row lock (`lock_row(Call, call_id)`) and has
-    flushed the change; a call without a row yet gets one.
+    flushed the change; a call without a row yet gets one (an upsert, so that
+    even two writers without the lock never clash on the new row).
     """
     figures = award_figures(call_id)
-    kept = db.session.get(CallAwardFigures, call_id, populate_existing=True)
-    if kept is None:
-        db.session.add(figures)
-    else:
-        kept.waiting_count = figures.waiting_count
-        kept.by_region, kept.by_stakeholder_group = figures.by_region, figures.by_stakeholder_group
-    db.session.flush()
+    upsert_row(CallAwardFigures.__table__, {
+        "call_id": call_id, "waiting_count": figures.waiting_count, "by_region": figures.by_region,
+        "by_stakeholder_group": figures.by_stakeholder_group}, key=("call_id",))
 
 
 def kept_award_figures(call_id: int) -> CallAwardFigures:
     """The call's kept figures, read by key; a call without a decision yet has none (all zero)."""
-    kept = db.session.get(CallAwardFigures, call_id)
+    kept = db.session.get(CallAwardFigures, call_id, populate_existing=True)  # kept by a statement, not the ORM
     return kept if kept is not None else CallAwardFigures(call_id=call_id, waiting_count=0, by_region={},
                                                           by_stakeholder_group={})
