@@ -62,7 +62,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from bench.harness import leave  # noqa: E402
+from bench.harness import leave, print_checks  # noqa: E402
 from bench.reports import NULL, _copy, countries, drop_database, recreate_database  # noqa: E402
 from bench.results import machine, write_section  # noqa: E402
 
@@ -648,9 +648,7 @@ def report(scale: Scale, world: dict, generated_in: float, timing: dict, checks:
         print(f"  {label:<{width}}  {value:>12}  {note:<24} {verdict}")
     print(conflicts)
     print("statements by shape: " + "; ".join(f"{count:,} x {shape}" for shape, count in timing["shapes"]))
-    print("checks:")
-    for name, passed, detail in checks:
-        print(f"  {'ok  ' if passed else 'FAIL'} {name}: {detail}")
+    print_checks(checks)
     if timing["profile"]:
         print("\nwhere the time goes (cProfile, the whole run):\n" + timing["profile"])
     if not at_bar:

@@ -35,11 +35,9 @@ Exit status 1 when a check fails.
 """
 
 import argparse
-import http.client
 import secrets
 import statistics
 import sys
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -50,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from bench.harness import leave, running, scratch, wait_ready  # noqa: E402
+from bench.harness import leave, post_together, print_checks, running, scratch, wait_ready  # noqa: E402
 from bench.results import machine, write_section  # noqa: E402
 from bench.rush import (READY_SECONDS, USER_AGENT, address_of, answering, forget_redis, gunicorn,  # noqa: E402
                         make_app, quantile, server_errors, warm_up)
@@ -195,36 +193,9 @@ def signed_in(app, drafts: dict[int, int]) -> list[dict]:
 def burst(port: int, world: dict) -> tuple[list[dict], float]:
     """Everyone POSTs their draft's Submit form at once; returns each answer (status, where to, seconds) and the
     wall time from the release to the last answer."""
-    people = world["people"]
-    barrier = threading.Barrier(len(people) + 1)
-    answers: list[dict | None] = [None] * len(people)
-
-    def submit(index, person):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
-        path = f"/applications/{person['application_id']}/submit"
-        barrier.wait()
-        started = time.perf_counter()
-        try:
-            conn.request("POST", path, body=person["body"], headers=person["headers"])
-            response = conn.getresponse()
-            response.read()
-            answers[index] = {"application_id": person["application_id"], "status": response.status,
-                              "location": response.getheader("Location", ""), "seconds": time.perf_counter() - started}
-        except OSError as exc:
-            answers[index] = {"application_id": person["application_id"], "status": None, "location": "",
-                              "error": str(exc), "seconds": time.perf_counter() - started}
-        finally:
-            conn.close()
-
-    threading.stack_size(256 * 1024)
-    threads = [threading.Thread(target=submit, args=(index, person)) for index, person in enumerate(people)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()  # the last to arrive: everyone goes
-    released = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    return answers, time.perf_counter() - released
+    return post_together(port, [(f"/applications/{person['application_id']}/submit", person["body"],
+                                 person["headers"], {"application_id": person["application_id"]})
+                                for person in world["people"]], REQUEST_TIMEOUT)
 
 
 # -- the checks ---------------------------------------------------------------------------------------
@@ -325,9 +296,7 @@ def report(args, world: dict, wall: float, checks: list, figures: dict) -> int:
           "PostgreSQL)")
     for label, value, note in rows:
         print(f"  {label:<{width}}  {value:>16}  {note}")
-    print("checks:")
-    for name, passed, detail in checks:
-        print(f"  {'ok  ' if passed else 'FAIL'} {name}: {detail}")
+    print_checks(checks)
     print(f"data and cookies {world['generated_in']:.1f} s, gunicorn then ready and warmed {world['served_in']:.1f} s, "
           f"total {world['total']:.1f} s")
     if not at_bar:

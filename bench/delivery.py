@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 import redis  # noqa: E402
 
-from bench.harness import leave, running, scratch, wait_ready  # noqa: E402
+from bench.harness import leave, print_checks, running, scratch, wait_ready  # noqa: E402
 from bench.reports import _copy  # noqa: E402
 from bench.results import machine, write_section  # noqa: E402
 from tests.processes import ManagedProcess, free_port  # noqa: E402
@@ -405,9 +405,7 @@ def report(args, emails: int, outbox: dict, one_connection: dict, per_message: d
           "PostgreSQL, Redis)")
     for label, value, note, verdict in rows:
         print(f"  {label:<{width}}  {value:>14}  {note} {verdict}")
-    print("checks:")
-    for name, passed, detail in checks:
-        print(f"  {'ok  ' if passed else 'FAIL'} {name}: {detail}")
+    print_checks(checks)
     print(f"total {total:.0f} s")
     if not at_bar:
         print(f"(the bar is set at {FULL:,} e-mails: run without --quick)")

@@ -18,9 +18,11 @@ rather than one waiting for the other.
 """
 
 import gc
+import http.client
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -92,3 +94,46 @@ def leave(status: int) -> NoReturn:
     are left to the end of the process, as the objects of a process killed would be."""
     gc.freeze()
     sys.exit(status)
+
+
+def post_together(port: int, requests: list[tuple[str, str, dict, dict]], timeout: float) -> tuple[list[dict], float]:
+    """POST each (path, body, headers, who) to 127.0.0.1:`port` from a thread of its own, all released at once by a
+    barrier once every connection is made; return each answer (`who`'s keys, status, Location, seconds from the
+    release) in order, and the wall time from the release to the last answer. A request that fails has status
+    None and its error."""
+    barrier = threading.Barrier(len(requests) + 1)
+    answers: list[dict | None] = [None] * len(requests)
+
+    def post(index: int, path: str, body: str, headers: dict, who: dict) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        barrier.wait()
+        started = time.perf_counter()
+        try:
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            answers[index] = {**who, "status": response.status, "location": response.getheader("Location", ""),
+                              "seconds": time.perf_counter() - started}
+        except OSError as exc:
+            answers[index] = {**who, "status": None, "location": "", "error": str(exc),
+                              "seconds": time.perf_counter() - started}
+        finally:
+            conn.close()
+
+    threading.stack_size(256 * 1024)
+    threads = [threading.Thread(target=post, args=(index, *request)) for index, request in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()  # the last to arrive: everyone goes
+    released = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return answers, time.perf_counter() - released
+
+
+def print_checks(checks: list[tuple[str, bool, str]]) -> None:
+    """Each check (name, passed, detail) on a line of its own, under "checks:"."""
+    print("checks:")
+    for name, passed, detail in checks:
+        print(f"  {'ok  ' if passed else 'FAIL'} {name}: {detail}")
+

@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 from bench import pages as page_bench  # noqa: E402
-from bench.harness import leave, running, scratch  # noqa: E402
+from bench.harness import leave, print_checks, running, scratch  # noqa: E402
 from bench.results import machine, write_section  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/cade_bench_memory"
@@ -232,9 +232,7 @@ def report(args, world, total: int, applications: int, readings: dict, failures:
           "--preload, max_requests off, PostgreSQL)")
     print(table)
     print(summary)
-    print("checks:")
-    for name, passed, detail in checks:
-        print(f"  {'ok  ' if passed else 'FAIL'} {name}: {detail}")
+    print_checks(checks)
     if not at_bar:
         print(f"(the bar is set at {FULL:,} requests: run without --quick)")
     if args.results or (args.results is None and at_bar):

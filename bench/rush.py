@@ -42,7 +42,6 @@ import secrets
 import statistics
 import sys
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlencode
@@ -52,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from bench.harness import leave, running, scratch, wait_ready  # noqa: E402
+from bench.harness import leave, post_together, print_checks, running, scratch, wait_ready  # noqa: E402
 from bench.reports import _copy  # noqa: E402
 from bench.results import machine, write_section  # noqa: E402
 from tests.processes import ManagedProcess, free_port  # noqa: E402
@@ -253,36 +252,9 @@ def warm_up(port: int, paths: list[str], workers: int) -> None:
 
 def rush(port: int, world: dict) -> tuple[list[dict], float]:
     """Everyone POSTs the Enrol form at once; returns each answer (status, where to, seconds) and the wall time."""
-    people = world["people"]
     path = f"/training/sessions/{world['session_id']}/enrol"
-    barrier = threading.Barrier(len(people) + 1)
-    answers: list[dict | None] = [None] * len(people)
-
-    def enrol(index, person):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
-        barrier.wait()
-        started = time.perf_counter()
-        try:
-            conn.request("POST", path, body=person["body"], headers=person["headers"])
-            response = conn.getresponse()
-            response.read()
-            answers[index] = {"user_id": person["user_id"], "status": response.status,
-                              "location": response.getheader("Location", ""), "seconds": time.perf_counter() - started}
-        except OSError as exc:
-            answers[index] = {"user_id": person["user_id"], "status": None, "location": "", "error": str(exc),
-                              "seconds": time.perf_counter() - started}
-        finally:
-            conn.close()
-
-    threading.stack_size(256 * 1024)
-    threads = [threading.Thread(target=enrol, args=(index, person)) for index, person in enumerate(people)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()  # the last to arrive: everyone goes
-    released = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    return answers, time.perf_counter() - released
+    return post_together(port, [(path, person["body"], person["headers"], {"user_id": person["user_id"]})
+                                for person in world["people"]], REQUEST_TIMEOUT)
 
 
 def server_errors(log: str) -> list[str]:
@@ -400,9 +372,7 @@ def report(args, world: dict, answers: list, wall: float, checks: list, figures:
           f"PostgreSQL)")
     for label, value, note in rows:
         print(f"  {label:<{width}}  {value:>16}  {note}")
-    print("checks:")
-    for name, passed, detail in checks:
-        print(f"  {'ok  ' if passed else 'FAIL'} {name}: {detail}")
+    print_checks(checks)
     if not at_bar:
         print(f"(the bar is set at {FULL[0]} participants for {FULL[1]} seats: run without --quick)")
     if args.results or (args.results is None and at_bar):
